@@ -1,0 +1,653 @@
+#include "proxy/config/translate.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <set>
+
+#include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
+
+namespace weft::config {
+
+namespace cluster_v3 = envoy::config::cluster::v3;
+namespace route_v3 = envoy::config::route::v3;
+namespace listener_v3 = envoy::config::listener::v3;
+namespace hcm_v3 = envoy::extensions::filters::network::http_connection_manager::v3;
+namespace tcp_v3 = envoy::extensions::filters::network::tcp_proxy::v3;
+
+namespace {
+
+constexpr char kHcmName[] = "envoy.filters.network.http_connection_manager";
+constexpr char kTcpProxyName[] = "envoy.filters.network.tcp_proxy";
+constexpr char kRouterName[] = "envoy.filters.http.router";
+constexpr char kHttpProtocolOptionsKey[] = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+uint64_t durationMs(const google::protobuf::Duration& d) {
+  return static_cast<uint64_t>(google::protobuf::util::TimeUtil::DurationToMilliseconds(d));
+}
+
+std::string typeName(const google::protobuf::Any& any) {
+  const std::string& url = any.type_url();
+  size_t slash = url.rfind('/');
+  return slash == std::string::npos ? url : url.substr(slash + 1);
+}
+
+bool addressFrom(const envoy::config::core::v3::Address& proto, const std::string& path,
+                 network::Address* out, ErrorList& errors) {
+  if (!proto.has_socket_address()) {
+    errors.add(path, "socket_address is required");
+    return false;
+  }
+  const auto& sa = proto.socket_address();
+  if (sa.protocol() != envoy::config::core::v3::SocketAddress::TCP) {
+    errors.add(path + ".socket_address.protocol", "only TCP is supported");
+    return false;
+  }
+  if (sa.port_value() > 65535) {
+    errors.add(path + ".socket_address.port_value", "port out of range");
+    return false;
+  }
+  auto address = network::Address::fromIpPort(sa.address(), static_cast<uint16_t>(sa.port_value()));
+  if (!address) {
+    errors.add(path + ".socket_address.address",
+               "'" + sa.address() + "' is not an IP address (DNS names are not supported)");
+    return false;
+  }
+  *out = *address;
+  return true;
+}
+
+bool stringMatchFrom(const envoy::type::matcher::v3::StringMatcher& proto, const std::string& path,
+                     router::StringMatch* out, ErrorList& errors) {
+  using Kind = router::StringMatch::Kind;
+  out->ignore_case = proto.ignore_case();
+  switch (proto.match_pattern_case()) {
+    case envoy::type::matcher::v3::StringMatcher::kExact:
+      out->kind = Kind::kExact;
+      out->value = proto.exact();
+      return true;
+    case envoy::type::matcher::v3::StringMatcher::kPrefix:
+      out->kind = Kind::kPrefix;
+      out->value = proto.prefix();
+      return true;
+    case envoy::type::matcher::v3::StringMatcher::kSuffix:
+      out->kind = Kind::kSuffix;
+      out->value = proto.suffix();
+      return true;
+    case envoy::type::matcher::v3::StringMatcher::kContains:
+      out->kind = Kind::kContains;
+      out->value = proto.contains();
+      return true;
+    case envoy::type::matcher::v3::StringMatcher::kSafeRegex: {
+      out->kind = Kind::kRegex;
+      auto re = std::make_shared<re2::RE2>(proto.safe_regex().regex(), re2::RE2::Quiet);
+      if (!re->ok()) {
+        errors.add(path + ".safe_regex.regex", "invalid regex: " + re->error());
+        return false;
+      }
+      out->regex = std::move(re);
+      return true;
+    }
+    case envoy::type::matcher::v3::StringMatcher::MATCH_PATTERN_NOT_SET:
+      break;
+  }
+  errors.add(path, "one of exact, prefix, suffix, contains, safe_regex is required");
+  return false;
+}
+
+bool headerMatchFrom(const route_v3::HeaderMatcher& proto, const std::string& path,
+                     router::HeaderMatch* out, ErrorList& errors) {
+  using Kind = router::StringMatch::Kind;
+  if (proto.name().empty()) {
+    errors.add(path + ".name", "header name is required");
+    return false;
+  }
+  out->name = proto.name();
+  http::toLowerInPlace(out->name);
+  out->invert = proto.invert_match();
+  switch (proto.header_match_specifier_case()) {
+    case route_v3::HeaderMatcher::kExactMatch:
+      out->match.kind = Kind::kExact;
+      out->match.value = proto.exact_match();
+      return true;
+    case route_v3::HeaderMatcher::kPrefixMatch:
+      out->match.kind = Kind::kPrefix;
+      out->match.value = proto.prefix_match();
+      return true;
+    case route_v3::HeaderMatcher::kSuffixMatch:
+      out->match.kind = Kind::kSuffix;
+      out->match.value = proto.suffix_match();
+      return true;
+    case route_v3::HeaderMatcher::kContainsMatch:
+      out->match.kind = Kind::kContains;
+      out->match.value = proto.contains_match();
+      return true;
+    case route_v3::HeaderMatcher::kPresentMatch:
+      out->match.kind = Kind::kPresent;
+      if (!proto.present_match()) out->invert = !out->invert;
+      return true;
+    case route_v3::HeaderMatcher::kSafeRegexMatch: {
+      envoy::type::matcher::v3::StringMatcher sm;
+      *sm.mutable_safe_regex() = proto.safe_regex_match();
+      return stringMatchFrom(sm, path + ".safe_regex_match", &out->match, errors);
+    }
+    case route_v3::HeaderMatcher::kStringMatch:
+      return stringMatchFrom(proto.string_match(), path + ".string_match", &out->match, errors);
+    case route_v3::HeaderMatcher::HEADER_MATCH_SPECIFIER_NOT_SET:
+      out->match.kind = Kind::kPresent;  // Envoy: no specifier means "present"
+      return true;
+  }
+  return false;
+}
+
+router::HeaderMutation mutationFrom(
+    const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,
+    const google::protobuf::RepeatedPtrField<std::string>& remove) {
+  router::HeaderMutation m;
+  for (const auto& option : add) {
+    std::string name = option.header().key();
+    http::toLowerInPlace(name);
+    m.set.emplace_back(std::move(name), option.header().value());
+  }
+  for (const auto& name : remove) {
+    std::string lowered = name;
+    http::toLowerInPlace(lowered);
+    m.remove.push_back(std::move(lowered));
+  }
+  return m;
+}
+
+bool routeFrom(const route_v3::Route& proto, const std::string& path, router::RouteEntry* out,
+               ErrorList& errors) {
+  using PathKind = router::RouteEntry::PathKind;
+  bool ok = true;
+  out->name = proto.name();
+  const auto& match = proto.match();
+  switch (match.path_specifier_case()) {
+    case route_v3::RouteMatch::kPrefix:
+      out->path_kind = PathKind::kPrefix;
+      out->path = match.prefix();
+      break;
+    case route_v3::RouteMatch::kPath:
+      out->path_kind = PathKind::kExact;
+      out->path = match.path();
+      break;
+    case route_v3::RouteMatch::kSafeRegex: {
+      out->path_kind = PathKind::kRegex;
+      auto re = std::make_shared<re2::RE2>(match.safe_regex().regex(), re2::RE2::Quiet);
+      if (!re->ok()) {
+        errors.add(path + ".match.safe_regex.regex", "invalid regex: " + re->error());
+        ok = false;
+      }
+      out->path_regex = std::move(re);
+      break;
+    }
+    case route_v3::RouteMatch::PATH_SPECIFIER_NOT_SET:
+      errors.add(path + ".match", "one of prefix, path, safe_regex is required");
+      ok = false;
+  }
+  if (match.has_case_sensitive()) out->case_sensitive = match.case_sensitive().value();
+  if (match.has_grpc()) {
+    router::HeaderMatch grpc;
+    grpc.name = "content-type";
+    grpc.match.kind = router::StringMatch::Kind::kPrefix;
+    grpc.match.value = "application/grpc";
+    out->headers.push_back(std::move(grpc));
+  }
+  for (int i = 0; i < match.headers_size(); ++i) {
+    router::HeaderMatch hm;
+    if (headerMatchFrom(match.headers(i), path + ".match.headers[" + std::to_string(i) + "]", &hm,
+                        errors)) {
+      out->headers.push_back(std::move(hm));
+    } else {
+      ok = false;
+    }
+  }
+  out->request_mutation = mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove());
+  out->response_mutation =
+      mutationFrom(proto.response_headers_to_add(), proto.response_headers_to_remove());
+
+  if (proto.has_direct_response()) {
+    out->direct_status = proto.direct_response().status();
+    if (out->direct_status < 200 || out->direct_status > 599) {
+      errors.add(path + ".direct_response.status", "must be within 200..599");
+      ok = false;
+    }
+    const auto& body = proto.direct_response().body();
+    if (body.has_inline_string()) {
+      out->direct_body = body.inline_string();
+    } else if (body.has_inline_bytes()) {
+      out->direct_body = body.inline_bytes();
+    } else if (body.specifier_case() != envoy::config::core::v3::DataSource::SPECIFIER_NOT_SET) {
+      errors.add(path + ".direct_response.body", "only inline_string and inline_bytes are supported");
+      ok = false;
+    }
+    return ok;
+  }
+  if (!proto.has_route()) {
+    errors.add(path, "one of route, direct_response is required");
+    return false;
+  }
+  const auto& action = proto.route();
+  if (action.has_weighted_clusters()) {
+    const auto& wc = action.weighted_clusters();
+    if (wc.clusters_size() == 0) {
+      errors.add(path + ".route.weighted_clusters.clusters", "at least one cluster is required");
+      ok = false;
+    }
+    for (int i = 0; i < wc.clusters_size(); ++i) {
+      const auto& c = wc.clusters(i);
+      std::string cpath = path + ".route.weighted_clusters.clusters[" + std::to_string(i) + "]";
+      if (c.name().empty()) {
+        errors.add(cpath + ".name", "cluster name is required");
+        ok = false;
+      }
+      uint32_t weight = c.has_weight() ? c.weight().value() : 0;
+      out->weighted_clusters.push_back({c.name(), weight});
+      out->total_weight += weight;
+    }
+    if (wc.clusters_size() > 0 && out->total_weight == 0) {
+      errors.add(path + ".route.weighted_clusters", "weights sum to zero");
+      ok = false;
+    }
+    if (wc.has_total_weight() && wc.total_weight().value() != out->total_weight) {
+      errors.add(path + ".route.weighted_clusters.total_weight",
+                 "is " + std::to_string(wc.total_weight().value()) + " but the weights sum to " +
+                     std::to_string(out->total_weight));
+      ok = false;
+    }
+  } else if (!action.cluster().empty()) {
+    out->cluster = action.cluster();
+  } else {
+    errors.add(path + ".route", "one of cluster, weighted_clusters is required");
+    ok = false;
+  }
+  if (action.has_timeout()) out->timeout_ms = durationMs(action.timeout());
+  out->prefix_rewrite = action.prefix_rewrite();
+  out->host_rewrite = action.host_rewrite_literal();
+  if (action.has_idle_timeout()) {
+    errors.add(path + ".route.idle_timeout", "not implemented by weft yet");
+    ok = false;
+  }
+  if (action.has_retry_policy()) {
+    errors.add(path + ".route.retry_policy", "not implemented by weft yet");
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace
+
+std::string ErrorList::joined() const {
+  std::string out;
+  for (const auto& e : errors_) {
+    if (!out.empty()) out += "\n";
+    out += e;
+  }
+  return out;
+}
+
+bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
+                      upstream::ClusterConfig* out, ErrorList& errors) {
+  bool ok = true;
+  if (proto.name().empty()) {
+    errors.add(path + ".name", "cluster name is required");
+    ok = false;
+  }
+  out->name = proto.name();
+  if (proto.type() != cluster_v3::Cluster::STATIC) {
+    errors.add(path + ".type", "only STATIC clusters are supported in a static bootstrap");
+    ok = false;
+  }
+  const auto& la = proto.load_assignment();
+  for (int i = 0; i < la.endpoints_size(); ++i) {
+    const auto& locality = la.endpoints(i);
+    for (int j = 0; j < locality.lb_endpoints_size(); ++j) {
+      const auto& lbe = locality.lb_endpoints(j);
+      std::string epath = path + ".load_assignment.endpoints[" + std::to_string(i) +
+                          "].lb_endpoints[" + std::to_string(j) + "]";
+      if (!lbe.has_endpoint()) {
+        errors.add(epath, "endpoint is required");
+        ok = false;
+        continue;
+      }
+      upstream::HostConfig host;
+      if (!addressFrom(lbe.endpoint().address(), epath + ".endpoint.address", &host.address,
+                       errors)) {
+        ok = false;
+        continue;
+      }
+      if (lbe.has_load_balancing_weight()) host.weight = lbe.load_balancing_weight().value();
+      if (host.weight == 0) {
+        errors.add(epath + ".load_balancing_weight", "must be at least 1");
+        ok = false;
+        continue;
+      }
+      if (lbe.health_status() == envoy::config::core::v3::UNHEALTHY ||
+          lbe.health_status() == envoy::config::core::v3::DRAINING) {
+        continue;  // not eligible for new requests
+      }
+      out->hosts.push_back(host);
+    }
+  }
+  switch (proto.lb_policy()) {
+    case cluster_v3::Cluster::ROUND_ROBIN: out->lb_policy = upstream::LbPolicy::kRoundRobin; break;
+    case cluster_v3::Cluster::LEAST_REQUEST:
+      out->lb_policy = upstream::LbPolicy::kLeastRequest;
+      if (proto.has_least_request_lb_config() &&
+          proto.least_request_lb_config().has_choice_count()) {
+        out->least_request_choices = proto.least_request_lb_config().choice_count().value();
+        if (out->least_request_choices < 2) {
+          errors.add(path + ".least_request_lb_config.choice_count", "must be at least 2");
+          ok = false;
+        }
+      }
+      break;
+    default:
+      errors.add(path + ".lb_policy", "only ROUND_ROBIN and LEAST_REQUEST are supported");
+      ok = false;
+  }
+  if (proto.has_connect_timeout()) out->connect_timeout_ms = durationMs(proto.connect_timeout());
+  if (proto.has_max_requests_per_connection()) {
+    out->max_requests_per_connection = proto.max_requests_per_connection().value();
+  }
+  if (proto.has_common_http_protocol_options() &&
+      proto.common_http_protocol_options().has_idle_timeout()) {
+    out->idle_timeout_ms = durationMs(proto.common_http_protocol_options().idle_timeout());
+  }
+  if (proto.has_http2_protocol_options()) out->protocol = upstream::UpstreamProtocol::kHttp2;
+  for (const auto& [key, any] : proto.typed_extension_protocol_options()) {
+    std::string opath = path + ".typed_extension_protocol_options[\"" + key + "\"]";
+    envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
+    if (key != kHttpProtocolOptionsKey || !any.UnpackTo(&options)) {
+      errors.add(opath, "unsupported extension (only " + std::string(kHttpProtocolOptionsKey) + ")");
+      ok = false;
+      continue;
+    }
+    if (options.has_explicit_http_config() &&
+        options.explicit_http_config().has_http2_protocol_options()) {
+      out->protocol = upstream::UpstreamProtocol::kHttp2;
+    }
+    if (options.common_http_protocol_options().has_idle_timeout()) {
+      out->idle_timeout_ms = durationMs(options.common_http_protocol_options().idle_timeout());
+    }
+  }
+  for (const auto& t : proto.circuit_breakers().thresholds()) {
+    if (t.priority() != envoy::config::core::v3::DEFAULT) continue;
+    if (t.has_max_connections()) out->max_connections = t.max_connections().value();
+    if (t.has_max_pending_requests()) out->max_pending_requests = t.max_pending_requests().value();
+    if (t.has_max_requests()) out->max_requests = t.max_requests().value();
+  }
+  if (proto.has_outlier_detection()) {
+    errors.add(path + ".outlier_detection", "not implemented by weft yet");
+    ok = false;
+  }
+  if (proto.has_transport_socket()) {
+    errors.add(path + ".transport_socket", "upstream TLS is not implemented by weft yet");
+    ok = false;
+  }
+  if (proto.has_eds_cluster_config()) {
+    errors.add(path + ".eds_cluster_config", "EDS needs dynamic_resources (not implemented yet)");
+    ok = false;
+  }
+  return ok;
+}
+
+std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
+    const route_v3::RouteConfiguration& proto, const std::string& path, ErrorList& errors) {
+  bool ok = true;
+  std::vector<router::VirtualHost> vhosts;
+  std::set<std::string> seen_domains;
+  for (int i = 0; i < proto.virtual_hosts_size(); ++i) {
+    const auto& vh = proto.virtual_hosts(i);
+    std::string vpath = path + ".virtual_hosts[" + std::to_string(i) + "]";
+    router::VirtualHost out;
+    out.name = vh.name();
+    if (vh.domains_size() == 0) {
+      errors.add(vpath + ".domains", "at least one domain is required");
+      ok = false;
+    }
+    for (const auto& d : vh.domains()) {
+      std::string domain = d;
+      http::toLowerInPlace(domain);
+      if (!seen_domains.insert(domain).second) {
+        errors.add(vpath + ".domains", "domain '" + d + "' appears in more than one virtual host");
+        ok = false;
+      }
+      out.domains.push_back(std::move(domain));
+    }
+    if (vh.has_retry_policy()) {
+      errors.add(vpath + ".retry_policy", "not implemented by weft yet");
+      ok = false;
+    }
+    for (int j = 0; j < vh.routes_size(); ++j) {
+      router::RouteEntry entry;
+      if (routeFrom(vh.routes(j), vpath + ".routes[" + std::to_string(j) + "]", &entry, errors)) {
+        out.routes.push_back(std::move(entry));
+      } else {
+        ok = false;
+      }
+    }
+    vhosts.push_back(std::move(out));
+  }
+  if (!ok) return nullptr;
+  return std::make_shared<router::RouteTable>(
+      proto.name(), std::move(vhosts),
+      mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove()),
+      mutationFrom(proto.response_headers_to_add(), proto.response_headers_to_remove()));
+}
+
+namespace {
+bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string& path,
+                    ErrorList& errors) {
+  bool ok = true;
+  if (hcm.http_filters_size() == 0) {
+    errors.add(path + ".http_filters", "the envoy.filters.http.router filter is required");
+    return false;
+  }
+  for (int i = 0; i < hcm.http_filters_size(); ++i) {
+    const auto& f = hcm.http_filters(i);
+    std::string fpath = path + ".http_filters[" + std::to_string(i) + "]";
+    bool is_router = f.name() == kRouterName ||
+                     (f.has_typed_config() &&
+                      typeName(f.typed_config()) == "envoy.extensions.filters.http.router.v3.Router");
+    if (!is_router) {
+      errors.add(fpath, "unknown HTTP filter '" + f.name() + "'");
+      ok = false;
+    } else if (i != hcm.http_filters_size() - 1) {
+      errors.add(fpath, "the router filter must be the last HTTP filter");
+      ok = false;
+    }
+  }
+  return ok;
+}
+}  // namespace
+
+bool translateListener(const listener_v3::Listener& proto, const std::string& path,
+                       ListenerConfig* out, ErrorList& errors) {
+  bool ok = true;
+  out->name = proto.name();
+  if (proto.name().empty()) {
+    errors.add(path + ".name", "listener name is required");
+    ok = false;
+  }
+  if (!addressFrom(proto.address(), path + ".address", &out->address, errors)) ok = false;
+  if (proto.listener_filters_size() > 0) {
+    errors.add(path + ".listener_filters",
+               "not supported: weft detects protocols itself (see README)");
+    ok = false;
+  }
+  if (proto.has_use_original_dst() && proto.use_original_dst().value()) {
+    errors.add(path + ".use_original_dst", "not implemented by weft yet");
+    ok = false;
+  }
+  if (proto.has_api_listener()) {
+    errors.add(path + ".api_listener", "not supported");
+    ok = false;
+  }
+  if (proto.has_per_connection_buffer_limit_bytes()) {
+    out->buffer_limit_bytes = proto.per_connection_buffer_limit_bytes().value();
+  }
+  if (proto.filter_chains_size() != 1 || proto.has_default_filter_chain()) {
+    errors.add(path + ".filter_chains", "exactly one filter chain is supported");
+    return false;
+  }
+  const auto& chain = proto.filter_chains(0);
+  std::string cpath = path + ".filter_chains[0]";
+  if (chain.has_filter_chain_match()) {
+    errors.add(cpath + ".filter_chain_match", "not implemented by weft yet");
+    ok = false;
+  }
+  if (chain.has_transport_socket()) {
+    errors.add(cpath + ".transport_socket", "downstream TLS is not implemented by weft yet");
+    ok = false;
+  }
+  if (chain.filters_size() != 1) {
+    errors.add(cpath + ".filters",
+               "exactly one network filter (http_connection_manager or tcp_proxy) is supported");
+    return false;
+  }
+  const auto& filter = chain.filters(0);
+  std::string fpath = cpath + ".filters[0]";
+  if (!filter.has_typed_config()) {
+    errors.add(fpath + ".typed_config", "is required");
+    return false;
+  }
+  std::string type = typeName(filter.typed_config());
+  if (type == hcm_v3::HttpConnectionManager::descriptor()->full_name()) {
+    if (!filter.name().empty() && filter.name() != kHcmName &&
+        filter.name() != "envoy.http_connection_manager") {
+      errors.add(fpath + ".name", "'" + filter.name() + "' does not match its typed_config");
+      ok = false;
+    }
+    hcm_v3::HttpConnectionManager hcm;
+    filter.typed_config().UnpackTo(&hcm);
+    std::string hpath = fpath + ".typed_config";
+    out->is_http = true;
+    out->http.stat_prefix = hcm.stat_prefix();
+    switch (hcm.codec_type()) {
+      case hcm_v3::HttpConnectionManager::AUTO: out->http.codec = CodecType::kAuto; break;
+      case hcm_v3::HttpConnectionManager::HTTP1: out->http.codec = CodecType::kHttp1; break;
+      case hcm_v3::HttpConnectionManager::HTTP2: out->http.codec = CodecType::kHttp2; break;
+      default:
+        errors.add(hpath + ".codec_type", "only AUTO, HTTP1 and HTTP2 are supported");
+        ok = false;
+    }
+    if (hcm.has_max_request_headers_kb()) {
+      out->http.max_request_headers_bytes = hcm.max_request_headers_kb().value() * 1024;
+    }
+    if (!httpFilterFrom(hcm, hpath, errors)) ok = false;
+    if (hcm.has_rds()) {
+      errors.add(hpath + ".rds", "RDS needs dynamic_resources (not implemented yet)");
+      ok = false;
+    } else if (hcm.has_route_config()) {
+      auto table = translateRouteConfiguration(hcm.route_config(), hpath + ".route_config", errors);
+      if (table == nullptr) ok = false;
+      out->http.routes = std::move(table);
+    } else {
+      errors.add(hpath, "route_config is required");
+      ok = false;
+    }
+    for (const char* unsupported : {"stream_idle_timeout", "request_timeout", "drain_timeout",
+                                    "use_remote_address", "upgrade_configs", "server_name",
+                                    "common_http_protocol_options", "http_protocol_options",
+                                    "http2_protocol_options"}) {
+      const auto* field = hcm.GetDescriptor()->FindFieldByName(unsupported);
+      bool set = field->is_repeated() ? hcm.GetReflection()->FieldSize(hcm, field) > 0
+                                      : hcm.GetReflection()->HasField(hcm, field);
+      if (set) {
+        errors.add(hpath + "." + unsupported, "not implemented by weft yet");
+        ok = false;
+      }
+    }
+  } else if (type == tcp_v3::TcpProxy::descriptor()->full_name()) {
+    tcp_v3::TcpProxy tcp;
+    filter.typed_config().UnpackTo(&tcp);
+    out->is_http = false;
+    out->tcp_cluster = tcp.cluster();
+    if (tcp.cluster().empty()) {
+      errors.add(fpath + ".typed_config.cluster", "is required");
+      ok = false;
+    }
+    if (tcp.has_idle_timeout()) {
+      errors.add(fpath + ".typed_config.idle_timeout", "not implemented by weft yet");
+      ok = false;
+    }
+  } else {
+    errors.add(fpath + ".typed_config", "unsupported network filter type '" + type + "'");
+    ok = false;
+  }
+  return ok;
+}
+
+SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                               ErrorList& errors) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->node_id = bootstrap.node().id();
+  if (bootstrap.has_admin()) {
+    network::Address admin;
+    if (addressFrom(bootstrap.admin().address(), "admin.address", &admin, errors)) {
+      snapshot->admin_address = admin.ip();
+      snapshot->admin_port = admin.port();
+    }
+  }
+  if (bootstrap.has_dynamic_resources()) {
+    errors.add("dynamic_resources", "xDS is not implemented by weft-proxy yet");
+  }
+  const auto& sr = bootstrap.static_resources();
+  for (int i = 0; i < sr.clusters_size(); ++i) {
+    auto cluster = std::make_shared<upstream::ClusterConfig>();
+    std::string path = "static_resources.clusters[" + std::to_string(i) + "]";
+    if (!translateCluster(sr.clusters(i), path, cluster.get(), errors)) continue;
+    if (snapshot->clusters.count(cluster->name)) {
+      errors.add(path + ".name", "duplicate cluster name '" + cluster->name + "'");
+      continue;
+    }
+    snapshot->clusters[cluster->name] = cluster;
+  }
+  std::set<std::string> listener_names;
+  for (int i = 0; i < sr.listeners_size(); ++i) {
+    ListenerConfig listener;
+    std::string path = "static_resources.listeners[" + std::to_string(i) + "]";
+    if (!translateListener(sr.listeners(i), path, &listener, errors)) continue;
+    if (!listener_names.insert(listener.name).second) {
+      errors.add(path + ".name", "duplicate listener name '" + listener.name + "'");
+      continue;
+    }
+    // Every referenced cluster must exist (Envoy's validate_clusters).
+    auto require = [&](const std::string& cluster, const std::string& where) {
+      if (!cluster.empty() && snapshot->clusters.count(cluster) == 0 &&
+          sr.clusters_size() == static_cast<int>(snapshot->clusters.size())) {
+        errors.add(where, "unknown cluster '" + cluster + "'");
+      }
+    };
+    if (listener.is_http && listener.http.routes) {
+      const auto& vhs = listener.http.routes->virtualHosts();
+      for (size_t v = 0; v < vhs.size(); ++v) {
+        for (size_t r = 0; r < vhs[v].routes.size(); ++r) {
+          const auto& route = vhs[v].routes[r];
+          std::string rpath = path + " route_config.virtual_hosts[" + std::to_string(v) +
+                              "].routes[" + std::to_string(r) + "]";
+          require(route.cluster, rpath + ".route.cluster");
+          for (const auto& w : route.weighted_clusters) {
+            require(w.cluster, rpath + ".route.weighted_clusters");
+          }
+        }
+      }
+    } else if (!listener.is_http) {
+      require(listener.tcp_cluster, path + " tcp_proxy.cluster");
+    }
+    snapshot->listeners.push_back(std::move(listener));
+  }
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = true;
+  print.preserve_proto_field_names = true;
+  google::protobuf::util::MessageToJsonString(bootstrap, &snapshot->config_dump_json, print);
+  if (!errors.empty()) return nullptr;
+  return snapshot;
+}
+
+}  // namespace weft::config

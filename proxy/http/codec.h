@@ -1,0 +1,89 @@
+#pragma once
+
+// Protocol-neutral stream interfaces between the codecs (HTTP/1 on
+// http_parser, HTTP/2 on nghttp2) and the connection manager / router, after
+// Envoy's StreamEncoder / StreamDecoder split. A "decoder" receives one
+// message; an "encoder" sends one.
+
+#include <string_view>
+
+#include "proxy/http/header_map.h"
+
+namespace weft::http {
+
+enum class StreamResetReason {
+  kConnectionFailure,      // upstream connect failed
+  kConnectionTermination,  // the connection closed under the stream
+  kLocalReset,
+  kRemoteReset,
+  kProtocolError,
+};
+
+const char* resetReasonName(StreamResetReason reason);
+
+class StreamDecoder {
+ public:
+  virtual ~StreamDecoder() = default;
+  virtual void decodeHeaders(HeaderMap&& headers, bool end_stream) = 0;
+  virtual void decodeData(std::string_view data, bool end_stream) = 0;
+  // Trailers end the stream.
+  virtual void decodeTrailers(HeaderMap&& trailers) = 0;
+  virtual void onResetStream(StreamResetReason reason) = 0;
+  // The connection this stream's encoder writes to is congested / drained.
+  virtual void onAboveWriteBufferHighWatermark() {}
+  virtual void onBelowWriteBufferLowWatermark() {}
+};
+
+class StreamEncoder {
+ public:
+  virtual ~StreamEncoder() = default;
+  virtual void encodeHeaders(const HeaderMap& headers, bool end_stream) = 0;
+  virtual void encodeData(std::string_view data, bool end_stream) = 0;
+  virtual void encodeTrailers(const HeaderMap& trailers) = 0;
+  // Aborts the stream; the decoder paired with this encoder gets no more calls.
+  virtual void resetStream(StreamResetReason reason) = 0;
+  // Pauses / resumes delivery of the other direction of this stream (nested).
+  virtual void readDisable(bool disable) = 0;
+};
+
+// Server side: one per downstream connection.
+class ServerConnectionCallbacks {
+ public:
+  virtual ~ServerConnectionCallbacks() = default;
+  // A new request stream; the returned decoder receives it.
+  virtual StreamDecoder& newStream(StreamEncoder& response_encoder) = 0;
+};
+
+class ServerConnection {
+ public:
+  virtual ~ServerConnection() = default;
+  virtual void dispatch(std::string_view data) = 0;
+  // Peer closed its side.
+  virtual void onRemoteEof() = 0;
+  // Start draining: HTTP/1 adds `connection: close` to the next response,
+  // HTTP/2 sends GOAWAY.
+  virtual void shutdownNotice() = 0;
+  virtual size_t activeStreams() const = 0;
+  virtual void onAboveWriteBufferHighWatermark() = 0;
+  virtual void onBelowWriteBufferLowWatermark() = 0;
+};
+
+// Client side: one per upstream connection.
+class ClientConnection {
+ public:
+  virtual ~ClientConnection() = default;
+  virtual StreamEncoder& newStream(StreamDecoder& response_decoder) = 0;
+  virtual void dispatch(std::string_view data) = 0;
+  virtual void onRemoteEof() = 0;
+  virtual size_t activeStreams() const = 0;
+  // True when the connection can carry another stream now.
+  virtual bool available() const = 0;
+  // True once the peer said it will close (connection: close, GOAWAY).
+  virtual bool goingAway() const = 0;
+  virtual void onAboveWriteBufferHighWatermark() = 0;
+  virtual void onBelowWriteBufferLowWatermark() = 0;
+  // The connection closed: reset every active stream.
+  virtual void onConnectionClosed(StreamResetReason reason) = 0;
+};
+
+}  // namespace weft::http

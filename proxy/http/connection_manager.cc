@@ -1,0 +1,120 @@
+#include "proxy/http/connection_manager.h"
+
+#include "proxy/common/logging.h"
+#include "proxy/http/active_stream.h"
+#include "proxy/http/http1_server.h"
+
+namespace weft::http {
+
+namespace {
+constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+}
+
+ConnectionManager::ConnectionManager(server::WorkerContext& context,
+                                     const config::ListenerConfig& listener,
+                                     config::SnapshotPtr snapshot, stats::ListenerStats stats,
+                                     std::unique_ptr<network::Connection> connection)
+    : context_(context),
+      listener_(listener),
+      snapshot_(std::move(snapshot)),
+      stats_(stats),
+      connection_(std::move(connection)) {
+  connection_->setCallbacks(this);
+  connection_->setBufferLimit(listener.buffer_limit_bytes);
+  stats::inc(stats_.cx_total);
+  stats::gaugeAdd(stats_.cx_active, 1);
+  connection_->startReading();
+}
+
+ConnectionManager::~ConnectionManager() {
+  connection_->setCallbacks(nullptr);
+  streams_.clear();
+}
+
+bool ConnectionManager::createCodec(std::string_view first_bytes) {
+  config::CodecType codec = listener_.http.codec;
+  if (codec == config::CodecType::kAuto) {
+    size_t n = std::min(first_bytes.size(), kHttp2Preface.size());
+    if (first_bytes.substr(0, n) == kHttp2Preface.substr(0, n)) {
+      if (n < kHttp2Preface.size()) return false;  // need more bytes to decide
+      codec = config::CodecType::kHttp2;
+    } else {
+      codec = config::CodecType::kHttp1;
+    }
+  }
+  if (codec == config::CodecType::kHttp2) {
+    LOG_DEBUG("HTTP/2 is not available yet; closing connection %llu",
+              static_cast<unsigned long long>(connection_->id()));
+    connection_->close(network::CloseType::kNoFlush);
+    return false;
+  }
+  Http1Settings settings;
+  settings.max_request_headers_bytes = listener_.http.max_request_headers_bytes;
+  codec_ = std::make_unique<Http1ServerConnection>(*connection_, *this, settings);
+  if (context_.draining()) codec_->shutdownNotice();
+  return true;
+}
+
+void ConnectionManager::onData(std::string_view data, bool) {
+  if (closed_) return;
+  if (!codec_) {
+    sniffed_.append(data);
+    if (!createCodec(sniffed_)) return;
+    std::string first;
+    first.swap(sniffed_);
+    codec_->dispatch(first);
+    return;
+  }
+  codec_->dispatch(data);
+}
+
+void ConnectionManager::onEvent(network::ConnectionEvent event) {
+  if (event != network::ConnectionEvent::kRemoteClose &&
+      event != network::ConnectionEvent::kLocalClose) {
+    return;
+  }
+  if (closed_) return;
+  closed_ = true;
+  stats::gaugeAdd(stats_.cx_active, -1);
+  // Streams still open lose their client: abandon their upstream side.
+  while (!streams_.empty()) {
+    ActiveStream* stream = streams_.front().get();
+    stream->onResetStream(StreamResetReason::kConnectionTermination);
+    if (!streams_.empty() && streams_.front().get() == stream) {
+      context_.dispatcher().deferDelete(std::move(streams_.front()));
+      streams_.pop_front();
+    }
+  }
+  context_.removeConnection(this);
+}
+
+void ConnectionManager::onAboveWriteBufferHighWatermark() {
+  if (codec_) codec_->onAboveWriteBufferHighWatermark();
+}
+
+void ConnectionManager::onBelowWriteBufferLowWatermark() {
+  if (codec_) codec_->onBelowWriteBufferLowWatermark();
+}
+
+StreamDecoder& ConnectionManager::newStream(StreamEncoder& response_encoder) {
+  streams_.push_back(std::make_unique<ActiveStream>(*this, response_encoder));
+  return *streams_.back();
+}
+
+void ConnectionManager::onStreamDone(ActiveStream* stream) {
+  for (auto it = streams_.begin(); it != streams_.end(); ++it) {
+    if (it->get() == stream) {
+      context_.dispatcher().deferDelete(std::move(*it));
+      streams_.erase(it);
+      break;
+    }
+  }
+}
+
+void ConnectionManager::startDrain() {
+  if (closed_) return;
+  if (codec_) codec_->shutdownNotice();
+  if (streams_.empty()) connection_->close(network::CloseType::kFlushWrite);
+}
+
+}  // namespace weft::http

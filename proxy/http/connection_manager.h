@@ -1,0 +1,65 @@
+#pragma once
+
+// The HTTP connection manager for one downstream connection: picks the codec
+// (HTTP/1.1, or HTTP/2 by its preface), and runs each request stream through
+// the router: route match, cluster and host choice, upstream connection pool,
+// and streaming of both directions with back-pressure.
+
+#include <list>
+#include <memory>
+#include <string>
+
+#include "proxy/config/snapshot.h"
+#include "proxy/http/codec.h"
+#include "proxy/network/connection.h"
+#include "proxy/server/worker_context.h"
+#include "proxy/stats/stats.h"
+
+namespace weft::http {
+
+class ActiveStream;
+
+class ConnectionManager : public network::ConnectionCallbacks,
+                          public ServerConnectionCallbacks,
+                          public server::ActiveConnection {
+ public:
+  ConnectionManager(server::WorkerContext& context, const config::ListenerConfig& listener,
+                    config::SnapshotPtr snapshot, stats::ListenerStats stats,
+                    std::unique_ptr<network::Connection> connection);
+  ~ConnectionManager() override;
+
+  // network::ConnectionCallbacks
+  void onData(std::string_view data, bool end_stream) override;
+  void onEvent(network::ConnectionEvent event) override;
+  void onAboveWriteBufferHighWatermark() override;
+  void onBelowWriteBufferLowWatermark() override;
+
+  // ServerConnectionCallbacks
+  StreamDecoder& newStream(StreamEncoder& response_encoder) override;
+
+  // server::ActiveConnection
+  void startDrain() override;
+
+  // Called by a stream when both directions are done.
+  void onStreamDone(ActiveStream* stream);
+
+  server::WorkerContext& context() { return context_; }
+  const config::ListenerConfig& listener() const { return listener_; }
+  const stats::ListenerStats& stats() const { return stats_; }
+  network::Connection& connection() { return *connection_; }
+
+ private:
+  bool createCodec(std::string_view first_bytes);
+
+  server::WorkerContext& context_;
+  const config::ListenerConfig& listener_;
+  config::SnapshotPtr snapshot_;  // keeps listener_ and its routes alive
+  stats::ListenerStats stats_;
+  std::unique_ptr<network::Connection> connection_;
+  std::unique_ptr<ServerConnection> codec_;
+  std::string sniffed_;  // first bytes, until the protocol is known
+  std::list<std::unique_ptr<ActiveStream>> streams_;
+  bool closed_ = false;
+};
+
+}  // namespace weft::http

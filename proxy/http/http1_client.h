@@ -1,0 +1,69 @@
+#pragma once
+
+// HTTP/1.1 client codec over http_parser: one request at a time on a
+// keep-alive connection owned by the connection pool.
+
+#include <http_parser.h>
+
+#include <string>
+
+#include "proxy/http/codec.h"
+#include "proxy/http/http1_common.h"
+#include "proxy/network/connection.h"
+
+namespace weft::http {
+
+class ClientConnectionCallbacks {
+ public:
+  virtual ~ClientConnectionCallbacks() = default;
+  // A stream finished (response complete); the connection may be reused.
+  virtual void onStreamComplete() = 0;
+  // The peer broke the protocol; the owner closes the connection.
+  virtual void onProtocolError() = 0;
+};
+
+class Http1ClientConnection : public ClientConnection, public StreamEncoder {
+ public:
+  Http1ClientConnection(network::Connection& connection, ClientConnectionCallbacks& callbacks);
+
+  // ClientConnection
+  StreamEncoder& newStream(StreamDecoder& response_decoder) override;
+  void dispatch(std::string_view data) override;
+  void onRemoteEof() override;
+  size_t activeStreams() const override { return decoder_ != nullptr ? 1 : 0; }
+  bool available() const override { return decoder_ == nullptr && !going_away_; }
+  bool goingAway() const override { return going_away_; }
+  void onAboveWriteBufferHighWatermark() override;
+  void onBelowWriteBufferLowWatermark() override;
+  void onConnectionClosed(StreamResetReason reason) override;
+
+  // StreamEncoder (the request)
+  void encodeHeaders(const HeaderMap& headers, bool end_stream) override;
+  void encodeData(std::string_view data, bool end_stream) override;
+  void encodeTrailers(const HeaderMap& trailers) override;
+  void resetStream(StreamResetReason reason) override;
+  void readDisable(bool disable) override;
+
+ private:
+  static int onHeaderField(http_parser* p, const char* at, size_t len);
+  static int onHeaderValue(http_parser* p, const char* at, size_t len);
+  static int onHeadersComplete(http_parser* p);
+  static int onBody(http_parser* p, const char* at, size_t len);
+  static int onMessageComplete(http_parser* p);
+  static const http_parser_settings kParserSettings;
+
+  network::Connection& connection_;
+  ClientConnectionCallbacks& callbacks_;
+  http_parser parser_;
+  http1::HeaderCollector header_collector_;
+  StreamDecoder* decoder_ = nullptr;
+  bool request_chunked_ = false;
+  bool request_complete_ = false;
+  bool request_is_head_ = false;
+  bool response_end_sent_ = false;
+  bool skipping_informational_ = false;
+  bool headers_complete_ = false;
+  bool going_away_ = false;
+};
+
+}  // namespace weft::http

@@ -1,0 +1,342 @@
+#include "proxy/http/http1_server.h"
+
+#include <climits>
+
+namespace weft::http {
+
+namespace {
+Http1ServerConnection* self(http_parser* p) { return static_cast<Http1ServerConnection*>(p->data); }
+
+const char* reasonPhrase(int code) {
+  switch (code) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Unknown";
+  }
+}
+
+bool statusHasNoBody(int code) { return (code >= 100 && code < 200) || code == 204 || code == 304; }
+}  // namespace
+
+const http_parser_settings Http1ServerConnection::kParserSettings = [] {
+  http_parser_settings s;
+  http_parser_settings_init(&s);
+  s.on_message_begin = &Http1ServerConnection::onMessageBegin;
+  s.on_url = &Http1ServerConnection::onUrl;
+  s.on_header_field = &Http1ServerConnection::onHeaderField;
+  s.on_header_value = &Http1ServerConnection::onHeaderValue;
+  s.on_headers_complete = &Http1ServerConnection::onHeadersComplete;
+  s.on_body = &Http1ServerConnection::onBody;
+  s.on_message_complete = &Http1ServerConnection::onMessageComplete;
+  return s;
+}();
+
+Http1ServerConnection::Http1ServerConnection(network::Connection& connection,
+                                             ServerConnectionCallbacks& callbacks,
+                                             Http1Settings settings)
+    : connection_(connection), callbacks_(callbacks), settings_(settings) {
+  http_parser_init(&parser_, HTTP_REQUEST);
+  parser_.data = this;
+}
+
+void Http1ServerConnection::dispatch(std::string_view data) {
+  if (closed_) return;
+  if (parser_paused_) {
+    // A pipelined request arrived while a response is in progress.
+    pending_input_.append(data);
+    if (read_disabled_for_pipeline_ == 0) {
+      read_disabled_for_pipeline_ = 1;
+      connection_.readDisable(true);
+    }
+    return;
+  }
+  size_t parsed = http_parser_execute(&parser_, &kParserSettings, data.data(), data.size());
+  if (closed_) return;
+  enum http_errno err = HTTP_PARSER_ERRNO(&parser_);
+  if (err == HPE_PAUSED) {
+    pending_input_.append(data.substr(parsed));
+    if (!pending_input_.empty() && read_disabled_for_pipeline_ == 0) {
+      read_disabled_for_pipeline_ = 1;
+      connection_.readDisable(true);
+    }
+    return;
+  }
+  if (err != HPE_OK) {
+    if (header_overflow_) {
+      sendError(431, "request headers too large");
+    } else {
+      sendError(400, http_errno_description(err));
+    }
+    return;
+  }
+  if (parser_.upgrade) {
+    // Upgrade / CONNECT tunnelling is not offered yet: refuse cleanly.
+    sendError(501, "upgrade and CONNECT are not supported");
+  }
+}
+
+void Http1ServerConnection::onRemoteEof() {
+  if (decoder_ != nullptr && !request_complete_) {
+    StreamDecoder* d = decoder_;
+    decoder_ = nullptr;
+    d->onResetStream(StreamResetReason::kRemoteReset);
+  }
+}
+
+void Http1ServerConnection::sendError(int code, const char* reason) {
+  if (decoder_ != nullptr) {
+    StreamDecoder* d = decoder_;
+    decoder_ = nullptr;
+    d->onResetStream(StreamResetReason::kProtocolError);
+  }
+  if (!response_started_) {
+    std::string body = std::string(reason) + "\n";
+    std::string out = "HTTP/1.1 " + std::to_string(code) + " " + reasonPhrase(code) +
+                      "\r\ncontent-type: text/plain\r\ncontent-length: " +
+                      std::to_string(body.size()) + "\r\nconnection: close\r\n\r\n" + body;
+    connection_.write(out);
+  }
+  closed_ = true;
+  connection_.close(network::CloseType::kFlushWrite);
+}
+
+int Http1ServerConnection::onMessageBegin(http_parser* p) {
+  auto* s = self(p);
+  s->url_.clear();
+  s->header_collector_.reset();
+  s->headers_complete_ = false;
+  s->request_complete_ = false;
+  s->request_end_sent_ = false;
+  s->response_started_ = false;
+  s->response_chunked_ = false;
+  return 0;
+}
+
+int Http1ServerConnection::onUrl(http_parser* p, const char* at, size_t len) {
+  auto* s = self(p);
+  s->url_.append(at, len);
+  if (s->url_.size() + s->header_collector_.bytes() > s->settings_.max_request_headers_bytes) {
+    s->header_overflow_ = true;
+    return 1;
+  }
+  return 0;
+}
+
+int Http1ServerConnection::onHeaderField(http_parser* p, const char* at, size_t len) {
+  auto* s = self(p);
+  if (s->headers_complete_) return 0;  // trailers: not forwarded over HTTP/1
+  s->header_collector_.onField(std::string_view(at, len));
+  if (s->url_.size() + s->header_collector_.bytes() > s->settings_.max_request_headers_bytes) {
+    s->header_overflow_ = true;
+    return 1;
+  }
+  return 0;
+}
+
+int Http1ServerConnection::onHeaderValue(http_parser* p, const char* at, size_t len) {
+  auto* s = self(p);
+  if (s->headers_complete_) return 0;
+  s->header_collector_.onValue(std::string_view(at, len));
+  if (s->url_.size() + s->header_collector_.bytes() > s->settings_.max_request_headers_bytes) {
+    s->header_overflow_ = true;
+    return 1;
+  }
+  return 0;
+}
+
+int Http1ServerConnection::onHeadersComplete(http_parser* p) {
+  auto* s = self(p);
+  s->headers_complete_ = true;
+  if (p->upgrade) return 0;  // refused in dispatch()
+
+  HeaderMap headers;
+  headers.add(":method", http_method_str(static_cast<http_method>(p->method)));
+  // Absolute-form request targets (proxies) carry the authority in the URL.
+  std::string path = s->url_;
+  std::string authority;
+  if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0) {
+    size_t host_start = path.find("//") + 2;
+    size_t path_start = path.find('/', host_start);
+    authority = path.substr(host_start, path_start == std::string::npos ? std::string::npos
+                                                                         : path_start - host_start);
+    path = path_start == std::string::npos ? "/" : path.substr(path_start);
+  }
+  HeaderMap regular;
+  s->header_collector_.finish(regular);
+  if (authority.empty()) {
+    if (const std::string* host = regular.get("host")) authority = *host;
+  }
+  headers.add(":path", std::move(path));
+  headers.add(":authority", std::move(authority));
+  headers.add(":scheme", "http");
+
+  s->request_http11_ = p->http_major == 1 && p->http_minor >= 1;
+  s->keep_alive_ = http_should_keep_alive(p) != 0;
+  s->response_is_head_ = p->method == HTTP_HEAD;
+
+  const std::string* expect = regular.get("expect");
+  bool expect_continue = expect != nullptr && equalsIgnoreCase(*expect, "100-continue");
+  regular.remove("expect");
+  regular.remove("host");
+  http1::removeConnectionHeaders(regular);
+  for (const auto& [name, value] : regular.entries()) headers.add(name, value);
+
+  if (expect_continue) {
+    // Like Envoy's default: the proxy answers 100 itself, so clients never
+    // wait on an upstream that does not implement Expect.
+    s->connection_.write("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+
+  bool chunked = (p->flags & F_CHUNKED) != 0;
+  bool end_stream = !chunked && (p->content_length == 0 || p->content_length == ULLONG_MAX);
+  s->decoder_ = &s->callbacks_.newStream(*s);
+  if (end_stream) s->request_end_sent_ = true;
+  s->decoder_->decodeHeaders(std::move(headers), end_stream);
+  return 0;
+}
+
+int Http1ServerConnection::onBody(http_parser* p, const char* at, size_t len) {
+  auto* s = self(p);
+  if (s->decoder_ != nullptr) s->decoder_->decodeData(std::string_view(at, len), false);
+  return 0;
+}
+
+int Http1ServerConnection::onMessageComplete(http_parser* p) {
+  auto* s = self(p);
+  s->request_complete_ = true;
+  if (s->decoder_ != nullptr && !s->request_end_sent_) {
+    s->request_end_sent_ = true;
+    s->decoder_->decodeData(std::string_view(), true);
+  }
+  if (s->closed_) return 0;
+  if (s->decoder_ != nullptr) {
+    // Hold further (pipelined) requests until this response is written.
+    s->parser_paused_ = true;
+    http_parser_pause(p, 1);
+  }
+  return 0;
+}
+
+void Http1ServerConnection::encodeHeaders(const HeaderMap& headers, bool end_stream) {
+  if (closed_) return;
+  response_started_ = true;
+  int code = headers.statusCode();
+  if (code == 0) code = 502;
+  std::string out;
+  out.reserve(256);
+  out.append(request_http11_ ? "HTTP/1.1 " : "HTTP/1.0 ");
+  out.append(std::to_string(code)).append(" ").append(reasonPhrase(code)).append("\r\n");
+  http1::appendHeaderBlock(headers, out);
+  bool no_body = statusHasNoBody(code) || response_is_head_;
+  response_chunked_ = false;
+  if (!headers.has("content-length") && !no_body) {
+    if (end_stream) {
+      out.append("content-length: 0\r\n");
+    } else if (request_http11_) {
+      out.append("transfer-encoding: chunked\r\n");
+      response_chunked_ = true;
+    } else {
+      close_after_response_ = true;  // HTTP/1.0: the close delimits the body
+    }
+  }
+  if (!keep_alive_ || draining_) close_after_response_ = true;
+  if (close_after_response_) {
+    out.append("connection: close\r\n");
+  } else if (!request_http11_) {
+    out.append("connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+  connection_.write(out);
+  if (end_stream) onResponseComplete();
+}
+
+void Http1ServerConnection::encodeData(std::string_view data, bool end_stream) {
+  if (closed_) return;
+  if (!response_is_head_) {
+    if (response_chunked_) {
+      std::string out;
+      out.reserve(data.size() + 16);
+      http1::appendChunk(data, out);
+      if (end_stream) out.append("0\r\n\r\n");
+      connection_.write(out);
+    } else if (!data.empty()) {
+      connection_.write(data);
+    }
+  }
+  if (end_stream) onResponseComplete();
+}
+
+void Http1ServerConnection::encodeTrailers(const HeaderMap& trailers) {
+  if (closed_) return;
+  if (response_chunked_ && !response_is_head_) {
+    std::string out = "0\r\n";
+    http1::appendHeaderBlock(trailers, out);
+    out.append("\r\n");
+    connection_.write(out);
+  }
+  onResponseComplete();
+}
+
+void Http1ServerConnection::onResponseComplete() {
+  decoder_ = nullptr;
+  // An early response (request body still arriving) also ends the
+  // connection: the rest of that body cannot be told from a new request.
+  if (close_after_response_ || !request_end_sent_ || draining_) {
+    closed_ = true;
+    connection_.close(network::CloseType::kFlushWrite);
+    return;
+  }
+  resumeAfterResponse();
+}
+
+void Http1ServerConnection::resumeAfterResponse() {
+  close_after_response_ = false;
+  if (!parser_paused_) return;  // still inside http_parser_execute: it continues
+  parser_paused_ = false;
+  http_parser_pause(&parser_, 0);
+  std::string pending;
+  pending.swap(pending_input_);
+  if (read_disabled_for_pipeline_ != 0) {
+    read_disabled_for_pipeline_ = 0;
+    connection_.readDisable(false);
+  }
+  if (!pending.empty()) dispatch(pending);
+}
+
+void Http1ServerConnection::resetStream(StreamResetReason) {
+  // HTTP/1 has no stream reset: the connection is the stream.
+  decoder_ = nullptr;
+  closed_ = true;
+  connection_.close(network::CloseType::kNoFlush);
+}
+
+void Http1ServerConnection::readDisable(bool disable) {
+  if (!closed_) connection_.readDisable(disable);
+}
+
+void Http1ServerConnection::onAboveWriteBufferHighWatermark() {
+  if (decoder_ != nullptr) decoder_->onAboveWriteBufferHighWatermark();
+}
+
+void Http1ServerConnection::onBelowWriteBufferLowWatermark() {
+  if (decoder_ != nullptr) decoder_->onBelowWriteBufferLowWatermark();
+}
+
+}  // namespace weft::http

@@ -1,0 +1,78 @@
+#pragma once
+
+// HTTP/1.1 server codec over http_parser: one request at a time; pipelined
+// requests wait (reading paused) until the response in progress completes.
+
+#include <http_parser.h>
+
+#include <string>
+
+#include "proxy/http/codec.h"
+#include "proxy/http/http1_common.h"
+#include "proxy/network/connection.h"
+
+namespace weft::http {
+
+struct Http1Settings {
+  size_t max_request_headers_bytes = 60 * 1024;  // Envoy's default 60 KiB
+};
+
+class Http1ServerConnection : public ServerConnection, public StreamEncoder {
+ public:
+  Http1ServerConnection(network::Connection& connection, ServerConnectionCallbacks& callbacks,
+                        Http1Settings settings);
+
+  // ServerConnection
+  void dispatch(std::string_view data) override;
+  void onRemoteEof() override;
+  void shutdownNotice() override { draining_ = true; }
+  size_t activeStreams() const override { return decoder_ != nullptr ? 1 : 0; }
+  void onAboveWriteBufferHighWatermark() override;
+  void onBelowWriteBufferLowWatermark() override;
+
+  // StreamEncoder (the response)
+  void encodeHeaders(const HeaderMap& headers, bool end_stream) override;
+  void encodeData(std::string_view data, bool end_stream) override;
+  void encodeTrailers(const HeaderMap& trailers) override;
+  void resetStream(StreamResetReason reason) override;
+  void readDisable(bool disable) override;
+
+ private:
+  static int onMessageBegin(http_parser* p);
+  static int onUrl(http_parser* p, const char* at, size_t len);
+  static int onHeaderField(http_parser* p, const char* at, size_t len);
+  static int onHeaderValue(http_parser* p, const char* at, size_t len);
+  static int onHeadersComplete(http_parser* p);
+  static int onBody(http_parser* p, const char* at, size_t len);
+  static int onMessageComplete(http_parser* p);
+  static const http_parser_settings kParserSettings;
+
+  void sendError(int code, const char* reason);
+  void onResponseComplete();
+  void resumeAfterResponse();
+
+  network::Connection& connection_;
+  ServerConnectionCallbacks& callbacks_;
+  Http1Settings settings_;
+  http_parser parser_;
+  http1::HeaderCollector header_collector_;
+  std::string url_;
+  bool headers_complete_ = false;
+  bool header_overflow_ = false;
+  StreamDecoder* decoder_ = nullptr;
+  bool request_complete_ = false;
+  bool request_end_sent_ = false;
+  bool response_started_ = false;
+  bool response_chunked_ = false;
+  bool response_is_head_ = false;
+  bool request_http11_ = true;
+  bool keep_alive_ = true;
+  bool close_after_response_ = false;
+  bool draining_ = false;
+  bool parser_paused_ = false;
+  bool closed_ = false;
+  int read_disabled_for_pipeline_ = 0;
+  std::string pending_input_;  // pipelined bytes waiting for the current response
+};
+
+}  // namespace weft::http

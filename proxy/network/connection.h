@@ -1,0 +1,113 @@
+#pragma once
+
+// A TCP connection on one dispatcher: batched writes (one syscall per loop
+// iteration however many writes were queued), read back-pressure through
+// readDisable(), and write-buffer watermarks to push back on the peer.
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "proxy/event/dispatcher.h"
+#include "proxy/network/address.h"
+
+namespace weft::network {
+
+enum class ConnectionEvent { kConnected, kConnectFailed, kRemoteClose, kLocalClose };
+enum class CloseType { kFlushWrite, kNoFlush };
+
+class ConnectionCallbacks {
+ public:
+  virtual ~ConnectionCallbacks() = default;
+  // `data` is valid only during the call. `end_stream` is the peer's FIN, seen
+  // only when half-close is enabled; otherwise a FIN closes the connection.
+  virtual void onData(std::string_view data, bool end_stream) = 0;
+  virtual void onEvent(ConnectionEvent event) = 0;
+  virtual void onAboveWriteBufferHighWatermark() {}
+  virtual void onBelowWriteBufferLowWatermark() {}
+};
+
+class Connection : public event::DeferredWork {
+ public:
+  // Wraps an accepted socket (already initialised on `dispatcher`'s loop).
+  Connection(event::Dispatcher& dispatcher, uv_tcp_t* accepted);
+  // Starts a connect to `remote`; kConnected or kConnectFailed follows.
+  static std::unique_ptr<Connection> connectTo(event::Dispatcher& dispatcher,
+                                               const Address& remote);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void setCallbacks(ConnectionCallbacks* callbacks) { callbacks_ = callbacks; }
+  void enableHalfClose(bool enabled) { half_close_ = enabled; }
+  void setBufferLimit(uint32_t bytes) { high_watermark_ = bytes; }
+
+  // Starts reading (accepted connections start paused so the owner can set
+  // callbacks first).
+  void startReading();
+  // Nested: each disable needs a matching enable.
+  void readDisable(bool disable);
+
+  void write(std::string_view data);
+  // Half-close: FIN after everything queued is written.
+  void shutdownWrite();
+  void close(CloseType type);
+
+  bool isOpen() const { return state_ == State::kOpen || state_ == State::kConnecting; }
+  bool connected() const { return state_ == State::kOpen; }
+  bool closed() const { return state_ == State::kClosed; }
+  size_t bufferedBytes() const { return out_.size() + (inflight_ ? inflight_->data.size() : 0); }
+  const Address& remoteAddress() const { return remote_; }
+  const Address& localAddress() const { return local_; }
+  uint64_t id() const { return id_; }
+  event::Dispatcher& dispatcher() { return dispatcher_; }
+
+  // Returns the raw fd (for SO_ORIGINAL_DST and socket options).
+  int fd() const;
+
+  void runDeferred() override;
+
+ private:
+  enum class State { kConnecting, kOpen, kClosing, kClosed };
+
+  explicit Connection(event::Dispatcher& dispatcher);
+  static void onConnect(uv_connect_t* req, int status);
+  static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void onWrite(uv_write_t* req, int status);
+  void flush();
+  void closeNow(ConnectionEvent event);
+  void updateWatermarks();
+  void readAddresses();
+
+  event::Dispatcher& dispatcher_;
+  uv_tcp_t* handle_;
+  ConnectionCallbacks* callbacks_ = nullptr;
+  State state_ = State::kOpen;
+  Address remote_;
+  Address local_;
+  uint64_t id_;
+  std::string out_;       // queued, not yet handed to the kernel
+  // Handed to uv_write, waiting for completion. Heap-allocated: a write the
+  // kernel has not finished outlives a connection destroyed meanwhile.
+  struct WriteRequest {
+    uv_write_t req;
+    std::string data;
+    Connection* owner;
+  };
+  WriteRequest* inflight_ = nullptr;
+  bool connect_failed_early_ = false;
+  bool flush_scheduled_ = false;
+  bool shutdown_requested_ = false;
+  bool shutdown_sent_ = false;
+  bool close_after_flush_ = false;
+  bool half_close_ = false;
+  bool reading_ = false;
+  bool above_high_watermark_ = false;
+  int read_disable_count_ = 0;
+  uint32_t high_watermark_ = 1024 * 1024;
+};
+
+}  // namespace weft::network

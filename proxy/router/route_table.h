@@ -1,0 +1,100 @@
+#pragma once
+
+// The compiled form of an Envoy RouteConfiguration: virtual hosts chosen by
+// authority, then the first route whose path and header matchers all match.
+
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "proxy/http/header_map.h"
+
+namespace weft::router {
+
+struct StringMatch {
+  enum class Kind { kExact, kPrefix, kSuffix, kContains, kRegex, kPresent };
+  Kind kind = Kind::kExact;
+  std::string value;
+  bool ignore_case = false;
+  std::shared_ptr<const re2::RE2> regex;
+
+  bool matches(std::string_view input) const;
+};
+
+struct HeaderMatch {
+  std::string name;
+  StringMatch match;
+  bool invert = false;
+};
+
+struct WeightedTarget {
+  std::string cluster;
+  uint32_t weight = 0;
+};
+
+struct HeaderMutation {
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::string> remove;
+  bool empty() const { return set.empty() && remove.empty(); }
+  void apply(http::HeaderMap& headers) const;
+};
+
+struct RouteEntry {
+  enum class PathKind { kPrefix, kExact, kRegex };
+  std::string name;
+  PathKind path_kind = PathKind::kPrefix;
+  std::string path;
+  bool case_sensitive = true;
+  std::shared_ptr<const re2::RE2> path_regex;
+  std::vector<HeaderMatch> headers;
+
+  // Action: a cluster, weighted clusters, or a direct response.
+  std::string cluster;
+  std::vector<WeightedTarget> weighted_clusters;
+  uint64_t total_weight = 0;
+  uint32_t direct_status = 0;
+  std::string direct_body;
+
+  uint64_t timeout_ms = 15000;  // Envoy's default route timeout; 0 disables
+  std::string prefix_rewrite;
+  std::string host_rewrite;
+  HeaderMutation request_mutation;
+  HeaderMutation response_mutation;
+
+  bool matches(const http::HeaderMap& headers) const;
+  // The cluster for one request; `random` picks among weighted clusters.
+  const std::string& pickCluster(uint64_t random) const;
+};
+
+struct VirtualHost {
+  std::string name;
+  std::vector<std::string> domains;  // "*", "*.suffix", "prefix.*" or exact
+  std::vector<RouteEntry> routes;
+};
+
+class RouteTable {
+ public:
+  RouteTable(std::string name, std::vector<VirtualHost> virtual_hosts,
+             HeaderMutation request_mutation, HeaderMutation response_mutation);
+
+  const std::string& name() const { return name_; }
+  // nullptr when no virtual host or route matches (404).
+  const RouteEntry* route(const http::HeaderMap& headers) const;
+  const std::vector<VirtualHost>& virtualHosts() const { return virtual_hosts_; }
+  const HeaderMutation& requestMutation() const { return request_mutation_; }
+  const HeaderMutation& responseMutation() const { return response_mutation_; }
+
+ private:
+  const VirtualHost* findVirtualHost(std::string_view authority) const;
+
+  std::string name_;
+  std::vector<VirtualHost> virtual_hosts_;
+  HeaderMutation request_mutation_;
+  HeaderMutation response_mutation_;
+};
+
+}  // namespace weft::router

@@ -1,0 +1,55 @@
+#pragma once
+
+// The proxy process: loads the bootstrap, starts the workers and the admin
+// endpoint, and handles SIGTERM / POST /drain by draining then exiting.
+
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proxy/admin/admin_server.h"
+#include "proxy/config/snapshot.h"
+#include "proxy/event/dispatcher.h"
+#include "proxy/server/worker.h"
+#include "proxy/stats/stats.h"
+
+namespace weft::server {
+
+struct Options {
+  std::string bootstrap_path;
+  int concurrency = 0;              // 0: one worker per core
+  uint64_t drain_timeout_ms = 5000;  // in-flight requests get this long on drain
+};
+
+class Server {
+ public:
+  explicit Server(Options options);
+  ~Server();
+
+  // Returns the process exit code.
+  int run();
+
+ private:
+  admin::AdminResponse handleAdmin(const std::string& method, const std::string& path);
+  std::string clustersText() const;
+  void startDrain(bool exit_when_done);
+  void finish();
+
+  Options options_;
+  event::Dispatcher main_;
+  stats::Store stats_;
+  config::SnapshotPtr snapshot_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  uv_signal_t sigterm_;
+  uv_signal_t sigint_;
+  std::unique_ptr<event::Timer> drain_timer_;
+  bool draining_ = false;
+  int workers_idle_ = 0;
+  int exit_code_ = 0;
+};
+
+}  // namespace weft::server

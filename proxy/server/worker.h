@@ -1,0 +1,58 @@
+#pragma once
+
+// A worker thread: its own dispatcher, its own listening sockets (bound with
+// SO_REUSEPORT), its own upstream pools. It shares nothing mutable with other
+// workers; the main thread reaches it only through Dispatcher::post().
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "proxy/network/listener.h"
+#include "proxy/server/worker_context.h"
+
+namespace weft::server {
+
+class Worker : public WorkerContext {
+ public:
+  Worker(int index, stats::Store& stats);
+  ~Worker() override;
+
+  void start();
+  // Thread-safe. Installs `snapshot`; `listener_fds[i]` is this worker's
+  // socket for snapshot->listeners[i].
+  void apply(config::SnapshotPtr snapshot, std::vector<int> listener_fds);
+  // Thread-safe. Stops accepting, drains connections, then calls `on_idle`
+  // (on this worker's thread) once none remain.
+  void drain(std::function<void()> on_idle);
+  // Thread-safe. Ends the thread (after drain, or at once on timeout).
+  void stop();
+  void join();
+
+  // WorkerContext
+  event::Dispatcher& dispatcher() override { return *dispatcher_; }
+  upstream::ClusterManager& clusterManager() override { return *cluster_manager_; }
+  stats::Store& stats() override { return stats_; }
+  bool draining() const override { return draining_; }
+  void removeConnection(ActiveConnection* connection) override;
+
+ private:
+  void onAccept(size_t listener_index, std::unique_ptr<network::Connection> connection);
+  void checkIdle();
+
+  int index_;
+  stats::Store& stats_;
+  std::unique_ptr<event::Dispatcher> dispatcher_;
+  std::unique_ptr<upstream::ClusterManager> cluster_manager_;
+  config::SnapshotPtr snapshot_;
+  std::vector<stats::ListenerStats> listener_stats_;
+  std::vector<std::unique_ptr<network::Listener>> listeners_;
+  std::map<ActiveConnection*, std::unique_ptr<ActiveConnection>> connections_;
+  bool draining_ = false;
+  std::function<void()> on_idle_;
+  std::thread thread_;
+};
+
+}  // namespace weft::server

@@ -1,0 +1,31 @@
+#pragma once
+
+// What every connection on a worker can reach: its dispatcher, the current
+// snapshot, the worker's cluster manager and the shared stats store.
+
+#include "proxy/config/snapshot.h"
+#include "proxy/event/dispatcher.h"
+#include "proxy/stats/stats.h"
+#include "proxy/upstream/cluster_manager.h"
+
+namespace weft::server {
+
+class ActiveConnection {
+ public:
+  virtual ~ActiveConnection() = default;
+  // Drain: finish what is in flight, take nothing new, then close.
+  virtual void startDrain() = 0;
+};
+
+class WorkerContext {
+ public:
+  virtual ~WorkerContext() = default;
+  virtual event::Dispatcher& dispatcher() = 0;
+  virtual upstream::ClusterManager& clusterManager() = 0;
+  virtual stats::Store& stats() = 0;
+  virtual bool draining() const = 0;
+  // A connection finished; the worker deletes it (deferred).
+  virtual void removeConnection(ActiveConnection* connection) = 0;
+};
+
+}  // namespace weft::server

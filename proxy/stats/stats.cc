@@ -1,0 +1,128 @@
+#include "proxy/stats/stats.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace weft::stats {
+
+struct Store::Families {
+  prometheus::Family<prometheus::Counter>* downstream_rq;
+  prometheus::Family<prometheus::Gauge>* downstream_cx_active;
+  prometheus::Family<prometheus::Counter>* downstream_cx_total;
+  prometheus::Family<prometheus::Histogram>* upstream_rq_time;
+  prometheus::Family<prometheus::Counter>* upstream_rq;
+  prometheus::Family<prometheus::Counter>* upstream_rq_5xx;
+  prometheus::Family<prometheus::Counter>* upstream_cx_connect_fail;
+  prometheus::Family<prometheus::Counter>* upstream_rq_overflow;
+  prometheus::Family<prometheus::Counter>* upstream_rq_timeout;
+  prometheus::Family<prometheus::Gauge>* upstream_rq_active;
+};
+
+Store::Store()
+    : registry_(std::make_shared<prometheus::Registry>()), families_(std::make_unique<Families>()) {
+  auto& r = *registry_;
+  families_->downstream_rq = &prometheus::BuildCounter()
+                                  .Name("weft_downstream_rq_total")
+                                  .Help("Downstream HTTP requests by response code class")
+                                  .Register(r);
+  families_->downstream_cx_active = &prometheus::BuildGauge()
+                                         .Name("weft_downstream_cx_active")
+                                         .Help("Active downstream connections")
+                                         .Register(r);
+  families_->downstream_cx_total = &prometheus::BuildCounter()
+                                        .Name("weft_downstream_cx_total")
+                                        .Help("Downstream connections accepted")
+                                        .Register(r);
+  families_->upstream_rq_time = &prometheus::BuildHistogram()
+                                     .Name("weft_upstream_rq_time_ms")
+                                     .Help("Upstream request latency in milliseconds")
+                                     .Register(r);
+  families_->upstream_rq = &prometheus::BuildCounter()
+                                .Name("weft_upstream_rq_total")
+                                .Help("Upstream requests sent")
+                                .Register(r);
+  families_->upstream_rq_5xx = &prometheus::BuildCounter()
+                                    .Name("weft_upstream_rq_5xx_total")
+                                    .Help("Upstream responses with a 5xx code")
+                                    .Register(r);
+  families_->upstream_cx_connect_fail = &prometheus::BuildCounter()
+                                             .Name("weft_upstream_cx_connect_fail_total")
+                                             .Help("Upstream connection failures")
+                                             .Register(r);
+  families_->upstream_rq_overflow = &prometheus::BuildCounter()
+                                         .Name("weft_upstream_rq_pending_overflow_total")
+                                         .Help("Requests refused by the pending-request limit")
+                                         .Register(r);
+  families_->upstream_rq_timeout = &prometheus::BuildCounter()
+                                        .Name("weft_upstream_rq_timeout_total")
+                                        .Help("Requests that hit the route timeout")
+                                        .Register(r);
+  families_->upstream_rq_active = &prometheus::BuildGauge()
+                                       .Name("weft_upstream_rq_active")
+                                       .Help("Upstream requests in flight")
+                                       .Register(r);
+}
+
+Store::~Store() = default;
+
+prometheus::Registry& Store::registry() { return *registry_; }
+
+ListenerStats Store::listener(const std::string& name) {
+  auto& rq = *families_->downstream_rq;
+  return ListenerStats{
+      &rq.Add({{"listener", name}, {"code_class", "1xx"}}),
+      &rq.Add({{"listener", name}, {"code_class", "2xx"}}),
+      &rq.Add({{"listener", name}, {"code_class", "3xx"}}),
+      &rq.Add({{"listener", name}, {"code_class", "4xx"}}),
+      &rq.Add({{"listener", name}, {"code_class", "5xx"}}),
+      &families_->downstream_cx_active->Add({{"listener", name}}),
+      &families_->downstream_cx_total->Add({{"listener", name}}),
+  };
+}
+
+ClusterStats Store::cluster(const std::string& name) {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+  return ClusterStats{
+      &families_->upstream_rq_time->Add({{"cluster", name}}, kBuckets),
+      &families_->upstream_rq->Add({{"cluster", name}}),
+      &families_->upstream_rq_5xx->Add({{"cluster", name}}),
+      &families_->upstream_cx_connect_fail->Add({{"cluster", name}}),
+      &families_->upstream_rq_overflow->Add({{"cluster", name}}),
+      &families_->upstream_rq_timeout->Add({{"cluster", name}}),
+      &families_->upstream_rq_active->Add({{"cluster", name}}),
+  };
+}
+
+std::string Store::render() const {
+  prometheus::TextSerializer serializer;
+  std::ostringstream out;
+  serializer.Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+void inc(prometheus::Counter* counter, double by) { counter->Increment(by); }
+void gaugeAdd(prometheus::Gauge* gauge, double by) { gauge->Increment(by); }
+void gaugeSet(prometheus::Gauge* gauge, double value) { gauge->Set(value); }
+void observe(prometheus::Histogram* histogram, double value) { histogram->Observe(value); }
+
+void countResponseCode(const ListenerStats& stats, int code) {
+  if (code < 200) {
+    inc(stats.rq_1xx);
+  } else if (code < 300) {
+    inc(stats.rq_2xx);
+  } else if (code < 400) {
+    inc(stats.rq_3xx);
+  } else if (code < 500) {
+    inc(stats.rq_4xx);
+  } else {
+    inc(stats.rq_5xx);
+  }
+}
+
+}  // namespace weft::stats

@@ -1,0 +1,66 @@
+#pragma once
+
+// The proxy's metrics, registered in a prometheus-cpp registry. Handles are
+// resolved once per listener / cluster at config time, so the request path
+// only does an atomic add. prometheus-cpp stays out of this header to keep
+// it off the hot include paths.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace prometheus {
+class Counter;
+class Gauge;
+class Histogram;
+class Registry;
+}  // namespace prometheus
+
+namespace weft::stats {
+
+struct ListenerStats {
+  prometheus::Counter* rq_1xx;
+  prometheus::Counter* rq_2xx;
+  prometheus::Counter* rq_3xx;
+  prometheus::Counter* rq_4xx;
+  prometheus::Counter* rq_5xx;
+  prometheus::Gauge* cx_active;
+  prometheus::Counter* cx_total;
+};
+
+struct ClusterStats {
+  prometheus::Histogram* rq_time_ms;
+  prometheus::Counter* rq_total;
+  prometheus::Counter* rq_5xx;
+  prometheus::Counter* cx_connect_fail;
+  prometheus::Counter* rq_overflow;
+  prometheus::Counter* rq_timeout;
+  prometheus::Gauge* rq_active;
+};
+
+class Store {
+ public:
+  Store();
+  ~Store();
+  // Idempotent per name: the same handles come back for the same name.
+  ListenerStats listener(const std::string& name);
+  ClusterStats cluster(const std::string& name);
+  // Prometheus text exposition of everything.
+  std::string render() const;
+
+  prometheus::Registry& registry();
+
+ private:
+  struct Families;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Families> families_;
+};
+
+// Thin wrappers so callers need not include prometheus headers.
+void inc(prometheus::Counter* counter, double by = 1);
+void gaugeAdd(prometheus::Gauge* gauge, double by);
+void gaugeSet(prometheus::Gauge* gauge, double value);
+void observe(prometheus::Histogram* histogram, double value);
+void countResponseCode(const ListenerStats& stats, int code);
+
+}  // namespace weft::stats

@@ -1,0 +1,83 @@
+#include "proxy/tcp/tcp_proxy.h"
+
+#include "proxy/common/logging.h"
+
+namespace weft::tcp {
+
+TcpProxy::TcpProxy(server::WorkerContext& context, const std::string& cluster_name,
+                   std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
+                   uint32_t buffer_limit)
+    : context_(context), downstream_(std::move(downstream)), stats_(stats) {
+  stats::inc(stats_.cx_total);
+  stats::gaugeAdd(stats_.cx_active, 1);
+  downstream_->setCallbacks(&downstream_side_);
+  downstream_->enableHalfClose(true);
+  downstream_->setBufferLimit(buffer_limit);
+  auto cluster = context.clusterManager().get(cluster_name);
+  int host = cluster ? cluster->pickHost(context.clusterManager().rng()) : -1;
+  if (host < 0) {
+    LOG_DEBUG("tcp_proxy: no host for cluster %s", cluster_name.c_str());
+    closeBoth();
+    return;
+  }
+  upstream_ = network::Connection::connectTo(context.dispatcher(), cluster->host(host).address);
+  upstream_->setCallbacks(&upstream_side_);
+  upstream_->enableHalfClose(true);
+  upstream_->setBufferLimit(buffer_limit);
+  // Server-speaks-first protocols work: nothing waits for client bytes.
+  downstream_->startReading();
+}
+
+TcpProxy::~TcpProxy() {
+  if (downstream_) downstream_->setCallbacks(nullptr);
+  if (upstream_) upstream_->setCallbacks(nullptr);
+}
+
+void TcpProxy::Side::onData(std::string_view data, bool end_stream) {
+  if (parent_.closed_) return;
+  network::Connection& peer = parent_.peerOf(downstream_);
+  if (!data.empty()) peer.write(data);
+  if (end_stream) {
+    (downstream_ ? parent_.downstream_eof_ : parent_.upstream_eof_) = true;
+    peer.shutdownWrite();
+    if (parent_.downstream_eof_ && parent_.upstream_eof_) parent_.closeBoth();
+  }
+}
+
+void TcpProxy::Side::onEvent(network::ConnectionEvent event) {
+  if (parent_.closed_) {
+    parent_.maybeRemove();
+    return;
+  }
+  if (event == network::ConnectionEvent::kConnected) {
+    parent_.upstream_connected_ = true;
+    return;
+  }
+  parent_.closeBoth();
+}
+
+void TcpProxy::Side::onAboveWriteBufferHighWatermark() {
+  // This side cannot drain: stop reading from the other.
+  if (!parent_.closed_) parent_.peerOf(downstream_).readDisable(true);
+}
+
+void TcpProxy::Side::onBelowWriteBufferLowWatermark() {
+  if (!parent_.closed_) parent_.peerOf(downstream_).readDisable(false);
+}
+
+void TcpProxy::closeBoth() {
+  if (closed_) return;
+  closed_ = true;
+  stats::gaugeAdd(stats_.cx_active, -1);
+  downstream_->close(network::CloseType::kFlushWrite);
+  if (upstream_) upstream_->close(network::CloseType::kFlushWrite);
+  maybeRemove();
+}
+
+void TcpProxy::maybeRemove() {
+  if (removed_ || !downstream_->closed() || (upstream_ && !upstream_->closed())) return;
+  removed_ = true;
+  context_.removeConnection(this);
+}
+
+}  // namespace weft::tcp

@@ -1,0 +1,56 @@
+#pragma once
+
+// Opaque TCP proxying: bytes both ways, half-close propagated, each side's
+// reading paused while the other side's write buffer is over its limit.
+
+#include <memory>
+
+#include "proxy/network/connection.h"
+#include "proxy/server/worker_context.h"
+
+namespace weft::tcp {
+
+class TcpProxy : public server::ActiveConnection {
+ public:
+  TcpProxy(server::WorkerContext& context, const std::string& cluster,
+           std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
+           uint32_t buffer_limit);
+  ~TcpProxy() override;
+
+  void startDrain() override {}  // opaque streams end when their peers end them
+
+ private:
+  class Side : public network::ConnectionCallbacks {
+   public:
+    Side(TcpProxy& parent, bool is_downstream) : parent_(parent), downstream_(is_downstream) {}
+    void onData(std::string_view data, bool end_stream) override;
+    void onEvent(network::ConnectionEvent event) override;
+    void onAboveWriteBufferHighWatermark() override;
+    void onBelowWriteBufferLowWatermark() override;
+
+   private:
+    TcpProxy& parent_;
+    bool downstream_;
+  };
+
+  network::Connection& peerOf(bool downstream) {
+    return downstream ? *upstream_ : *downstream_;
+  }
+  void closeBoth();
+  // Removes this proxy once both sockets have flushed and closed.
+  void maybeRemove();
+  bool removed_ = false;
+
+  server::WorkerContext& context_;
+  std::unique_ptr<network::Connection> downstream_;
+  std::unique_ptr<network::Connection> upstream_;
+  Side downstream_side_{*this, true};
+  Side upstream_side_{*this, false};
+  stats::ListenerStats stats_;
+  bool downstream_eof_ = false;
+  bool upstream_eof_ = false;
+  bool closed_ = false;
+  bool upstream_connected_ = false;
+};
+
+}  // namespace weft::tcp

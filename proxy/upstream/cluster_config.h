@@ -1,0 +1,42 @@
+#pragma once
+
+// Immutable description of an upstream cluster, built from an Envoy Cluster
+// (and its ClusterLoadAssignment) and shared by every worker.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proxy/network/address.h"
+
+namespace weft::upstream {
+
+enum class LbPolicy { kRoundRobin, kLeastRequest };
+enum class UpstreamProtocol { kHttp1, kHttp2 };
+
+struct HostConfig {
+  network::Address address;
+  uint32_t weight = 1;
+};
+
+struct ClusterConfig {
+  std::string name;
+  std::vector<HostConfig> hosts;
+  LbPolicy lb_policy = LbPolicy::kRoundRobin;
+  uint32_t least_request_choices = 2;
+  uint64_t connect_timeout_ms = 5000;  // Envoy's default
+  UpstreamProtocol protocol = UpstreamProtocol::kHttp1;
+  uint32_t max_requests_per_connection = 0;  // 0: unlimited
+  // Idle upstream connections close after this; kept below the 60 s+ that
+  // common app servers use, so the proxy closes first and never reuses a
+  // connection the app is about to drop.
+  uint64_t idle_timeout_ms = 55000;
+  uint32_t max_connections = 1024;
+  uint32_t max_pending_requests = 1024;
+  uint32_t max_requests = 1024;
+};
+
+using ClusterConfigPtr = std::shared_ptr<const ClusterConfig>;
+
+}  // namespace weft::upstream

@@ -1,0 +1,208 @@
+#include "proxy/upstream/conn_pool.h"
+
+#include <algorithm>
+
+#include "proxy/common/logging.h"
+
+namespace weft::upstream {
+
+class HttpConnPool::PendingRequest {
+ public:
+  PendingRequest(http::StreamDecoder& decoder, ConnPoolCallbacks& callbacks)
+      : decoder(decoder), callbacks(callbacks) {}
+  http::StreamDecoder& decoder;
+  ConnPoolCallbacks& callbacks;
+};
+
+class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
+                                   public http::ClientConnectionCallbacks {
+ public:
+  ActiveClient(HttpConnPool& pool, std::unique_ptr<network::Connection> connection)
+      : pool_(pool),
+        connection_(std::move(connection)),
+        connect_timer_(pool.dispatcher_, [this] { onConnectTimeout(); }),
+        idle_timer_(pool.dispatcher_, [this] { close(); }) {
+    connection_->setCallbacks(this);
+    codec_ = std::make_unique<http::Http1ClientConnection>(*connection_, *this);
+    connect_timer_.enableMs(pool.cluster_->connect_timeout_ms);
+  }
+
+  // network::ConnectionCallbacks
+  void onData(std::string_view data, bool) override { codec_->dispatch(data); }
+  void onEvent(network::ConnectionEvent event) override {
+    switch (event) {
+      case network::ConnectionEvent::kConnected:
+        connect_timer_.disable();
+        connected_ = true;
+        pool_.onClientConnected(this);
+        return;
+      case network::ConnectionEvent::kConnectFailed:
+        connect_timer_.disable();
+        pool_.onClientFailed(this, PoolFailureReason::kConnectFailure);
+        return;
+      case network::ConnectionEvent::kRemoteClose:
+      case network::ConnectionEvent::kLocalClose:
+        connect_timer_.disable();
+        idle_timer_.disable();
+        if (!connected_) {
+          pool_.onClientFailed(this, PoolFailureReason::kConnectFailure);
+          return;
+        }
+        codec_->onConnectionClosed(http::StreamResetReason::kConnectionTermination);
+        pool_.removeClient(this);
+        return;
+    }
+  }
+  void onAboveWriteBufferHighWatermark() override { codec_->onAboveWriteBufferHighWatermark(); }
+  void onBelowWriteBufferLowWatermark() override { codec_->onBelowWriteBufferLowWatermark(); }
+
+  // http::ClientConnectionCallbacks
+  void onStreamComplete() override {
+    ++requests_served_;
+    pool_.onStreamComplete(this);
+  }
+  void onProtocolError() override { close(); }
+
+  void onConnectTimeout() {
+    LOG_DEBUG("connect to %s timed out", pool_.host_.address.toString().c_str());
+    connection_->setCallbacks(nullptr);
+    connection_->close(network::CloseType::kNoFlush);
+    pool_.onClientFailed(this, PoolFailureReason::kTimeout);
+  }
+
+  void close() { connection_->close(network::CloseType::kNoFlush); }
+  bool reusable() const {
+    uint32_t max = pool_.cluster_->max_requests_per_connection;
+    return connected_ && !codec_->goingAway() && (max == 0 || requests_served_ < max);
+  }
+  bool idle() const { return connected_ && codec_->activeStreams() == 0; }
+
+  HttpConnPool& pool_;
+  std::unique_ptr<network::Connection> connection_;
+  std::unique_ptr<http::ClientConnection> codec_;
+  event::Timer connect_timer_;
+  event::Timer idle_timer_;
+  bool connected_ = false;
+  uint32_t requests_served_ = 0;
+};
+
+HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host)
+    : dispatcher_(dispatcher), cluster_(std::move(cluster)), host_(std::move(host)) {}
+
+HttpConnPool::~HttpConnPool() {
+  for (auto* request : pending_) delete request;
+  for (auto& client : clients_) client->connection_->setCallbacks(nullptr);
+}
+
+size_t HttpConnPool::idleCount() const {
+  return std::count_if(clients_.begin(), clients_.end(),
+                       [](const auto& c) { return c->idle(); });
+}
+
+HttpConnPool::PendingRequest* HttpConnPool::newStream(http::StreamDecoder& response_decoder,
+                                                      ConnPoolCallbacks& callbacks) {
+  for (auto& client : clients_) {
+    if (client->idle() && client->reusable()) {
+      client->idle_timer_.disable();
+      http::StreamEncoder& encoder = client->codec_->newStream(response_decoder);
+      callbacks.onPoolReady(encoder);
+      return nullptr;
+    }
+  }
+  if (pending_.size() >= cluster_->max_pending_requests) {
+    callbacks.onPoolFailure(PoolFailureReason::kOverflow);
+    return nullptr;
+  }
+  auto* request = new PendingRequest(response_decoder, callbacks);
+  pending_.push_back(request);
+  // One new connection per waiting request beyond those already opening.
+  if (connecting_ < pending_.size() && clients_.size() < cluster_->max_connections) createClient();
+  return request;
+}
+
+void HttpConnPool::cancel(PendingRequest* request) {
+  auto it = std::find(pending_.begin(), pending_.end(), request);
+  if (it != pending_.end()) {
+    pending_.erase(it);
+    delete request;
+  }
+}
+
+void HttpConnPool::createClient() {
+  ++connecting_;
+  clients_.push_back(std::make_unique<ActiveClient>(
+      *this, network::Connection::connectTo(dispatcher_, host_.address)));
+}
+
+void HttpConnPool::onClientConnected(ActiveClient* client) {
+  --connecting_;
+  if (!pending_.empty()) {
+    PendingRequest* request = pending_.front();
+    pending_.pop_front();
+    attach(client, request);
+  } else {
+    client->idle_timer_.enableMs(cluster_->idle_timeout_ms);
+  }
+}
+
+void HttpConnPool::attach(ActiveClient* client, PendingRequest* request) {
+  http::StreamEncoder& encoder = client->codec_->newStream(request->decoder);
+  ConnPoolCallbacks& callbacks = request->callbacks;
+  delete request;
+  callbacks.onPoolReady(encoder);
+}
+
+void HttpConnPool::onClientFailed(ActiveClient* client, PoolFailureReason reason) {
+  --connecting_;
+  // A failed connect fails the oldest waiting request (one per attempt, so a
+  // burst of requests does not all fail on one refused connection).
+  if (!pending_.empty()) {
+    PendingRequest* request = pending_.front();
+    pending_.pop_front();
+    ConnPoolCallbacks& callbacks = request->callbacks;
+    delete request;
+    callbacks.onPoolFailure(reason);
+  }
+  removeClient(client);
+  processPending();
+}
+
+void HttpConnPool::onStreamComplete(ActiveClient* client) {
+  if (!client->reusable() || draining_) {
+    client->close();
+    return;
+  }
+  if (!pending_.empty()) {
+    PendingRequest* request = pending_.front();
+    pending_.pop_front();
+    attach(client, request);
+    return;
+  }
+  client->idle_timer_.enableMs(cluster_->idle_timeout_ms);
+}
+
+void HttpConnPool::removeClient(ActiveClient* client) {
+  for (auto it = clients_.begin(); it != clients_.end(); ++it) {
+    if (it->get() == client) {
+      client->connection_->setCallbacks(nullptr);
+      dispatcher_.deferDelete(std::move(*it));
+      clients_.erase(it);
+      return;
+    }
+  }
+}
+
+void HttpConnPool::processPending() {
+  while (connecting_ < pending_.size() && clients_.size() < cluster_->max_connections) {
+    createClient();
+  }
+}
+
+void HttpConnPool::drainConnections() {
+  draining_ = true;
+  for (auto& client : clients_) {
+    if (client->idle()) client->close();
+  }
+}
+
+}  // namespace weft::upstream

@@ -1,0 +1,69 @@
+#pragma once
+
+// Upstream HTTP connection pool for one host on one worker. Connections are
+// kept warm between requests (HTTP/1 keep-alive); requests wait in a bounded
+// queue while a connection is being opened.
+
+#include <deque>
+#include <list>
+#include <memory>
+
+#include "proxy/event/dispatcher.h"
+#include "proxy/http/codec.h"
+#include "proxy/http/http1_client.h"
+#include "proxy/network/connection.h"
+#include "proxy/upstream/cluster_config.h"
+
+namespace weft::upstream {
+
+enum class PoolFailureReason { kConnectFailure, kTimeout, kOverflow };
+
+class ConnPoolCallbacks {
+ public:
+  virtual ~ConnPoolCallbacks() = default;
+  virtual void onPoolReady(http::StreamEncoder& encoder) = 0;
+  virtual void onPoolFailure(PoolFailureReason reason) = 0;
+};
+
+class HttpConnPool {
+ public:
+  class PendingRequest;
+
+  HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host);
+  ~HttpConnPool();
+
+  // Calls callbacks.onPoolReady at once when an idle connection is ready, or
+  // later; returns a handle for cancel() while the request waits (else nullptr).
+  PendingRequest* newStream(http::StreamDecoder& response_decoder, ConnPoolCallbacks& callbacks);
+  void cancel(PendingRequest* request);
+
+  const HostConfig& host() const { return host_; }
+  size_t connectionCount() const { return clients_.size(); }
+  size_t idleCount() const;
+  size_t pendingCount() const { return pending_.size(); }
+  // Closes idle connections; busy ones close when their stream ends.
+  void drainConnections();
+  void updateCluster(ClusterConfigPtr cluster) { cluster_ = std::move(cluster); }
+
+ private:
+  class ActiveClient;
+  friend class ActiveClient;
+
+  void createClient();
+  void onClientConnected(ActiveClient* client);
+  void onClientFailed(ActiveClient* client, PoolFailureReason reason);
+  void onStreamComplete(ActiveClient* client);
+  void removeClient(ActiveClient* client);
+  void attach(ActiveClient* client, PendingRequest* request);
+  void processPending();
+
+  event::Dispatcher& dispatcher_;
+  ClusterConfigPtr cluster_;
+  HostConfig host_;
+  std::list<std::unique_ptr<ActiveClient>> clients_;
+  std::deque<PendingRequest*> pending_;
+  size_t connecting_ = 0;
+  bool draining_ = false;
+};
+
+}  // namespace weft::upstream
