@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""A test backend for the e2e suite: a real HTTP/1.1 server on loopback.
+
+Paths:
+  /echo            echoes the request body (Content-Length or chunked)
+  /headers         the request headers as JSON
+  /big?bytes=N     N bytes of a repeating pattern, streamed with chunked encoding
+  /status/CODE     an empty response with that status
+  /delay?ms=N      answers after N milliseconds
+  /reset           starts a response, then closes the socket mid-body
+  anything else    the backend's name, with header x-backend: NAME
+"""
+
+import argparse
+import json
+import socketserver
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PATTERN = bytes(range(256)) * 256  # 64 KiB
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_name_tag = "backend"
+
+    def log_message(self, *args):
+        pass
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(body)
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def send_body(self, code, body, content_type="text/plain", extra=None):
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-backend", self.server.name)
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def handle_any(self):
+        url = urllib.parse.urlparse(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        body = self.read_body()
+        with self.server.lock:
+            self.server.requests += 1
+        if url.path == "/echo":
+            return self.send_body(200, body, "application/octet-stream")
+        if url.path == "/headers":
+            data = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+            return self.send_body(200, data, "application/json")
+        if url.path == "/big":
+            remaining = int(query.get("bytes", ["1048576"])[0])
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("x-backend", self.server.name)
+            self.end_headers()
+            while remaining > 0:
+                piece = PATTERN[: min(len(PATTERN), remaining)]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                remaining -= len(piece)
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if url.path.startswith("/status/"):
+            return self.send_body(int(url.path.split("/")[2]), b"")
+        if url.path == "/delay":
+            time.sleep(int(query.get("ms", ["100"])[0]) / 1000.0)
+            return self.send_body(200, self.server.name.encode())
+        if url.path == "/reset":
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"x" * 1000)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        return self.send_body(200, self.server.name.encode())
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = handle_any
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients that hang up early (timeouts, resets) are part of the tests
+    allow_reuse_address = True
+    request_queue_size = 512
+
+
+def serve(port, name):
+    server = Server(("127.0.0.1", port), Handler)
+    server.name = name
+    server.lock = threading.Lock()
+    server.requests = 0
+    return server
+
+
+class BannerHandler(socketserver.BaseRequestHandler):
+    """Server-speaks-first TCP: a banner at once, then echo."""
+
+    def handle(self):
+        self.request.sendall(b"220 weft-test ready\r\n")
+        while True:
+            data = self.request.recv(65536)
+            if not data:
+                return
+            self.request.sendall(data)
+
+
+class TcpServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve_banner(port):
+    return TcpServer(("127.0.0.1", port), BannerHandler)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--name", default="backend")
+    parser.add_argument("--banner", action="store_true", help="server-speaks-first TCP echo")
+    args = parser.parse_args()
+    srv = serve_banner(args.port) if args.banner else serve(args.port, args.name)
+    srv.serve_forever()

@@ -1,0 +1,203 @@
+"""Shared helpers for the e2e tests: real weft-proxy processes, real backends,
+real sockets on loopback. Nothing here is mocked."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+import backend
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROXY_BIN = os.environ.get("WEFT_PROXY_BIN", os.path.join(ROOT, "bazel-bin/proxy/weft-proxy"))
+
+HCM_TYPE = ("type.googleapis.com/envoy.extensions.filters.network."
+            "http_connection_manager.v3.HttpConnectionManager")
+ROUTER_TYPE = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+TCP_TYPE = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def socket_address(port, host="127.0.0.1"):
+    return {"socket_address": {"address": host, "port_value": port}}
+
+
+def http_listener(name, port, virtual_hosts, **hcm_extra):
+    hcm = {
+        "@type": HCM_TYPE,
+        "stat_prefix": name,
+        "route_config": {"name": name + "_routes", "virtual_hosts": virtual_hosts},
+        "http_filters": [{"name": "envoy.filters.http.router",
+                          "typed_config": {"@type": ROUTER_TYPE}}],
+    }
+    hcm.update(hcm_extra)
+    return {
+        "name": name,
+        "address": socket_address(port),
+        "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager",
+                                        "typed_config": hcm}]}],
+    }
+
+
+def tcp_listener(name, port, cluster):
+    return {
+        "name": name,
+        "address": socket_address(port),
+        "filter_chains": [{"filters": [{"name": "envoy.filters.network.tcp_proxy",
+                                        "typed_config": {"@type": TCP_TYPE, "stat_prefix": name,
+                                                         "cluster": cluster}}]}],
+    }
+
+
+def static_cluster(name, ports, connect_timeout="1s", **extra):
+    cluster = {
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": connect_timeout,
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": socket_address(p)}}
+                                            for p in ports]}],
+        },
+    }
+    cluster.update(extra)
+    return cluster
+
+
+def route_to(cluster, prefix="/", **action):
+    action = dict(action)
+    action["cluster"] = cluster
+    return {"match": {"prefix": prefix}, "route": action}
+
+
+def bootstrap(listeners, clusters, admin_port):
+    return {
+        "node": {"id": "e2e-proxy", "cluster": "e2e"},
+        "admin": {"address": socket_address(admin_port)},
+        "static_resources": {"listeners": listeners, "clusters": clusters},
+    }
+
+
+class Backend:
+    """An HTTP backend thread (see backend.py) on a free port."""
+
+    def __init__(self, name):
+        self.port = free_port()
+        self.server = backend.serve(self.port, name)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def requests(self):
+        return self.server.requests
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class BannerBackend:
+    def __init__(self):
+        self.port = free_port()
+        self.server = backend.serve_banner(self.port)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Proxy:
+    """A weft-proxy process started from a bootstrap dict (written as JSON,
+    or YAML text when given a str)."""
+
+    def __init__(self, config, concurrency=2, extra_args=()):
+        self.dir = tempfile.mkdtemp(prefix="weft-e2e-")
+        if isinstance(config, str):
+            self.path = os.path.join(self.dir, "bootstrap.yaml")
+            with open(self.path, "w") as f:
+                f.write(config)
+        else:
+            self.path = os.path.join(self.dir, "bootstrap.json")
+            with open(self.path, "w") as f:
+                json.dump(config, f)
+            self.admin_port = config["admin"]["address"]["socket_address"]["port_value"]
+        self.log_path = os.path.join(self.dir, "proxy.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [PROXY_BIN, "-c", self.path, "--concurrency", str(concurrency), *extra_args],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("weft-proxy exited early:\n" + self.output())
+            try:
+                if self.admin("/ready")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("weft-proxy not ready:\n" + self.output())
+
+    def admin(self, path, method="GET"):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.admin_port, path),
+                                     method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def metric(self, name, **labels):
+        """Sum of the samples of `name` whose labels include `labels`."""
+        total = 0.0
+        for line in self.admin("/stats/prometheus")[1].splitlines():
+            if line.startswith("#") or not line.startswith(name):
+                continue
+            series, value = line.rsplit(" ", 1)
+            if series.split("{")[0] != name:
+                continue
+            if all('%s="%s"' % (k, v) in series for k, v in labels.items()):
+                total += float(value)
+        return total
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+def run_proxy_expect_failure(config_text, suffix=".yaml", timeout=10):
+    """Starts weft-proxy on a bootstrap expected to be rejected; returns
+    (exit code, output)."""
+    d = tempfile.mkdtemp(prefix="weft-e2e-bad-")
+    path = os.path.join(d, "bootstrap" + suffix)
+    with open(path, "w") as f:
+        f.write(config_text)
+    proc = subprocess.run([PROXY_BIN, "-c", path], capture_output=True, text=True,
+                          timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr, path
