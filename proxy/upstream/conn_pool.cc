@@ -200,9 +200,12 @@ void HttpConnPool::processPending() {
 
 void HttpConnPool::drainConnections() {
   draining_ = true;
+  // Closing removes the client from clients_: collect first.
+  std::vector<ActiveClient*> idle;
   for (auto& client : clients_) {
-    if (client->idle()) client->close();
+    if (client->idle()) idle.push_back(client.get());
   }
+  for (auto* client : idle) client->close();
 }
 
 }  // namespace weft::upstream

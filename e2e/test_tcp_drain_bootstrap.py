@@ -1,0 +1,188 @@
+"""Opaque TCP proxying (including server-speaks-first), drain with requests in
+flight, and bootstrap errors that name the file, field and problem."""
+
+import http.client
+import os
+import signal
+import socket
+import threading
+import time
+import unittest
+
+from harness import (Backend, BannerBackend, Proxy, bootstrap, free_port, http_listener,
+                     route_to, run_proxy_expect_failure, static_cluster, tcp_listener)
+
+
+class TcpProxyTest(unittest.TestCase):
+    def test_server_first_banner_and_echo(self):
+        banner = BannerBackend()
+        port, admin = free_port(), free_port()
+        proxy = Proxy(bootstrap([tcp_listener("mysql_like", port, "db")],
+                                [static_cluster("db", [banner.port])], admin)).wait_ready()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                # The server speaks first: nothing is sent before the banner.
+                self.assertEqual(s.recv(100), b"220 weft-test ready\r\n")
+                payload = os.urandom(1024 * 1024)
+                threading.Thread(target=s.sendall, args=(payload,), daemon=True).start()
+                received = b""
+                while len(received) < len(payload):
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk)
+                    received += chunk
+                self.assertEqual(received, payload)
+                # Half-close: our FIN reaches the backend, whose close reaches us.
+                s.shutdown(socket.SHUT_WR)
+                self.assertEqual(s.recv(100), b"")
+            self.assertEqual(proxy.metric("weft_downstream_cx_total", listener="mysql_like"), 1)
+        finally:
+            proxy.stop()
+            banner.stop()
+
+    def test_unreachable_upstream_closes_client(self):
+        port, admin = free_port(), free_port()
+        proxy = Proxy(bootstrap([tcp_listener("t", port, "gone")],
+                                [static_cluster("gone", [free_port()])], admin)).wait_ready()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                self.assertEqual(s.recv(100), b"")
+        finally:
+            proxy.stop()
+
+
+class DrainTest(unittest.TestCase):
+    def test_sigterm_finishes_in_flight_requests_and_exits_zero(self):
+        be = Backend("slow")
+        port, admin = free_port(), free_port()
+        proxy = Proxy(bootstrap([http_listener("in", port, [{"name": "all", "domains": ["*"],
+                                                             "routes": [route_to("slow")]}])],
+                                [static_cluster("slow", [be.port])], admin),
+                      extra_args=("--drain-time-s", "10")).wait_ready()
+        results = []
+
+        def request():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+            conn.request("GET", "/delay?ms=1500")
+            resp = conn.getresponse()
+            results.append((resp.status, resp.read(), resp.getheader("connection")))
+
+        threads = [threading.Thread(target=request) for _ in range(10)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)  # all ten are now in flight at the backend
+        proxy.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        # Listeners are closed: new connections are refused.
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).recv(1)
+        for t in threads:
+            t.join()
+        self.assertEqual(proxy.proc.wait(15), 0)
+        self.assertEqual(len(results), 10)
+        for status, body, connection in results:
+            self.assertEqual((status, body), (200, b"slow"))
+            self.assertEqual(connection, "close")
+        be.stop()
+
+    def test_post_drain_on_admin(self):
+        be = Backend("b")
+        port, admin = free_port(), free_port()
+        proxy = Proxy(bootstrap([http_listener("in", port, [{"name": "all", "domains": ["*"],
+                                                             "routes": [route_to("b")]}])],
+                                [static_cluster("b", [be.port])], admin)).wait_ready()
+        # An idle keep-alive client must not hold the drain up.
+        idle = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        idle.request("GET", "/")
+        self.assertEqual(idle.getresponse().read(), b"b")
+        self.assertEqual(proxy.admin("/quitquitquit", method="POST")[0], 200)
+        self.assertEqual(proxy.proc.wait(10), 0)
+        be.stop()
+
+
+GOOD_YAML = """
+admin:
+  address: {socket_address: {address: 127.0.0.1, port_value: %(admin)d}}
+static_resources:
+  listeners:
+  - name: l
+    address: {socket_address: {address: 127.0.0.1, port_value: %(port)d}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: l
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: "/"}
+                route: {cluster: %(cluster)s}
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: c
+    connect_timeout: 1s
+    type: STATIC
+    %(extra)s
+    load_assignment:
+      cluster_name: c
+      endpoints:
+      - lb_endpoints:
+        - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %(backend)d}}}
+"""
+
+
+class BootstrapTest(unittest.TestCase):
+    def render(self, **kw):
+        values = {"admin": free_port(), "port": free_port(), "cluster": "c", "extra": "",
+                  "backend": free_port()}
+        values.update(kw)
+        return GOOD_YAML % values
+
+    def test_envoy_style_yaml_bootstrap_serves(self):
+        be = Backend("yaml")
+        values = {"admin": free_port(), "port": free_port()}
+        proxy = Proxy(self.render(backend=be.port, **values))
+        proxy.admin_port = values["admin"]
+        proxy.wait_ready()
+        conn = http.client.HTTPConnection("127.0.0.1", values["port"], timeout=5)
+        conn.request("GET", "/")
+        self.assertEqual(conn.getresponse().read(), b"yaml")
+        proxy.stop()
+        be.stop()
+
+    def test_unknown_field_is_rejected_by_name(self):
+        code, out, path = run_proxy_expect_failure(self.render(extra="dns_refresh_rate: 5s"))
+        self.assertEqual(code, 1)
+        self.assertIn(path, out)
+        self.assertIn("dns_refresh_rate", out)
+
+    def test_unknown_cluster_is_named(self):
+        code, out, path = run_proxy_expect_failure(self.render(cluster="nope"))
+        self.assertEqual(code, 1)
+        self.assertIn("unknown cluster 'nope'", out)
+        self.assertIn("routes[0].route.cluster", out)
+
+    def test_unimplemented_field_is_named(self):
+        code, out, _ = run_proxy_expect_failure(self.render(
+            extra="outlier_detection: {consecutive_5xx: 3}"))
+        self.assertEqual(code, 1)
+        self.assertIn("static_resources.clusters[0].outlier_detection", out)
+
+    def test_malformed_yaml_names_the_line(self):
+        code, out, path = run_proxy_expect_failure("admin: [unclosed\n")
+        self.assertEqual(code, 1)
+        self.assertIn(path, out)
+        self.assertIn("line", out)
+
+    def test_missing_file(self):
+        code, out, _ = run_proxy_expect_failure("")
+        self.assertEqual(code, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
