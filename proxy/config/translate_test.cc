@@ -1,0 +1,125 @@
+#include "proxy/config/translate.h"
+
+#include <gtest/gtest.h>
+
+#include "proxy/config/bootstrap_loader.h"
+#include "proxy/config/yaml_to_json.h"
+
+namespace weft::config {
+namespace {
+
+const char kBootstrap[] = R"(
+node: {id: test}
+admin:
+  address: {socket_address: {address: 127.0.0.1, port_value: 9901}}
+static_resources:
+  listeners:
+  - name: http
+    address: {socket_address: {address: 0.0.0.0, port_value: 10000}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress
+          codec_type: AUTO
+          route_config:
+            name: local
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: "/"}
+                route: {cluster: svc, timeout: 3s}
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+  - name: tcp
+    address: {socket_address: {address: "::1", port_value: 10001}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: db
+          cluster: svc
+  clusters:
+  - name: svc
+    connect_timeout: 0.25s
+    type: STATIC
+    lb_policy: LEAST_REQUEST
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: {http2_protocol_options: {}}
+    circuit_breakers:
+      thresholds: [{max_connections: 7, max_pending_requests: 8}]
+    load_assignment:
+      cluster_name: svc
+      endpoints:
+      - lb_endpoints:
+        - endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 80}}}
+          load_balancing_weight: 3
+        - endpoint: {address: {socket_address: {address: 10.0.0.2, port_value: 80}}}
+)";
+
+TEST(TranslateTest, EnvoyDocumentationStyleBootstrap) {
+  envoy::config::bootstrap::v3::Bootstrap bootstrap;
+  std::string error;
+  ASSERT_TRUE(parseBootstrap(kBootstrap, "test.yaml", &bootstrap, &error)) << error;
+  ErrorList errors;
+  SnapshotPtr snapshot = translateBootstrap(bootstrap, errors);
+  ASSERT_NE(snapshot, nullptr) << errors.joined();
+  EXPECT_EQ(snapshot->admin_port, 9901);
+  ASSERT_EQ(snapshot->listeners.size(), 2u);
+  EXPECT_TRUE(snapshot->listeners[0].is_http);
+  EXPECT_EQ(snapshot->listeners[0].address.toString(), "0.0.0.0:10000");
+  EXPECT_FALSE(snapshot->listeners[1].is_http);
+  EXPECT_EQ(snapshot->listeners[1].address.toString(), "[::1]:10001");
+  const upstream::ClusterConfig* svc = snapshot->cluster("svc");
+  ASSERT_NE(svc, nullptr);
+  EXPECT_EQ(svc->connect_timeout_ms, 250u);
+  EXPECT_EQ(svc->lb_policy, upstream::LbPolicy::kLeastRequest);
+  EXPECT_EQ(svc->protocol, upstream::UpstreamProtocol::kHttp2);
+  EXPECT_EQ(svc->max_connections, 7u);
+  EXPECT_EQ(svc->max_pending_requests, 8u);
+  ASSERT_EQ(svc->hosts.size(), 2u);
+  EXPECT_EQ(svc->hosts[0].weight, 3u);
+  const auto* route = snapshot->listeners[0].http.routes->virtualHosts()[0].routes.data();
+  EXPECT_EQ(route->timeout_ms, 3000u);
+}
+
+TEST(TranslateTest, UnknownFieldNamedWithFile) {
+  envoy::config::bootstrap::v3::Bootstrap bootstrap;
+  std::string error;
+  EXPECT_FALSE(parseBootstrap("static_resources: {listenerz: []}", "f.yaml", &bootstrap, &error));
+  EXPECT_NE(error.find("f.yaml"), std::string::npos) << error;
+  EXPECT_NE(error.find("listenerz"), std::string::npos) << error;
+}
+
+TEST(TranslateTest, ErrorsNameTheFieldPath) {
+  envoy::config::bootstrap::v3::Bootstrap bootstrap;
+  std::string error;
+  std::string text = kBootstrap;
+  text.replace(text.find("cluster: svc, timeout"), 12, "cluster: nope");
+  text.replace(text.find("10.0.0.2"), 8, "not-an-ip");
+  ASSERT_TRUE(parseBootstrap(text, "t.yaml", &bootstrap, &error)) << error;
+  ErrorList errors;
+  EXPECT_EQ(translateBootstrap(bootstrap, errors), nullptr);
+  std::string all = errors.joined();
+  EXPECT_NE(all.find("static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[1]"
+                     ".endpoint.address.socket_address.address: 'not-an-ip' is not an IP address"),
+            std::string::npos)
+      << all;
+}
+
+TEST(YamlToJsonTest, ScalarsKeepTheirTypes) {
+  std::string json, error;
+  ASSERT_TRUE(yamlToJson("a: 80\nb: \"80\"\nc: true\nd: 0.25s\ne: [1, x]\nf: 1.5\n", &json, &error));
+  EXPECT_EQ(json, R"({"a":80,"b":"80","c":true,"d":"0.25s","e":[1,"x"],"f":1.5})");
+  EXPECT_FALSE(yamlToJson("a: [1, 2\n", &json, &error));
+  EXPECT_NE(error.find("line"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace weft::config
