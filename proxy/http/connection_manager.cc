@@ -3,6 +3,7 @@
 #include "proxy/common/logging.h"
 #include "proxy/http/active_stream.h"
 #include "proxy/http/http1_server.h"
+#include "proxy/http/http2_codec.h"
 
 namespace weft::http {
 
@@ -43,14 +44,12 @@ bool ConnectionManager::createCodec(std::string_view first_bytes) {
     }
   }
   if (codec == config::CodecType::kHttp2) {
-    LOG_DEBUG("HTTP/2 is not available yet; closing connection %llu",
-              static_cast<unsigned long long>(connection_->id()));
-    connection_->close(network::CloseType::kNoFlush);
-    return false;
+    codec_ = std::make_unique<Http2ServerConnection>(*connection_, *this);
+  } else {
+    Http1Settings settings;
+    settings.max_request_headers_bytes = listener_.http.max_request_headers_bytes;
+    codec_ = std::make_unique<Http1ServerConnection>(*connection_, *this, settings);
   }
-  Http1Settings settings;
-  settings.max_request_headers_bytes = listener_.http.max_request_headers_bytes;
-  codec_ = std::make_unique<Http1ServerConnection>(*connection_, *this, settings);
   if (context_.draining()) codec_->shutdownNotice();
   return true;
 }

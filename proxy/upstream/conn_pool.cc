@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "proxy/common/logging.h"
+#include "proxy/http/http2_codec.h"
 
 namespace weft::upstream {
 
@@ -23,7 +24,11 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
         connect_timer_(pool.dispatcher_, [this] { onConnectTimeout(); }),
         idle_timer_(pool.dispatcher_, [this] { close(); }) {
     connection_->setCallbacks(this);
-    codec_ = std::make_unique<http::Http1ClientConnection>(*connection_, *this);
+    if (pool.cluster_->protocol == UpstreamProtocol::kHttp2) {
+      codec_ = std::make_unique<http::Http2ClientConnection>(*connection_, *this);
+    } else {
+      codec_ = std::make_unique<http::Http1ClientConnection>(*connection_, *this);
+    }
     connect_timer_.enableMs(pool.cluster_->connect_timeout_ms);
   }
 
@@ -76,6 +81,8 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
     return connected_ && !codec_->goingAway() && (max == 0 || requests_served_ < max);
   }
   bool idle() const { return connected_ && codec_->activeStreams() == 0; }
+  // Can take one more stream now (HTTP/2: under the peer's stream limit).
+  bool ready() const { return connected_ && codec_->available() && reusable(); }
 
   HttpConnPool& pool_;
   std::unique_ptr<network::Connection> connection_;
@@ -102,7 +109,7 @@ size_t HttpConnPool::idleCount() const {
 HttpConnPool::PendingRequest* HttpConnPool::newStream(http::StreamDecoder& response_decoder,
                                                       ConnPoolCallbacks& callbacks) {
   for (auto& client : clients_) {
-    if (client->idle() && client->reusable()) {
+    if (client->ready()) {
       client->idle_timer_.disable();
       http::StreamEncoder& encoder = client->codec_->newStream(response_decoder);
       callbacks.onPoolReady(encoder);
@@ -115,8 +122,7 @@ HttpConnPool::PendingRequest* HttpConnPool::newStream(http::StreamDecoder& respo
   }
   auto* request = new PendingRequest(response_decoder, callbacks);
   pending_.push_back(request);
-  // One new connection per waiting request beyond those already opening.
-  if (connecting_ < pending_.size() && clients_.size() < cluster_->max_connections) createClient();
+  processPending();
   return request;
 }
 
@@ -136,13 +142,13 @@ void HttpConnPool::createClient() {
 
 void HttpConnPool::onClientConnected(ActiveClient* client) {
   --connecting_;
-  if (!pending_.empty()) {
+  // HTTP/1 takes one waiting request; HTTP/2 as many as the peer allows.
+  while (!pending_.empty() && client->ready()) {
     PendingRequest* request = pending_.front();
     pending_.pop_front();
     attach(client, request);
-  } else {
-    client->idle_timer_.enableMs(cluster_->idle_timeout_ms);
   }
+  if (client->idle()) client->idle_timer_.enableMs(cluster_->idle_timeout_ms);
 }
 
 void HttpConnPool::attach(ActiveClient* client, PendingRequest* request) {
@@ -154,9 +160,10 @@ void HttpConnPool::attach(ActiveClient* client, PendingRequest* request) {
 
 void HttpConnPool::onClientFailed(ActiveClient* client, PoolFailureReason reason) {
   --connecting_;
-  // A failed connect fails the oldest waiting request (one per attempt, so a
-  // burst of requests does not all fail on one refused connection).
-  if (!pending_.empty()) {
+  // HTTP/1: a failed connect fails the oldest waiting request (one per
+  // attempt). HTTP/2: every waiting request was counting on this connection.
+  size_t to_fail = cluster_->protocol == UpstreamProtocol::kHttp2 ? pending_.size() : 1;
+  for (size_t i = 0; i < to_fail && !pending_.empty(); ++i) {
     PendingRequest* request = pending_.front();
     pending_.pop_front();
     ConnPoolCallbacks& callbacks = request->callbacks;
@@ -169,16 +176,16 @@ void HttpConnPool::onClientFailed(ActiveClient* client, PoolFailureReason reason
 
 void HttpConnPool::onStreamComplete(ActiveClient* client) {
   if (!client->reusable() || draining_) {
-    client->close();
+    // Other HTTP/2 streams may still run on it: close once it is empty.
+    if (client->idle()) client->close();
     return;
   }
-  if (!pending_.empty()) {
+  while (!pending_.empty() && client->ready()) {
     PendingRequest* request = pending_.front();
     pending_.pop_front();
     attach(client, request);
-    return;
   }
-  client->idle_timer_.enableMs(cluster_->idle_timeout_ms);
+  if (client->idle()) client->idle_timer_.enableMs(cluster_->idle_timeout_ms);
 }
 
 void HttpConnPool::removeClient(ActiveClient* client) {
@@ -193,6 +200,14 @@ void HttpConnPool::removeClient(ActiveClient* client) {
 }
 
 void HttpConnPool::processPending() {
+  if (cluster_->protocol == UpstreamProtocol::kHttp2) {
+    // One multiplexed connection carries the burst: open one at a time.
+    if (connecting_ == 0 && !pending_.empty() && clients_.size() < cluster_->max_connections) {
+      createClient();
+    }
+    return;
+  }
+  // HTTP/1: one new connection per waiting request beyond those opening.
   while (connecting_ < pending_.size() && clients_.size() < cluster_->max_connections) {
     createClient();
   }

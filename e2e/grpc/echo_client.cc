@@ -1,0 +1,69 @@
+// gRPC echo client for the e2e tests. Prints one line per outcome:
+//   unary: "ok SERVER" or "error CODE MESSAGE";  bidi: "bidi ok N" or "bidi error ...".
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "echo.grpc.pb.h"
+
+int main(int argc, char** argv) {
+  std::string target = "127.0.0.1:50051";
+  std::string mode = "unary";
+  int count = 1;
+  int fail_with = 0;
+  bool split = false;  // sends x-split metadata (the e2e route splits on it)
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--target") == 0) target = argv[i + 1];
+    if (std::strcmp(argv[i], "--mode") == 0) mode = argv[i + 1];
+    if (std::strcmp(argv[i], "--count") == 0) count = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--fail-with") == 0) fail_with = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--split") == 0) split = std::strcmp(argv[i + 1], "1") == 0;
+  }
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto stub = weft::test::Echo::NewStub(channel);
+
+  if (mode == "bidi") {
+    grpc::ClientContext context;
+    auto stream = stub->Bidi(&context);
+    int received = 0;
+    for (int i = 0; i < count; ++i) {
+      weft::test::EchoRequest request;
+      request.set_message("m" + std::to_string(i));
+      if (!stream->Write(request)) break;
+      weft::test::EchoResponse response;
+      if (!stream->Read(&response)) break;
+      if (response.message() == request.message()) ++received;
+    }
+    stream->WritesDone();
+    grpc::Status status = stream->Finish();
+    if (!status.ok()) {
+      std::printf("bidi error %d %s\n", status.error_code(), status.error_message().c_str());
+      return 1;
+    }
+    std::printf("bidi ok %d\n", received);
+    return received == count ? 0 : 1;
+  }
+
+  std::map<std::string, int> outcomes;
+  for (int i = 0; i < count; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    if (split) context.AddMetadata("x-split", "1");
+    weft::test::EchoRequest request;
+    request.set_message("hello");
+    request.set_fail_with_code(fail_with);
+    weft::test::EchoResponse response;
+    grpc::Status status = stub->Unary(&context, request, &response);
+    if (status.ok()) {
+      outcomes["ok " + response.server()]++;
+    } else {
+      outcomes["error " + std::to_string(status.error_code()) + " " + status.error_message()]++;
+    }
+  }
+  for (const auto& [outcome, n] : outcomes) std::printf("%d %s\n", n, outcome.c_str());
+  return 0;
+}

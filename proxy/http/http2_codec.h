@@ -1,0 +1,112 @@
+#pragma once
+
+// HTTP/2 server and client codecs over nghttp2 (h2c with prior knowledge;
+// ALPN "h2" once TLS lands). Flow control is real: received DATA is
+// acknowledged to the peer (WINDOW_UPDATE) only when the stream is not
+// read-disabled, so a slow reader on the other side of the proxy slows this
+// peer down instead of growing buffers.
+
+#include <nghttp2/nghttp2.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "proxy/http/codec.h"
+#include "proxy/http/http1_client.h"
+#include "proxy/network/connection.h"
+
+namespace weft::http {
+
+class Http2ConnectionBase {
+ public:
+  virtual ~Http2ConnectionBase();
+
+ protected:
+  class Stream;
+
+  Http2ConnectionBase(network::Connection& connection, bool is_server);
+
+  void dispatchData(std::string_view data);
+  // Serialises whatever nghttp2 has queued into the connection.
+  void sendPending();
+  Stream* findStream(int32_t id);
+  void onProtocolFailure();
+
+  // Role-specific hooks.
+  virtual void onStreamHeadersBegin(int32_t stream_id) = 0;
+  virtual void onStreamClosedHook(Stream& stream) = 0;
+
+  void encodeHeadersOn(Stream& stream, const HeaderMap& headers, bool end_stream, bool request);
+  void encodeDataOn(Stream& stream, std::string_view data, bool end_stream);
+  void encodeTrailersOn(Stream& stream, const HeaderMap& trailers);
+  void resetStreamOn(Stream& stream);
+  void readDisableOn(Stream& stream, bool disable);
+  void notifyWatermark(bool above);
+
+  static int onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user);
+  static int onHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                      size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
+                      void* user);
+  static int onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* user);
+  static int onDataChunk(nghttp2_session*, uint8_t flags, int32_t stream_id, const uint8_t* data,
+                         size_t len, void* user);
+  static int onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user);
+  static ssize_t readData(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
+                          uint32_t* data_flags, nghttp2_data_source* source, void* user);
+
+  network::Connection& connection_;
+  nghttp2_session* session_ = nullptr;
+  std::map<int32_t, std::unique_ptr<Stream>> streams_;
+  bool is_server_;
+  bool failed_ = false;
+  bool goaway_received_ = false;
+  bool dispatching_ = false;
+};
+
+class Http2ServerConnection : public Http2ConnectionBase, public ServerConnection {
+ public:
+  Http2ServerConnection(network::Connection& connection, ServerConnectionCallbacks& callbacks);
+  ~Http2ServerConnection() override;
+
+  void dispatch(std::string_view data) override;
+  void onRemoteEof() override;
+  void shutdownNotice() override;
+  size_t activeStreams() const override { return streams_.size(); }
+  void onAboveWriteBufferHighWatermark() override { notifyWatermark(true); }
+  void onBelowWriteBufferLowWatermark() override { notifyWatermark(false); }
+
+ private:
+  void onStreamHeadersBegin(int32_t stream_id) override;
+  void onStreamClosedHook(Stream& stream) override;
+
+  ServerConnectionCallbacks& callbacks_;
+  bool shutdown_sent_ = false;
+};
+
+class Http2ClientConnection : public Http2ConnectionBase, public ClientConnection {
+ public:
+  Http2ClientConnection(network::Connection& connection, ClientConnectionCallbacks& callbacks);
+  ~Http2ClientConnection() override;
+
+  StreamEncoder& newStream(StreamDecoder& response_decoder) override;
+  void dispatch(std::string_view data) override;
+  void onRemoteEof() override;
+  size_t activeStreams() const override { return streams_.size() + unsubmitted_.size(); }
+  bool available() const override;
+  bool goingAway() const override { return goaway_received_ || failed_; }
+  void onAboveWriteBufferHighWatermark() override { notifyWatermark(true); }
+  void onBelowWriteBufferLowWatermark() override { notifyWatermark(false); }
+  void onConnectionClosed(StreamResetReason reason) override;
+
+ private:
+  friend class Http2ConnectionBase;
+  void onStreamHeadersBegin(int32_t) override {}
+  void onStreamClosedHook(Stream& stream) override;
+
+  ClientConnectionCallbacks& callbacks_;
+  // Streams whose request headers are not submitted yet (no id assigned).
+  std::map<Stream*, std::unique_ptr<Stream>> unsubmitted_;
+};
+
+}  // namespace weft::http
