@@ -1,7 +1,11 @@
 """Compiles .proto files once with Debian's protoc and grpc_cpp_plugin."""
 
 def cc_proto_and_grpc_library(name, srcs, grpc_srcs = [], deps = []):
-    """One cc_library holding the generated C++ for srcs (and gRPC stubs for grpc_srcs)."""
+    """`name`: the generated messages; `name`_grpc: the gRPC stubs of grpc_srcs.
+
+    Kept apart so that a binary which only needs the messages (weft-proxy)
+    does not link gRPC.
+    """
     pb_outs = []
     for src in srcs:
         base = src[:-len(".proto")]
@@ -26,13 +30,23 @@ def cc_proto_and_grpc_library(name, srcs, grpc_srcs = [], deps = []):
     )
     native.cc_library(
         name = name,
-        srcs = [o for o in pb_outs + grpc_outs if o.endswith(".cc")],
-        hdrs = [o for o in pb_outs + grpc_outs if o.endswith(".h")],
+        srcs = [o for o in pb_outs if o.endswith(".cc")],
+        hdrs = [o for o in pb_outs if o.endswith(".h")],
         includes = ["."],
-        copts = ["-Wno-unused-parameter", "-w"],
-        deps = deps,
+        copts = ["-w"],
+        deps = deps + ["@sys//:protobuf"],
         # Generated files register their descriptors in static initializers;
         # `@type` resolution in bootstrap JSON needs every message linked.
         alwayslink = True,
         visibility = ["//visibility:public"],
     )
+    if grpc_srcs:
+        native.cc_library(
+            name = name + "_grpc",
+            srcs = [o for o in grpc_outs if o.endswith(".cc")],
+            hdrs = [o for o in grpc_outs if o.endswith(".h")],
+            includes = ["."],
+            copts = ["-w"],
+            deps = [":" + name, "@sys//:grpcpp"],
+            visibility = ["//visibility:public"],
+        )
