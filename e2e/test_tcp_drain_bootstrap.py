@@ -2,6 +2,7 @@
 flight, and bootstrap errors that name the file, field and problem."""
 
 import http.client
+import subprocess
 import os
 import signal
 import socket
@@ -186,3 +187,71 @@ class BootstrapTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ProtocolDetectionTest(unittest.TestCase):
+    """One listener, http_inspector: HTTP/1 and h2c go to the HTTP connection
+    manager, anything else (and clients that say nothing) to the TCP proxy."""
+
+    @classmethod
+    def setUpClass(cls):
+        import harness
+        cls.web = Backend("web")
+        cls.banner = BannerBackend()
+        cls.port, cls.opaque_port, admin = free_port(), free_port(), free_port()
+        http_chain = http_listener("x", cls.port, [{"name": "all", "domains": ["*"],
+                                                    "routes": [route_to("web")]}])["filter_chains"][0]
+        http_chain["filter_chain_match"] = {"application_protocols": ["http/1.1", "h2c"]}
+        tcp_chain = tcp_listener("x", cls.port, "banner")["filter_chains"][0]
+        detecting = {"name": "detect", "address": harness.socket_address(cls.port),
+                     "listener_filters": [{"name": "envoy.filters.listener.http_inspector"}],
+                     "listener_filters_timeout": "0.2s",
+                     "filter_chains": [http_chain, tcp_chain]}
+        opaque_chain = dict(tcp_chain)
+        opaque_chain["filter_chain_match"] = {"destination_port": cls.opaque_port}
+        opaque = {"name": "opaque", "address": harness.socket_address(cls.opaque_port),
+                  "listener_filters": [{"name": "envoy.filters.listener.http_inspector"}],
+                  "listener_filters_timeout": "30s",
+                  "filter_chains": [http_chain, opaque_chain]}
+        cls.proxy = Proxy(bootstrap([detecting, opaque],
+                                    [static_cluster("web", [cls.web.port]),
+                                     static_cluster("banner", [cls.banner.port])],
+                                    admin)).wait_ready()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        cls.web.stop()
+        cls.banner.stop()
+
+    def test_http1_is_detected(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        conn.request("GET", "/")
+        self.assertEqual(conn.getresponse().read(), b"web")
+
+    def test_h2c_is_detected(self):
+        out = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-w", " %{http_version}",
+                              "http://127.0.0.1:%d/" % self.port], capture_output=True, timeout=10)
+        self.assertEqual(out.stdout, b"web 2")
+
+    def test_silent_client_gets_server_first_banner(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            self.assertEqual(s.recv(100), b"220 weft-test ready\r\n")
+            s.sendall(b"QUIT\r\n")
+            self.assertEqual(s.recv(100), b"QUIT\r\n")
+
+    def test_non_http_client_bytes_reach_tcp_backend(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(b"\x16\x03\x01binary-hello")
+            data = b""
+            while len(data) < len(b"220 weft-test ready\r\n\x16\x03\x01binary-hello"):
+                chunk = s.recv(100)
+                self.assertTrue(chunk)
+                data += chunk
+            self.assertEqual(data, b"220 weft-test ready\r\n\x16\x03\x01binary-hello")
+
+    def test_opaque_port_skips_detection(self):
+        # The inspect timeout on this listener is 30 s: a banner that arrives
+        # within the 5 s socket timeout proves detection was skipped.
+        with socket.create_connection(("127.0.0.1", self.opaque_port), timeout=5) as s:
+            self.assertEqual(s.recv(100), b"220 weft-test ready\r\n")

@@ -6,6 +6,8 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -22,15 +24,40 @@ struct HttpListenerSettings {
   CodecType codec = CodecType::kAuto;
   size_t max_request_headers_bytes = 60 * 1024;
   std::string stat_prefix;
+  // upgrade_configs: Upgrade tokens (lower case, e.g. "websocket", "connect"
+  // for CONNECT) tunnelled as raw bytes after the upgrade response.
+  std::vector<std::string> upgrade_types;
+};
+
+// One filter chain: the terminal network filter (HTTP connection manager or
+// TCP proxy) and what a connection must look like to use it.
+struct FilterChainConfig {
+  std::string name;
+  std::optional<uint16_t> destination_port;       // filter_chain_match.destination_port
+  std::vector<std::string> application_protocols;  // "http/1.1", "http/1.0", "h2c"
+  bool is_http = true;
+  HttpListenerSettings http;
+  std::string tcp_cluster;  // when !is_http
 };
 
 struct ListenerConfig {
   std::string name;
   network::Address address;
-  bool is_http = true;
-  HttpListenerSettings http;
-  std::string tcp_cluster;  // when !is_http
+  std::vector<FilterChainConfig> filter_chains;
+  std::optional<FilterChainConfig> default_filter_chain;
+  // envoy.filters.listener.http_inspector: sniff the first bytes to tell
+  // HTTP/1, HTTP/2 (preface) and opaque TCP apart.
+  bool inspect_http = false;
+  // How long to wait for the client's first bytes before deciding "not
+  // HTTP" (server-speaks-first protocols send nothing).
+  uint64_t inspect_timeout_ms = 100;
   uint32_t buffer_limit_bytes = 1024 * 1024;
+
+  // The chain for a connection to `destination_port` whose first bytes read
+  // as `protocol` ("" when not inspected or not HTTP); nullptr when none.
+  const FilterChainConfig* selectChain(uint16_t destination_port, std::string_view protocol) const;
+  // True when some candidate chain for this port depends on the protocol.
+  bool needsInspection(uint16_t destination_port) const;
 };
 
 struct Snapshot {

@@ -466,40 +466,39 @@ bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string&
 }
 }  // namespace
 
-bool translateListener(const listener_v3::Listener& proto, const std::string& path,
-                       ListenerConfig* out, ErrorList& errors) {
+namespace {
+constexpr char kHttpInspectorName[] = "envoy.filters.listener.http_inspector";
+
+bool translateFilterChain(const listener_v3::FilterChain& chain, const std::string& cpath,
+                          FilterChainConfig* out, ErrorList& errors) {
   bool ok = true;
-  out->name = proto.name();
-  if (proto.name().empty()) {
-    errors.add(path + ".name", "listener name is required");
-    ok = false;
-  }
-  if (!addressFrom(proto.address(), path + ".address", &out->address, errors)) ok = false;
-  if (proto.listener_filters_size() > 0) {
-    errors.add(path + ".listener_filters",
-               "not supported: weft detects protocols itself (see README)");
-    ok = false;
-  }
-  if (proto.has_use_original_dst() && proto.use_original_dst().value()) {
-    errors.add(path + ".use_original_dst", "not implemented by weft yet");
-    ok = false;
-  }
-  if (proto.has_api_listener()) {
-    errors.add(path + ".api_listener", "not supported");
-    ok = false;
-  }
-  if (proto.has_per_connection_buffer_limit_bytes()) {
-    out->buffer_limit_bytes = proto.per_connection_buffer_limit_bytes().value();
-  }
-  if (proto.filter_chains_size() != 1 || proto.has_default_filter_chain()) {
-    errors.add(path + ".filter_chains", "exactly one filter chain is supported");
-    return false;
-  }
-  const auto& chain = proto.filter_chains(0);
-  std::string cpath = path + ".filter_chains[0]";
+  out->name = chain.name();
   if (chain.has_filter_chain_match()) {
-    errors.add(cpath + ".filter_chain_match", "not implemented by weft yet");
-    ok = false;
+    const auto& match = chain.filter_chain_match();
+    if (match.has_destination_port()) {
+      if (match.destination_port().value() == 0 || match.destination_port().value() > 65535) {
+        errors.add(cpath + ".filter_chain_match.destination_port", "port out of range");
+        ok = false;
+      }
+      out->destination_port = static_cast<uint16_t>(match.destination_port().value());
+    }
+    for (const auto& protocol : match.application_protocols()) {
+      if (protocol != "http/1.1" && protocol != "http/1.0" && protocol != "h2c") {
+        errors.add(cpath + ".filter_chain_match.application_protocols",
+                   "'" + protocol + "' is not detectable without TLS (use http/1.1, http/1.0, h2c)");
+        ok = false;
+      }
+      out->application_protocols.push_back(protocol);
+    }
+    if (match.server_names_size() > 0) {
+      errors.add(cpath + ".filter_chain_match.server_names", "SNI matching needs TLS (not yet)");
+      ok = false;
+    }
+    if (!match.transport_protocol().empty() && match.transport_protocol() != "raw_buffer") {
+      errors.add(cpath + ".filter_chain_match.transport_protocol",
+                 "only raw_buffer is supported until TLS lands");
+      ok = false;
+    }
   }
   if (chain.has_transport_socket()) {
     errors.add(cpath + ".transport_socket", "downstream TLS is not implemented by weft yet");
@@ -551,8 +550,14 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
       errors.add(hpath, "route_config is required");
       ok = false;
     }
+    for (const auto& upgrade : hcm.upgrade_configs()) {
+      std::string type_name = upgrade.upgrade_type();
+      http::toLowerInPlace(type_name);
+      bool enabled = !upgrade.has_enabled() || upgrade.enabled().value();
+      if (enabled) out->http.upgrade_types.push_back(type_name);
+    }
     for (const char* unsupported : {"stream_idle_timeout", "request_timeout", "drain_timeout",
-                                    "use_remote_address", "upgrade_configs", "server_name",
+                                    "use_remote_address", "server_name",
                                     "common_http_protocol_options", "http_protocol_options",
                                     "http2_protocol_options"}) {
       const auto* field = hcm.GetDescriptor()->FindFieldByName(unsupported);
@@ -579,6 +584,69 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
   } else {
     errors.add(fpath + ".typed_config", "unsupported network filter type '" + type + "'");
     ok = false;
+  }
+  return ok;
+}
+}  // namespace
+
+bool translateListener(const listener_v3::Listener& proto, const std::string& path,
+                       ListenerConfig* out, ErrorList& errors) {
+  bool ok = true;
+  out->name = proto.name();
+  if (proto.name().empty()) {
+    errors.add(path + ".name", "listener name is required");
+    ok = false;
+  }
+  if (!addressFrom(proto.address(), path + ".address", &out->address, errors)) ok = false;
+  for (int i = 0; i < proto.listener_filters_size(); ++i) {
+    const auto& lf = proto.listener_filters(i);
+    if (lf.name() == kHttpInspectorName ||
+        (lf.has_typed_config() &&
+         typeName(lf.typed_config()) ==
+             "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector")) {
+      out->inspect_http = true;
+    } else {
+      errors.add(path + ".listener_filters[" + std::to_string(i) + "]",
+                 "unsupported listener filter '" + lf.name() + "' (weft has " +
+                     kHttpInspectorName + ")");
+      ok = false;
+    }
+  }
+  if (proto.has_listener_filters_timeout()) {
+    out->inspect_timeout_ms = durationMs(proto.listener_filters_timeout());
+  }
+  if (proto.has_use_original_dst() && proto.use_original_dst().value()) {
+    errors.add(path + ".use_original_dst", "not implemented by weft yet");
+    ok = false;
+  }
+  if (proto.has_api_listener()) {
+    errors.add(path + ".api_listener", "not supported");
+    ok = false;
+  }
+  if (proto.has_per_connection_buffer_limit_bytes()) {
+    out->buffer_limit_bytes = proto.per_connection_buffer_limit_bytes().value();
+  }
+  if (proto.filter_chains_size() == 0 && !proto.has_default_filter_chain()) {
+    errors.add(path + ".filter_chains", "at least one filter chain is required");
+    return false;
+  }
+  for (int i = 0; i < proto.filter_chains_size(); ++i) {
+    FilterChainConfig chain;
+    if (translateFilterChain(proto.filter_chains(i),
+                             path + ".filter_chains[" + std::to_string(i) + "]", &chain, errors)) {
+      out->filter_chains.push_back(std::move(chain));
+    } else {
+      ok = false;
+    }
+  }
+  if (proto.has_default_filter_chain()) {
+    FilterChainConfig chain;
+    if (translateFilterChain(proto.default_filter_chain(), path + ".default_filter_chain", &chain,
+                             errors)) {
+      out->default_filter_chain = std::move(chain);
+    } else {
+      ok = false;
+    }
   }
   return ok;
 }
@@ -624,21 +692,29 @@ SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bo
         errors.add(where, "unknown cluster '" + cluster + "'");
       }
     };
-    if (listener.is_http && listener.http.routes) {
-      const auto& vhs = listener.http.routes->virtualHosts();
-      for (size_t v = 0; v < vhs.size(); ++v) {
-        for (size_t r = 0; r < vhs[v].routes.size(); ++r) {
-          const auto& route = vhs[v].routes[r];
-          std::string rpath = path + " route_config.virtual_hosts[" + std::to_string(v) +
-                              "].routes[" + std::to_string(r) + "]";
-          require(route.cluster, rpath + ".route.cluster");
-          for (const auto& w : route.weighted_clusters) {
-            require(w.cluster, rpath + ".route.weighted_clusters");
+    auto check_chain = [&](const FilterChainConfig& chain, const std::string& cpath) {
+      if (chain.is_http && chain.http.routes) {
+        const auto& vhs = chain.http.routes->virtualHosts();
+        for (size_t v = 0; v < vhs.size(); ++v) {
+          for (size_t r = 0; r < vhs[v].routes.size(); ++r) {
+            const auto& route = vhs[v].routes[r];
+            std::string rpath = cpath + ".filters[0].typed_config.route_config.virtual_hosts[" + std::to_string(v) +
+                                "].routes[" + std::to_string(r) + "]";
+            require(route.cluster, rpath + ".route.cluster");
+            for (const auto& w : route.weighted_clusters) {
+              require(w.cluster, rpath + ".route.weighted_clusters");
+            }
           }
         }
+      } else if (!chain.is_http) {
+        require(chain.tcp_cluster, cpath + " tcp_proxy.cluster");
       }
-    } else if (!listener.is_http) {
-      require(listener.tcp_cluster, path + " tcp_proxy.cluster");
+    };
+    for (size_t c = 0; c < listener.filter_chains.size(); ++c) {
+      check_chain(listener.filter_chains[c], path + ".filter_chains[" + std::to_string(c) + "]");
+    }
+    if (listener.default_filter_chain) {
+      check_chain(*listener.default_filter_chain, path + ".default_filter_chain");
     }
     snapshot->listeners.push_back(std::move(listener));
   }

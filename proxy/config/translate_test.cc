@@ -72,9 +72,9 @@ TEST(TranslateTest, EnvoyDocumentationStyleBootstrap) {
   ASSERT_NE(snapshot, nullptr) << errors.joined();
   EXPECT_EQ(snapshot->admin_port, 9901);
   ASSERT_EQ(snapshot->listeners.size(), 2u);
-  EXPECT_TRUE(snapshot->listeners[0].is_http);
+  EXPECT_TRUE(snapshot->listeners[0].filter_chains[0].is_http);
   EXPECT_EQ(snapshot->listeners[0].address.toString(), "0.0.0.0:10000");
-  EXPECT_FALSE(snapshot->listeners[1].is_http);
+  EXPECT_FALSE(snapshot->listeners[1].filter_chains[0].is_http);
   EXPECT_EQ(snapshot->listeners[1].address.toString(), "[::1]:10001");
   const upstream::ClusterConfig* svc = snapshot->cluster("svc");
   ASSERT_NE(svc, nullptr);
@@ -85,7 +85,7 @@ TEST(TranslateTest, EnvoyDocumentationStyleBootstrap) {
   EXPECT_EQ(svc->max_pending_requests, 8u);
   ASSERT_EQ(svc->hosts.size(), 2u);
   EXPECT_EQ(svc->hosts[0].weight, 3u);
-  const auto* route = snapshot->listeners[0].http.routes->virtualHosts()[0].routes.data();
+  const auto* route = snapshot->listeners[0].filter_chains[0].http.routes->virtualHosts()[0].routes.data();
   EXPECT_EQ(route->timeout_ms, 3000u);
 }
 

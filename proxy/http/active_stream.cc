@@ -103,7 +103,7 @@ ActiveStream::~ActiveStream() {
 void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   request_headers_ = std::move(headers);
   request_complete_ = end_stream;
-  const auto& routes = manager_.listener().http.routes;
+  const auto& routes = manager_.chain().http.routes;
   route_ = routes ? routes->route(request_headers_) : nullptr;
   if (route_ == nullptr) {
     sendLocalReply(404, "no route matched");
@@ -145,7 +145,7 @@ void ActiveStream::rewriteRequest() {
     request_headers_.set(":path", std::move(path));
   }
   if (!route_->host_rewrite.empty()) request_headers_.set(":authority", route_->host_rewrite);
-  manager_.listener().http.routes->requestMutation().apply(request_headers_);
+  manager_.chain().http.routes->requestMutation().apply(request_headers_);
   route_->request_mutation.apply(request_headers_);
   if (!request_headers_.has("x-forwarded-proto")) request_headers_.add("x-forwarded-proto", "http");
 }
@@ -229,7 +229,7 @@ void ActiveStream::onUpstreamHeaders(HeaderMap&& headers, bool end_stream) {
   if (done_ || response_started_) return;
   response_started_ = true;
   response_code_ = headers.statusCode();
-  manager_.listener().http.routes->responseMutation().apply(headers);
+  manager_.chain().http.routes->responseMutation().apply(headers);
   route_->response_mutation.apply(headers);
   if (response_code_ >= 500) stats::inc(cluster_->stats().rq_5xx);
   if (end_stream) {

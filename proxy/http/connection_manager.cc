@@ -12,16 +12,17 @@ constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 }
 
 ConnectionManager::ConnectionManager(server::WorkerContext& context,
-                                     const config::ListenerConfig& listener,
+                                     const config::FilterChainConfig& chain,
                                      config::SnapshotPtr snapshot, stats::ListenerStats stats,
-                                     std::unique_ptr<network::Connection> connection)
+                                     std::unique_ptr<network::Connection> connection,
+                                     uint32_t buffer_limit)
     : context_(context),
-      listener_(listener),
+      chain_(chain),
       snapshot_(std::move(snapshot)),
       stats_(stats),
       connection_(std::move(connection)) {
   connection_->setCallbacks(this);
-  connection_->setBufferLimit(listener.buffer_limit_bytes);
+  connection_->setBufferLimit(buffer_limit);
   stats::inc(stats_.cx_total);
   stats::gaugeAdd(stats_.cx_active, 1);
   connection_->startReading();
@@ -33,7 +34,7 @@ ConnectionManager::~ConnectionManager() {
 }
 
 bool ConnectionManager::createCodec(std::string_view first_bytes) {
-  config::CodecType codec = listener_.http.codec;
+  config::CodecType codec = chain_.http.codec;
   if (codec == config::CodecType::kAuto) {
     size_t n = std::min(first_bytes.size(), kHttp2Preface.size());
     if (first_bytes.substr(0, n) == kHttp2Preface.substr(0, n)) {
@@ -47,7 +48,7 @@ bool ConnectionManager::createCodec(std::string_view first_bytes) {
     codec_ = std::make_unique<Http2ServerConnection>(*connection_, *this);
   } else {
     Http1Settings settings;
-    settings.max_request_headers_bytes = listener_.http.max_request_headers_bytes;
+    settings.max_request_headers_bytes = chain_.http.max_request_headers_bytes;
     codec_ = std::make_unique<Http1ServerConnection>(*connection_, *this, settings);
   }
   if (context_.draining()) codec_->shutdownNotice();

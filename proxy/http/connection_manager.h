@@ -23,9 +23,10 @@ class ConnectionManager : public network::ConnectionCallbacks,
                           public ServerConnectionCallbacks,
                           public server::ActiveConnection {
  public:
-  ConnectionManager(server::WorkerContext& context, const config::ListenerConfig& listener,
+  // `chain` lives in `snapshot`, which this object keeps alive.
+  ConnectionManager(server::WorkerContext& context, const config::FilterChainConfig& chain,
                     config::SnapshotPtr snapshot, stats::ListenerStats stats,
-                    std::unique_ptr<network::Connection> connection);
+                    std::unique_ptr<network::Connection> connection, uint32_t buffer_limit);
   ~ConnectionManager() override;
 
   // network::ConnectionCallbacks
@@ -44,7 +45,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void onStreamDone(ActiveStream* stream);
 
   server::WorkerContext& context() { return context_; }
-  const config::ListenerConfig& listener() const { return listener_; }
+  const config::FilterChainConfig& chain() const { return chain_; }
   const stats::ListenerStats& stats() const { return stats_; }
   network::Connection& connection() { return *connection_; }
 
@@ -52,8 +53,8 @@ class ConnectionManager : public network::ConnectionCallbacks,
   bool createCodec(std::string_view first_bytes);
 
   server::WorkerContext& context_;
-  const config::ListenerConfig& listener_;
-  config::SnapshotPtr snapshot_;  // keeps listener_ and its routes alive
+  const config::FilterChainConfig& chain_;
+  config::SnapshotPtr snapshot_;  // keeps chain_ and its routes alive
   stats::ListenerStats stats_;
   std::unique_ptr<network::Connection> connection_;
   std::unique_ptr<ServerConnection> codec_;

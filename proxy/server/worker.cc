@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include "proxy/common/logging.h"
+#include <optional>
+
 #include "proxy/http/connection_manager.h"
+#include "proxy/network/protocol_inspector.h"
 #include "proxy/tcp/tcp_proxy.h"
 
 namespace weft::server {
@@ -47,19 +50,67 @@ void Worker::apply(config::SnapshotPtr snapshot, std::vector<int> listener_fds) 
   });
 }
 
+namespace {
+// A connection whose first bytes are being read to pick its filter chain.
+class InspectingConnection : public ActiveConnection {
+ public:
+  template <class... Args>
+  explicit InspectingConnection(Args&&... args) : inspector(std::forward<Args>(args)...) {}
+  void startDrain() override {}  // it either hands off or times out within the inspect timeout
+  std::optional<network::ProtocolInspector> inspector;
+};
+}  // namespace
+
 void Worker::onAccept(size_t index, std::unique_ptr<network::Connection> connection) {
   if (draining_) return;  // closes the connection
   const config::ListenerConfig& listener = snapshot_->listeners[index];
-  std::unique_ptr<ActiveConnection> active;
-  if (listener.is_http) {
-    active = std::make_unique<http::ConnectionManager>(*this, listener, snapshot_,
-                                                       listener_stats_[index], std::move(connection));
-  } else {
-    active = std::make_unique<tcp::TcpProxy>(*this, listener.tcp_cluster, std::move(connection),
-                                             listener_stats_[index], listener.buffer_limit_bytes);
+  // The destination port is the listener's own today; with transparent
+  // interception it becomes the original destination's.
+  uint16_t port = connection->localAddress().port();
+  if (!listener.needsInspection(port)) {
+    startChain(index, listener.selectChain(port, ""), std::move(connection), {});
+    return;
   }
-  ActiveConnection* raw = active.get();
-  connections_[raw] = std::move(active);
+  auto pending = std::make_unique<InspectingConnection>();
+  InspectingConnection* raw = pending.get();
+  config::SnapshotPtr snapshot = snapshot_;
+  pending->inspector.emplace(
+      *dispatcher_, std::move(connection), listener.inspect_timeout_ms,
+      [this, raw, index, port, snapshot](std::unique_ptr<network::Connection> conn,
+                                         std::string protocol, std::string initial) {
+        if (snapshot == snapshot_) {
+          startChain(index, snapshot->listeners[index].selectChain(port, protocol),
+                     std::move(conn), initial);
+        }
+        removeConnection(raw);
+      },
+      [this, raw] { removeConnection(raw); });
+  connections_[raw] = std::move(pending);
+}
+
+void Worker::startChain(size_t index, const config::FilterChainConfig* chain,
+                        std::unique_ptr<network::Connection> connection,
+                        std::string_view initial_data) {
+  const config::ListenerConfig& listener = snapshot_->listeners[index];
+  if (chain == nullptr) {
+    LOG_DEBUG("listener %s: no filter chain matches; closing", listener.name.c_str());
+    connection->close(network::CloseType::kNoFlush);
+    return;
+  }
+  if (chain->is_http) {
+    auto manager = std::make_unique<http::ConnectionManager>(
+        *this, *chain, snapshot_, listener_stats_[index], std::move(connection),
+        listener.buffer_limit_bytes);
+    http::ConnectionManager* raw = manager.get();
+    connections_[raw] = std::move(manager);
+    if (!initial_data.empty()) raw->onData(initial_data, false);
+    return;
+  }
+  auto proxy = std::make_unique<tcp::TcpProxy>(*this, chain->tcp_cluster, std::move(connection),
+                                               listener_stats_[index], listener.buffer_limit_bytes);
+  tcp::TcpProxy* raw = proxy.get();
+  connections_[raw] = std::move(proxy);
+  raw->start(initial_data);
 }
 
 void Worker::removeConnection(ActiveConnection* connection) {

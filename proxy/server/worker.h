@@ -40,6 +40,10 @@ class Worker : public WorkerContext {
 
  private:
   void onAccept(size_t listener_index, std::unique_ptr<network::Connection> connection);
+  // Starts the chain's handler (HTTP connection manager or TCP proxy),
+  // replaying `initial_data` read while inspecting the protocol.
+  void startChain(size_t listener_index, const config::FilterChainConfig* chain,
+                  std::unique_ptr<network::Connection> connection, std::string_view initial_data);
   void checkIdle();
 
   int index_;

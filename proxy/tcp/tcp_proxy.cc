@@ -7,23 +7,31 @@ namespace weft::tcp {
 TcpProxy::TcpProxy(server::WorkerContext& context, const std::string& cluster_name,
                    std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
                    uint32_t buffer_limit)
-    : context_(context), downstream_(std::move(downstream)), stats_(stats) {
+    : context_(context),
+      cluster_name_(cluster_name),
+      buffer_limit_(buffer_limit),
+      downstream_(std::move(downstream)),
+      stats_(stats) {
   stats::inc(stats_.cx_total);
   stats::gaugeAdd(stats_.cx_active, 1);
   downstream_->setCallbacks(&downstream_side_);
   downstream_->enableHalfClose(true);
   downstream_->setBufferLimit(buffer_limit);
-  auto cluster = context.clusterManager().get(cluster_name);
-  int host = cluster ? cluster->pickHost(context.clusterManager().rng()) : -1;
+}
+
+void TcpProxy::start(std::string_view initial_data) {
+  auto cluster = context_.clusterManager().get(cluster_name_);
+  int host = cluster ? cluster->pickHost(context_.clusterManager().rng()) : -1;
   if (host < 0) {
-    LOG_DEBUG("tcp_proxy: no host for cluster %s", cluster_name.c_str());
+    LOG_DEBUG("tcp_proxy: no host for cluster %s", cluster_name_.c_str());
     closeBoth();
     return;
   }
-  upstream_ = network::Connection::connectTo(context.dispatcher(), cluster->host(host).address);
+  upstream_ = network::Connection::connectTo(context_.dispatcher(), cluster->host(host).address);
   upstream_->setCallbacks(&upstream_side_);
   upstream_->enableHalfClose(true);
-  upstream_->setBufferLimit(buffer_limit);
+  upstream_->setBufferLimit(buffer_limit_);
+  if (!initial_data.empty()) upstream_->write(initial_data);
   // Server-speaks-first protocols work: nothing waits for client bytes.
   downstream_->startReading();
 }

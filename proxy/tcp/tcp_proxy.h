@@ -17,6 +17,10 @@ class TcpProxy : public server::ActiveConnection {
            uint32_t buffer_limit);
   ~TcpProxy() override;
 
+  // Connects upstream; `initial_data` (bytes read while inspecting the
+  // protocol) goes first. Call once the worker owns this object.
+  void start(std::string_view initial_data);
+
   void startDrain() override {}  // opaque streams end when their peers end them
 
  private:
@@ -42,6 +46,8 @@ class TcpProxy : public server::ActiveConnection {
   bool removed_ = false;
 
   server::WorkerContext& context_;
+  std::string cluster_name_;
+  uint32_t buffer_limit_;
   std::unique_ptr<network::Connection> downstream_;
   std::unique_ptr<network::Connection> upstream_;
   Side downstream_side_{*this, true};
