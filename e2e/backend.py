@@ -8,6 +8,8 @@ Paths:
   /status/CODE     an empty response with that status
   /delay?ms=N      answers after N milliseconds
   /reset           starts a response, then closes the socket mid-body
+  /ws              with "Upgrade: websocket": 101, then echoes raw bytes
+  CONNECT          200, then echoes raw bytes (a forward proxy's tunnel)
   anything else    the backend's name, with header x-backend: NAME
 """
 
@@ -54,8 +56,30 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def raw_echo(self):
+        self.wfile.flush()
+        sock = self.connection
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            sock.sendall(data)
+        self.close_connection = True
+
+    def do_CONNECT(self):
+        self.send_response(200, "Connection Established")
+        self.end_headers()
+        self.raw_echo()
+
     def handle_any(self):
         url = urllib.parse.urlparse(self.path)
+        if url.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            self.send_response(101, "Switching Protocols")
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("x-backend", self.server.name)
+            self.end_headers()
+            return self.raw_echo()
         query = urllib.parse.parse_qs(url.query)
         body = self.read_body()
         with self.server.lock:

@@ -185,8 +185,11 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, router::Ro
       out->path_regex = std::move(re);
       break;
     }
+    case route_v3::RouteMatch::kConnectMatcher:
+      out->path_kind = PathKind::kConnect;
+      break;
     case route_v3::RouteMatch::PATH_SPECIFIER_NOT_SET:
-      errors.add(path + ".match", "one of prefix, path, safe_regex is required");
+      errors.add(path + ".match", "one of prefix, path, safe_regex, connect_matcher is required");
       ok = false;
   }
   if (match.has_case_sensitive()) out->case_sensitive = match.case_sensitive().value();

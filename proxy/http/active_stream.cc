@@ -229,6 +229,9 @@ void ActiveStream::onUpstreamHeaders(HeaderMap&& headers, bool end_stream) {
   if (done_ || response_started_) return;
   response_started_ = true;
   response_code_ = headers.statusCode();
+  bool tunnel_up = response_code_ == 101 ||
+                   (request_headers_.method() == "CONNECT" && response_code_ / 100 == 2);
+  if (tunnel_up && timeout_) timeout_->disable();
   manager_.chain().http.routes->responseMutation().apply(headers);
   route_->response_mutation.apply(headers);
   if (response_code_ >= 500) stats::inc(cluster_->stats().rq_5xx);

@@ -49,14 +49,20 @@ bool ConnectionManager::createCodec(std::string_view first_bytes) {
   } else {
     Http1Settings settings;
     settings.max_request_headers_bytes = chain_.http.max_request_headers_bytes;
+    settings.upgrade_types = chain_.http.upgrade_types;
     codec_ = std::make_unique<Http1ServerConnection>(*connection_, *this, settings);
   }
   if (context_.draining()) codec_->shutdownNotice();
   return true;
 }
 
-void ConnectionManager::onData(std::string_view data, bool) {
+void ConnectionManager::onData(std::string_view data, bool end_stream) {
   if (closed_) return;
+  if (end_stream) {
+    // Only tunnels enable half-close; the codec ends the tunnel's request side.
+    if (codec_) codec_->onRemoteEof();
+    return;
+  }
   if (!codec_) {
     sniffed_.append(data);
     if (!createCodec(sniffed_)) return;

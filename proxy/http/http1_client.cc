@@ -35,6 +35,9 @@ StreamEncoder& Http1ClientConnection::newStream(StreamDecoder& response_decoder)
   request_is_head_ = false;
   response_end_sent_ = false;
   headers_complete_ = false;
+  tunnel_request_ = false;
+  request_is_connect_ = false;
+  tunnel_ = false;
   header_collector_.reset();
   return *this;
 }
@@ -47,7 +50,16 @@ void Http1ClientConnection::encodeHeaders(const HeaderMap& headers, bool end_str
   out.append(method).append(" ").append(headers.path()).append(" HTTP/1.1\r\n");
   out.append("host: ").append(headers.authority()).append("\r\n");
   http1::appendHeaderBlock(headers, out);
-  if (!headers.has("content-length")) {
+  request_is_connect_ = method == "CONNECT";
+  const std::string* upgrade = headers.get("upgrade");
+  tunnel_request_ = request_is_connect_ || upgrade != nullptr;
+  if (upgrade != nullptr) {
+    out.append("connection: upgrade\r\nupgrade: ").append(*upgrade).append("\r\n");
+  }
+  if (tunnel_request_) {
+    // No body framing: what follows the headers is the tunnel's bytes.
+    going_away_ = true;  // a tunnelled connection is never pooled again
+  } else if (!headers.has("content-length")) {
     if (!end_stream) {
       out.append("transfer-encoding: chunked\r\n");
       request_chunked_ = true;
@@ -61,6 +73,11 @@ void Http1ClientConnection::encodeHeaders(const HeaderMap& headers, bool end_str
 }
 
 void Http1ClientConnection::encodeData(std::string_view data, bool end_stream) {
+  if (tunnel_request_) {
+    if (!data.empty()) connection_.write(data);
+    if (end_stream) connection_.shutdownWrite();
+    return;
+  }
   if (request_chunked_) {
     std::string out;
     out.reserve(data.size() + 16);
@@ -93,6 +110,10 @@ void Http1ClientConnection::resetStream(StreamResetReason) {
 void Http1ClientConnection::readDisable(bool disable) { connection_.readDisable(disable); }
 
 void Http1ClientConnection::dispatch(std::string_view data) {
+  if (tunnel_) {
+    if (decoder_ != nullptr && !data.empty()) decoder_->decodeData(data, false);
+    return;
+  }
   if (decoder_ == nullptr) {
     // Bytes with no request outstanding: the peer is not speaking HTTP/1.1.
     going_away_ = true;
@@ -100,7 +121,12 @@ void Http1ClientConnection::dispatch(std::string_view data) {
     return;
   }
   if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) http_parser_pause(&parser_, 0);
-  http_parser_execute(&parser_, &kParserSettings, data.data(), data.size());
+  size_t parsed = http_parser_execute(&parser_, &kParserSettings, data.data(), data.size());
+  if (tunnel_) {
+    std::string_view rest = data.substr(parsed);
+    if (decoder_ != nullptr && !rest.empty()) decoder_->decodeData(rest, false);
+    return;
+  }
   enum http_errno err = HTTP_PARSER_ERRNO(&parser_);
   if (err != HPE_OK && err != HPE_PAUSED) {
     going_away_ = true;
@@ -114,8 +140,15 @@ void Http1ClientConnection::dispatch(std::string_view data) {
 }
 
 void Http1ClientConnection::onRemoteEof() {
-  // A body delimited by connection close completes here.
   going_away_ = true;
+  if (tunnel_) {
+    StreamDecoder* d = decoder_;
+    decoder_ = nullptr;
+    if (d != nullptr) d->decodeData(std::string_view(), true);
+    callbacks_.onStreamComplete();
+    return;
+  }
+  // A body delimited by connection close completes here.
   if (decoder_ != nullptr && headers_complete_) {
     if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) http_parser_pause(&parser_, 0);
     http_parser_execute(&parser_, &kParserSettings, nullptr, 0);
@@ -146,7 +179,7 @@ int Http1ClientConnection::onHeaderValue(http_parser* p, const char* at, size_t 
 int Http1ClientConnection::onHeadersComplete(http_parser* p) {
   auto* s = self(p);
   int code = p->status_code;
-  if (code >= 100 && code < 200) {
+  if (code >= 100 && code < 200 && !(code == 101 && s->tunnel_request_)) {
     // Interim responses are not forwarded; the final one follows.
     s->skipping_informational_ = true;
     s->header_collector_.reset();
@@ -157,10 +190,21 @@ int Http1ClientConnection::onHeadersComplete(http_parser* p) {
   headers.add(":status", std::to_string(code));
   HeaderMap regular;
   s->header_collector_.finish(regular);
+  if (const std::string* upgrade = regular.get("upgrade")) s->upgrade_value_ = *upgrade;
   http1::removeConnectionHeaders(regular);
   for (const auto& [name, value] : regular.entries()) headers.add(name, value);
   if (!http_should_keep_alive(p)) s->going_away_ = true;
 
+  if (s->tunnel_request_ &&
+      (code == 101 || (s->request_is_connect_ && code >= 200 && code < 300))) {
+    s->tunnel_ = true;
+    s->connection_.enableHalfClose(true);
+    if (code == 101) headers.add("upgrade", s->upgrade_value_);
+    // Stop parsing after these headers: the rest is the tunnel's.
+    p->upgrade = 1;
+    if (s->decoder_ != nullptr) s->decoder_->decodeHeaders(std::move(headers), false);
+    return 0;
+  }
   bool chunked = (p->flags & F_CHUNKED) != 0;
   bool end_stream = s->request_is_head_ || code == 204 || code == 304 ||
                     (!chunked && p->content_length == 0);
@@ -178,6 +222,7 @@ int Http1ClientConnection::onBody(http_parser* p, const char* at, size_t len) {
 
 int Http1ClientConnection::onMessageComplete(http_parser* p) {
   auto* s = self(p);
+  if (s->tunnel_) return 0;  // the tunnel ends at EOF
   if (s->skipping_informational_) {
     s->skipping_informational_ = false;
     return 0;

@@ -64,6 +64,12 @@ class Http1ClientConnection : public ClientConnection, public StreamEncoder {
   bool skipping_informational_ = false;
   bool headers_complete_ = false;
   bool going_away_ = false;
+  // Upgrade / CONNECT: the request asked for a tunnel; tunnel_ once the
+  // upstream accepted (101, or 2xx to CONNECT) and bytes flow unframed.
+  bool tunnel_request_ = false;
+  bool request_is_connect_ = false;
+  bool tunnel_ = false;
+  std::string upgrade_value_;
 };
 
 }  // namespace weft::http

@@ -1,5 +1,6 @@
 #include "proxy/http/http1_server.h"
 
+#include <algorithm>
 #include <climits>
 
 namespace weft::http {
@@ -58,6 +59,10 @@ Http1ServerConnection::Http1ServerConnection(network::Connection& connection,
 
 void Http1ServerConnection::dispatch(std::string_view data) {
   if (closed_) return;
+  if (tunnel_request_) {
+    if (decoder_ != nullptr && !data.empty()) decoder_->decodeData(data, false);
+    return;
+  }
   if (parser_paused_) {
     // A pipelined request arrived while a response is in progress.
     pending_input_.append(data);
@@ -86,13 +91,22 @@ void Http1ServerConnection::dispatch(std::string_view data) {
     }
     return;
   }
-  if (parser_.upgrade) {
-    // Upgrade / CONNECT tunnelling is not offered yet: refuse cleanly.
-    sendError(501, "upgrade and CONNECT are not supported");
+  if (refuse_connect_) {
+    sendError(405, "CONNECT is not enabled on this listener (upgrade_configs)");
+    return;
+  }
+  if (parser_.upgrade && tunnel_request_) {
+    // The rest of the bytes belong to the tunnel.
+    std::string_view rest = data.substr(parsed);
+    if (decoder_ != nullptr && !rest.empty()) decoder_->decodeData(rest, false);
   }
 }
 
 void Http1ServerConnection::onRemoteEof() {
+  if (tunnel_request_ && decoder_ != nullptr) {
+    decoder_->decodeData(std::string_view(), true);
+    return;
+  }
   if (decoder_ != nullptr && !request_complete_) {
     StreamDecoder* d = decoder_;
     decoder_ = nullptr;
@@ -164,7 +178,6 @@ int Http1ServerConnection::onHeaderValue(http_parser* p, const char* at, size_t 
 int Http1ServerConnection::onHeadersComplete(http_parser* p) {
   auto* s = self(p);
   s->headers_complete_ = true;
-  if (p->upgrade) return 0;  // refused in dispatch()
 
   HeaderMap headers;
   headers.add(":method", http_method_str(static_cast<http_method>(p->method)));
@@ -191,11 +204,34 @@ int Http1ServerConnection::onHeadersComplete(http_parser* p) {
   s->keep_alive_ = http_should_keep_alive(p) != 0;
   s->response_is_head_ = p->method == HTTP_HEAD;
 
+  std::string upgrade_token;
+  if (p->upgrade) {
+    if (p->method == HTTP_CONNECT) {
+      upgrade_token = "connect";
+    } else if (const std::string* upgrade = regular.get("upgrade")) {
+      upgrade_token = *upgrade;
+      toLowerInPlace(upgrade_token);
+    }
+    const auto& allowed = s->settings_.upgrade_types;
+    if (std::find(allowed.begin(), allowed.end(), upgrade_token) != allowed.end()) {
+      s->tunnel_request_ = true;
+    } else if (p->method == HTTP_CONNECT) {
+      s->refuse_connect_ = true;
+      return 0;
+    } else {
+      // An upgrade nobody enabled (e.g. curl's "Upgrade: h2c"): serve the
+      // request as plain HTTP/1.1, as the RFC allows.
+      p->upgrade = 0;
+    }
+  }
+
   const std::string* expect = regular.get("expect");
   bool expect_continue = expect != nullptr && equalsIgnoreCase(*expect, "100-continue");
   regular.remove("expect");
   regular.remove("host");
+  std::string upgrade_value = regular.get("upgrade") ? *regular.get("upgrade") : "";
   http1::removeConnectionHeaders(regular);
+  if (s->tunnel_request_ && !upgrade_value.empty()) regular.add("upgrade", upgrade_value);
   for (const auto& [name, value] : regular.entries()) headers.add(name, value);
 
   if (expect_continue) {
@@ -205,7 +241,8 @@ int Http1ServerConnection::onHeadersComplete(http_parser* p) {
   }
 
   bool chunked = (p->flags & F_CHUNKED) != 0;
-  bool end_stream = !chunked && (p->content_length == 0 || p->content_length == ULLONG_MAX);
+  bool end_stream = !s->tunnel_request_ && !chunked &&
+                    (p->content_length == 0 || p->content_length == ULLONG_MAX);
   s->decoder_ = &s->callbacks_.newStream(*s);
   if (end_stream) s->request_end_sent_ = true;
   s->decoder_->decodeHeaders(std::move(headers), end_stream);
@@ -220,6 +257,7 @@ int Http1ServerConnection::onBody(http_parser* p, const char* at, size_t len) {
 
 int Http1ServerConnection::onMessageComplete(http_parser* p) {
   auto* s = self(p);
+  if (s->tunnel_request_ || s->refuse_connect_) return 0;  // the tunnel ends at EOF
   s->request_complete_ = true;
   if (s->decoder_ != nullptr && !s->request_end_sent_) {
     s->request_end_sent_ = true;
@@ -244,6 +282,19 @@ void Http1ServerConnection::encodeHeaders(const HeaderMap& headers, bool end_str
   out.append(request_http11_ ? "HTTP/1.1 " : "HTTP/1.0 ");
   out.append(std::to_string(code)).append(" ").append(reasonPhrase(code)).append("\r\n");
   http1::appendHeaderBlock(headers, out);
+  if (tunnel_request_ && (code == 101 || (code >= 200 && code < 300 && !headers.has("upgrade")))) {
+    // The tunnel is up: no framing from here on, both ways.
+    tunnel_established_ = true;
+    if (const std::string* upgrade = headers.get("upgrade")) {
+      out.append("connection: upgrade\r\nupgrade: ").append(*upgrade).append("\r\n");
+    }
+    out.append("\r\n");
+    connection_.write(out);
+    connection_.enableHalfClose(true);
+    if (end_stream) encodeData(std::string_view(), true);
+    return;
+  }
+  if (tunnel_request_) close_after_response_ = true;  // refused upgrade: no reuse
   bool no_body = statusHasNoBody(code) || response_is_head_;
   response_chunked_ = false;
   if (!headers.has("content-length") && !no_body) {
@@ -269,6 +320,16 @@ void Http1ServerConnection::encodeHeaders(const HeaderMap& headers, bool end_str
 
 void Http1ServerConnection::encodeData(std::string_view data, bool end_stream) {
   if (closed_) return;
+  if (tunnel_established_) {
+    if (!data.empty()) connection_.write(data);
+    if (end_stream) {
+      // The upstream side of the tunnel is gone: end the whole connection.
+      decoder_ = nullptr;
+      closed_ = true;
+      connection_.close(network::CloseType::kFlushWrite);
+    }
+    return;
+  }
   if (!response_is_head_) {
     if (response_chunked_) {
       std::string out;

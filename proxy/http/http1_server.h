@@ -6,6 +6,7 @@
 #include <http_parser.h>
 
 #include <string>
+#include <vector>
 
 #include "proxy/http/codec.h"
 #include "proxy/http/http1_common.h"
@@ -15,6 +16,8 @@ namespace weft::http {
 
 struct Http1Settings {
   size_t max_request_headers_bytes = 60 * 1024;  // Envoy's default 60 KiB
+  // Upgrade tokens tunnelled after the response ("websocket", "connect").
+  std::vector<std::string> upgrade_types;
 };
 
 class Http1ServerConnection : public ServerConnection, public StreamEncoder {
@@ -73,6 +76,11 @@ class Http1ServerConnection : public ServerConnection, public StreamEncoder {
   bool closed_ = false;
   int read_disabled_for_pipeline_ = 0;
   std::string pending_input_;  // pipelined bytes waiting for the current response
+  // Upgrade / CONNECT: after the request headers the client's bytes are
+  // opaque; after a 101 (or 2xx to CONNECT) the response's are too.
+  bool tunnel_request_ = false;
+  bool tunnel_established_ = false;
+  bool refuse_connect_ = false;
 };
 
 }  // namespace weft::http

@@ -60,8 +60,13 @@ void HeaderMutation::apply(http::HeaderMap& headers) const {
 }
 
 bool RouteEntry::matches(const http::HeaderMap& request) const {
+  // CONNECT carries an authority, not a path: only connect_matcher takes it.
+  bool is_connect = request.method() == "CONNECT";
+  if (is_connect != (path_kind == PathKind::kConnect)) return false;
   std::string_view path_value = pathOnly(request.path());
   switch (path_kind) {
+    case PathKind::kConnect:
+      break;
     case PathKind::kPrefix:
       if (!startsWith(path_value, path, !case_sensitive)) return false;
       break;

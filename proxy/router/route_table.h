@@ -44,7 +44,7 @@ struct HeaderMutation {
 };
 
 struct RouteEntry {
-  enum class PathKind { kPrefix, kExact, kRegex };
+  enum class PathKind { kPrefix, kExact, kRegex, kConnect };
   std::string name;
   PathKind path_kind = PathKind::kPrefix;
   std::string path;

@@ -33,7 +33,13 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
   }
 
   // network::ConnectionCallbacks
-  void onData(std::string_view data, bool) override { codec_->dispatch(data); }
+  void onData(std::string_view data, bool end_stream) override {
+    if (end_stream) {
+      codec_->onRemoteEof();  // only tunnels enable half-close
+      return;
+    }
+    codec_->dispatch(data);
+  }
   void onEvent(network::ConnectionEvent event) override {
     switch (event) {
       case network::ConnectionEvent::kConnected:
