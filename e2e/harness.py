@@ -175,7 +175,8 @@ class Proxy:
         return total
 
     def output(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path) as f:
             return f.read()
 
@@ -188,6 +189,10 @@ class Proxy:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        report = self.output()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in report:
+                raise AssertionError("sanitizer report from weft-proxy:\n" + report[-4000:])
         return self.proc.returncode
 
 

@@ -17,16 +17,17 @@ class EchoService final : public weft::test::Echo::Service {
   grpc::Status Unary(grpc::ServerContext*, const weft::test::EchoRequest* request,
                      weft::test::EchoResponse* response) override {
     if (request->fail_with_code() != 0) {
-      return grpc::Status(static_cast<grpc::StatusCode>(request->fail_with_code()), "asked to fail");
+      return grpc::Status(static_cast<grpc::StatusCode>(request->fail_with_code()),
+                          "asked to fail");
     }
     response->set_message(request->message());
     response->set_server(name_);
     return grpc::Status::OK;
   }
 
-  grpc::Status Bidi(
-      grpc::ServerContext*,
-      grpc::ServerReaderWriter<weft::test::EchoResponse, weft::test::EchoRequest>* stream) override {
+  grpc::Status Bidi(grpc::ServerContext*,
+                    grpc::ServerReaderWriter<weft::test::EchoResponse, weft::test::EchoRequest>*
+                        stream) override {
     weft::test::EchoRequest request;
     while (stream->Read(&request)) {
       weft::test::EchoResponse response;

@@ -11,8 +11,8 @@ class AdminServer::AdminConnection : public network::ConnectionCallbacks,
   AdminConnection(AdminServer& server, std::unique_ptr<network::Connection> connection)
       : server_(server), connection_(std::move(connection)) {
     connection_->setCallbacks(this);
-    codec_ = std::make_unique<http::Http1ServerConnection>(*connection_, *this,
-                                                           http::Http1Settings{});
+    codec_ =
+        std::make_unique<http::Http1ServerConnection>(*connection_, *this, http::Http1Settings{});
     connection_->startReading();
   }
   ~AdminConnection() override { connection_->setCallbacks(nullptr); }

@@ -21,7 +21,8 @@ struct AdminResponse {
 };
 
 // Answers one admin request; `method` is "GET", "POST", ...
-using AdminHandler = std::function<AdminResponse(const std::string& method, const std::string& path)>;
+using AdminHandler =
+    std::function<AdminResponse(const std::string& method, const std::string& path)>;
 
 class AdminServer {
  public:

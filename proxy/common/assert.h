@@ -5,11 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define WEFT_ASSERT(cond)                                                               \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "weft: invariant violated at %s:%d: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                              \
-      std::abort();                                                                     \
-    }                                                                                   \
+#define WEFT_ASSERT(cond)                                                                         \
+  do {                                                                                            \
+    if (!(cond)) {                                                                                \
+      std::fprintf(stderr, "weft: invariant violated at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                               \
+    }                                                                                             \
   } while (0)

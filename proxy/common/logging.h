@@ -14,11 +14,11 @@ void logLine(LogLevel level, const char* fmt, ...) __attribute__((format(printf,
 
 }  // namespace weft
 
-#define WEFT_LOG(level, ...)                                         \
-  do {                                                               \
-    if (::weft::LogLevel::level >= ::weft::currentLogLevel()) {      \
-      ::weft::logLine(::weft::LogLevel::level, __VA_ARGS__);         \
-    }                                                                \
+#define WEFT_LOG(level, ...)                                    \
+  do {                                                          \
+    if (::weft::LogLevel::level >= ::weft::currentLogLevel()) { \
+      ::weft::logLine(::weft::LogLevel::level, __VA_ARGS__);    \
+    }                                                           \
   } while (0)
 
 #define LOG_DEBUG(...) WEFT_LOG(kDebug, __VA_ARGS__)

@@ -7,8 +7,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proxy/network/address.h"
@@ -33,7 +33,7 @@ struct HttpListenerSettings {
 // TCP proxy) and what a connection must look like to use it.
 struct FilterChainConfig {
   std::string name;
-  std::optional<uint16_t> destination_port;       // filter_chain_match.destination_port
+  std::optional<uint16_t> destination_port;        // filter_chain_match.destination_port
   std::vector<std::string> application_protocols;  // "http/1.1", "http/1.0", "h2c"
   bool is_http = true;
   HttpListenerSettings http;

@@ -209,7 +209,8 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, router::Ro
       ok = false;
     }
   }
-  out->request_mutation = mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove());
+  out->request_mutation =
+      mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove());
   out->response_mutation =
       mutationFrom(proto.response_headers_to_add(), proto.response_headers_to_remove());
 
@@ -225,7 +226,8 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, router::Ro
     } else if (body.has_inline_bytes()) {
       out->direct_body = body.inline_bytes();
     } else if (body.specifier_case() != envoy::config::core::v3::DataSource::SPECIFIER_NOT_SET) {
-      errors.add(path + ".direct_response.body", "only inline_string and inline_bytes are supported");
+      errors.add(path + ".direct_response.body",
+                 "only inline_string and inline_bytes are supported");
       ok = false;
     }
     return ok;
@@ -337,7 +339,9 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
     }
   }
   switch (proto.lb_policy()) {
-    case cluster_v3::Cluster::ROUND_ROBIN: out->lb_policy = upstream::LbPolicy::kRoundRobin; break;
+    case cluster_v3::Cluster::ROUND_ROBIN:
+      out->lb_policy = upstream::LbPolicy::kRoundRobin;
+      break;
     case cluster_v3::Cluster::LEAST_REQUEST:
       out->lb_policy = upstream::LbPolicy::kLeastRequest;
       if (proto.has_least_request_lb_config() &&
@@ -366,7 +370,8 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
     std::string opath = path + ".typed_extension_protocol_options[\"" + key + "\"]";
     envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
     if (key != kHttpProtocolOptionsKey || !any.UnpackTo(&options)) {
-      errors.add(opath, "unsupported extension (only " + std::string(kHttpProtocolOptionsKey) + ")");
+      errors.add(opath,
+                 "unsupported extension (only " + std::string(kHttpProtocolOptionsKey) + ")");
       ok = false;
       continue;
     }
@@ -455,8 +460,8 @@ bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string&
     const auto& f = hcm.http_filters(i);
     std::string fpath = path + ".http_filters[" + std::to_string(i) + "]";
     bool is_router = f.name() == kRouterName ||
-                     (f.has_typed_config() &&
-                      typeName(f.typed_config()) == "envoy.extensions.filters.http.router.v3.Router");
+                     (f.has_typed_config() && typeName(f.typed_config()) ==
+                                                  "envoy.extensions.filters.http.router.v3.Router");
     if (!is_router) {
       errors.add(fpath, "unknown HTTP filter '" + f.name() + "'");
       ok = false;
@@ -487,8 +492,9 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
     }
     for (const auto& protocol : match.application_protocols()) {
       if (protocol != "http/1.1" && protocol != "http/1.0" && protocol != "h2c") {
-        errors.add(cpath + ".filter_chain_match.application_protocols",
-                   "'" + protocol + "' is not detectable without TLS (use http/1.1, http/1.0, h2c)");
+        errors.add(
+            cpath + ".filter_chain_match.application_protocols",
+            "'" + protocol + "' is not detectable without TLS (use http/1.1, http/1.0, h2c)");
         ok = false;
       }
       out->application_protocols.push_back(protocol);
@@ -531,9 +537,15 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
     out->is_http = true;
     out->http.stat_prefix = hcm.stat_prefix();
     switch (hcm.codec_type()) {
-      case hcm_v3::HttpConnectionManager::AUTO: out->http.codec = CodecType::kAuto; break;
-      case hcm_v3::HttpConnectionManager::HTTP1: out->http.codec = CodecType::kHttp1; break;
-      case hcm_v3::HttpConnectionManager::HTTP2: out->http.codec = CodecType::kHttp2; break;
+      case hcm_v3::HttpConnectionManager::AUTO:
+        out->http.codec = CodecType::kAuto;
+        break;
+      case hcm_v3::HttpConnectionManager::HTTP1:
+        out->http.codec = CodecType::kHttp1;
+        break;
+      case hcm_v3::HttpConnectionManager::HTTP2:
+        out->http.codec = CodecType::kHttp2;
+        break;
       default:
         errors.add(hpath + ".codec_type", "only AUTO, HTTP1 and HTTP2 are supported");
         ok = false;
@@ -559,10 +571,10 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
       bool enabled = !upgrade.has_enabled() || upgrade.enabled().value();
       if (enabled) out->http.upgrade_types.push_back(type_name);
     }
-    for (const char* unsupported : {"stream_idle_timeout", "request_timeout", "drain_timeout",
-                                    "use_remote_address", "server_name",
-                                    "common_http_protocol_options", "http_protocol_options",
-                                    "http2_protocol_options"}) {
+    for (const char* unsupported :
+         {"stream_idle_timeout", "request_timeout", "drain_timeout", "use_remote_address",
+          "server_name", "common_http_protocol_options", "http_protocol_options",
+          "http2_protocol_options"}) {
       const auto* field = hcm.GetDescriptor()->FindFieldByName(unsupported);
       bool set = field->is_repeated() ? hcm.GetReflection()->FieldSize(hcm, field) > 0
                                       : hcm.GetReflection()->HasField(hcm, field);
@@ -609,9 +621,9 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
              "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector")) {
       out->inspect_http = true;
     } else {
-      errors.add(path + ".listener_filters[" + std::to_string(i) + "]",
-                 "unsupported listener filter '" + lf.name() + "' (weft has " +
-                     kHttpInspectorName + ")");
+      errors.add(
+          path + ".listener_filters[" + std::to_string(i) + "]",
+          "unsupported listener filter '" + lf.name() + "' (weft has " + kHttpInspectorName + ")");
       ok = false;
     }
   }
@@ -701,8 +713,8 @@ SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bo
         for (size_t v = 0; v < vhs.size(); ++v) {
           for (size_t r = 0; r < vhs[v].routes.size(); ++r) {
             const auto& route = vhs[v].routes[r];
-            std::string rpath = cpath + ".filters[0].typed_config.route_config.virtual_hosts[" + std::to_string(v) +
-                                "].routes[" + std::to_string(r) + "]";
+            std::string rpath = cpath + ".filters[0].typed_config.route_config.virtual_hosts[" +
+                                std::to_string(v) + "].routes[" + std::to_string(r) + "]";
             require(route.cluster, rpath + ".route.cluster");
             for (const auto& w : route.weighted_clusters) {
               require(w.cluster, rpath + ".route.weighted_clusters");

@@ -85,7 +85,8 @@ TEST(TranslateTest, EnvoyDocumentationStyleBootstrap) {
   EXPECT_EQ(svc->max_pending_requests, 8u);
   ASSERT_EQ(svc->hosts.size(), 2u);
   EXPECT_EQ(svc->hosts[0].weight, 3u);
-  const auto* route = snapshot->listeners[0].filter_chains[0].http.routes->virtualHosts()[0].routes.data();
+  const auto* route =
+      snapshot->listeners[0].filter_chains[0].http.routes->virtualHosts()[0].routes.data();
   EXPECT_EQ(route->timeout_ms, 3000u);
 }
 
@@ -115,7 +116,8 @@ TEST(TranslateTest, ErrorsNameTheFieldPath) {
 
 TEST(YamlToJsonTest, ScalarsKeepTheirTypes) {
   std::string json, error;
-  ASSERT_TRUE(yamlToJson("a: 80\nb: \"80\"\nc: true\nd: 0.25s\ne: [1, x]\nf: 1.5\n", &json, &error));
+  ASSERT_TRUE(
+      yamlToJson("a: 80\nb: \"80\"\nc: true\nd: 0.25s\ne: [1, x]\nf: 1.5\n", &json, &error));
   EXPECT_EQ(json, R"({"a":80,"b":"80","c":true,"d":"0.25s","e":[1,"x"],"f":1.5})");
   EXPECT_FALSE(yamlToJson("a: [1, 2\n", &json, &error));
   EXPECT_NE(error.find("line"), std::string::npos);

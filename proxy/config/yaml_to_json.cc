@@ -26,8 +26,10 @@ nlohmann::json scalarToJson(const YAML::Node& node) {
 
 nlohmann::json toJson(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Null: return nullptr;
-    case YAML::NodeType::Scalar: return scalarToJson(node);
+    case YAML::NodeType::Null:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return scalarToJson(node);
     case YAML::NodeType::Sequence: {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& item : node) arr.push_back(toJson(item));
@@ -38,7 +40,8 @@ nlohmann::json toJson(const YAML::Node& node) {
       for (const auto& kv : node) obj[kv.first.as<std::string>()] = toJson(kv.second);
       return obj;
     }
-    case YAML::NodeType::Undefined: return nullptr;
+    case YAML::NodeType::Undefined:
+      return nullptr;
   }
   return nullptr;
 }

@@ -77,7 +77,9 @@ void Dispatcher::post(std::function<void()> fn) {
   uv_async_send(&async_);
 }
 
-void Dispatcher::onAsync(uv_async_t* handle) { static_cast<Dispatcher*>(handle->data)->runPosted(); }
+void Dispatcher::onAsync(uv_async_t* handle) {
+  static_cast<Dispatcher*>(handle->data)->runPosted();
+}
 
 void Dispatcher::runPosted() {
   std::vector<std::function<void()>> batch;

@@ -12,9 +12,12 @@ constexpr size_t kMaxBufferedRequestBody = 1024 * 1024;
 
 const char* failureText(upstream::PoolFailureReason reason) {
   switch (reason) {
-    case upstream::PoolFailureReason::kConnectFailure: return "connection failure";
-    case upstream::PoolFailureReason::kTimeout: return "connection timeout";
-    case upstream::PoolFailureReason::kOverflow: return "overflow";
+    case upstream::PoolFailureReason::kConnectFailure:
+      return "connection failure";
+    case upstream::PoolFailureReason::kTimeout:
+      return "connection timeout";
+    case upstream::PoolFailureReason::kOverflow:
+      return "overflow";
   }
   return "unknown";
 }
@@ -139,7 +142,8 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
 }
 
 void ActiveStream::rewriteRequest() {
-  if (!route_->prefix_rewrite.empty() && route_->path_kind == router::RouteEntry::PathKind::kPrefix) {
+  if (!route_->prefix_rewrite.empty() &&
+      route_->path_kind == router::RouteEntry::PathKind::kPrefix) {
     std::string path(request_headers_.path());
     path = route_->prefix_rewrite + path.substr(std::min(path.size(), route_->path.size()));
     request_headers_.set(":path", std::move(path));

@@ -206,8 +206,8 @@ int Http1ClientConnection::onHeadersComplete(http_parser* p) {
     return 0;
   }
   bool chunked = (p->flags & F_CHUNKED) != 0;
-  bool end_stream = s->request_is_head_ || code == 204 || code == 304 ||
-                    (!chunked && p->content_length == 0);
+  bool end_stream =
+      s->request_is_head_ || code == 204 || code == 304 || (!chunked && p->content_length == 0);
   if (end_stream) s->response_end_sent_ = true;
   if (s->decoder_ != nullptr) s->decoder_->decodeHeaders(std::move(headers), end_stream);
   // Tells http_parser that a HEAD response has no body.

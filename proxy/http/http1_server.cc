@@ -10,26 +10,46 @@ Http1ServerConnection* self(http_parser* p) { return static_cast<Http1ServerConn
 
 const char* reasonPhrase(int code) {
   switch (code) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
   }
 }
 
@@ -122,9 +142,10 @@ void Http1ServerConnection::sendError(int code, const char* reason) {
   }
   if (!response_started_) {
     std::string body = std::string(reason) + "\n";
-    std::string out = "HTTP/1.1 " + std::to_string(code) + " " + reasonPhrase(code) +
-                      "\r\ncontent-type: text/plain\r\ncontent-length: " +
-                      std::to_string(body.size()) + "\r\nconnection: close\r\n\r\n" + body;
+    std::string out =
+        "HTTP/1.1 " + std::to_string(code) + " " + reasonPhrase(code) +
+        "\r\ncontent-type: text/plain\r\ncontent-length: " + std::to_string(body.size()) +
+        "\r\nconnection: close\r\n\r\n" + body;
     connection_.write(out);
   }
   closed_ = true;
@@ -187,8 +208,8 @@ int Http1ServerConnection::onHeadersComplete(http_parser* p) {
   if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0) {
     size_t host_start = path.find("//") + 2;
     size_t path_start = path.find('/', host_start);
-    authority = path.substr(host_start, path_start == std::string::npos ? std::string::npos
-                                                                         : path_start - host_start);
+    authority = path.substr(
+        host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
     path = path_start == std::string::npos ? "/" : path.substr(path_start);
   }
   HeaderMap regular;

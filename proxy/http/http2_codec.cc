@@ -302,9 +302,9 @@ int Http2ConnectionBase::onBeginHeaders(nghttp2_session*, const nghttp2_frame* f
   return 0;
 }
 
-int Http2ConnectionBase::onHeader(nghttp2_session*, const nghttp2_frame* frame,
-                                  const uint8_t* name, size_t namelen, const uint8_t* value,
-                                  size_t valuelen, uint8_t, void* user) {
+int Http2ConnectionBase::onHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                                  size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                                  void* user) {
   auto* self = static_cast<Http2ConnectionBase*>(user);
   Stream* stream = self->findStream(frame->hd.stream_id);
   if (stream == nullptr) return 0;
@@ -445,8 +445,8 @@ void Http2ClientConnection::onRemoteEof() { goaway_received_ = true; }
 
 bool Http2ClientConnection::available() const {
   if (goingAway()) return false;
-  uint32_t max = nghttp2_session_get_remote_settings(session_,
-                                                     NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  uint32_t max =
+      nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
   return activeStreams() < std::min<uint32_t>(max, 1024);
 }
 

@@ -16,7 +16,9 @@ class Address {
   static std::optional<Address> fromIpPort(std::string_view ip, uint16_t port);
   static Address fromSockaddr(const sockaddr* sa);
 
-  const struct sockaddr* sockAddr() const { return reinterpret_cast<const struct sockaddr*>(&storage_); }
+  const struct sockaddr* sockAddr() const {
+    return reinterpret_cast<const struct sockaddr*>(&storage_);
+  }
   socklen_t length() const;
   int family() const { return storage_.ss_family; }
   uint16_t port() const;

@@ -89,7 +89,7 @@ class Connection : public event::DeferredWork {
   Address remote_;
   Address local_;
   uint64_t id_;
-  std::string out_;       // queued, not yet handed to the kernel
+  std::string out_;  // queued, not yet handed to the kernel
   // Handed to uv_write, waiting for completion. Heap-allocated: a write the
   // kernel has not finished outlives a connection destroyed meanwhile.
   struct WriteRequest {

@@ -43,13 +43,17 @@ bool StringMatch::matches(std::string_view input) const {
   switch (kind) {
     case Kind::kExact:
       return ignore_case ? http::equalsIgnoreCase(input, value) : input == value;
-    case Kind::kPrefix: return startsWith(input, value, ignore_case);
-    case Kind::kSuffix: return endsWith(input, value, ignore_case);
+    case Kind::kPrefix:
+      return startsWith(input, value, ignore_case);
+    case Kind::kSuffix:
+      return endsWith(input, value, ignore_case);
     case Kind::kContains:
       if (ignore_case) return lower(input).find(lower(value)) != std::string::npos;
       return input.find(value) != std::string_view::npos;
-    case Kind::kRegex: return re2::RE2::FullMatch(re2::StringPiece(input.data(), input.size()), *regex);
-    case Kind::kPresent: return true;
+    case Kind::kRegex:
+      return re2::RE2::FullMatch(re2::StringPiece(input.data(), input.size()), *regex);
+    case Kind::kPresent:
+      return true;
   }
   return false;
 }

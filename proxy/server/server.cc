@@ -29,9 +29,8 @@ int Server::run() {
     return 1;
   }
 
-  int concurrency = options_.concurrency > 0
-                        ? options_.concurrency
-                        : std::max(1u, std::thread::hardware_concurrency());
+  int concurrency = options_.concurrency > 0 ? options_.concurrency
+                                             : std::max(1u, std::thread::hardware_concurrency());
 
   // Bind every listener socket on the main thread first, so a port conflict
   // fails the start with a clear message instead of a half-running proxy.
@@ -52,7 +51,8 @@ int Server::run() {
       main_, [this](const std::string& method, const std::string& path) {
         return handleAdmin(method, path);
       });
-  auto admin_address = network::Address::fromIpPort(snapshot_->admin_address, snapshot_->admin_port);
+  auto admin_address =
+      network::Address::fromIpPort(snapshot_->admin_address, snapshot_->admin_port);
   if (!admin_address || !admin_->start(*admin_address, &error)) {
     std::fprintf(stderr, "weft-proxy: admin: %s\n", error.c_str());
     return 1;
@@ -155,8 +155,9 @@ std::string Server::clustersText() const {
   // Envoy's /clusters text shape: cluster::host::field::value.
   std::string out;
   for (const auto& [name, cluster] : snapshot_->clusters) {
-    out += name + "::default_priority::max_connections::" +
-           std::to_string(cluster->max_connections) + "\n";
+    out += name +
+           "::default_priority::max_connections::" + std::to_string(cluster->max_connections) +
+           "\n";
     out += name + "::default_priority::max_pending_requests::" +
            std::to_string(cluster->max_pending_requests) + "\n";
     for (const auto& host : cluster->hosts) {

@@ -20,7 +20,7 @@ namespace weft::server {
 
 struct Options {
   std::string bootstrap_path;
-  int concurrency = 0;              // 0: one worker per core
+  int concurrency = 0;               // 0: one worker per core
   uint64_t drain_timeout_ms = 5000;  // in-flight requests get this long on drain
 };
 

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include "proxy/common/logging.h"
 #include <optional>
+#include "proxy/common/logging.h"
 
 #include "proxy/http/connection_manager.h"
 #include "proxy/network/protocol_inspector.h"
@@ -79,8 +79,8 @@ void Worker::onAccept(size_t index, std::unique_ptr<network::Connection> connect
       [this, raw, index, port, snapshot](std::unique_ptr<network::Connection> conn,
                                          std::string protocol, std::string initial) {
         if (snapshot == snapshot_) {
-          startChain(index, snapshot->listeners[index].selectChain(port, protocol),
-                     std::move(conn), initial);
+          startChain(index, snapshot->listeners[index].selectChain(port, protocol), std::move(conn),
+                     initial);
         }
         removeConnection(raw);
       },

@@ -37,9 +37,7 @@ class TcpProxy : public server::ActiveConnection {
     bool downstream_;
   };
 
-  network::Connection& peerOf(bool downstream) {
-    return downstream ? *upstream_ : *downstream_;
-  }
+  network::Connection& peerOf(bool downstream) { return downstream ? *upstream_ : *downstream_; }
   void closeBoth();
   // Removes this proxy once both sockets have flushed and closed.
   void maybeRemove();

@@ -108,8 +108,7 @@ HttpConnPool::~HttpConnPool() {
 }
 
 size_t HttpConnPool::idleCount() const {
-  return std::count_if(clients_.begin(), clients_.end(),
-                       [](const auto& c) { return c->idle(); });
+  return std::count_if(clients_.begin(), clients_.end(), [](const auto& c) { return c->idle(); });
 }
 
 HttpConnPool::PendingRequest* HttpConnPool::newStream(http::StreamDecoder& response_decoder,

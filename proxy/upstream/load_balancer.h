@@ -14,7 +14,7 @@ struct LbHost {
   uint32_t weight = 1;
   int64_t current_weight = 0;  // smooth weighted round robin state
   uint32_t active_requests = 0;
-  bool available = true;       // false while ejected / circuit open
+  bool available = true;  // false while ejected / circuit open
 };
 
 class LoadBalancer {

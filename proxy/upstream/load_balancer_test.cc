@@ -32,7 +32,8 @@ TEST(LoadBalancerTest, LeastRequestPrefersIdleHosts) {
   hosts[3].active_requests = 0;
   std::mt19937_64 rng(1);
   int picks_of_idle = 0;
-  for (int i = 0; i < 4000; ++i) picks_of_idle += LoadBalancer::pickLeastRequest(hosts, 2, rng) == 3;
+  for (int i = 0; i < 4000; ++i)
+    picks_of_idle += LoadBalancer::pickLeastRequest(hosts, 2, rng) == 3;
   // P2C picks host 3 whenever it is one of the two choices: 1 - (3/4)^2 = 7/16.
   EXPECT_NEAR(picks_of_idle / 4000.0, 7.0 / 16.0, 0.03);
 }
