@@ -95,6 +95,38 @@ class Http1Test(unittest.TestCase):
         self.assertEqual(code, b"503")
         self.assertIn(b"connection failure", body)
 
+    def test_connect_timeout_is_503(self):
+        # A listener that never accepts, with its accept queue already full:
+        # the kernel drops further SYNs, so the proxy's connect hangs.
+        blackhole = socket.socket()
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(0)
+        fillers = []
+        try:
+            for _ in range(3):
+                f = socket.socket()
+                f.setblocking(False)
+                f.connect_ex(blackhole.getsockname())
+                fillers.append(f)
+            time.sleep(0.2)
+            port, admin = free_port(), free_port()
+            proxy = Proxy(bootstrap(
+                [http_listener("t", port, [{"name": "a", "domains": ["*"],
+                                            "routes": [route_to("hole")]}])],
+                [static_cluster("hole", [blackhole.getsockname()[1]], connect_timeout="0.3s")],
+                admin)).wait_ready()
+            try:
+                out = curl("-w", "\n%{http_code}", "http://127.0.0.1:%d/" % port)
+                body, code = out.stdout.rsplit(b"\n", 1)
+                self.assertEqual(code, b"503")
+                self.assertIn(b"connection timeout", body)
+            finally:
+                proxy.stop()
+        finally:
+            for f in fillers:
+                f.close()
+            blackhole.close()
+
     def test_chunked_request_and_large_bodies_stream_both_ways(self):
         payload = os.urandom(8 * 1024 * 1024)
         with tempfile.NamedTemporaryFile() as f:
