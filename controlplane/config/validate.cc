@@ -1,0 +1,161 @@
+#include "controlplane/config/validate.h"
+
+#include <re2/re2.h>
+
+#include <set>
+
+namespace weft::control {
+
+namespace {
+
+template <class T>
+void dropDuplicates(std::vector<T>& objects, const std::string& kind, ConfigSet& set) {
+  std::map<std::string, std::string> seen;  // ns/name -> origin
+  std::vector<T> kept;
+  for (auto& o : objects) {
+    std::string key = o.meta.ns + "/" + o.meta.name;
+    auto [it, inserted] = seen.emplace(key, o.meta.origin);
+    if (!inserted) {
+      set.errors.push_back({o.meta.origin, kind + " " + key, "metadata.name",
+                            "duplicate name: already defined in " + it->second});
+      continue;
+    }
+    kept.push_back(std::move(o));
+  }
+  objects = std::move(kept);
+}
+
+const ServicePort* findPort(const Service& svc, uint16_t port) {
+  for (const auto& p : svc.ports) {
+    if (p.port == port) return &p;
+  }
+  return nullptr;
+}
+
+bool validRegex(const std::string& pattern, std::string* error) {
+  re2::RE2 re(pattern, re2::RE2::Quiet);
+  if (!re.ok()) *error = re.error();
+  return re.ok();
+}
+
+// Returns an empty string when the route is valid, else sets field/message.
+bool checkRoute(const HttpRoute& route, const ConfigSet& set, std::string* field,
+                std::string* message) {
+  for (size_t i = 0; i < route.parent_refs.size(); ++i) {
+    const auto& ref = route.parent_refs[i];
+    std::string path = "spec.parentRefs[" + std::to_string(i) + "]";
+    if (ref.kind != "Service" || (!ref.group.empty() && ref.group != "core")) {
+      *field = path + ".kind";
+      *message = "only Service parents (the Gateway API mesh profile) are supported, not '" +
+                 ref.kind + "'";
+      return false;
+    }
+    const Service* svc = set.findService(ref.ns.empty() ? route.meta.ns : ref.ns, ref.name);
+    if (svc == nullptr) {
+      *field = path + ".name";
+      *message = "Service '" + ref.name + "' does not exist";
+      return false;
+    }
+    if (ref.port != 0 && findPort(*svc, ref.port) == nullptr) {
+      *field = path + ".port";
+      *message = "Service '" + ref.name + "' has no port " + std::to_string(ref.port);
+      return false;
+    }
+  }
+  for (size_t r = 0; r < route.rules.size(); ++r) {
+    const auto& rule = route.rules[r];
+    std::string rpath = "spec.rules[" + std::to_string(r) + "]";
+    for (size_t m = 0; m < rule.matches.size(); ++m) {
+      const auto& match = rule.matches[m];
+      std::string mpath = rpath + ".matches[" + std::to_string(m) + "]";
+      std::string error;
+      if (match.path_type == "RegularExpression" && !validRegex(match.path_value, &error)) {
+        *field = mpath + ".path.value";
+        *message = "invalid regular expression: " + error;
+        return false;
+      }
+      if (match.path_type != "RegularExpression" && match.path_value.front() != '/') {
+        *field = mpath + ".path.value";
+        *message = "must start with '/'";
+        return false;
+      }
+      for (size_t h = 0; h < match.headers.size(); ++h) {
+        if (match.headers[h].type == "RegularExpression" &&
+            !validRegex(match.headers[h].value, &error)) {
+          *field = mpath + ".headers[" + std::to_string(h) + "].value";
+          *message = "invalid regular expression: " + error;
+          return false;
+        }
+      }
+    }
+    int64_t total = 0;
+    for (size_t b = 0; b < rule.backend_refs.size(); ++b) {
+      const auto& ref = rule.backend_refs[b];
+      std::string bpath = rpath + ".backendRefs[" + std::to_string(b) + "]";
+      if (ref.weight < 0) {
+        *field = bpath + ".weight";
+        *message = "must not be negative (got " + std::to_string(ref.weight) + ")";
+        return false;
+      }
+      total += ref.weight;
+      const Service* svc = set.findService(ref.ns.empty() ? route.meta.ns : ref.ns, ref.name);
+      if (svc == nullptr) {
+        *field = bpath + ".name";
+        *message = "backend Service '" + ref.name + "' does not exist";
+        return false;
+      }
+      if (ref.port == 0 && svc->ports.size() > 1) {
+        *field = bpath + ".port";
+        *message = "is required: Service '" + ref.name + "' has several ports";
+        return false;
+      }
+      if (ref.port != 0 && findPort(*svc, ref.port) == nullptr) {
+        *field = bpath + ".port";
+        *message = "Service '" + ref.name + "' has no port " + std::to_string(ref.port);
+        return false;
+      }
+    }
+    if (!rule.backend_refs.empty() && total == 0) {
+      *field = rpath + ".backendRefs";
+      *message = "weights are all zero";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void validateConfig(ConfigSet& set) {
+  dropDuplicates(set.services, "Service", set);
+  dropDuplicates(set.endpoint_slices, "EndpointSlice", set);
+  dropDuplicates(set.http_routes, "HTTPRoute", set);
+  dropDuplicates(set.destination_policies, "DestinationPolicy", set);
+
+  std::vector<HttpRoute> routes;
+  for (auto& route : set.http_routes) {
+    std::string field, message;
+    if (checkRoute(route, set, &field, &message)) {
+      routes.push_back(std::move(route));
+    } else {
+      set.errors.push_back({route.meta.origin, "HTTPRoute " + route.meta.ns + "/" + route.meta.name,
+                            field, message});
+    }
+  }
+  set.http_routes = std::move(routes);
+
+  std::vector<DestinationPolicy> policies;
+  for (auto& policy : set.destination_policies) {
+    if (set.findService(policy.meta.ns, policy.service) == nullptr) {
+      set.errors.push_back({policy.meta.origin,
+                            "DestinationPolicy " + policy.meta.ns + "/" + policy.meta.name,
+                            "spec.targetRef.name",
+                            "Service '" + policy.service + "' does not exist"});
+      continue;
+    }
+    policies.push_back(std::move(policy));
+  }
+  set.destination_policies = std::move(policies);
+}
+
+}  // namespace weft::control

@@ -1,0 +1,40 @@
+// weft-control: the control plane. See README.md.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "controlplane/server/control_server.h"
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  weft::control::ControlOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "weft-control: %s needs a value\n", arg.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--config-dir") {
+      options.config_dir = value();
+    } else if (arg == "--xds-address") {
+      options.xds_address = value();
+    } else if (arg == "--admin-port") {
+      options.admin_port = static_cast<uint16_t>(std::atoi(value().c_str()));
+    } else if (arg == "--debounce-ms") {
+      options.debounce_ms = static_cast<uint64_t>(std::atoll(value().c_str()));
+    } else {
+      std::fprintf(stderr,
+                   "usage: weft-control --config-dir DIR [--xds-address HOST:PORT]"
+                   " [--admin-port N] [--debounce-ms N]\n");
+      return 2;
+    }
+  }
+  weft::control::ControlServer server(options);
+  return server.run();
+}

@@ -1,0 +1,137 @@
+#pragma once
+
+// The mesh configuration weft-control reads: standard Kubernetes kinds where
+// one exists (Service, EndpointSlice, Gateway API HTTPRoute) and weft.dev
+// kinds for the rest. Only the fields weft uses are kept.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace weft::control {
+
+struct ObjectMeta {
+  std::string name;
+  std::string ns = "default";
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  std::string origin;  // "FILE (document N)": where it came from, for errors
+};
+
+struct ServicePort {
+  std::string name;
+  uint16_t port = 0;
+  uint16_t target_port = 0;  // numeric targetPort (defaults to port)
+  std::string protocol = "TCP";
+  std::string app_protocol;  // "http", "http2", "grpc", "tcp", ...
+};
+
+struct Service {
+  ObjectMeta meta;
+  std::string cluster_ip;
+  std::vector<ServicePort> ports;
+};
+
+struct Endpoint {
+  std::vector<std::string> addresses;
+  bool ready = true;
+  std::string pod_name;  // targetRef.name when targetRef.kind is Pod
+};
+
+struct EndpointPort {
+  std::string name;
+  uint16_t port = 0;
+};
+
+struct EndpointSlice {
+  ObjectMeta meta;
+  std::string service_name;  // label kubernetes.io/service-name
+  std::vector<Endpoint> endpoints;
+  std::vector<EndpointPort> ports;
+};
+
+struct HttpRouteMatch {
+  std::string path_type = "PathPrefix";  // PathPrefix, Exact, RegularExpression
+  std::string path_value = "/";
+  struct Header {
+    std::string type = "Exact";  // Exact, RegularExpression
+    std::string name;
+    std::string value;
+  };
+  std::vector<Header> headers;
+  std::string method;
+};
+
+struct BackendRef {
+  std::string name;
+  std::string ns;  // empty: the route's namespace
+  uint16_t port = 0;
+  int64_t weight = 1;
+};
+
+struct HttpRouteRule {
+  std::vector<HttpRouteMatch> matches;
+  std::vector<BackendRef> backend_refs;
+  std::optional<uint64_t> request_timeout_ms;
+  std::optional<uint64_t> backend_request_timeout_ms;
+};
+
+struct ParentRef {
+  std::string kind = "Gateway";
+  std::string group;
+  std::string name;
+  std::string ns;  // empty: the route's namespace
+  uint16_t port = 0;  // 0: every port of the Service
+};
+
+struct HttpRoute {
+  ObjectMeta meta;
+  std::vector<ParentRef> parent_refs;
+  std::vector<std::string> hostnames;
+  std::vector<HttpRouteRule> rules;
+};
+
+struct DestinationPolicy {
+  ObjectMeta meta;
+  std::string service;  // spec.targetRef.name: a Service in the same namespace
+  std::string load_balancer = "ROUND_ROBIN";  // ROUND_ROBIN, LEAST_REQUEST
+  std::optional<uint32_t> max_connections;
+  std::optional<uint32_t> max_pending_requests;
+  std::optional<uint32_t> max_requests;
+  std::optional<uint64_t> connect_timeout_ms;
+};
+
+struct MeshConfig {
+  ObjectMeta meta;
+  std::string trust_domain = "cluster.local";
+  std::string mtls_mode = "PERMISSIVE";
+  uint64_t certificate_lifetime_s = 24 * 3600;
+  // Namespaces whose proxies may only reach these hosts ("ns/*", "ns/name").
+  std::map<std::string, std::vector<std::string>> egress_by_namespace;
+};
+
+struct ConfigError {
+  std::string origin;  // file and document
+  std::string object;  // "Kind ns/name"
+  std::string field;   // path within the object
+  std::string message;
+
+  std::string toString() const;
+};
+
+// Everything read from one source at one instant, after validation: invalid
+// objects are dropped (and reported in `errors`), the rest apply.
+struct ConfigSet {
+  std::vector<Service> services;
+  std::vector<EndpointSlice> endpoint_slices;
+  std::vector<HttpRoute> http_routes;
+  std::vector<DestinationPolicy> destination_policies;
+  MeshConfig mesh;
+  std::vector<ConfigError> errors;
+
+  const Service* findService(const std::string& ns, const std::string& name) const;
+};
+
+}  // namespace weft::control

@@ -1,0 +1,52 @@
+#pragma once
+
+// weft-control: a config source, the xDS cache, the ADS gRPC server and an
+// admin endpoint (metrics, /debug/syncz).
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "controlplane/config/dir_watcher.h"
+#include "controlplane/server/metrics.h"
+#include "controlplane/xds/ads_server.h"
+#include "controlplane/xds/cache.h"
+#include "proxy/admin/admin_server.h"
+#include "proxy/event/dispatcher.h"
+
+namespace weft::control {
+
+struct ControlOptions {
+  std::string config_dir;
+  std::string xds_address = "127.0.0.1:15010";
+  std::string admin_address = "127.0.0.1";
+  uint16_t admin_port = 15014;
+  uint64_t debounce_ms = 100;
+};
+
+class ControlServer {
+ public:
+  explicit ControlServer(ControlOptions options);
+  ~ControlServer();
+  int run();
+
+ private:
+  admin::AdminResponse handleAdmin(const std::string& method, const std::string& path);
+  std::string syncz() const;
+  std::string configErrors() const;
+
+  ControlOptions options_;
+  event::Dispatcher main_;
+  XdsCache cache_;
+  StreamRegistry registry_;
+  ControlMetrics metrics_;
+  std::unique_ptr<AdsService> ads_;
+  std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<DirWatcher> watcher_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  uv_signal_t sigterm_;
+  uv_signal_t sigint_;
+};
+
+}  // namespace weft::control

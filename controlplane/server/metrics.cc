@@ -1,0 +1,86 @@
+#include "controlplane/server/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <array>
+#include <sstream>
+
+namespace weft::control {
+
+struct ControlMetrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Gauge* connected;
+  prometheus::Counter* pushes;
+  std::array<prometheus::Counter*, kResourceTypeCount> acks;
+  prometheus::Counter* nacks;
+  prometheus::Gauge* config_errors;
+  prometheus::Counter* config_updates;
+  prometheus::Histogram* translate_seconds;
+};
+
+ControlMetrics::ControlMetrics() : impl_(std::make_unique<Impl>()) {
+  auto& r = *impl_->registry;
+  impl_->connected = &prometheus::BuildGauge()
+                          .Name("weft_control_connected_proxies")
+                          .Help("Proxies with an open ADS stream")
+                          .Register(r)
+                          .Add({});
+  impl_->pushes = &prometheus::BuildCounter()
+                       .Name("weft_control_xds_pushes_total")
+                       .Help("xDS responses sent")
+                       .Register(r)
+                       .Add({});
+  auto& acks = prometheus::BuildCounter()
+                   .Name("weft_control_xds_acks_total")
+                   .Help("xDS responses acknowledged, by type")
+                   .Register(r);
+  for (int t = 0; t < kResourceTypeCount; ++t) {
+    impl_->acks[t] = &acks.Add({{"type", typeShortName(static_cast<ResourceType>(t))}});
+  }
+  impl_->nacks = &prometheus::BuildCounter()
+                      .Name("weft_control_xds_nacks_total")
+                      .Help("xDS responses rejected by a proxy")
+                      .Register(r)
+                      .Add({});
+  impl_->config_errors = &prometheus::BuildGauge()
+                              .Name("weft_control_config_errors")
+                              .Help("Objects rejected in the current configuration")
+                              .Register(r)
+                              .Add({});
+  impl_->config_updates = &prometheus::BuildCounter()
+                               .Name("weft_control_config_updates_total")
+                               .Help("Configuration changes applied")
+                               .Register(r)
+                               .Add({});
+  impl_->translate_seconds = &prometheus::BuildHistogram()
+                                  .Name("weft_control_config_load_seconds")
+                                  .Help("Time to load and validate a configuration change")
+                                  .Register(r)
+                                  .Add({}, prometheus::Histogram::BucketBoundaries{
+                                               0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5});
+}
+
+ControlMetrics::~ControlMetrics() = default;
+
+void ControlMetrics::proxyConnected() { impl_->connected->Increment(); }
+void ControlMetrics::proxyDisconnected() { impl_->connected->Decrement(); }
+void ControlMetrics::push() { impl_->pushes->Increment(); }
+void ControlMetrics::ack(ResourceType type) { impl_->acks[type]->Increment(); }
+void ControlMetrics::nack() { impl_->nacks->Increment(); }
+void ControlMetrics::configErrors(size_t count) { impl_->config_errors->Set(static_cast<double>(count)); }
+void ControlMetrics::configApplied(double seconds) {
+  impl_->config_updates->Increment();
+  impl_->translate_seconds->Observe(seconds);
+}
+
+std::string ControlMetrics::render() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
+  return out.str();
+}
+
+}  // namespace weft::control

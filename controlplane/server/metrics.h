@@ -1,0 +1,31 @@
+#pragma once
+
+// weft-control's Prometheus metrics. prometheus-cpp stays in the .cc.
+
+#include <memory>
+#include <string>
+
+#include "controlplane/xds/resources.h"
+
+namespace weft::control {
+
+class ControlMetrics {
+ public:
+  ControlMetrics();
+  ~ControlMetrics();
+
+  void proxyConnected();
+  void proxyDisconnected();
+  void push();
+  void ack(ResourceType type);
+  void nack();
+  void configErrors(size_t count);
+  void configApplied(double seconds_to_translate);
+  std::string render() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weft::control

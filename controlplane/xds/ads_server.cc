@@ -1,0 +1,371 @@
+#include "controlplane/xds/ads_server.h"
+
+#include <deque>
+#include <set>
+
+#include "controlplane/server/metrics.h"
+#include "proxy/common/logging.h"
+
+namespace weft::control {
+
+namespace discovery = envoy::service::discovery::v3;
+
+void StreamRegistry::add(Entry* entry) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.push_back(entry);
+}
+
+void StreamRegistry::remove(Entry* entry) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.erase(std::remove(entries_.begin(), entries_.end(), entry), entries_.end());
+}
+
+std::vector<ProxySyncStatus> StreamRegistry::snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<ProxySyncStatus> out;
+  for (auto* e : entries_) out.push_back(e->status());
+  return out;
+}
+
+size_t StreamRegistry::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.size();
+}
+
+namespace {
+
+// Shared by both protocol flavours: who the proxy is, what it subscribed to,
+// what it was sent and what it acknowledged. Guarded by `mutex`.
+template <class Request, class Response>
+class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public StreamRegistry::Entry {
+ public:
+  StreamBase(XdsCache& cache, StreamRegistry& registry, ControlMetrics& metrics, const char* protocol)
+      : cache_(cache), registry_(registry), metrics_(metrics) {
+    status_.protocol = protocol;
+    this->StartRead(&request_);
+  }
+
+  ProxySyncStatus status() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return status_;
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    writing_ = false;
+    writes_.pop_front();
+    if (!ok) return;
+    if (!writes_.empty()) startWriteLocked();
+  }
+
+  void OnDone() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    if (watcher_id_ != 0) cache_.removeWatcher(watcher_id_);
+    if (registered_) {
+      registry_.remove(this);
+      metrics_.proxyDisconnected();
+      LOG_INFO("xds: %s disconnected (%s)", status_.node_id.c_str(), status_.protocol.c_str());
+    }
+    // The last holder of the guard deletes this object: here, or a watcher
+    // call still running on another thread.
+    alive_.reset();
+  }
+
+  void OnCancel() override {}
+
+ protected:
+  void registerProxy(const envoy::config::core::v3::Node& node) {
+    identity_ = ProxyIdentity::fromNode(node);
+    status_.node_id = node.id();
+    registered_ = true;
+    registry_.add(this);
+    metrics_.proxyConnected();
+    LOG_INFO("xds: %s connected (%s)", node.id().c_str(), status_.protocol.c_str());
+    std::weak_ptr<Guard> weak = alive_;
+    watcher_id_ = cache_.addWatcher([weak] {
+      if (auto strong = weak.lock()) strong->self->onConfigChanged();
+    });
+  }
+
+  virtual void onConfigChanged() = 0;
+
+  void enqueueLocked(Response response) {
+    if (done_) return;
+    writes_.push_back(std::move(response));
+    if (!writing_) startWriteLocked();
+  }
+
+  void startWriteLocked() {
+    writing_ = true;
+    this->StartWrite(&writes_.front());
+  }
+
+  XdsCache& cache_;
+  StreamRegistry& registry_;
+  ControlMetrics& metrics_;
+  mutable std::mutex mutex_;
+  Request request_;
+  std::deque<Response> writes_;  // front() is in flight while writing_
+  bool writing_ = false;
+  bool done_ = false;
+  bool registered_ = false;
+  uint64_t watcher_id_ = 0;
+  uint64_t nonce_counter_ = 0;
+  ProxyIdentity identity_;
+  ProxySyncStatus status_;
+  // Owns this reactor: gRPC hands it back in OnDone, and a config-change
+  // callback running on another thread may still be using it then.
+  struct Guard {
+    StreamBase* self;
+    ~Guard() { delete self; }
+  };
+  std::shared_ptr<Guard> alive_{new Guard{this}};
+};
+
+// ---- state of the world ----
+
+class SotwStream final : public StreamBase<discovery::DiscoveryRequest, discovery::DiscoveryResponse> {
+ public:
+  using StreamBase::StreamBase;
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      handleRequestLocked(request_);
+    }
+    StartRead(&request_);
+  }
+
+ private:
+  struct TypeState {
+    bool requested = false;
+    bool wildcard = true;
+    std::set<std::string> names;
+    std::string sent_version;
+    std::string sent_nonce;
+    std::set<std::string> sent_names;
+  };
+
+  void handleRequestLocked(const discovery::DiscoveryRequest& request) {
+    if (!registered_) {
+      if (!request.has_node()) return;
+      registerProxy(request.node());
+    }
+    ResourceType type = typeFromUrl(request.type_url());
+    if (type == kResourceTypeCount) return;  // a type weft does not serve: nothing to send
+    TypeState& state = types_[type];
+    if (!request.response_nonce().empty() && request.response_nonce() != state.sent_nonce) {
+      return;  // a reply to an older response: superseded
+    }
+    if (!request.response_nonce().empty()) {
+      if (request.has_error_detail()) {
+        status_.nacked_error[type] = request.error_detail().message();
+        metrics_.nack();
+        LOG_WARN("xds: %s NACKed %s version %s: %s", status_.node_id.c_str(), typeShortName(type),
+                 state.sent_version.c_str(), request.error_detail().message().c_str());
+      } else {
+        status_.acked[type] = request.version_info();
+        status_.nacked_error[type].clear();
+        metrics_.ack(type);
+      }
+    }
+    std::set<std::string> names(request.resource_names().begin(), request.resource_names().end());
+    bool wildcard = names.empty() || names.count("*") > 0;
+    if (type == kEndpoint || type == kRoute) wildcard = names.count("*") > 0;
+    bool changed = !state.requested || names != state.names || wildcard != state.wildcard;
+    state.requested = true;
+    state.names = std::move(names);
+    state.wildcard = wildcard;
+    if (changed) pushLocked(type, /*force=*/true);
+  }
+
+  std::set<std::string> apiListenerNames() const {
+    std::set<std::string> out;
+    auto it = types_.find(kListener);
+    if (it == types_.end()) return out;
+    for (const auto& n : it->second.names) {
+      if (n != "*") out.insert(n);
+    }
+    return out;
+  }
+
+  void pushLocked(ResourceType type, bool force) {
+    TypeState& state = types_[type];
+    auto resources = cache_.resourcesFor(identity_, apiListenerNames());
+    discovery::DiscoveryResponse response;
+    response.set_type_url(typeUrl(type));
+    std::string version_input;
+    std::set<std::string> names;
+    for (const auto& [name, resource] : resources->by_type[type]) {
+      if (!state.wildcard && state.names.count(name) == 0) continue;
+      *response.add_resources() = resource.any;
+      version_input += name + resource.version;
+      names.insert(name);
+    }
+    std::string version = contentHash(version_input);
+    if (!force && version == state.sent_version) return;
+    response.set_version_info(version);
+    response.set_nonce(std::to_string(++nonce_counter_));
+    state.sent_version = version;
+    state.sent_nonce = response.nonce();
+    state.sent_names = std::move(names);
+    status_.sent[type] = version;
+    metrics_.push();
+    enqueueLocked(std::move(response));
+  }
+
+  void onConfigChanged() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (done_) return;
+    for (ResourceType type : kPushOrder) {
+      if (types_[type].requested) pushLocked(type, /*force=*/false);
+    }
+  }
+
+  std::map<ResourceType, TypeState> types_;
+};
+
+// ---- delta (incremental) ----
+
+class DeltaStream final
+    : public StreamBase<discovery::DeltaDiscoveryRequest, discovery::DeltaDiscoveryResponse> {
+ public:
+  using StreamBase::StreamBase;
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      handleRequestLocked(request_);
+    }
+    StartRead(&request_);
+  }
+
+ private:
+  struct TypeState {
+    bool requested = false;
+    bool wildcard = false;
+    std::set<std::string> names;
+    std::map<std::string, std::string> client_versions;  // what the client holds
+    std::string sent_nonce;
+  };
+
+  void handleRequestLocked(const discovery::DeltaDiscoveryRequest& request) {
+    if (!registered_) {
+      if (!request.has_node()) return;
+      registerProxy(request.node());
+    }
+    ResourceType type = typeFromUrl(request.type_url());
+    if (type == kResourceTypeCount) return;
+    TypeState& state = types_[type];
+    if (!request.response_nonce().empty()) {
+      if (request.response_nonce() != state.sent_nonce) return;
+      if (request.has_error_detail()) {
+        status_.nacked_error[type] = request.error_detail().message();
+        metrics_.nack();
+        LOG_WARN("xds: %s NACKed delta %s: %s", status_.node_id.c_str(), typeShortName(type),
+                 request.error_detail().message().c_str());
+      } else {
+        status_.acked[type] = status_.sent[type];
+        status_.nacked_error[type].clear();
+        metrics_.ack(type);
+      }
+    }
+    bool first = !state.requested;
+    state.requested = true;
+    if (first) {
+      // Delta: a first request without names subscribes to everything (for
+      // the wildcard types); a reconnecting client says what it already has.
+      state.wildcard = request.resource_names_subscribe_size() == 0 &&
+                       (type == kCluster || type == kListener);
+      for (const auto& [name, version] : request.initial_resource_versions()) {
+        state.client_versions[name] = version;
+      }
+    }
+    for (const auto& n : request.resource_names_subscribe()) {
+      if (n == "*") {
+        state.wildcard = true;
+      } else {
+        state.names.insert(n);
+      }
+    }
+    for (const auto& n : request.resource_names_unsubscribe()) {
+      if (n == "*") state.wildcard = false;
+      state.names.erase(n);
+      state.client_versions.erase(n);
+    }
+    if (first || request.resource_names_subscribe_size() > 0) pushLocked(type);
+  }
+
+  void pushLocked(ResourceType type) {
+    TypeState& state = types_[type];
+    std::set<std::string> api_names;
+    for (const auto& n : types_[kListener].names) api_names.insert(n);
+    auto resources = cache_.resourcesFor(identity_, api_names);
+    discovery::DeltaDiscoveryResponse response;
+    response.set_type_url(typeUrl(type));
+    const auto& current = resources->by_type[type];
+    for (const auto& [name, resource] : current) {
+      if (!state.wildcard && state.names.count(name) == 0) continue;
+      auto it = state.client_versions.find(name);
+      if (it != state.client_versions.end() && it->second == resource.version) continue;
+      auto* r = response.add_resources();
+      r->set_name(name);
+      r->set_version(resource.version);
+      *r->mutable_resource() = resource.any;
+      state.client_versions[name] = resource.version;
+    }
+    for (auto it = state.client_versions.begin(); it != state.client_versions.end();) {
+      if (current.count(it->first) == 0) {
+        response.add_removed_resources(it->first);
+        it = state.client_versions.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (response.resources_size() == 0 && response.removed_resources_size() == 0 &&
+        !state.sent_nonce.empty()) {
+      return;
+    }
+    response.set_system_version_info(resources->version[type]);
+    response.set_nonce(std::to_string(++nonce_counter_));
+    state.sent_nonce = response.nonce();
+    status_.sent[type] = resources->version[type];
+    metrics_.push();
+    enqueueLocked(std::move(response));
+  }
+
+  void onConfigChanged() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (done_) return;
+    for (ResourceType type : kPushOrder) {
+      if (types_[type].requested) pushLocked(type);
+    }
+  }
+
+  std::map<ResourceType, TypeState> types_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<discovery::DiscoveryRequest, discovery::DiscoveryResponse>*
+AdsService::StreamAggregatedResources(grpc::CallbackServerContext*) {
+  return new SotwStream(cache_, registry_, metrics_, "sotw");
+}
+
+grpc::ServerBidiReactor<discovery::DeltaDiscoveryRequest, discovery::DeltaDiscoveryResponse>*
+AdsService::DeltaAggregatedResources(grpc::CallbackServerContext*) {
+  return new DeltaStream(cache_, registry_, metrics_, "delta");
+}
+
+}  // namespace weft::control

@@ -1,0 +1,430 @@
+#include "controlplane/xds/translator.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/config/route/v3/route.pb.h"
+#include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
+
+namespace weft::control {
+
+namespace cluster_v3 = envoy::config::cluster::v3;
+namespace core_v3 = envoy::config::core::v3;
+namespace endpoint_v3 = envoy::config::endpoint::v3;
+namespace listener_v3 = envoy::config::listener::v3;
+namespace route_v3 = envoy::config::route::v3;
+namespace hcm_v3 = envoy::extensions::filters::network::http_connection_manager::v3;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+std::string metadataString(const core_v3::Node& node, const std::string& key) {
+  const auto& fields = node.metadata().fields();
+  auto it = fields.find(key);
+  if (it == fields.end()) return "";
+  if (it->second.has_string_value()) return it->second.string_value();
+  if (it->second.has_number_value()) {
+    return std::to_string(static_cast<int64_t>(it->second.number_value()));
+  }
+  return "";
+}
+
+std::string fqdn(const Service& svc) { return svc.meta.name + "." + svc.meta.ns + ".svc.cluster.local"; }
+
+bool isHttpPort(const ServicePort& port) {
+  const std::string& p = port.app_protocol;
+  if (p == "tcp" || p == "mysql" || p == "postgresql" || p == "redis" || p == "mongo") return false;
+  if (!p.empty()) return true;
+  // No appProtocol: the port name says (Istio's convention), else assume HTTP.
+  return !(port.name == "tcp" || port.name.rfind("tcp-", 0) == 0);
+}
+
+bool isHttp2Port(const ServicePort& port) {
+  const std::string& p = port.app_protocol;
+  return p == "http2" || p == "grpc" || p == "kubernetes.io/h2c" ||
+         port.name == "grpc" || port.name.rfind("grpc-", 0) == 0 || port.name == "http2";
+}
+
+void setAdsSource(core_v3::ConfigSource* source) {
+  source->mutable_ads();
+  source->set_resource_api_version(core_v3::V3);
+}
+
+void setAddress(core_v3::Address* address, const std::string& ip, uint16_t port) {
+  address->mutable_socket_address()->set_address(ip);
+  address->mutable_socket_address()->set_port_value(port);
+}
+
+template <class M>
+void add(ProxyResources& out, ResourceType type, const std::string& name, const M& message) {
+  out.by_type[type][name].any.PackFrom(message);
+}
+
+hcm_v3::HttpConnectionManager httpConnectionManager(const std::string& stat_prefix,
+                                                    const std::string& rds_name) {
+  hcm_v3::HttpConnectionManager hcm;
+  hcm.set_stat_prefix(stat_prefix);
+  hcm.set_codec_type(hcm_v3::HttpConnectionManager::AUTO);
+  auto* rds = hcm.mutable_rds();
+  rds->set_route_config_name(rds_name);
+  setAdsSource(rds->mutable_config_source());
+  auto* router = hcm.add_http_filters();
+  router->set_name("envoy.filters.http.router");
+  router->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::router::v3::Router());
+  return hcm;
+}
+
+const DestinationPolicy* policyFor(const ConfigSet& config, const Service& svc) {
+  for (const auto& p : config.destination_policies) {
+    if (p.meta.ns == svc.meta.ns && p.service == svc.meta.name) return &p;
+  }
+  return nullptr;
+}
+
+cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
+                                    const ServicePort& port) {
+  cluster_v3::Cluster c;
+  c.set_name(outboundClusterName(svc, port.port));
+  c.set_type(cluster_v3::Cluster::EDS);
+  setAdsSource(c.mutable_eds_cluster_config()->mutable_eds_config());
+  *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(1000);
+  if (isHttp2Port(port)) {
+    envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
+    options.mutable_explicit_http_config()->mutable_http2_protocol_options();
+    (*c.mutable_typed_extension_protocol_options())
+        ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+            .PackFrom(options);
+  }
+  if (const DestinationPolicy* policy = policyFor(config, svc)) {
+    if (policy->load_balancer == "LEAST_REQUEST") c.set_lb_policy(cluster_v3::Cluster::LEAST_REQUEST);
+    if (policy->connect_timeout_ms) {
+      *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(*policy->connect_timeout_ms);
+    }
+    if (policy->max_connections || policy->max_pending_requests || policy->max_requests) {
+      auto* t = c.mutable_circuit_breakers()->add_thresholds();
+      if (policy->max_connections) t->mutable_max_connections()->set_value(*policy->max_connections);
+      if (policy->max_pending_requests) {
+        t->mutable_max_pending_requests()->set_value(*policy->max_pending_requests);
+      }
+      if (policy->max_requests) t->mutable_max_requests()->set_value(*policy->max_requests);
+    }
+  }
+  return c;
+}
+
+endpoint_v3::ClusterLoadAssignment loadAssignment(const ConfigSet& config, const Service& svc,
+                                                  const ServicePort& port) {
+  endpoint_v3::ClusterLoadAssignment cla;
+  cla.set_cluster_name(outboundClusterName(svc, port.port));
+  auto* locality = cla.add_endpoints();
+  // gRPC's xDS client ignores localities without a weight.
+  locality->mutable_load_balancing_weight()->set_value(1);
+  for (const auto& slice : config.endpoint_slices) {
+    if (slice.meta.ns != svc.meta.ns || slice.service_name != svc.meta.name) continue;
+    uint16_t endpoint_port = 0;
+    for (const auto& p : slice.ports) {
+      if (p.name == port.name || slice.ports.size() == 1) endpoint_port = p.port;
+    }
+    if (endpoint_port == 0) endpoint_port = port.target_port;
+    for (const auto& ep : slice.endpoints) {
+      if (!ep.ready) continue;
+      for (const auto& address : ep.addresses) {
+        auto* lbe = locality->add_lb_endpoints();
+        setAddress(lbe->mutable_endpoint()->mutable_address(), address, endpoint_port);
+        lbe->set_health_status(core_v3::HEALTHY);
+      }
+    }
+  }
+  return cla;
+}
+
+// Gateway API precedence within one parent: Exact path, then the longest
+// prefix, then method matches, then the most header matches.
+struct RouteCandidate {
+  route_v3::Route route;
+  int path_rank;  // 0 exact, 1 prefix, 2 regex
+  size_t path_length;
+  bool has_method;
+  size_t header_count;
+  size_t order;
+};
+
+void addRouteMatch(route_v3::Route& route, const HttpRouteMatch& match) {
+  auto* m = route.mutable_match();
+  if (match.path_type == "Exact") {
+    m->set_path(match.path_value);
+  } else if (match.path_type == "RegularExpression") {
+    m->mutable_safe_regex()->set_regex(match.path_value);
+  } else {
+    m->set_prefix(match.path_value);
+  }
+  for (const auto& h : match.headers) {
+    auto* hm = m->add_headers();
+    hm->set_name(h.name);
+    if (h.type == "RegularExpression") {
+      hm->mutable_string_match()->mutable_safe_regex()->set_regex(h.value);
+    } else {
+      hm->mutable_string_match()->set_exact(h.value);
+    }
+  }
+  if (!match.method.empty()) {
+    auto* hm = m->add_headers();
+    hm->set_name(":method");
+    hm->mutable_string_match()->set_exact(match.method);
+  }
+}
+
+void setRouteAction(route_v3::Route& route, const ConfigSet& config, const HttpRoute& http_route,
+                    const HttpRouteRule& rule) {
+  if (rule.backend_refs.empty()) {
+    // Gateway API: a rule with no backends answers 500.
+    route.mutable_direct_response()->set_status(500);
+    return;
+  }
+  auto* action = route.mutable_route();
+  std::vector<std::pair<std::string, uint32_t>> targets;
+  for (const auto& ref : rule.backend_refs) {
+    const Service* backend =
+        config.findService(ref.ns.empty() ? http_route.meta.ns : ref.ns, ref.name);
+    uint16_t port = ref.port != 0 ? ref.port : backend->ports[0].port;
+    if (ref.weight > 0) targets.emplace_back(outboundClusterName(*backend, port), ref.weight);
+  }
+  if (targets.size() == 1) {
+    action->set_cluster(targets[0].first);
+  } else {
+    for (const auto& [name, weight] : targets) {
+      auto* c = action->mutable_weighted_clusters()->add_clusters();
+      c->set_name(name);
+      c->mutable_weight()->set_value(weight);
+    }
+  }
+  if (rule.request_timeout_ms) {
+    *action->mutable_timeout() = TimeUtil::MillisecondsToDuration(*rule.request_timeout_ms);
+  }
+}
+
+route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service& svc,
+                                         const ServicePort& port, bool bare_names) {
+  route_v3::VirtualHost vh;
+  vh.set_name(fqdn(svc) + ":" + std::to_string(port.port));
+  std::vector<std::string> hosts = {svc.meta.name, svc.meta.name + "." + svc.meta.ns,
+                                    svc.meta.name + "." + svc.meta.ns + ".svc", fqdn(svc)};
+  if (!svc.cluster_ip.empty() && svc.cluster_ip != "None") hosts.push_back(svc.cluster_ip);
+  for (const auto& h : hosts) {
+    if (bare_names) vh.add_domains(h);
+    vh.add_domains(h + ":" + std::to_string(port.port));
+  }
+  std::vector<RouteCandidate> candidates;
+  size_t order = 0;
+  for (const auto& http_route : config.http_routes) {
+    bool attached = false;
+    for (const auto& parent : http_route.parent_refs) {
+      std::string ns = parent.ns.empty() ? http_route.meta.ns : parent.ns;
+      if (ns == svc.meta.ns && parent.name == svc.meta.name &&
+          (parent.port == 0 || parent.port == port.port)) {
+        attached = true;
+      }
+    }
+    if (!attached) continue;
+    for (const auto& rule : http_route.rules) {
+      std::vector<HttpRouteMatch> matches = rule.matches;
+      if (matches.empty()) matches.emplace_back();  // no matches: every request
+      for (const auto& match : matches) {
+        RouteCandidate c;
+        c.route.set_name(http_route.meta.ns + "/" + http_route.meta.name);
+        addRouteMatch(c.route, match);
+        setRouteAction(c.route, config, http_route, rule);
+        c.path_rank = match.path_type == "Exact" ? 0 : match.path_type == "PathPrefix" ? 1 : 2;
+        c.path_length = match.path_value.size();
+        c.has_method = !match.method.empty();
+        c.header_count = match.headers.size();
+        c.order = order++;
+        candidates.push_back(std::move(c));
+      }
+    }
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const RouteCandidate& a, const RouteCandidate& b) {
+                     if (a.path_rank != b.path_rank) return a.path_rank < b.path_rank;
+                     if (a.path_length != b.path_length) return a.path_length > b.path_length;
+                     if (a.has_method != b.has_method) return a.has_method;
+                     if (a.header_count != b.header_count) return a.header_count > b.header_count;
+                     return a.order < b.order;
+                   });
+  for (auto& c : candidates) *vh.add_routes() = std::move(c.route);
+  // Without a matching HTTPRoute rule, traffic goes to the Service itself.
+  auto* fallback = vh.add_routes();
+  fallback->set_name("default");
+  fallback->mutable_match()->set_prefix("/");
+  fallback->mutable_route()->set_cluster(outboundClusterName(svc, port.port));
+  return vh;
+}
+
+bool egressAllowed(const ConfigSet& config, const ProxyIdentity& proxy, const Service& svc) {
+  auto it = config.mesh.egress_by_namespace.find(proxy.ns);
+  if (it == config.mesh.egress_by_namespace.end()) return true;
+  for (const auto& host : it->second) {
+    size_t slash = host.find('/');
+    std::string ns = slash == std::string::npos ? "*" : host.substr(0, slash);
+    std::string name = slash == std::string::npos ? host : host.substr(slash + 1);
+    if (ns == ".") ns = proxy.ns;
+    if ((ns == "*" || ns == svc.meta.ns) && (name == "*" || name == svc.meta.name)) return true;
+  }
+  return false;
+}
+
+bool hostMatchesService(const std::string& host, const Service& svc, uint16_t* port) {
+  std::string name = host;
+  *port = 0;
+  size_t colon = host.rfind(':');
+  if (colon != std::string::npos) {
+    name = host.substr(0, colon);
+    *port = static_cast<uint16_t>(std::atoi(host.c_str() + colon + 1));
+  }
+  return name == svc.meta.name || name == svc.meta.name + "." + svc.meta.ns ||
+         name == svc.meta.name + "." + svc.meta.ns + ".svc" || name == fqdn(svc);
+}
+
+}  // namespace
+
+ProxyIdentity ProxyIdentity::fromNode(const core_v3::Node& node) {
+  ProxyIdentity id;
+  id.node_id = node.id();
+  size_t dot = node.id().find('.');
+  id.pod = node.id().substr(0, dot);
+  if (dot != std::string::npos) id.ns = node.id().substr(dot + 1);
+  std::string sa = metadataString(node, "SERVICE_ACCOUNT");
+  if (!sa.empty()) id.service_account = sa;
+  std::string ip = metadataString(node, "OUTBOUND_IP");
+  if (!ip.empty()) id.outbound_ip = ip;
+  std::string port = metadataString(node, "OUTBOUND_PORT");
+  if (!port.empty()) id.outbound_port = static_cast<uint16_t>(std::atoi(port.c_str()));
+  std::string app = metadataString(node, "APP_IP");
+  if (!app.empty()) id.app_ip = app;
+  return id;
+}
+
+std::string ProxyIdentity::cacheKey() const {
+  return pod + "|" + ns + "|" + service_account + "|" + outbound_ip + "|" +
+         std::to_string(outbound_port) + "|" + app_ip;
+}
+
+std::string outboundClusterName(const Service& svc, uint16_t port) {
+  return "outbound|" + std::to_string(port) + "||" + fqdn(svc);
+}
+
+std::shared_ptr<const ProxyResources> translateForProxy(
+    const ConfigSet& config, const ProxyIdentity& proxy,
+    const std::set<std::string>& api_listener_names) {
+  auto out = std::make_shared<ProxyResources>();
+
+  // Outbound: every Service this proxy may call.
+  route_v3::RouteConfiguration outbound_routes;
+  outbound_routes.set_name("outbound");
+  for (const auto& svc : config.services) {
+    if (!egressAllowed(config, proxy, svc)) continue;
+    bool first_http = true;
+    for (const auto& port : svc.ports) {
+      add(*out, kCluster, outboundClusterName(svc, port.port), outboundCluster(config, svc, port));
+      add(*out, kEndpoint, outboundClusterName(svc, port.port), loadAssignment(config, svc, port));
+      if (!isHttpPort(port)) continue;
+      *outbound_routes.add_virtual_hosts() = serviceVirtualHost(config, svc, port, first_http);
+      first_http = false;
+    }
+  }
+  add(*out, kRoute, "outbound", outbound_routes);
+  listener_v3::Listener outbound;
+  outbound.set_name("outbound");
+  setAddress(outbound.mutable_address(), proxy.outbound_ip, proxy.outbound_port);
+  auto* filter = outbound.add_filter_chains()->add_filters();
+  filter->set_name("envoy.filters.network.http_connection_manager");
+  filter->mutable_typed_config()->PackFrom(httpConnectionManager("outbound", "outbound"));
+  add(*out, kListener, "outbound", outbound);
+
+  // Inbound: the ports of the Services whose endpoints are this proxy's pod.
+  for (const auto& slice : config.endpoint_slices) {
+    if (slice.meta.ns != proxy.ns) continue;
+    const Service* svc = config.findService(slice.meta.ns, slice.service_name);
+    if (svc == nullptr) continue;
+    for (const auto& ep : slice.endpoints) {
+      if (ep.pod_name.empty() || ep.pod_name != proxy.pod || ep.addresses.empty()) continue;
+      for (const auto& port : svc->ports) {
+        uint16_t endpoint_port = port.target_port;
+        for (const auto& p : slice.ports) {
+          if (p.name == port.name || slice.ports.size() == 1) endpoint_port = p.port;
+        }
+        std::string name = "inbound|" + std::to_string(endpoint_port);
+        if (out->by_type[kListener].count(name)) continue;
+        std::string cluster_name = name + "||";
+        cluster_v3::Cluster app;
+        app.set_name(cluster_name);
+        app.set_type(cluster_v3::Cluster::STATIC);
+        *app.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(1000);
+        auto* lbe = app.mutable_load_assignment()->add_endpoints()->add_lb_endpoints();
+        app.mutable_load_assignment()->set_cluster_name(cluster_name);
+        setAddress(lbe->mutable_endpoint()->mutable_address(), proxy.app_ip, endpoint_port);
+        if (isHttp2Port(port)) {
+          envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
+          options.mutable_explicit_http_config()->mutable_http2_protocol_options();
+          (*app.mutable_typed_extension_protocol_options())
+              ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+                  .PackFrom(options);
+        }
+        add(*out, kCluster, cluster_name, app);
+
+        listener_v3::Listener inbound;
+        inbound.set_name(name);
+        setAddress(inbound.mutable_address(), ep.addresses[0], endpoint_port);
+        auto* f = inbound.add_filter_chains()->add_filters();
+        if (isHttpPort(port)) {
+          f->set_name("envoy.filters.network.http_connection_manager");
+          f->mutable_typed_config()->PackFrom(httpConnectionManager(name, name));
+          route_v3::RouteConfiguration routes;
+          routes.set_name(name);
+          auto* vh = routes.add_virtual_hosts();
+          vh->set_name(name);
+          vh->add_domains("*");
+          auto* route = vh->add_routes();
+          route->mutable_match()->set_prefix("/");
+          route->mutable_route()->set_cluster(cluster_name);
+          *route->mutable_route()->mutable_timeout() = TimeUtil::MillisecondsToDuration(0);
+          add(*out, kRoute, name, routes);
+        } else {
+          f->set_name("envoy.filters.network.tcp_proxy");
+          envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
+          tcp.set_stat_prefix(name);
+          tcp.set_cluster(cluster_name);
+          f->mutable_typed_config()->PackFrom(tcp);
+        }
+        add(*out, kListener, name, inbound);
+      }
+    }
+  }
+
+  // gRPC xDS clients (xds:///HOST): an API listener per requested target,
+  // routed through the same outbound route configuration.
+  for (const auto& requested : api_listener_names) {
+    if (out->by_type[kListener].count(requested)) continue;
+    for (const auto& svc : config.services) {
+      uint16_t port = 0;
+      if (!hostMatchesService(requested, svc, &port)) continue;
+      listener_v3::Listener api;
+      api.set_name(requested);
+      api.mutable_api_listener()->mutable_api_listener()->PackFrom(
+          httpConnectionManager(requested, "outbound"));
+      add(*out, kListener, requested, api);
+      break;
+    }
+  }
+  out->seal();
+  return out;
+}
+
+}  // namespace weft::control
