@@ -27,6 +27,7 @@ struct HttpListenerSettings {
   // upgrade_configs: Upgrade tokens (lower case, e.g. "websocket", "connect"
   // for CONNECT) tunnelled as raw bytes after the upgrade response.
   std::vector<std::string> upgrade_types;
+  std::string rds_name;  // set when the routes come from RDS
 };
 
 // One filter chain: the terminal network filter (HTTP connection manager or

@@ -295,25 +295,16 @@ std::string ErrorList::joined() const {
   return out;
 }
 
-bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
-                      upstream::ClusterConfig* out, ErrorList& errors) {
+bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& la,
+                             const std::string& path, std::vector<upstream::HostConfig>* hosts,
+                             ErrorList& errors) {
   bool ok = true;
-  if (proto.name().empty()) {
-    errors.add(path + ".name", "cluster name is required");
-    ok = false;
-  }
-  out->name = proto.name();
-  if (proto.type() != cluster_v3::Cluster::STATIC) {
-    errors.add(path + ".type", "only STATIC clusters are supported in a static bootstrap");
-    ok = false;
-  }
-  const auto& la = proto.load_assignment();
   for (int i = 0; i < la.endpoints_size(); ++i) {
     const auto& locality = la.endpoints(i);
     for (int j = 0; j < locality.lb_endpoints_size(); ++j) {
       const auto& lbe = locality.lb_endpoints(j);
-      std::string epath = path + ".load_assignment.endpoints[" + std::to_string(i) +
-                          "].lb_endpoints[" + std::to_string(j) + "]";
+      std::string epath = path + ".endpoints[" + std::to_string(i) + "].lb_endpoints[" +
+                          std::to_string(j) + "]";
       if (!lbe.has_endpoint()) {
         errors.add(epath, "endpoint is required");
         ok = false;
@@ -335,8 +326,48 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
           lbe.health_status() == envoy::config::core::v3::DRAINING) {
         continue;  // not eligible for new requests
       }
-      out->hosts.push_back(host);
+      hosts->push_back(host);
     }
+  }
+  return ok;
+}
+
+bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
+                      upstream::ClusterConfig* out, ErrorList& errors,
+                      const envoy::config::endpoint::v3::ClusterLoadAssignment* eds) {
+  bool ok = true;
+  if (proto.name().empty()) {
+    errors.add(path + ".name", "cluster name is required");
+    ok = false;
+  }
+  out->name = proto.name();
+  if (proto.type() == cluster_v3::Cluster::EDS) {
+    const auto& source = proto.eds_cluster_config().eds_config();
+    if (!source.has_ads()) {
+      errors.add(path + ".eds_cluster_config.eds_config", "only ads: {} is supported");
+      ok = false;
+    }
+    if (proto.has_load_assignment()) {
+      errors.add(path + ".load_assignment", "an EDS cluster takes its endpoints from EDS");
+      ok = false;
+    }
+    if (eds != nullptr &&
+        !translateLoadAssignment(*eds, "ClusterLoadAssignment '" + eds->cluster_name() + "'",
+                                 &out->hosts, errors)) {
+      ok = false;
+    }
+  } else if (proto.type() == cluster_v3::Cluster::STATIC) {
+    if (proto.has_eds_cluster_config()) {
+      errors.add(path + ".eds_cluster_config", "only EDS clusters take eds_cluster_config");
+      ok = false;
+    }
+    if (!translateLoadAssignment(proto.load_assignment(), path + ".load_assignment", &out->hosts,
+                                 errors)) {
+      ok = false;
+    }
+  } else {
+    errors.add(path + ".type", "only STATIC and EDS clusters are supported");
+    ok = false;
   }
   switch (proto.lb_policy()) {
     case cluster_v3::Cluster::ROUND_ROBIN:
@@ -395,10 +426,6 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
   }
   if (proto.has_transport_socket()) {
     errors.add(path + ".transport_socket", "upstream TLS is not implemented by weft yet");
-    ok = false;
-  }
-  if (proto.has_eds_cluster_config()) {
-    errors.add(path + ".eds_cluster_config", "EDS needs dynamic_resources (not implemented yet)");
     ok = false;
   }
   return ok;
@@ -478,7 +505,7 @@ namespace {
 constexpr char kHttpInspectorName[] = "envoy.filters.listener.http_inspector";
 
 bool translateFilterChain(const listener_v3::FilterChain& chain, const std::string& cpath,
-                          FilterChainConfig* out, ErrorList& errors) {
+                          FilterChainConfig* out, ErrorList& errors, const RouteResolver* routes) {
   bool ok = true;
   out->name = chain.name();
   if (chain.has_filter_chain_match()) {
@@ -555,8 +582,19 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
     }
     if (!httpFilterFrom(hcm, hpath, errors)) ok = false;
     if (hcm.has_rds()) {
-      errors.add(hpath + ".rds", "RDS needs dynamic_resources (not implemented yet)");
-      ok = false;
+      if (routes == nullptr) {
+        errors.add(hpath + ".rds", "RDS needs dynamic_resources with ads_config");
+        ok = false;
+      } else if (!hcm.rds().config_source().has_ads()) {
+        errors.add(hpath + ".rds.config_source", "only ads: {} is supported");
+        ok = false;
+      } else if (hcm.rds().route_config_name().empty()) {
+        errors.add(hpath + ".rds.route_config_name", "is required");
+        ok = false;
+      } else {
+        out->http.rds_name = hcm.rds().route_config_name();
+        out->http.routes = (*routes)(out->http.rds_name);
+      }
     } else if (hcm.has_route_config()) {
       auto table = translateRouteConfiguration(hcm.route_config(), hpath + ".route_config", errors);
       if (table == nullptr) ok = false;
@@ -604,8 +642,23 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
 }
 }  // namespace
 
+std::vector<std::string> rdsNames(const listener_v3::Listener& proto) {
+  std::vector<std::string> names;
+  auto collect = [&](const listener_v3::FilterChain& chain) {
+    for (const auto& filter : chain.filters()) {
+      hcm_v3::HttpConnectionManager hcm;
+      if (filter.has_typed_config() && filter.typed_config().UnpackTo(&hcm) && hcm.has_rds()) {
+        names.push_back(hcm.rds().route_config_name());
+      }
+    }
+  };
+  for (const auto& chain : proto.filter_chains()) collect(chain);
+  if (proto.has_default_filter_chain()) collect(proto.default_filter_chain());
+  return names;
+}
+
 bool translateListener(const listener_v3::Listener& proto, const std::string& path,
-                       ListenerConfig* out, ErrorList& errors) {
+                       ListenerConfig* out, ErrorList& errors, const RouteResolver* routes) {
   bool ok = true;
   out->name = proto.name();
   if (proto.name().empty()) {
@@ -648,7 +701,8 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
   for (int i = 0; i < proto.filter_chains_size(); ++i) {
     FilterChainConfig chain;
     if (translateFilterChain(proto.filter_chains(i),
-                             path + ".filter_chains[" + std::to_string(i) + "]", &chain, errors)) {
+                             path + ".filter_chains[" + std::to_string(i) + "]", &chain, errors,
+                             routes)) {
       out->filter_chains.push_back(std::move(chain));
     } else {
       ok = false;
@@ -657,7 +711,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
   if (proto.has_default_filter_chain()) {
     FilterChainConfig chain;
     if (translateFilterChain(proto.default_filter_chain(), path + ".default_filter_chain", &chain,
-                             errors)) {
+                             errors, routes)) {
       out->default_filter_chain = std::move(chain);
     } else {
       ok = false;
@@ -666,8 +720,37 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
   return ok;
 }
 
-SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                               ErrorList& errors) {
+std::string validateDynamicResources(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                                     ErrorList& errors) {
+  const auto& dr = bootstrap.dynamic_resources();
+  const auto& ads = dr.ads_config();
+  if (!dr.has_ads_config()) {
+    errors.add("dynamic_resources.ads_config", "is required (weft speaks aggregated xDS)");
+    return "";
+  }
+  if (ads.api_type() != envoy::config::core::v3::ApiConfigSource::GRPC &&
+      ads.api_type() != envoy::config::core::v3::ApiConfigSource::DELTA_GRPC) {
+    errors.add("dynamic_resources.ads_config.api_type", "must be GRPC or DELTA_GRPC");
+  }
+  if (ads.grpc_services_size() != 1 || !ads.grpc_services(0).has_envoy_grpc()) {
+    errors.add("dynamic_resources.ads_config.grpc_services",
+               "exactly one envoy_grpc service naming a static cluster is required");
+    return "";
+  }
+  for (const auto* source : {&dr.lds_config(), &dr.cds_config()}) {
+    bool set = source == &dr.lds_config() ? dr.has_lds_config() : dr.has_cds_config();
+    if (set && !source->has_ads()) {
+      errors.add(source == &dr.lds_config() ? "dynamic_resources.lds_config"
+                                            : "dynamic_resources.cds_config",
+                 "only ads: {} is supported");
+    }
+  }
+  return ads.grpc_services(0).envoy_grpc().cluster_name();
+}
+
+SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                          const DynamicResources* dynamic, ErrorList& errors,
+                          std::vector<std::string>* missing) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->node_id = bootstrap.node().id();
   if (bootstrap.has_admin()) {
@@ -678,7 +761,13 @@ SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bo
     }
   }
   if (bootstrap.has_dynamic_resources()) {
-    errors.add("dynamic_resources", "xDS is not implemented by weft-proxy yet");
+    std::string xds_cluster = validateDynamicResources(bootstrap, errors);
+    bool found = false;
+    for (const auto& c : bootstrap.static_resources().clusters()) found |= c.name() == xds_cluster;
+    if (!xds_cluster.empty() && !found) {
+      errors.add("dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name",
+                 "'" + xds_cluster + "' is not a static cluster");
+    }
   }
   const auto& sr = bootstrap.static_resources();
   for (int i = 0; i < sr.clusters_size(); ++i) {
@@ -691,24 +780,67 @@ SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bo
     }
     snapshot->clusters[cluster->name] = cluster;
   }
+  size_t static_clusters = snapshot->clusters.size();
+  if (dynamic != nullptr) {
+    for (const auto& [name, proto] : dynamic->clusters) {
+      auto cluster = std::make_shared<upstream::ClusterConfig>();
+      const envoy::config::endpoint::v3::ClusterLoadAssignment* eds = nullptr;
+      if (proto.type() == cluster_v3::Cluster::EDS) {
+        std::string eds_name = proto.eds_cluster_config().service_name().empty()
+                                   ? proto.name()
+                                   : proto.eds_cluster_config().service_name();
+        auto it = dynamic->endpoints.find(eds_name);
+        if (it != dynamic->endpoints.end()) {
+          eds = &it->second;
+        } else if (missing != nullptr) {
+          missing->push_back("ClusterLoadAssignment " + eds_name);
+        }
+      }
+      if (!translateCluster(proto, "Cluster '" + name + "'", cluster.get(), errors, eds)) continue;
+      if (snapshot->clusters.count(name)) {
+        errors.add("Cluster '" + name + "'", "has the name of a static cluster");
+        continue;
+      }
+      snapshot->clusters[name] = cluster;
+    }
+  }
+
+  // RDS: route tables compiled once each, shared by every listener using them.
+  std::map<std::string, std::shared_ptr<const router::RouteTable>> compiled_routes;
+  RouteResolver resolve = [&](const std::string& name) -> std::shared_ptr<const router::RouteTable> {
+    auto done = compiled_routes.find(name);
+    if (done != compiled_routes.end()) return done->second;
+    auto it = dynamic->routes.find(name);
+    if (it == dynamic->routes.end()) {
+      if (missing != nullptr) missing->push_back("RouteConfiguration " + name);
+      return nullptr;
+    }
+    auto table =
+        translateRouteConfiguration(it->second, "RouteConfiguration '" + name + "'", errors);
+    compiled_routes[name] = table;
+    return table;
+  };
+
   std::set<std::string> listener_names;
-  for (int i = 0; i < sr.listeners_size(); ++i) {
+  auto add_listener = [&](const listener_v3::Listener& proto, const std::string& path,
+                          bool is_static) {
     ListenerConfig listener;
-    std::string path = "static_resources.listeners[" + std::to_string(i) + "]";
-    if (!translateListener(sr.listeners(i), path, &listener, errors)) continue;
+    if (!translateListener(proto, path, &listener, errors, dynamic ? &resolve : nullptr)) return;
     if (!listener_names.insert(listener.name).second) {
       errors.add(path + ".name", "duplicate listener name '" + listener.name + "'");
-      continue;
+      return;
     }
-    // Every referenced cluster must exist (Envoy's validate_clusters).
+    // A static configuration must be whole: every referenced cluster exists
+    // (Envoy's validate_clusters). Dynamic routes may name clusters that come
+    // later: those requests get 503 until then, as with Envoy.
     auto require = [&](const std::string& cluster, const std::string& where) {
-      if (!cluster.empty() && snapshot->clusters.count(cluster) == 0 &&
-          sr.clusters_size() == static_cast<int>(snapshot->clusters.size())) {
+      if (is_static && !cluster.empty() && snapshot->clusters.count(cluster) == 0 &&
+          sr.clusters_size() == static_cast<int>(static_clusters)) {
         errors.add(where, "unknown cluster '" + cluster + "'");
       }
     };
     auto check_chain = [&](const FilterChainConfig& chain, const std::string& cpath) {
-      if (chain.is_http && chain.http.routes) {
+      if (chain.is_http && chain.http.routes && chain.http.rds_name.empty()) {
         const auto& vhs = chain.http.routes->virtualHosts();
         for (size_t v = 0; v < vhs.size(); ++v) {
           for (size_t r = 0; r < vhs[v].routes.size(); ++r) {
@@ -732,12 +864,31 @@ SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bo
       check_chain(*listener.default_filter_chain, path + ".default_filter_chain");
     }
     snapshot->listeners.push_back(std::move(listener));
+  };
+  for (int i = 0; i < sr.listeners_size(); ++i) {
+    add_listener(sr.listeners(i), "static_resources.listeners[" + std::to_string(i) + "]", true);
   }
+  if (dynamic != nullptr) {
+    for (const auto& [name, proto] : dynamic->listeners) {
+      add_listener(proto, "Listener '" + name + "'", false);
+    }
+  }
+  if (!errors.empty()) return nullptr;
+  return snapshot;
+}
+
+SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                               ErrorList& errors) {
+  DynamicResources none;
+  auto snapshot =
+      buildSnapshot(bootstrap, bootstrap.has_dynamic_resources() ? &none : nullptr, errors, nullptr);
+  if (snapshot == nullptr) return nullptr;
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;
   print.preserve_proto_field_names = true;
-  google::protobuf::util::MessageToJsonString(bootstrap, &snapshot->config_dump_json, print);
-  if (!errors.empty()) return nullptr;
+  auto mutable_snapshot = std::const_pointer_cast<Snapshot>(snapshot);
+  google::protobuf::util::MessageToJsonString(bootstrap, &mutable_snapshot->config_dump_json,
+                                              print);
   return snapshot;
 }
 

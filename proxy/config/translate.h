@@ -3,11 +3,14 @@
 // Envoy v3 resources -> weft's compiled snapshot. Every field weft does not
 // implement is reported as an error naming its path; nothing is ignored.
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "proxy/config/snapshot.h"
@@ -28,19 +31,53 @@ class ErrorList {
   std::vector<std::string> errors_;
 };
 
+// `eds` supplies the endpoints of an EDS cluster (nullptr: none yet, or a
+// STATIC cluster, whose load_assignment is inline).
 bool translateCluster(const envoy::config::cluster::v3::Cluster& proto, const std::string& path,
-                      upstream::ClusterConfig* out, ErrorList& errors);
+                      upstream::ClusterConfig* out, ErrorList& errors,
+                      const envoy::config::endpoint::v3::ClusterLoadAssignment* eds = nullptr);
+
+bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& proto,
+                             const std::string& path, std::vector<upstream::HostConfig>* hosts,
+                             ErrorList& errors);
+
+// Resolves an HttpConnectionManager's `rds.route_config_name` (nullptr: not
+// received yet). Without a resolver, `rds` is an error (static bootstrap).
+using RouteResolver =
+    std::function<std::shared_ptr<const router::RouteTable>(const std::string& name)>;
 
 std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
     const envoy::config::route::v3::RouteConfiguration& proto, const std::string& path,
     ErrorList& errors);
 
 bool translateListener(const envoy::config::listener::v3::Listener& proto, const std::string& path,
-                       ListenerConfig* out, ErrorList& errors);
+                       ListenerConfig* out, ErrorList& errors,
+                       const RouteResolver* routes = nullptr);
 
-// Builds a whole snapshot from a static bootstrap, checking that every
-// referenced cluster exists.
+// The route names a listener's HTTP connection managers ask RDS for.
+std::vector<std::string> rdsNames(const envoy::config::listener::v3::Listener& proto);
+
+// Resources received over xDS, by name.
+struct DynamicResources {
+  std::map<std::string, envoy::config::listener::v3::Listener> listeners;
+  std::map<std::string, envoy::config::cluster::v3::Cluster> clusters;
+  std::map<std::string, envoy::config::route::v3::RouteConfiguration> routes;
+  std::map<std::string, envoy::config::endpoint::v3::ClusterLoadAssignment> endpoints;
+};
+
+// Builds a whole snapshot: the bootstrap's static resources plus `dynamic`
+// (nullptr for a purely static bootstrap). References not received yet (an
+// RDS route table, an EDS assignment) are listed in `missing` (warming).
+SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                          const DynamicResources* dynamic, ErrorList& errors,
+                          std::vector<std::string>* missing);
+
+// A static bootstrap's snapshot, checking that every referenced cluster exists.
 SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
                                ErrorList& errors);
+
+// The ads_config's gRPC cluster name, or "" with errors added.
+std::string validateDynamicResources(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                                     ErrorList& errors);
 
 }  // namespace weft::config

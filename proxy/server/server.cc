@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <google/protobuf/util/json_util.h>
+
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "proxy/common/logging.h"
@@ -15,53 +18,56 @@ Server::Server(Options options) : options_(std::move(options)) {}
 Server::~Server() = default;
 
 int Server::run() {
-  envoy::config::bootstrap::v3::Bootstrap bootstrap;
   std::string error;
-  if (!config::loadBootstrapFile(options_.bootstrap_path, &bootstrap, &error)) {
+  if (!config::loadBootstrapFile(options_.bootstrap_path, &bootstrap_, &error)) {
     std::fprintf(stderr, "weft-proxy: %s\n", error.c_str());
     return 1;
   }
   config::ErrorList errors;
-  snapshot_ = config::translateBootstrap(bootstrap, errors);
+  snapshot_ = config::translateBootstrap(bootstrap_, errors);
   if (!snapshot_) {
     std::fprintf(stderr, "weft-proxy: %s: invalid bootstrap:\n", options_.bootstrap_path.c_str());
     for (const auto& e : errors.all()) std::fprintf(stderr, "  %s\n", e.c_str());
     return 1;
   }
+  concurrency_ = options_.concurrency > 0 ? options_.concurrency
+                                          : std::max(1u, std::thread::hardware_concurrency());
 
-  int concurrency = options_.concurrency > 0 ? options_.concurrency
-                                             : std::max(1u, std::thread::hardware_concurrency());
-
-  // Bind every listener socket on the main thread first, so a port conflict
+  // Static listeners are bound before anything starts, so a port conflict
   // fails the start with a clear message instead of a half-running proxy.
-  std::vector<std::vector<int>> fds(concurrency);
   for (const auto& listener : snapshot_->listeners) {
-    for (int w = 0; w < concurrency; ++w) {
+    std::vector<int> fds;
+    for (int w = 0; w < concurrency_; ++w) {
       int fd = network::bindListeningSocket(listener.address, true, &error);
       if (fd < 0) {
         std::fprintf(stderr, "weft-proxy: listener '%s': %s\n", listener.name.c_str(),
                      error.c_str());
         return 1;
       }
-      fds[w].push_back(fd);
+      fds.push_back(fd);
     }
+    listener_fds_[listener.address.toString()] = std::move(fds);
   }
 
   admin_ = std::make_unique<admin::AdminServer>(
       main_, [this](const std::string& method, const std::string& path) {
         return handleAdmin(method, path);
       });
-  auto admin_address =
-      network::Address::fromIpPort(snapshot_->admin_address, snapshot_->admin_port);
+  auto admin_address = network::Address::fromIpPort(snapshot_->admin_address, snapshot_->admin_port);
   if (!admin_address || !admin_->start(*admin_address, &error)) {
     std::fprintf(stderr, "weft-proxy: admin: %s\n", error.c_str());
     return 1;
   }
 
-  for (int w = 0; w < concurrency; ++w) {
+  for (int w = 0; w < concurrency_; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, stats_));
-    workers_.back()->apply(snapshot_, fds[w]);
     workers_.back()->start();
+  }
+  applySnapshot(snapshot_);
+  ready_ = !bootstrap_.has_dynamic_resources();
+  if (bootstrap_.has_dynamic_resources() && !startXds(&error)) {
+    std::fprintf(stderr, "weft-proxy: %s\n", error.c_str());
+    return 1;
   }
 
   uv_signal_init(main_.loop(), &sigterm_);
@@ -75,19 +81,127 @@ int Server::run() {
       &sigint_, [](uv_signal_t* h, int) { static_cast<Server*>(h->data)->startDrain(true); },
       SIGINT);
 
-  LOG_INFO("weft-proxy started: %zu listeners, %zu clusters, %d workers, admin on %s",
-           snapshot_->listeners.size(), snapshot_->clusters.size(), concurrency,
-           admin_address->toString().c_str());
+  LOG_INFO("weft-proxy started: %zu listeners, %zu clusters, %d workers, admin on %s%s",
+           snapshot_->listeners.size(), snapshot_->clusters.size(), concurrency_,
+           admin_address->toString().c_str(), xds_ ? ", xDS on" : "");
   main_.run();
 
+  xds_.reset();
   for (auto& worker : workers_) worker->stop();
   workers_.clear();
+  for (auto& [address, fds] : listener_fds_) {
+    for (int fd : fds) ::close(fd);
+  }
   admin_.reset();
   drain_timer_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   LOG_INFO("weft-proxy exiting");
   return exit_code_;
+}
+
+bool Server::startXds(std::string* error) {
+  config::ErrorList errors;
+  std::string cluster_name = config::validateDynamicResources(bootstrap_, errors);
+  const upstream::ClusterConfig* cluster = snapshot_->cluster(cluster_name);
+  if (cluster == nullptr || cluster->hosts.empty()) {
+    *error = "the xDS cluster '" + cluster_name + "' has no endpoint";
+    return false;
+  }
+  xds_ = std::make_unique<xds::XdsClient>(
+      main_, bootstrap_.node(), cluster->hosts[0].address, cluster_name,
+      [this](const config::DynamicResources& candidate, std::vector<std::string>* missing) {
+        config::ErrorList errors;
+        config::buildSnapshot(bootstrap_, &candidate, errors, missing);
+        return errors.joined();
+      },
+      [this](const config::DynamicResources& resources) {
+        config::ErrorList errors;
+        auto snapshot = config::buildSnapshot(bootstrap_, &resources, errors, nullptr);
+        if (snapshot == nullptr) return;  // validated before acceptance; cannot happen
+        applySnapshot(snapshot);
+        if (!ready_) LOG_INFO("weft-proxy: initial configuration from xDS applied");
+        ready_ = true;
+      });
+  xds_->start();
+  return true;
+}
+
+void Server::applySnapshot(config::SnapshotPtr snapshot) {
+  std::map<std::string, std::vector<int>> next;
+  std::vector<std::vector<int>> per_worker(concurrency_);
+  for (const auto& listener : snapshot->listeners) {
+    std::string key = listener.address.toString();
+    auto it = listener_fds_.find(key);
+    if (it != listener_fds_.end()) {
+      next[key] = std::move(it->second);
+      listener_fds_.erase(it);
+    } else if (next.count(key) == 0) {
+      std::vector<int> fds;
+      std::string error;
+      for (int w = 0; w < concurrency_; ++w) {
+        int fd = network::bindListeningSocket(listener.address, true, &error);
+        if (fd < 0) {
+          LOG_ERROR("listener '%s': %s", listener.name.c_str(), error.c_str());
+          break;
+        }
+        fds.push_back(fd);
+      }
+      if (static_cast<int>(fds.size()) != concurrency_) {
+        for (int fd : fds) ::close(fd);
+        fds.assign(concurrency_, -1);
+      }
+      next[key] = std::move(fds);
+    }
+    const auto& fds = next[key];
+    for (int w = 0; w < concurrency_; ++w) {
+      // Each worker's Listener owns (and closes) a duplicate; the originals
+      // stay here so an unchanged listener keeps its socket across updates.
+      per_worker[w].push_back(fds[w] >= 0 ? dup(fds[w]) : -1);
+    }
+  }
+  for (auto& [key, fds] : listener_fds_) {
+    for (int fd : fds) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  listener_fds_ = std::move(next);
+  snapshot_ = snapshot;
+  for (int w = 0; w < concurrency_; ++w) workers_[w]->apply(snapshot, per_worker[w]);
+}
+
+std::string Server::configDump() const {
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  std::string bootstrap_json;
+  google::protobuf::util::MessageToJsonString(bootstrap_, &bootstrap_json, print);
+  std::string out = "{\n\"bootstrap\": " + bootstrap_json;
+  if (xds_) {
+    static const char* kNames[] = {"clusters", "endpoints", "listeners", "routes"};
+    out += ",\n\"dynamic\": {";
+    const auto& r = xds_->resources();
+    for (int t = 0; t < xds::kXdsTypeCount; ++t) {
+      const auto& status = xds_->status(static_cast<xds::XdsType>(t));
+      std::string items;
+      auto append = [&](const google::protobuf::Message& m) {
+        std::string json;
+        google::protobuf::util::MessageToJsonString(m, &json, print);
+        items += (items.empty() ? "" : ",") + json;
+      };
+      if (t == xds::kCds) for (const auto& [n, m] : r.clusters) append(m);
+      if (t == xds::kEds) for (const auto& [n, m] : r.endpoints) append(m);
+      if (t == xds::kLds) for (const auto& [n, m] : r.listeners) append(m);
+      if (t == xds::kRds) for (const auto& [n, m] : r.routes) append(m);
+      nlohmann::json rejected = {{"version", status.rejected_version},
+                                 {"error", status.rejected_error},
+                                 {"count", status.rejected}};
+      out += std::string(t == 0 ? "" : ",") + "\n \"" + kNames[t] + "\": {\"version\": " +
+             nlohmann::json(status.version).dump() + ", \"last_rejected\": " + rejected.dump() +
+             ", \"resources\": [" + items + "]}";
+    }
+    out += "\n},\n\"xds_connected\": " + std::string(xds_->connected() ? "true" : "false");
+  }
+  return out + "\n}\n";
 }
 
 void Server::startDrain(bool exit_when_done) {
@@ -119,7 +233,10 @@ admin::AdminResponse Server::handleAdmin(const std::string& method, const std::s
   admin::AdminResponse response;
   std::string route = path.substr(0, path.find('?'));
   if (route == "/ready") {
-    if (draining_) {
+    if (!ready_) {
+      response.status = 503;
+      response.body = "PRE_INITIALIZING\n";
+    } else if (draining_) {
       response.status = 503;
       response.body = "DRAINING\n";
     } else {
@@ -130,7 +247,7 @@ admin::AdminResponse Server::handleAdmin(const std::string& method, const std::s
     response.body = stats_.render();
   } else if (route == "/config_dump") {
     response.content_type = "application/json";
-    response.body = snapshot_->config_dump_json;
+    response.body = configDump();
   } else if (route == "/clusters") {
     response.body = clustersText();
   } else if (route == "/drain" || route == "/drain_listeners" || route == "/quitquitquit" ||

@@ -15,6 +15,8 @@
 #include "proxy/event/dispatcher.h"
 #include "proxy/server/worker.h"
 #include "proxy/stats/stats.h"
+#include "proxy/xds/xds_client.h"
+#include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 
 namespace weft::server {
 
@@ -34,6 +36,11 @@ class Server {
 
  private:
   admin::AdminResponse handleAdmin(const std::string& method, const std::string& path);
+  // Binds what the snapshot adds, keeps what it shares with the current one,
+  // closes what it drops, and hands it to every worker.
+  void applySnapshot(config::SnapshotPtr snapshot);
+  bool startXds(std::string* error);
+  std::string configDump() const;
   std::string clustersText() const;
   void startDrain(bool exit_when_done);
   void finish();
@@ -41,8 +48,14 @@ class Server {
   Options options_;
   event::Dispatcher main_;
   stats::Store stats_;
+  envoy::config::bootstrap::v3::Bootstrap bootstrap_;
   config::SnapshotPtr snapshot_;
+  int concurrency_ = 1;
+  // One listening socket per worker for each listener address.
+  std::map<std::string, std::vector<int>> listener_fds_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<xds::XdsClient> xds_;
+  bool ready_ = false;
   std::unique_ptr<admin::AdminServer> admin_;
   uv_signal_t sigterm_;
   uv_signal_t sigint_;

@@ -42,6 +42,11 @@ void Worker::apply(config::SnapshotPtr snapshot, std::vector<int> listener_fds) 
         listeners_.push_back(nullptr);
         continue;
       }
+      if (draining_) {
+        ::close(fds[i]);
+        listeners_.push_back(nullptr);
+        continue;
+      }
       listeners_.push_back(std::make_unique<network::Listener>(
           *dispatcher_, fds[i], [this, i](std::unique_ptr<network::Connection> connection) {
             onAccept(i, std::move(connection));

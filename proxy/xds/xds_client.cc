@@ -1,0 +1,238 @@
+#include "proxy/xds/xds_client.h"
+
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/config/route/v3/route.pb.h"
+#include "proxy/common/logging.h"
+
+namespace weft::xds {
+
+namespace discovery = envoy::service::discovery::v3;
+
+namespace {
+constexpr char kAdsMethod[] =
+    "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources";
+constexpr uint64_t kMaxBackoffMs = 30000;
+constexpr uint64_t kWarmingTimeoutMs = 5000;
+
+const char* typeUrl(XdsType type) {
+  switch (type) {
+    case kCds: return "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+    case kEds: return "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+    case kLds: return "type.googleapis.com/envoy.config.listener.v3.Listener";
+    case kRds: return "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    default: return "";
+  }
+}
+
+const char* typeName(XdsType type) {
+  static const char* names[] = {"CDS", "EDS", "LDS", "RDS"};
+  return names[type];
+}
+
+// Unpacks every resource of a response into `out` by name; "" or an error.
+template <class M>
+std::string unpackAll(const discovery::DiscoveryResponse& response,
+                      std::map<std::string, M>* out,
+                      const std::function<std::string(const M&)>& name_of) {
+  for (int i = 0; i < response.resources_size(); ++i) {
+    const auto& any = response.resources(i);
+    M message;
+    if (any.type_url() != response.type_url() || !any.UnpackTo(&message)) {
+      return "resource " + std::to_string(i) + " is not a " + response.type_url();
+    }
+    std::string name = name_of(message);
+    if (name.empty()) return "resource " + std::to_string(i) + " has no name";
+    if (out->count(name)) return "duplicate resource '" + name + "'";
+    // A field weft does not know means the server expects behaviour weft
+    // lacks: reject rather than ignore it.
+    if (!message.GetReflection()->GetUnknownFields(message).empty()) {
+      return "resource '" + name + "' has fields weft does not implement";
+    }
+    (*out)[name] = std::move(message);
+  }
+  return "";
+}
+}  // namespace
+
+XdsClient::XdsClient(event::Dispatcher& dispatcher, envoy::config::core::v3::Node node,
+                     network::Address server, std::string authority, Validator validator,
+                     OnUpdate on_update)
+    : dispatcher_(dispatcher),
+      node_(std::move(node)),
+      server_(server),
+      authority_(std::move(authority)),
+      validator_(std::move(validator)),
+      on_update_(std::move(on_update)),
+      retry_timer_(dispatcher, [this] { connect(); }),
+      warming_timer_(dispatcher, [this] {
+        LOG_WARN("xds: warming timed out; applying the configuration with what has arrived");
+        maybePublish(/*force=*/true);
+      }) {
+  node_.set_user_agent_name("weft-proxy");
+  node_.add_client_features("envoy.lb.does_not_support_overprovisioning");
+}
+
+XdsClient::~XdsClient() = default;
+
+void XdsClient::start() { connect(); }
+
+void XdsClient::connect() {
+  if (stream_) dispatcher_.deferDelete(std::move(stream_));
+  node_sent_ = false;
+  nonce_ = {};
+  stream_ = std::make_unique<grpc::GrpcStream>(
+      dispatcher_, server_, authority_, kAdsMethod,
+      [this](std::string_view bytes) { onMessage(bytes); },
+      [this](int status, const std::string& message) { onClose(status, message); });
+  stream_->start();
+  // Everything subscribed so far, with the versions in service, so the
+  // server can tell what this proxy already has.
+  sendRequest(kCds, "", nullptr);
+  sendRequest(kLds, "", nullptr);
+  if (!eds_names_.empty()) sendRequest(kEds, "", nullptr);
+  if (!rds_names_.empty()) sendRequest(kRds, "", nullptr);
+}
+
+void XdsClient::onClose(int status, const std::string& message) {
+  uint64_t jittered = backoff_ms_ / 2 + rng_() % (backoff_ms_ / 2 + 1);
+  LOG_WARN("xds: stream to %s closed (grpc-status %d: %s); retrying in %llu ms; serving the last "
+           "configuration meanwhile",
+           server_.toString().c_str(), status, message.c_str(),
+           static_cast<unsigned long long>(jittered));
+  retry_timer_.enableMs(jittered);
+  backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+}
+
+void XdsClient::sendRequest(XdsType type, const std::string& nonce, const std::string* error) {
+  discovery::DiscoveryRequest request;
+  if (!node_sent_) {
+    *request.mutable_node() = node_;
+    node_sent_ = true;
+  }
+  request.set_type_url(typeUrl(type));
+  request.set_version_info(status_[type].version);
+  request.set_response_nonce(nonce);
+  const std::set<std::string>* names = type == kEds ? &eds_names_ : type == kRds ? &rds_names_ : nullptr;
+  if (names != nullptr) {
+    for (const auto& n : *names) request.add_resource_names(n);
+  }
+  if (error != nullptr) {
+    request.mutable_error_detail()->set_code(3);  // INVALID_ARGUMENT
+    request.mutable_error_detail()->set_message(*error);
+  }
+  requested_[type] = true;
+  stream_->send(request.SerializeAsString());
+}
+
+void XdsClient::onMessage(std::string_view bytes) {
+  discovery::DiscoveryResponse response;
+  if (!response.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    LOG_WARN("xds: unparseable DiscoveryResponse (%zu bytes)", bytes.size());
+    return;
+  }
+  backoff_ms_ = 250;  // the server answers: the next failure starts over
+  handleResponse(response);
+}
+
+void XdsClient::handleResponse(const discovery::DiscoveryResponse& response) {
+  XdsType type = kXdsTypeCount;
+  for (int t = 0; t < kXdsTypeCount; ++t) {
+    if (response.type_url() == typeUrl(static_cast<XdsType>(t))) type = static_cast<XdsType>(t);
+  }
+  if (type == kXdsTypeCount) {
+    LOG_WARN("xds: ignoring unsupported type %s", response.type_url().c_str());
+    return;
+  }
+  nonce_[type] = response.nonce();
+  config::DynamicResources candidate = resources_;
+  std::string error;
+  switch (type) {
+    case kCds:
+      candidate.clusters.clear();
+      error = unpackAll<envoy::config::cluster::v3::Cluster>(
+          response, &candidate.clusters, [](const auto& m) { return m.name(); });
+      break;
+    case kLds:
+      candidate.listeners.clear();
+      error = unpackAll<envoy::config::listener::v3::Listener>(
+          response, &candidate.listeners, [](const auto& m) { return m.name(); });
+      break;
+    case kEds:
+      candidate.endpoints.clear();
+      error = unpackAll<envoy::config::endpoint::v3::ClusterLoadAssignment>(
+          response, &candidate.endpoints, [](const auto& m) { return m.cluster_name(); });
+      break;
+    case kRds:
+      candidate.routes.clear();
+      error = unpackAll<envoy::config::route::v3::RouteConfiguration>(
+          response, &candidate.routes, [](const auto& m) { return m.name(); });
+      break;
+    default: break;
+  }
+  std::vector<std::string> missing;
+  if (error.empty()) error = validator_(candidate, &missing);
+  TypeStatus& status = status_[type];
+  if (!error.empty()) {
+    status.rejected_version = response.version_info();
+    status.rejected_error = error;
+    ++status.rejected;
+    LOG_WARN("xds: rejecting %s version %s: %s", typeName(type), response.version_info().c_str(),
+             error.c_str());
+    sendRequest(type, response.nonce(), &error);
+    return;
+  }
+  resources_ = std::move(candidate);
+  status.version = response.version_info();
+  ++status.accepted;
+  LOG_INFO("xds: accepted %s version %s (%d resources)", typeName(type),
+           response.version_info().c_str(), response.resources_size());
+  sendRequest(type, response.nonce(), nullptr);
+  updateSubscriptions();
+  maybePublish(/*force=*/false);
+}
+
+void XdsClient::updateSubscriptions() {
+  std::set<std::string> eds;
+  for (const auto& [name, cluster] : resources_.clusters) {
+    if (cluster.type() != envoy::config::cluster::v3::Cluster::EDS) continue;
+    eds.insert(cluster.eds_cluster_config().service_name().empty()
+                   ? cluster.name()
+                   : cluster.eds_cluster_config().service_name());
+  }
+  std::set<std::string> rds;
+  for (const auto& [name, listener] : resources_.listeners) {
+    for (auto& route_name : config::rdsNames(listener)) rds.insert(route_name);
+  }
+  if (eds != eds_names_) {
+    eds_names_ = std::move(eds);
+    // Drop assignments nobody references any more.
+    for (auto it = resources_.endpoints.begin(); it != resources_.endpoints.end();) {
+      it = eds_names_.count(it->first) ? std::next(it) : resources_.endpoints.erase(it);
+    }
+    sendRequest(kEds, nonce_[kEds], nullptr);
+  }
+  if (rds != rds_names_) {
+    rds_names_ = std::move(rds);
+    for (auto it = resources_.routes.begin(); it != resources_.routes.end();) {
+      it = rds_names_.count(it->first) ? std::next(it) : resources_.routes.erase(it);
+    }
+    sendRequest(kRds, nonce_[kRds], nullptr);
+  }
+}
+
+void XdsClient::maybePublish(bool force) {
+  std::vector<std::string> missing;
+  if (!validator_(resources_, &missing).empty()) return;  // each part was validated already
+  if (!missing.empty() && !force) {
+    // Warming: keep serving the previous configuration until what the new
+    // one references has arrived, or the timeout says to go ahead.
+    if (!warming_timer_.enabled()) warming_timer_.enableMs(kWarmingTimeoutMs);
+    return;
+  }
+  warming_timer_.disable();
+  on_update_(resources_);
+}
+
+}  // namespace weft::xds

@@ -1,0 +1,85 @@
+#pragma once
+
+// The proxy's xDS client: one aggregated (ADS) state-of-the-world stream to
+// the control plane. Subscribes to CDS and LDS, then to the EDS and RDS names
+// they reference. Every response is validated by building the configuration
+// it would produce; a bad one is NACKed with the reason and the last good
+// configuration keeps serving. Reconnects with jittered backoff, and serves
+// its last configuration meanwhile.
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+
+#include "envoy/config/core/v3/base.pb.h"
+#include "envoy/service/discovery/v3/discovery.pb.h"
+#include "proxy/config/translate.h"
+#include "proxy/event/dispatcher.h"
+#include "proxy/grpc/grpc_stream.h"
+
+namespace weft::xds {
+
+enum XdsType { kCds = 0, kEds = 1, kLds = 2, kRds = 3, kXdsTypeCount = 4 };
+
+struct TypeStatus {
+  std::string version;  // in service
+  std::string rejected_version;
+  std::string rejected_error;
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+};
+
+class XdsClient {
+ public:
+  // Returns "" when `candidate` builds, else the error to NACK with; lists
+  // references still missing (warming) in `missing`.
+  using Validator = std::function<std::string(const config::DynamicResources& candidate,
+                                              std::vector<std::string>* missing)>;
+  // Called with the accepted resources once nothing they reference is missing
+  // (or the warming timeout passed).
+  using OnUpdate = std::function<void(const config::DynamicResources& resources)>;
+
+  XdsClient(event::Dispatcher& dispatcher, envoy::config::core::v3::Node node,
+            network::Address server, std::string authority, Validator validator,
+            OnUpdate on_update);
+  ~XdsClient();
+
+  void start();
+  const TypeStatus& status(XdsType type) const { return status_[type]; }
+  const config::DynamicResources& resources() const { return resources_; }
+  bool connected() const { return stream_ && stream_->open(); }
+
+ private:
+  void connect();
+  void onMessage(std::string_view bytes);
+  void onClose(int status, const std::string& message);
+  void sendRequest(XdsType type, const std::string& nonce, const std::string* error);
+  void handleResponse(const envoy::service::discovery::v3::DiscoveryResponse& response);
+  void updateSubscriptions();
+  void maybePublish(bool force);
+
+  event::Dispatcher& dispatcher_;
+  envoy::config::core::v3::Node node_;
+  network::Address server_;
+  std::string authority_;
+  Validator validator_;
+  OnUpdate on_update_;
+  std::unique_ptr<grpc::GrpcStream> stream_;
+  event::Timer retry_timer_;
+  event::Timer warming_timer_;
+  uint64_t backoff_ms_ = 250;
+  std::mt19937_64 rng_{std::random_device{}()};
+  bool node_sent_ = false;
+
+  config::DynamicResources resources_;
+  std::array<TypeStatus, kXdsTypeCount> status_;
+  std::array<std::string, kXdsTypeCount> nonce_;
+  std::array<bool, kXdsTypeCount> requested_{};
+  std::set<std::string> eds_names_;
+  std::set<std::string> rds_names_;
+};
+
+}  // namespace weft::xds
