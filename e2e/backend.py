@@ -26,6 +26,9 @@ PATTERN = bytes(range(256)) * 256  # 64 KiB
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: without this, Nagle holds the
+    # body until the proxy's delayed ACK (40 ms per request).
+    disable_nagle_algorithm = True
     server_name_tag = "backend"
 
     def log_message(self, *args):
@@ -129,8 +132,8 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 512
 
 
-def serve(port, name):
-    server = Server(("127.0.0.1", port), Handler)
+def serve(port, name, host="127.0.0.1"):
+    server = Server((host, port), Handler)
     server.name = name
     server.lock = threading.Lock()
     server.requests = 0
@@ -162,7 +165,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--name", default="backend")
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--banner", action="store_true", help="server-speaks-first TCP echo")
     args = parser.parse_args()
-    srv = serve_banner(args.port) if args.banner else serve(args.port, args.name)
+    srv = serve_banner(args.port) if args.banner else serve(args.port, args.name, args.host)
     srv.serve_forever()

@@ -15,6 +15,75 @@ import backend
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY_BIN = os.environ.get("WEFT_PROXY_BIN", os.path.join(ROOT, "bazel-bin/proxy/weft-proxy"))
+CONTROL_BIN = os.environ.get("WEFT_CONTROL_BIN",
+                             os.path.join(ROOT, "bazel-bin/controlplane/weft-control"))
+H2_OPTIONS = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+    "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+    "explicit_http_config": {"http2_protocol_options": {}}}}
+
+
+def xds_bootstrap(node_id, admin_port, xds_port, **metadata):
+    """A weft-proxy bootstrap that takes everything from weft-control (ADS)."""
+    return {
+        "node": {"id": node_id, "cluster": node_id.split(".")[0],
+                 "metadata": {k: str(v) for k, v in metadata.items()}},
+        "admin": {"address": socket_address(admin_port)},
+        "dynamic_resources": {
+            "ads_config": {"api_type": "GRPC", "transport_api_version": "V3",
+                           "grpc_services": [{"envoy_grpc": {"cluster_name": "xds_cluster"}}]},
+            "cds_config": {"ads": {}, "resource_api_version": "V3"},
+            "lds_config": {"ads": {}, "resource_api_version": "V3"},
+        },
+        "static_resources": {"clusters": [static_cluster(
+            "xds_cluster", [xds_port], typed_extension_protocol_options=H2_OPTIONS)]},
+    }
+
+
+class ControlPlane:
+    """A weft-control process reading `config_dir`."""
+
+    def __init__(self, config_dir, xds_port=None, admin_port=None, debounce_ms=50):
+        self.config_dir = config_dir
+        self.xds_port = xds_port or free_port()
+        self.admin_port = admin_port or free_port()
+        self.debounce_ms = debounce_ms
+        self.log_path = os.path.join(config_dir, "..", "control-%d.log" % self.admin_port)
+        self.start()
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [CONTROL_BIN, "--config-dir", self.config_dir, "--xds-address",
+             "127.0.0.1:%d" % self.xds_port, "--admin-port", str(self.admin_port),
+             "--debounce-ms", str(self.debounce_ms)], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                if self.get("/ready")[0] == 200:
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("weft-control did not start:\n" + self.output())
+
+    def get(self, path):
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.admin_port, path),
+                                    timeout=5) as resp:
+            return resp.status, resp.read().decode()
+
+    def syncz(self):
+        return json.loads(self.get("/debug/syncz")[1])
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(10)
+        self.log.close()
+        return self.proc.returncode
 
 HCM_TYPE = ("type.googleapis.com/envoy.extensions.filters.network."
             "http_connection_manager.v3.HttpConnectionManager")
@@ -89,11 +158,12 @@ def bootstrap(listeners, clusters, admin_port):
 
 
 class Backend:
-    """An HTTP backend thread (see backend.py) on a free port."""
+    """An HTTP backend thread (see backend.py) on a free port (or `port`)."""
 
-    def __init__(self, name):
-        self.port = free_port()
-        self.server = backend.serve(self.port, name)
+    def __init__(self, name, host="127.0.0.1", port=None):
+        self.port = port or free_port()
+        self.host = host
+        self.server = backend.serve(self.port, name, host)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -121,6 +191,13 @@ class BannerBackend:
 class Proxy:
     """A weft-proxy process started from a bootstrap dict (written as JSON,
     or YAML text when given a str)."""
+
+    def config_dump(self):
+        return json.loads(self.admin("/config_dump")[1])
+
+    def xds_version(self, kind):
+        """Version in service of one dynamic type: clusters, endpoints, listeners, routes."""
+        return self.config_dump()["dynamic"][kind]["version"]
 
     def __init__(self, config, concurrency=2, extra_args=()):
         self.dir = tempfile.mkdtemp(prefix="weft-e2e-")

@@ -45,15 +45,15 @@ bool DirWatcher::start() {
 
 void DirWatcher::reload() {
   auto start = std::chrono::steady_clock::now();
-  auto config = std::make_shared<ConfigSet>(loadConfigDir(dir_));
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto config = std::make_shared<ConfigSet>(loadConfigDir(dir_, current_.get()));
+  current_ = config;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const auto& e : config->errors) LOG_WARN("config: %s", e.toString().c_str());
-  LOG_INFO("config: loaded %s in %.1f ms: %zu services, %zu endpoint slices, %zu routes, %zu "
-           "policies, %zu errors",
-           dir_.c_str(), seconds * 1000, config->services.size(), config->endpoint_slices.size(),
-           config->http_routes.size(), config->destination_policies.size(),
-           config->errors.size());
+  LOG_INFO(
+      "config: loaded %s in %.1f ms: %zu services, %zu endpoint slices, %zu routes, %zu "
+      "policies, %zu errors",
+      dir_.c_str(), seconds * 1000, config->services.size(), config->endpoint_slices.size(),
+      config->http_routes.size(), config->destination_policies.size(), config->errors.size());
   on_config_(std::move(config));
 }
 

@@ -35,6 +35,7 @@ class DirWatcher {
   OnConfig on_config_;
   uv_fs_event_t* handle_;
   event::Timer debounce_;
+  std::shared_ptr<const ConfigSet> current_;
 };
 
 }  // namespace weft::control

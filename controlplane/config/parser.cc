@@ -52,7 +52,8 @@ std::map<std::string, std::string> stringMap(const YAML::Node& node, const std::
   std::map<std::string, std::string> out;
   if (!node) return out;
   if (!node.IsMap()) throw FieldError{field, "must be a map"};
-  for (const auto& kv : node) out[kv.first.Scalar()] = str(kv.second, field + "." + kv.first.Scalar());
+  for (const auto& kv : node)
+    out[kv.first.Scalar()] = str(kv.second, field + "." + kv.first.Scalar());
   return out;
 }
 
@@ -95,9 +96,11 @@ Service parseService(const YAML::Node& doc, ObjectMeta m) {
     if (p["targetPort"]) {
       if (!p["targetPort"].IsScalar() ||
           p["targetPort"].Scalar().find_first_not_of("0123456789") != std::string::npos) {
-        throw FieldError{path + ".targetPort", "named target ports are not supported; use a number"};
+        throw FieldError{path + ".targetPort",
+                         "named target ports are not supported; use a number"};
       }
-      port.target_port = static_cast<uint16_t>(integer(p["targetPort"], path + ".targetPort", 1, 65535));
+      port.target_port =
+          static_cast<uint16_t>(integer(p["targetPort"], path + ".targetPort", 1, 65535));
     }
     std::string protocol = str(p["protocol"], path + ".protocol");
     if (!protocol.empty()) port.protocol = protocol;
@@ -179,7 +182,8 @@ HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
   }
   if (s["hostnames"] && s["hostnames"].IsSequence()) {
     for (size_t i = 0; i < s["hostnames"].size(); ++i) {
-      route.hostnames.push_back(str(s["hostnames"][i], "spec.hostnames[" + std::to_string(i) + "]"));
+      route.hostnames.push_back(
+          str(s["hostnames"][i], "spec.hostnames[" + std::to_string(i) + "]"));
     }
   }
   const YAML::Node rules = s["rules"];
@@ -198,8 +202,9 @@ HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
             if (!type.empty()) match.path_type = type;
             if (match.path_type != "PathPrefix" && match.path_type != "Exact" &&
                 match.path_type != "RegularExpression") {
-              throw FieldError{mpath + ".path.type",
-                               "'" + match.path_type + "' is not PathPrefix, Exact or RegularExpression"};
+              throw FieldError{
+                  mpath + ".path.type",
+                  "'" + match.path_type + "' is not PathPrefix, Exact or RegularExpression"};
             }
             std::string value = str(p["value"], mpath + ".path.value");
             if (!value.empty()) match.path_value = value;
@@ -211,7 +216,8 @@ HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
               std::string type = str(hs[k]["type"], hpath + ".type");
               if (!type.empty()) h.type = type;
               if (h.type != "Exact" && h.type != "RegularExpression") {
-                throw FieldError{hpath + ".type", "'" + h.type + "' is not Exact or RegularExpression"};
+                throw FieldError{hpath + ".type",
+                                 "'" + h.type + "' is not Exact or RegularExpression"};
               }
               h.name = str(hs[k]["name"], hpath + ".name");
               h.value = str(hs[k]["value"], hpath + ".value");
@@ -245,7 +251,8 @@ HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
         }
       }
       if (const YAML::Node t = r["timeouts"]) {
-        if (t["request"]) rule.request_timeout_ms = duration(t["request"], rpath + ".timeouts.request");
+        if (t["request"])
+          rule.request_timeout_ms = duration(t["request"], rpath + ".timeouts.request");
         if (t["backendRequest"]) {
           rule.backend_request_timeout_ms =
               duration(t["backendRequest"], rpath + ".timeouts.backendRequest");
@@ -272,17 +279,20 @@ DestinationPolicy parseDestinationPolicy(const YAML::Node& doc, ObjectMeta m) {
   }
   if (const YAML::Node cp = s["connectionPool"]) {
     if (cp["maxConnections"]) {
-      policy.max_connections = integer(cp["maxConnections"], "spec.connectionPool.maxConnections", 1, 1 << 30);
+      policy.max_connections =
+          integer(cp["maxConnections"], "spec.connectionPool.maxConnections", 1, 1 << 30);
     }
     if (cp["maxPendingRequests"]) {
       policy.max_pending_requests =
           integer(cp["maxPendingRequests"], "spec.connectionPool.maxPendingRequests", 1, 1 << 30);
     }
     if (cp["maxRequests"]) {
-      policy.max_requests = integer(cp["maxRequests"], "spec.connectionPool.maxRequests", 1, 1 << 30);
+      policy.max_requests =
+          integer(cp["maxRequests"], "spec.connectionPool.maxRequests", 1, 1 << 30);
     }
     if (cp["connectTimeout"]) {
-      policy.connect_timeout_ms = duration(cp["connectTimeout"], "spec.connectionPool.connectTimeout");
+      policy.connect_timeout_ms =
+          duration(cp["connectTimeout"], "spec.connectionPool.connectTimeout");
     }
   }
   return policy;
@@ -302,7 +312,8 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
     mesh.mtls_mode = mode;
   }
   if (s["certificateLifetime"]) {
-    mesh.certificate_lifetime_s = duration(s["certificateLifetime"], "spec.certificateLifetime") / 1000;
+    mesh.certificate_lifetime_s =
+        duration(s["certificateLifetime"], "spec.certificateLifetime") / 1000;
   }
   if (const YAML::Node egress = s["egress"]) {
     for (size_t i = 0; i < egress.size(); ++i) {
@@ -353,8 +364,8 @@ void parseYamlDocuments(const std::string& text, const std::string& file, Config
   try {
     docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
-    out.errors.push_back({file + ":" + std::to_string(e.mark.line + 1), "", "",
-                          "invalid YAML: " + e.msg});
+    out.errors.push_back(
+        {file + ":" + std::to_string(e.mark.line + 1), "", "", "invalid YAML: " + e.msg});
     return;
   }
   for (size_t i = 0; i < docs.size(); ++i) {
@@ -395,7 +406,23 @@ void parseYamlDocuments(const std::string& text, const std::string& file, Config
   }
 }
 
-ConfigSet loadConfigDir(const std::string& dir) {
+namespace {
+template <class T>
+bool keepPrevious(const std::string& object, const std::string& kind, std::vector<T>& current,
+                  const std::vector<T>& previous) {
+  for (const auto& p : previous) {
+    if (kind + " " + p.meta.ns + "/" + p.meta.name != object) continue;
+    for (const auto& c : current) {
+      if (c.meta.ns == p.meta.ns && c.meta.name == p.meta.name) return false;
+    }
+    current.push_back(p);
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+ConfigSet loadConfigDir(const std::string& dir, const ConfigSet* previous) {
   ConfigSet set;
   std::vector<std::string> files;
   if (DIR* d = opendir(dir.c_str())) {
@@ -421,6 +448,18 @@ ConfigSet loadConfigDir(const std::string& dir) {
     parseYamlDocuments(buffer.str(), path, set);
   }
   validateConfig(set);
+  if (previous != nullptr) {
+    for (auto& e : set.errors) {
+      if (e.object.empty()) continue;
+      bool kept =
+          keepPrevious(e.object, "HTTPRoute", set.http_routes, previous->http_routes) ||
+          keepPrevious(e.object, "Service", set.services, previous->services) ||
+          keepPrevious(e.object, "EndpointSlice", set.endpoint_slices, previous->endpoint_slices) ||
+          keepPrevious(e.object, "DestinationPolicy", set.destination_policies,
+                       previous->destination_policies);
+      if (kept) e.message += " (keeping its last valid version)";
+    }
+  }
   return set;
 }
 

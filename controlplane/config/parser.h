@@ -14,7 +14,9 @@ namespace weft::control {
 void parseYamlDocuments(const std::string& text, const std::string& file, ConfigSet& out);
 
 // Reads every *.yaml / *.yml file of `dir` (sorted by name), then validates.
-ConfigSet loadConfigDir(const std::string& dir);
+// An object rejected now whose last valid version is in `previous` keeps
+// that version, so a bad edit never takes a working route away.
+ConfigSet loadConfigDir(const std::string& dir, const ConfigSet* previous = nullptr);
 
 // Gateway API durations (GEP-2257): "1h", "30m", "10s", "250ms", combined
 // ("1m30s"). nullopt when malformed.

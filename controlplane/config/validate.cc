@@ -147,10 +147,9 @@ void validateConfig(ConfigSet& set) {
   std::vector<DestinationPolicy> policies;
   for (auto& policy : set.destination_policies) {
     if (set.findService(policy.meta.ns, policy.service) == nullptr) {
-      set.errors.push_back({policy.meta.origin,
-                            "DestinationPolicy " + policy.meta.ns + "/" + policy.meta.name,
-                            "spec.targetRef.name",
-                            "Service '" + policy.service + "' does not exist"});
+      set.errors.push_back(
+          {policy.meta.origin, "DestinationPolicy " + policy.meta.ns + "/" + policy.meta.name,
+           "spec.targetRef.name", "Service '" + policy.service + "' does not exist"});
       continue;
     }
     policies.push_back(std::move(policy));

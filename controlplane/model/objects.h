@@ -82,7 +82,7 @@ struct ParentRef {
   std::string kind = "Gateway";
   std::string group;
   std::string name;
-  std::string ns;  // empty: the route's namespace
+  std::string ns;     // empty: the route's namespace
   uint16_t port = 0;  // 0: every port of the Service
 };
 

@@ -25,17 +25,17 @@ int ControlServer::run() {
   builder.SetMaxReceiveMessageSize(16 << 20);
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || bound_port == 0) {
-    std::fprintf(stderr, "weft-control: cannot listen for xDS on %s\n", options_.xds_address.c_str());
+    std::fprintf(stderr, "weft-control: cannot listen for xDS on %s\n",
+                 options_.xds_address.c_str());
     return 1;
   }
 
-  watcher_ = std::make_unique<DirWatcher>(
-      main_, options_.config_dir, options_.debounce_ms,
-      [this](std::shared_ptr<const ConfigSet> config) {
-        metrics_.configErrors(config->errors.size());
-        metrics_.configApplied(0);
-        cache_.update(std::move(config));
-      });
+  watcher_ = std::make_unique<DirWatcher>(main_, options_.config_dir, options_.debounce_ms,
+                                          [this](std::shared_ptr<const ConfigSet> config) {
+                                            metrics_.configErrors(config->errors.size());
+                                            metrics_.configApplied(0);
+                                            cache_.update(std::move(config));
+                                          });
   if (!watcher_->start()) return 1;
 
   admin_ = std::make_unique<admin::AdminServer>(
@@ -94,7 +94,7 @@ std::string ControlServer::syncz() const {
     nlohmann::json types = nlohmann::json::object();
     for (int t = 0; t < kResourceTypeCount; ++t) {
       if (status.sent[t].empty()) continue;
-      std::string state = !status.nacked_error[t].empty() ? "NACKED"
+      std::string state = !status.nacked_error[t].empty()     ? "NACKED"
                           : status.sent[t] == status.acked[t] ? "SYNCED"
                                                               : "STALE";
       types[typeShortName(static_cast<ResourceType>(t))] = {{"sent", status.sent[t]},

@@ -71,7 +71,9 @@ void ControlMetrics::proxyDisconnected() { impl_->connected->Decrement(); }
 void ControlMetrics::push() { impl_->pushes->Increment(); }
 void ControlMetrics::ack(ResourceType type) { impl_->acks[type]->Increment(); }
 void ControlMetrics::nack() { impl_->nacks->Increment(); }
-void ControlMetrics::configErrors(size_t count) { impl_->config_errors->Set(static_cast<double>(count)); }
+void ControlMetrics::configErrors(size_t count) {
+  impl_->config_errors->Set(static_cast<double>(count));
+}
 void ControlMetrics::configApplied(double seconds) {
   impl_->config_updates->Increment();
   impl_->translate_seconds->Observe(seconds);

@@ -39,7 +39,8 @@ namespace {
 template <class Request, class Response>
 class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public StreamRegistry::Entry {
  public:
-  StreamBase(XdsCache& cache, StreamRegistry& registry, ControlMetrics& metrics, const char* protocol)
+  StreamBase(XdsCache& cache, StreamRegistry& registry, ControlMetrics& metrics,
+             const char* protocol)
       : cache_(cache), registry_(registry), metrics_(metrics) {
     status_.protocol = protocol;
     this->StartRead(&request_);
@@ -127,7 +128,8 @@ class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public Str
 
 // ---- state of the world ----
 
-class SotwStream final : public StreamBase<discovery::DiscoveryRequest, discovery::DiscoveryResponse> {
+class SotwStream final
+    : public StreamBase<discovery::DiscoveryRequest, discovery::DiscoveryResponse> {
  public:
   using StreamBase::StreamBase;
 
@@ -286,8 +288,8 @@ class DeltaStream final
     if (first) {
       // Delta: a first request without names subscribes to everything (for
       // the wildcard types); a reconnecting client says what it already has.
-      state.wildcard = request.resource_names_subscribe_size() == 0 &&
-                       (type == kCluster || type == kListener);
+      state.wildcard =
+          request.resource_names_subscribe_size() == 0 && (type == kCluster || type == kListener);
       for (const auto& [name, version] : request.initial_resource_versions()) {
         state.client_versions[name] = version;
       }

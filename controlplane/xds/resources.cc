@@ -6,11 +6,16 @@ namespace weft::control {
 
 const char* typeUrl(ResourceType type) {
   switch (type) {
-    case kCluster: return "type.googleapis.com/envoy.config.cluster.v3.Cluster";
-    case kEndpoint: return "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-    case kListener: return "type.googleapis.com/envoy.config.listener.v3.Listener";
-    case kRoute: return "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
-    default: return "";
+    case kCluster:
+      return "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+    case kEndpoint:
+      return "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+    case kListener:
+      return "type.googleapis.com/envoy.config.listener.v3.Listener";
+    case kRoute:
+      return "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    default:
+      return "";
   }
 }
 
@@ -23,11 +28,16 @@ ResourceType typeFromUrl(const std::string& url) {
 
 const char* typeShortName(ResourceType type) {
   switch (type) {
-    case kCluster: return "CDS";
-    case kEndpoint: return "EDS";
-    case kListener: return "LDS";
-    case kRoute: return "RDS";
-    default: return "?";
+    case kCluster:
+      return "CDS";
+    case kEndpoint:
+      return "EDS";
+    case kListener:
+      return "LDS";
+    case kRoute:
+      return "RDS";
+    default:
+      return "?";
   }
 }
 

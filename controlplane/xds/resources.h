@@ -11,12 +11,18 @@
 
 namespace weft::control {
 
-enum ResourceType { kCluster = 0, kEndpoint = 1, kListener = 2, kRoute = 3, kResourceTypeCount = 4 };
+enum ResourceType {
+  kCluster = 0,
+  kEndpoint = 1,
+  kListener = 2,
+  kRoute = 3,
+  kResourceTypeCount = 4
+};
 
 // The order a client expects on a full push: CDS, EDS, LDS, RDS (so that
 // nothing references a resource it does not have yet).
 inline constexpr std::array<ResourceType, kResourceTypeCount> kPushOrder = {kCluster, kEndpoint,
-                                                                           kListener, kRoute};
+                                                                            kListener, kRoute};
 
 const char* typeUrl(ResourceType type);
 // kResourceTypeCount when `url` is not a type weft serves.

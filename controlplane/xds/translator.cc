@@ -36,7 +36,9 @@ std::string metadataString(const core_v3::Node& node, const std::string& key) {
   return "";
 }
 
-std::string fqdn(const Service& svc) { return svc.meta.name + "." + svc.meta.ns + ".svc.cluster.local"; }
+std::string fqdn(const Service& svc) {
+  return svc.meta.name + "." + svc.meta.ns + ".svc.cluster.local";
+}
 
 bool isHttpPort(const ServicePort& port) {
   const std::string& p = port.app_protocol;
@@ -48,8 +50,8 @@ bool isHttpPort(const ServicePort& port) {
 
 bool isHttp2Port(const ServicePort& port) {
   const std::string& p = port.app_protocol;
-  return p == "http2" || p == "grpc" || p == "kubernetes.io/h2c" ||
-         port.name == "grpc" || port.name.rfind("grpc-", 0) == 0 || port.name == "http2";
+  return p == "http2" || p == "grpc" || p == "kubernetes.io/h2c" || port.name == "grpc" ||
+         port.name.rfind("grpc-", 0) == 0 || port.name == "http2";
 }
 
 void setAdsSource(core_v3::ConfigSource* source) {
@@ -103,13 +105,15 @@ cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
             .PackFrom(options);
   }
   if (const DestinationPolicy* policy = policyFor(config, svc)) {
-    if (policy->load_balancer == "LEAST_REQUEST") c.set_lb_policy(cluster_v3::Cluster::LEAST_REQUEST);
+    if (policy->load_balancer == "LEAST_REQUEST")
+      c.set_lb_policy(cluster_v3::Cluster::LEAST_REQUEST);
     if (policy->connect_timeout_ms) {
       *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(*policy->connect_timeout_ms);
     }
     if (policy->max_connections || policy->max_pending_requests || policy->max_requests) {
       auto* t = c.mutable_circuit_breakers()->add_thresholds();
-      if (policy->max_connections) t->mutable_max_connections()->set_value(*policy->max_connections);
+      if (policy->max_connections)
+        t->mutable_max_connections()->set_value(*policy->max_connections);
       if (policy->max_pending_requests) {
         t->mutable_max_pending_requests()->set_value(*policy->max_pending_requests);
       }
@@ -124,7 +128,8 @@ endpoint_v3::ClusterLoadAssignment loadAssignment(const ConfigSet& config, const
   endpoint_v3::ClusterLoadAssignment cla;
   cla.set_cluster_name(outboundClusterName(svc, port.port));
   auto* locality = cla.add_endpoints();
-  // gRPC's xDS client ignores localities without a weight.
+  // gRPC's xDS client requires a locality, and ignores one without a weight.
+  locality->mutable_locality();
   locality->mutable_load_balancing_weight()->set_value(1);
   for (const auto& slice : config.endpoint_slices) {
     if (slice.meta.ns != svc.meta.ns || slice.service_name != svc.meta.name) continue;

@@ -64,6 +64,8 @@ struct ListenerConfig {
 struct Snapshot {
   std::vector<ListenerConfig> listeners;
   std::map<std::string, upstream::ClusterConfigPtr> clusters;
+  // RDS route tables by name, shared with the listeners that use them.
+  std::map<std::string, std::shared_ptr<const router::RouteTable>> route_tables;
   std::string admin_address = "127.0.0.1";
   uint16_t admin_port = 15000;
   std::string node_id;

@@ -303,8 +303,8 @@ bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssig
     const auto& locality = la.endpoints(i);
     for (int j = 0; j < locality.lb_endpoints_size(); ++j) {
       const auto& lbe = locality.lb_endpoints(j);
-      std::string epath = path + ".endpoints[" + std::to_string(i) + "].lb_endpoints[" +
-                          std::to_string(j) + "]";
+      std::string epath =
+          path + ".endpoints[" + std::to_string(i) + "].lb_endpoints[" + std::to_string(j) + "]";
       if (!lbe.has_endpoint()) {
         errors.add(epath, "endpoint is required");
         ok = false;
@@ -388,7 +388,13 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
       errors.add(path + ".lb_policy", "only ROUND_ROBIN and LEAST_REQUEST are supported");
       ok = false;
   }
-  if (proto.has_connect_timeout()) out->connect_timeout_ms = durationMs(proto.connect_timeout());
+  if (proto.has_connect_timeout()) {
+    out->connect_timeout_ms = durationMs(proto.connect_timeout());
+    if (out->connect_timeout_ms == 0) {
+      errors.add(path + ".connect_timeout", "must be greater than 0");
+      ok = false;
+    }
+  }
   if (proto.has_max_requests_per_connection()) {
     out->max_requests_per_connection = proto.max_requests_per_connection().value();
   }
@@ -807,7 +813,8 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
 
   // RDS: route tables compiled once each, shared by every listener using them.
   std::map<std::string, std::shared_ptr<const router::RouteTable>> compiled_routes;
-  RouteResolver resolve = [&](const std::string& name) -> std::shared_ptr<const router::RouteTable> {
+  RouteResolver resolve =
+      [&](const std::string& name) -> std::shared_ptr<const router::RouteTable> {
     auto done = compiled_routes.find(name);
     if (done != compiled_routes.end()) return done->second;
     auto it = dynamic->routes.find(name);
@@ -874,14 +881,17 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
     }
   }
   if (!errors.empty()) return nullptr;
+  for (auto& [name, table] : compiled_routes) {
+    if (table) snapshot->route_tables[name] = table;
+  }
   return snapshot;
 }
 
 SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
                                ErrorList& errors) {
   DynamicResources none;
-  auto snapshot =
-      buildSnapshot(bootstrap, bootstrap.has_dynamic_resources() ? &none : nullptr, errors, nullptr);
+  auto snapshot = buildSnapshot(bootstrap, bootstrap.has_dynamic_resources() ? &none : nullptr,
+                                errors, nullptr);
   if (snapshot == nullptr) return nullptr;
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;

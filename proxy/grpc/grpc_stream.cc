@@ -77,8 +77,8 @@ void GrpcStream::onData(std::string_view data, bool end_stream) {
 
 void GrpcStream::onEvent(network::ConnectionEvent event) {
   if (event == network::ConnectionEvent::kConnected) return;
-  close(kUnavailable, event == network::ConnectionEvent::kConnectFailed ? "connect failed"
-                                                                        : "connection closed");
+  close(kUnavailable,
+        event == network::ConnectionEvent::kConnectFailed ? "connect failed" : "connection closed");
 }
 
 void GrpcStream::onProtocolError() { close(kUnavailable, "HTTP/2 protocol error"); }

@@ -106,8 +106,9 @@ ActiveStream::~ActiveStream() {
 void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   request_headers_ = std::move(headers);
   request_complete_ = end_stream;
-  const auto& routes = manager_.chain().http.routes;
-  route_ = routes ? routes->route(request_headers_) : nullptr;
+  const auto& http = manager_.chain().http;
+  routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
+  route_ = routes_ ? routes_->route(request_headers_) : nullptr;
   if (route_ == nullptr) {
     sendLocalReply(404, "no route matched");
     return;
@@ -149,7 +150,7 @@ void ActiveStream::rewriteRequest() {
     request_headers_.set(":path", std::move(path));
   }
   if (!route_->host_rewrite.empty()) request_headers_.set(":authority", route_->host_rewrite);
-  manager_.chain().http.routes->requestMutation().apply(request_headers_);
+  routes_->requestMutation().apply(request_headers_);
   route_->request_mutation.apply(request_headers_);
   if (!request_headers_.has("x-forwarded-proto")) request_headers_.add("x-forwarded-proto", "http");
 }
@@ -236,7 +237,7 @@ void ActiveStream::onUpstreamHeaders(HeaderMap&& headers, bool end_stream) {
   bool tunnel_up = response_code_ == 101 ||
                    (request_headers_.method() == "CONNECT" && response_code_ / 100 == 2);
   if (tunnel_up && timeout_) timeout_->disable();
-  manager_.chain().http.routes->responseMutation().apply(headers);
+  routes_->responseMutation().apply(headers);
   route_->response_mutation.apply(headers);
   if (response_code_ >= 500) stats::inc(cluster_->stats().rq_5xx);
   if (end_stream) {

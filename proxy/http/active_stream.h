@@ -82,6 +82,7 @@ class ActiveStream : public StreamDecoder {
   UpstreamRequest upstream_{*this};
   HeaderMap request_headers_;
   HeaderMap request_trailers_;
+  std::shared_ptr<const router::RouteTable> routes_;  // held for the stream's life
   const router::RouteEntry* route_ = nullptr;
   std::shared_ptr<upstream::WorkerCluster> cluster_;
   int host_ = -1;

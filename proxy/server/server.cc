@@ -53,7 +53,8 @@ int Server::run() {
       main_, [this](const std::string& method, const std::string& path) {
         return handleAdmin(method, path);
       });
-  auto admin_address = network::Address::fromIpPort(snapshot_->admin_address, snapshot_->admin_port);
+  auto admin_address =
+      network::Address::fromIpPort(snapshot_->admin_address, snapshot_->admin_port);
   if (!admin_address || !admin_->start(*admin_address, &error)) {
     std::fprintf(stderr, "weft-proxy: admin: %s\n", error.c_str());
     return 1;
@@ -188,16 +189,20 @@ std::string Server::configDump() const {
         google::protobuf::util::MessageToJsonString(m, &json, print);
         items += (items.empty() ? "" : ",") + json;
       };
-      if (t == xds::kCds) for (const auto& [n, m] : r.clusters) append(m);
-      if (t == xds::kEds) for (const auto& [n, m] : r.endpoints) append(m);
-      if (t == xds::kLds) for (const auto& [n, m] : r.listeners) append(m);
-      if (t == xds::kRds) for (const auto& [n, m] : r.routes) append(m);
+      if (t == xds::kCds)
+        for (const auto& [n, m] : r.clusters) append(m);
+      if (t == xds::kEds)
+        for (const auto& [n, m] : r.endpoints) append(m);
+      if (t == xds::kLds)
+        for (const auto& [n, m] : r.listeners) append(m);
+      if (t == xds::kRds)
+        for (const auto& [n, m] : r.routes) append(m);
       nlohmann::json rejected = {{"version", status.rejected_version},
                                  {"error", status.rejected_error},
                                  {"count", status.rejected}};
-      out += std::string(t == 0 ? "" : ",") + "\n \"" + kNames[t] + "\": {\"version\": " +
-             nlohmann::json(status.version).dump() + ", \"last_rejected\": " + rejected.dump() +
-             ", \"resources\": [" + items + "]}";
+      out += std::string(t == 0 ? "" : ",") + "\n \"" + kNames[t] +
+             "\": {\"version\": " + nlohmann::json(status.version).dump() +
+             ", \"last_rejected\": " + rejected.dump() + ", \"resources\": [" + items + "]}";
     }
     out += "\n},\n\"xds_connected\": " + std::string(xds_->connected() ? "true" : "false");
   }

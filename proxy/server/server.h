@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/config/snapshot.h"
 #include "proxy/event/dispatcher.h"
 #include "proxy/server/worker.h"
 #include "proxy/stats/stats.h"
 #include "proxy/xds/xds_client.h"
-#include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 
 namespace weft::server {
 

@@ -37,6 +37,10 @@ class Worker : public WorkerContext {
   stats::Store& stats() override { return stats_; }
   bool draining() const override { return draining_; }
   void removeConnection(ActiveConnection* connection) override;
+  std::shared_ptr<const router::RouteTable> currentRoutes(const std::string& rds_name) override {
+    auto it = snapshot_->route_tables.find(rds_name);
+    return it == snapshot_->route_tables.end() ? nullptr : it->second;
+  }
 
  private:
   void onAccept(size_t listener_index, std::unique_ptr<network::Connection> connection);

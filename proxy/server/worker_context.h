@@ -24,6 +24,9 @@ class WorkerContext {
   virtual upstream::ClusterManager& clusterManager() = 0;
   virtual stats::Store& stats() = 0;
   virtual bool draining() const = 0;
+  // The RDS route table in service now (nullptr if unknown): route updates
+  // apply to the next request, even on connections opened before them.
+  virtual std::shared_ptr<const router::RouteTable> currentRoutes(const std::string& rds_name) = 0;
   // A connection finished; the worker deletes it (deferred).
   virtual void removeConnection(ActiveConnection* connection) = 0;
 };

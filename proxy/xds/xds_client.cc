@@ -18,11 +18,16 @@ constexpr uint64_t kWarmingTimeoutMs = 5000;
 
 const char* typeUrl(XdsType type) {
   switch (type) {
-    case kCds: return "type.googleapis.com/envoy.config.cluster.v3.Cluster";
-    case kEds: return "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-    case kLds: return "type.googleapis.com/envoy.config.listener.v3.Listener";
-    case kRds: return "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
-    default: return "";
+    case kCds:
+      return "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+    case kEds:
+      return "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+    case kLds:
+      return "type.googleapis.com/envoy.config.listener.v3.Listener";
+    case kRds:
+      return "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    default:
+      return "";
   }
 }
 
@@ -33,8 +38,7 @@ const char* typeName(XdsType type) {
 
 // Unpacks every resource of a response into `out` by name; "" or an error.
 template <class M>
-std::string unpackAll(const discovery::DiscoveryResponse& response,
-                      std::map<std::string, M>* out,
+std::string unpackAll(const discovery::DiscoveryResponse& response, std::map<std::string, M>* out,
                       const std::function<std::string(const M&)>& name_of) {
   for (int i = 0; i < response.resources_size(); ++i) {
     const auto& any = response.resources(i);
@@ -97,10 +101,11 @@ void XdsClient::connect() {
 
 void XdsClient::onClose(int status, const std::string& message) {
   uint64_t jittered = backoff_ms_ / 2 + rng_() % (backoff_ms_ / 2 + 1);
-  LOG_WARN("xds: stream to %s closed (grpc-status %d: %s); retrying in %llu ms; serving the last "
-           "configuration meanwhile",
-           server_.toString().c_str(), status, message.c_str(),
-           static_cast<unsigned long long>(jittered));
+  LOG_WARN(
+      "xds: stream to %s closed (grpc-status %d: %s); retrying in %llu ms; serving the last "
+      "configuration meanwhile",
+      server_.toString().c_str(), status, message.c_str(),
+      static_cast<unsigned long long>(jittered));
   retry_timer_.enableMs(jittered);
   backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
 }
@@ -114,7 +119,9 @@ void XdsClient::sendRequest(XdsType type, const std::string& nonce, const std::s
   request.set_type_url(typeUrl(type));
   request.set_version_info(status_[type].version);
   request.set_response_nonce(nonce);
-  const std::set<std::string>* names = type == kEds ? &eds_names_ : type == kRds ? &rds_names_ : nullptr;
+  const std::set<std::string>* names = type == kEds   ? &eds_names_
+                                       : type == kRds ? &rds_names_
+                                                      : nullptr;
   if (names != nullptr) {
     for (const auto& n : *names) request.add_resource_names(n);
   }
@@ -169,7 +176,8 @@ void XdsClient::handleResponse(const discovery::DiscoveryResponse& response) {
       error = unpackAll<envoy::config::route::v3::RouteConfiguration>(
           response, &candidate.routes, [](const auto& m) { return m.name(); });
       break;
-    default: break;
+    default:
+      break;
   }
   std::vector<std::string> missing;
   if (error.empty()) error = validator_(candidate, &missing);

@@ -1,0 +1,414 @@
+"""weft-control driving weft-proxies over xDS: a canary rollout while traffic
+flows, invalid configuration (rejected by the control plane, or NACKed by a
+proxy) never taking working routes away, the control plane killed and
+restarted, endpoints moving, and gRPC's own xDS client (not written here)
+consuming weft-control. Everything is real processes on loopback; the
+"pods" are distinct 127.x addresses."""
+
+import http.client
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import (ROOT, Backend, ControlPlane, Proxy, free_port, xds_bootstrap)
+
+SERVICES = """
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: default}
+spec:
+  clusterIP: 10.96.0.20
+  ports: [{name: http, port: 80, targetPort: %(port)d}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo-v1}
+spec:
+  ports: [{name: http, port: 80, targetPort: %(port)d}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo-v2}
+spec:
+  ports: [{name: http, port: 80, targetPort: %(port)d}]
+"""
+
+SLICE = """
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: %(name)s-slice
+  labels: {kubernetes.io/service-name: %(service)s}
+addressType: IPv4
+ports: [{name: http, port: %(port)d}]
+endpoints:
+"""
+
+ENDPOINT = """- addresses: [%(ip)s]
+  conditions: {ready: %(ready)s, terminating: %(terminating)s}
+  targetRef: {kind: Pod, name: %(pod)s, namespace: default}
+"""
+
+ROUTE = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: echo-canary}
+spec:
+  parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
+  rules:
+  - backendRefs:
+    - {name: echo-v1, port: 80, weight: %(v1)d}
+    - {name: echo-v2, port: 80, weight: %(v2)d}
+"""
+
+
+def write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)  # as editors and config sync tools do
+
+
+class LoadLoop:
+    """Sends requests through the client proxy until stopped (bounded by
+    `limit` requests and `seconds`), recording (time, status, body)."""
+
+    def __init__(self, port, limit=200000, seconds=240):
+        self.port, self.limit, self.seconds = port, limit, seconds
+        self.results = []
+        self.errors = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        deadline = time.time() + self.seconds
+        conn = None
+        while not self.stopped.is_set() and time.time() < deadline and len(self.results) < self.limit:
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn.request("GET", "/", headers={"Host": "echo"})
+                resp = conn.getresponse()
+                body = resp.read()
+                self.results.append((time.monotonic(), resp.status, body))
+                if resp.status != 200:
+                    self.errors.append((resp.status, body[:200]))
+            except (OSError, http.client.HTTPException) as e:
+                self.errors.append(("exception", repr(e)))
+                conn = None
+
+    def since(self, t, count, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            window = [r for r in self.results if r[0] >= t]
+            if len(window) >= count:
+                return window[:count]
+            time.sleep(0.05)
+        raise AssertionError("load loop too slow: %d results" % len(window))
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+
+
+class MeshTest(unittest.TestCase):
+    """client-0 (outbound) -> echo-v1-0 / echo-v2-0 (inbound sidecars) -> apps."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="weft-mesh-")
+        self.config = os.path.join(self.dir, "config")
+        os.mkdir(self.config)
+        self.port = free_port()
+        self.pods = {"echo-v1-0": ("127.0.20.1", "127.0.21.1", "v1"),
+                     "echo-v2-0": ("127.0.20.2", "127.0.21.2", "v2")}
+        self.write_mesh({"echo-v1": ["echo-v1-0"], "echo-v2": ["echo-v2-0"]})
+        self.write_route(100, 0)
+        self.control = ControlPlane(self.config)
+        self.apps, self.proxies = {}, {}
+        for pod in self.pods:
+            self.start_pod(pod)
+        self.out_port = free_port()
+        self.client = self.start_proxy("client-0.default", OUTBOUND_PORT=self.out_port)
+
+    def tearDown(self):
+        for p in list(self.proxies.values()) + [self.client]:
+            p.stop()
+        for a in self.apps.values():
+            a.stop()
+        self.control.stop()
+
+    def write_mesh(self, slices, terminating=(), starting=()):
+        text = SERVICES % {"port": self.port}
+        everyone = []
+
+        def endpoint(pod):
+            gone = pod in terminating
+            return ENDPOINT % {"ip": self.pods[pod][0], "pod": pod,
+                               "ready": "false" if gone or pod in starting else "true",
+                               "terminating": "true" if gone else "false"}
+        for service, pods in slices.items():
+            text += SLICE % {"name": service, "service": service, "port": self.port}
+            for pod in pods:
+                text += endpoint(pod)
+                everyone.append(pod)
+        text += SLICE % {"name": "echo", "service": "echo", "port": self.port}
+        for pod in everyone:
+            text += endpoint(pod)
+        write(os.path.join(self.config, "mesh.yaml"), text)
+
+    def write_route(self, v1, v2):
+        write(os.path.join(self.config, "route.yaml"), ROUTE % {"v1": v1, "v2": v2})
+
+    def start_proxy(self, node_id, **metadata):
+        proxy = Proxy(xds_bootstrap(node_id, free_port(), self.control.xds_port, **metadata))
+        return proxy.wait_ready()
+
+    def start_pod(self, pod):
+        pod_ip, app_ip, version = self.pods[pod]
+        self.apps[pod] = Backend(version, host=app_ip, port=self.port)
+        self.proxies[pod] = self.start_proxy(pod + ".default", APP_IP=app_ip,
+                                             OUTBOUND_PORT=free_port())
+
+    def wait_for(self, predicate, what, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return
+            time.sleep(0.02)
+        self.fail("timed out waiting for " + what)
+
+    def wait_inbound(self, pod):
+        """Until the pod's sidecar serves its inbound listener."""
+        pod_ip = self.pods[pod][0]
+
+        def serving():
+            try:
+                conn = http.client.HTTPConnection(pod_ip, self.port, timeout=2)
+                conn.request("GET", "/")
+                return conn.getresponse().status == 200
+            except OSError:
+                return False
+        self.wait_for(serving, "inbound listener of " + pod)
+
+    def test_canary_rollout_while_traffic_flows(self):
+        for pod in self.pods:
+            self.wait_inbound(pod)
+        loop = LoadLoop(self.out_port)
+        try:
+            for v1, v2 in [(100, 0), (90, 10), (50, 50), (0, 100)]:
+                before = self.client.xds_version("routes")
+                written = time.monotonic()
+                self.write_route(v1, v2)
+                if (v1, v2) != (100, 0):
+                    self.wait_for(lambda: self.client.xds_version("routes") != before,
+                                  "the new route at the client proxy")
+                applied = time.monotonic()
+                window = loop.since(applied, 3000)
+                share_v2 = sum(1 for r in window if r[2] == b"v2") / len(window)
+                print("\n  %3d/%-3d: file write -> route applied at the proxy in %4.0f ms; "
+                      "observed v2 share %.1f%% over %d requests"
+                      % (v1, v2, (applied - written) * 1000, share_v2 * 100, len(window)))
+                self.assertAlmostEqual(share_v2, v2 / 100.0, delta=0.03)
+        finally:
+            loop.stop()
+        self.assertEqual(loop.errors, [])
+        print("  %d requests, %d failed" % (len(loop.results), len(loop.errors)))
+
+    def test_invalid_route_keeps_last_good_and_is_reported(self):
+        self.write_route(0, 100)
+        self.wait_for(lambda: self.route_body() == b"v2", "v2 routing")
+        before = self.client.xds_version("routes")
+        write(os.path.join(self.config, "route.yaml"),
+              (ROUTE % {"v1": 50, "v2": 50}).replace("echo-v2, port", "echo-v3, port"))
+        self.wait_for(lambda: "echo-v3" in self.control.get("/debug/config_errors")[1],
+                      "the config error")
+        errors = self.control.get("/debug/config_errors")[1]
+        self.assertIn("route.yaml", errors)
+        self.assertIn("spec.rules[0].backendRefs[1].name", errors)
+        self.assertIn("keeping its last valid version", errors)
+        time.sleep(0.5)
+        self.assertEqual(self.client.xds_version("routes"), before)
+        for _ in range(50):
+            self.assertEqual(self.route_body(), b"v2")
+
+    def test_proxy_nacks_invalid_resource_and_keeps_serving(self):
+        self.wait_for(lambda: self.route_body() == b"v1", "v1 routing")
+        clusters_before = self.client.xds_version("clusters")
+        # weft-control accepts a zero connect timeout; weft-proxy does not.
+        write(os.path.join(self.config, "policy.yaml"), """
+apiVersion: weft.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: echo-v1}
+spec:
+  targetRef: {name: echo-v1}
+  connectionPool: {connectTimeout: 0s}
+""")
+
+        def nacked():
+            for proxy in self.control.syncz():
+                if proxy["node_id"] == "client-0.default":
+                    return proxy["types"].get("CDS", {}).get("status") == "NACKED"
+            return False
+        self.wait_for(nacked, "the client proxy's NACK")
+        dump = self.client.config_dump()["dynamic"]["clusters"]
+        self.assertEqual(dump["version"], clusters_before)
+        self.assertIn("connect_timeout: must be greater than 0", dump["last_rejected"]["error"])
+        for _ in range(50):
+            self.assertEqual(self.route_body(), b"v1")
+        os.remove(os.path.join(self.config, "policy.yaml"))
+
+        def synced():
+            return all(p["types"]["CDS"]["status"] == "SYNCED" for p in self.control.syncz())
+        self.wait_for(synced, "every proxy SYNCED again")
+
+    def test_control_plane_killed_and_restarted(self):
+        for pod in self.pods:
+            self.wait_inbound(pod)
+        loop = LoadLoop(self.out_port)
+        try:
+            time.sleep(0.5)
+            self.control.stop(signal.SIGKILL)
+            time.sleep(2)  # proxies serve on their last configuration
+            served_while_down = len(loop.results)
+            self.control.start()
+            self.wait_for(lambda: len(self.control.syncz()) == 3, "all proxies reconnected", 30)
+
+            def all_synced():
+                return all(t["status"] == "SYNCED" for p in self.control.syncz()
+                           for t in p["types"].values())
+            self.wait_for(all_synced, "all proxies resynced", 30)
+            time.sleep(0.5)
+        finally:
+            loop.stop()
+        self.assertGreater(served_while_down, 100)
+        self.assertEqual(loop.errors, [])
+
+    def test_endpoints_move_without_failed_requests(self):
+        for pod in self.pods:
+            self.wait_inbound(pod)
+        loop = LoadLoop(self.out_port)
+        try:
+            # echo-v1 moves to a new pod, as a rolling update does it: the new
+            # pod is listed not-ready while it starts (its sidecar already
+            # serves inbound), then ready; the old one turns terminating
+            # (listed, not ready) while it drains, and then leaves.
+            self.pods["echo-v1-1"] = ("127.0.20.3", "127.0.21.3", "v1b")
+            self.start_pod("echo-v1-1")
+            both = {"echo-v1": ["echo-v1-0", "echo-v1-1"], "echo-v2": ["echo-v2-0"]}
+            self.write_mesh(both, starting={"echo-v1-1"})
+            self.wait_inbound("echo-v1-1")
+            self.write_mesh(both)
+            before = self.client.xds_version("endpoints")
+            self.write_mesh(both, terminating={"echo-v1-0"})
+            self.wait_for(lambda: self.client.xds_version("endpoints") != before, "EDS update")
+            moved = time.monotonic()
+            window = loop.since(moved, 500)
+            self.assertEqual({r[2] for r in window}, {b"v1b"})
+            self.write_mesh({"echo-v1": ["echo-v1-1"], "echo-v2": ["echo-v2-0"]})
+            time.sleep(0.5)
+        finally:
+            loop.stop()
+        self.assertEqual(loop.errors, [])
+
+    def route_body(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.out_port, timeout=5)
+        conn.request("GET", "/", headers={"Host": "echo"})
+        return conn.getresponse().read()
+
+
+GRPC_CONFIG = """
+apiVersion: v1
+kind: Service
+metadata: {name: greeter}
+spec:
+  ports: [{name: grpc, port: 50051, appProtocol: grpc}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: greeter-a}
+spec:
+  ports: [{name: grpc, port: 50051, appProtocol: grpc}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: greeter-b}
+spec:
+  ports: [{name: grpc, port: 50051, appProtocol: grpc}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: greeter-a-1, labels: {kubernetes.io/service-name: greeter-a}}
+addressType: IPv4
+ports: [{name: grpc, port: %(a)d}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: greeter-b-1, labels: {kubernetes.io/service-name: greeter-b}}
+addressType: IPv4
+ports: [{name: grpc, port: %(b)d}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: greeter-split}
+spec:
+  parentRefs: [{kind: Service, group: "", name: greeter}]
+  rules:
+  - backendRefs:
+    - {name: greeter-a, port: 50051, weight: 80}
+    - {name: greeter-b, port: 50051, weight: 20}
+"""
+
+
+class GrpcXdsInteropTest(unittest.TestCase):
+    """gRPC's own xDS client (Debian's libgrpc, not weft code) resolves
+    xds:///greeter through weft-control and honours the 80/20 split."""
+
+    def test_grpc_xds_client_observes_split(self):
+        grpc_dir = os.path.join(ROOT, "bazel-bin/e2e/grpc")
+        d = tempfile.mkdtemp(prefix="weft-grpc-xds-")
+        config = os.path.join(d, "config")
+        os.mkdir(config)
+        ports = {"a": free_port(), "b": free_port()}
+        write(os.path.join(config, "grpc.yaml"), GRPC_CONFIG % ports)
+        servers = [subprocess.Popen([os.path.join(grpc_dir, "echo_server"), "--port",
+                                     str(ports[n]), "--name", "greeter-" + n],
+                                    stdout=subprocess.PIPE) for n in ("a", "b")]
+        for s in servers:
+            s.stdout.readline()
+        control = ControlPlane(config)
+        try:
+            bootstrap = os.path.join(d, "grpc-bootstrap.json")
+            with open(bootstrap, "w") as f:
+                f.write('{"xds_servers": [{"server_uri": "127.0.0.1:%d", "channel_creds": '
+                        '[{"type": "insecure"}], "server_features": ["xds_v3"]}], '
+                        '"node": {"id": "grpc-client.default"}}' % control.xds_port)
+            out = subprocess.run([os.path.join(grpc_dir, "echo_client"), "--target",
+                                  "xds:///greeter", "--count", "5000"],
+                                 capture_output=True, text=True, timeout=120,
+                                 env=dict(os.environ, GRPC_XDS_BOOTSTRAP=bootstrap))
+            counts = {}
+            for line in out.stdout.strip().splitlines():
+                n, outcome = line.split(" ", 1)
+                counts[outcome] = int(n)
+            self.assertEqual(sum(counts.values()), 5000, out.stdout + out.stderr[-2000:])
+            share_a = counts.get("ok greeter-a", 0) / 5000
+            print("\n  gRPC xDS client: greeter-a %.1f%% (target 80%%), greeter-b %.1f%%"
+                  % (share_a * 100, counts.get("ok greeter-b", 0) / 50))
+            self.assertAlmostEqual(share_a, 0.80, delta=0.03)
+        finally:
+            control.stop()
+            for s in servers:
+                s.kill()
+                s.wait()
+
+
+if __name__ == "__main__":
+    unittest.main()
