@@ -316,6 +316,31 @@ spec:
             loop.stop()
         self.assertEqual(loop.errors, [])
 
+    def test_weftctl_check_proxy_status_config_dump(self):
+        weftctl = os.path.join(ROOT, "bazel-bin/tools/weftctl/weftctl")
+        out = subprocess.run([weftctl, "check", self.config], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stdout)
+        bad = tempfile.mkdtemp(prefix="weft-check-")
+        write(os.path.join(bad, "route.yaml"), ROUTE % {"v1": -5, "v2": 10})
+        out = subprocess.run([weftctl, "check", bad], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("route.yaml (document 1): HTTPRoute default/echo-canary: "
+                      "spec.parentRefs[0].name: Service 'echo' does not exist", out.stdout)
+
+        def all_synced():
+            return len(self.control.syncz()) == 3 and all(
+                t["status"] == "SYNCED" for p in self.control.syncz() for t in p["types"].values())
+        self.wait_for(all_synced, "every proxy SYNCED")
+        out = subprocess.run([weftctl, "proxy-status", "--control",
+                              "127.0.0.1:%d" % self.control.admin_port],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        lines = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines()[1:]}
+        self.assertEqual(lines["client-0.default"], ["sotw", "SYNCED", "SYNCED", "SYNCED", "SYNCED"])
+        out = subprocess.run([weftctl, "config-dump", "127.0.0.1:%d" % self.client.admin_port],
+                             capture_output=True, text=True)
+        self.assertIn('"routes"', out.stdout)
+
     def route_body(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.out_port, timeout=5)
         conn.request("GET", "/", headers={"Host": "echo"})

@@ -379,6 +379,10 @@ void parseYamlDocuments(const std::string& text, const std::string& file, Config
     std::string api_version = doc["apiVersion"] ? doc["apiVersion"].Scalar() : "";
     std::string kind = doc["kind"] ? doc["kind"].Scalar() : "";
     std::string object = kind;
+    if (api_version.empty() || kind.empty()) {
+      out.errors.push_back({origin, "", "", "not a Kubernetes object: apiVersion and kind are required"});
+      continue;
+    }
     try {
       ObjectMeta m = meta(doc, origin);
       object = kind + " " + m.ns + "/" + m.name;

@@ -1,0 +1,108 @@
+#include "controlplane/config/parser.h"
+
+#include <gtest/gtest.h>
+
+#include "controlplane/config/validate.h"
+
+namespace weft::control {
+namespace {
+
+ConfigSet parse(const std::string& yaml) {
+  ConfigSet set;
+  parseYamlDocuments(yaml, "test.yaml", set);
+  validateConfig(set);
+  return set;
+}
+
+const char kServices[] = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-canary, namespace: shop}
+spec:
+  ports: [{name: http, port: 80, targetPort: 8080}]
+)";
+
+TEST(ParserTest, ReadsKubernetesKinds) {
+  ConfigSet set = parse(std::string(kServices) + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: shop}
+spec:
+  parentRefs: [{kind: Service, group: "", name: web, port: 80}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /api}, headers: [{name: x-canary, value: "1"}]}]
+    timeouts: {request: 1m30s}
+    backendRefs: [{name: web-canary, port: 80}]
+)");
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  ASSERT_EQ(set.services.size(), 2u);
+  EXPECT_EQ(set.services[0].ports[0].target_port, 8080);
+  ASSERT_EQ(set.http_routes.size(), 1u);
+  const auto& rule = set.http_routes[0].rules[0];
+  EXPECT_EQ(rule.matches[0].path_value, "/api");
+  EXPECT_EQ(rule.matches[0].headers[0].name, "x-canary");
+  EXPECT_EQ(*rule.request_timeout_ms, 90000u);
+}
+
+TEST(ParserTest, ErrorsNameFileDocumentObjectAndField) {
+  ConfigSet set = parse(std::string(kServices) + R"(
+---
+apiVersion: v1
+kind: Service
+metadata: {name: bad, namespace: shop}
+spec:
+  ports: [{name: http, port: 99999}]
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+)");
+  ASSERT_EQ(set.errors.size(), 2u);
+  EXPECT_EQ(set.errors[0].toString(),
+            "test.yaml (document 3): Service shop/bad: spec.ports[0].port: must be within "
+            "1..65535 (got 99999)");
+  EXPECT_EQ(set.errors[1].field, "kind");
+  EXPECT_NE(set.errors[1].message.find("unknown kind 'Widget'"), std::string::npos);
+  EXPECT_EQ(set.services.size(), 2u);  // the valid objects still apply
+}
+
+TEST(ValidateTest, RouteErrorsRejectOnlyThatRoute) {
+  auto route = [](const std::string& name, const std::string& refs) {
+    return "\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: " +
+           name + ", namespace: shop}\nspec:\n  parentRefs: [{kind: Service, name: web}]\n"
+           "  rules:\n  - backendRefs: " + refs + "\n";
+  };
+  ConfigSet set = parse(std::string(kServices) +
+                        route("negative", "[{name: web, port: 80, weight: -1}]") +
+                        route("zero", "[{name: web, port: 80, weight: 0}]") +
+                        route("missing", "[{name: nope, port: 80}]") +
+                        route("good", "[{name: web-canary, port: 80, weight: 5}]") +
+                        route("good", "[{name: web, port: 80}]"));
+  ASSERT_EQ(set.http_routes.size(), 1u);
+  EXPECT_EQ(set.http_routes[0].meta.name, "good");
+  ASSERT_EQ(set.errors.size(), 4u);
+  std::string all;
+  for (const auto& e : set.errors) all += e.toString() + "\n";
+  EXPECT_NE(all.find("spec.rules[0].backendRefs[0].weight: must not be negative"), std::string::npos);
+  EXPECT_NE(all.find("weights are all zero"), std::string::npos);
+  EXPECT_NE(all.find("backend Service 'nope' does not exist"), std::string::npos);
+  EXPECT_NE(all.find("duplicate name"), std::string::npos);
+}
+
+TEST(ParserTest, GatewayDurations) {
+  EXPECT_EQ(*parseGatewayDurationMs("250ms"), 250u);
+  EXPECT_EQ(*parseGatewayDurationMs("1h2m3s"), 3723000u);
+  EXPECT_FALSE(parseGatewayDurationMs("10"));
+  EXPECT_FALSE(parseGatewayDurationMs("1.5s"));
+  EXPECT_FALSE(parseGatewayDurationMs(""));
+}
+
+}  // namespace
+}  // namespace weft::control

@@ -1,0 +1,103 @@
+// weftctl: the operator CLI.
+//   weftctl check DIR                       validate config files (exit 1 on errors)
+//   weftctl proxy-status [--control HOST:PORT]
+//   weftctl config-dump POD|HOST:PORT        a proxy's /config_dump
+
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "controlplane/config/parser.h"
+#include "tools/weftctl/http_get.h"
+
+namespace {
+
+int usage() {
+  std::fprintf(stderr,
+               "usage:\n"
+               "  weftctl check DIR                     validate a config directory\n"
+               "  weftctl proxy-status [--control HOST:ADMIN_PORT]   (default 127.0.0.1:15014)\n"
+               "  weftctl config-dump HOST:ADMIN_PORT   a proxy's live configuration\n");
+  return 2;
+}
+
+bool splitHostPort(const std::string& s, std::string* host, int* port) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = s.substr(0, colon);
+  *port = std::atoi(s.c_str() + colon + 1);
+  return *port > 0;
+}
+
+int check(const std::string& dir) {
+  weft::control::ConfigSet set = weft::control::loadConfigDir(dir);
+  for (const auto& e : set.errors) std::printf("%s\n", e.toString().c_str());
+  std::printf("%zu services, %zu endpoint slices, %zu HTTP routes, %zu destination policies: %zu "
+              "error%s\n",
+              set.services.size(), set.endpoint_slices.size(), set.http_routes.size(),
+              set.destination_policies.size(), set.errors.size(),
+              set.errors.size() == 1 ? "" : "s");
+  return set.errors.empty() ? 0 : 1;
+}
+
+int proxyStatus(const std::string& control) {
+  std::string host, body, error;
+  int port = 0, status = 0;
+  if (!splitHostPort(control, &host, &port)) return usage();
+  if (!weft::ctl::httpGet(host, port, "/debug/syncz", &status, &body, &error)) {
+    std::fprintf(stderr, "weftctl: %s\n", error.c_str());
+    return 1;
+  }
+  auto proxies = nlohmann::json::parse(body, nullptr, false);
+  if (!proxies.is_array()) {
+    std::fprintf(stderr, "weftctl: unexpected answer from %s\n", control.c_str());
+    return 1;
+  }
+  std::printf("%-40s %-6s %-8s %-8s %-8s %-8s\n", "PROXY", "XDS", "CDS", "EDS", "LDS", "RDS");
+  int not_synced = 0;
+  for (const auto& p : proxies) {
+    std::printf("%-40s %-6s", p["node_id"].get<std::string>().c_str(),
+                p["protocol"].get<std::string>().c_str());
+    for (const char* type : {"CDS", "EDS", "LDS", "RDS"}) {
+      std::string state = "-";
+      if (p["types"].contains(type)) state = p["types"][type]["status"].get<std::string>();
+      if (state != "SYNCED" && state != "-") ++not_synced;
+      std::printf(" %-8s", state.c_str());
+    }
+    std::printf("\n");
+    for (const char* type : {"CDS", "EDS", "LDS", "RDS"}) {
+      if (p["types"].contains(type) && !p["types"][type]["error"].get<std::string>().empty()) {
+        std::printf("  %s NACK: %s\n", type, p["types"][type]["error"].get<std::string>().c_str());
+      }
+    }
+  }
+  return not_synced == 0 ? 0 : 3;
+}
+
+int configDump(const std::string& target) {
+  std::string host, body, error;
+  int port = 0, status = 0;
+  if (!splitHostPort(target, &host, &port)) return usage();
+  if (!weft::ctl::httpGet(host, port, "/config_dump", &status, &body, &error)) {
+    std::fprintf(stderr, "weftctl: %s\n", error.c_str());
+    return 1;
+  }
+  std::fwrite(body.data(), 1, body.size(), stdout);
+  return status == 200 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  std::string command = argv[1];
+  if (command == "check" && argc == 3) return check(argv[2]);
+  if (command == "proxy-status") {
+    std::string control = "127.0.0.1:15014";
+    if (argc == 4 && std::string(argv[2]) == "--control") control = argv[3];
+    return proxyStatus(control);
+  }
+  if (command == "config-dump" && argc == 3) return configDump(argv[2]);
+  return usage();
+}
