@@ -14,7 +14,11 @@ import threading
 import time
 import unittest
 
+import sys
+
 from harness import (ROOT, Backend, ControlPlane, Proxy, free_port, xds_bootstrap)
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 SERVICES = """
 apiVersion: v1
@@ -390,6 +394,34 @@ spec:
     - {name: greeter-a, port: 50051, weight: 80}
     - {name: greeter-b, port: 50051, weight: 20}
 """
+
+
+class XdsProtocolTest(unittest.TestCase):
+    """State-of-the-world and delta ADS with many simulated proxies
+    (tools/xds_load): all sync, and all receive and ACK one route edit."""
+
+    def test_sotw_and_delta_streams_receive_an_edit(self):
+        import demo_mesh
+        d = tempfile.mkdtemp(prefix="weft-xds-load-")
+        config = os.path.join(d, "config")
+        os.mkdir(config)
+        write(os.path.join(config, "mesh.yaml"), demo_mesh.MESH % {"port": 8080})
+        route = os.path.join(config, "route.yaml")
+        write(route, demo_mesh.ROUTE % (90, 10))
+        control = ControlPlane(config)
+        try:
+            for i, mode in enumerate(["sotw", "delta"]):
+                new = os.path.join(d, "new-%d.yaml" % i)
+                write(new, demo_mesh.ROUTE % (50 - i, 50 + i))
+                out = subprocess.run(
+                    [os.path.join(ROOT, "bazel-bin/tools/xds_load/xds_load"), "--target",
+                     "127.0.0.1:%d" % control.xds_port, "--proxies", "50", "--edit", route,
+                     "--content", new] + (["--delta"] if mode == "delta" else []),
+                    capture_output=True, text=True, timeout=120)
+                self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+                self.assertIn("all 50 streams received and ACKed it", out.stdout)
+        finally:
+            control.stop()
 
 
 class GrpcXdsInteropTest(unittest.TestCase):

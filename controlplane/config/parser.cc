@@ -380,7 +380,8 @@ void parseYamlDocuments(const std::string& text, const std::string& file, Config
     std::string kind = doc["kind"] ? doc["kind"].Scalar() : "";
     std::string object = kind;
     if (api_version.empty() || kind.empty()) {
-      out.errors.push_back({origin, "", "", "not a Kubernetes object: apiVersion and kind are required"});
+      out.errors.push_back(
+          {origin, "", "", "not a Kubernetes object: apiVersion and kind are required"});
       continue;
     }
     try {

@@ -76,21 +76,24 @@ metadata: {name: w}
 TEST(ValidateTest, RouteErrorsRejectOnlyThatRoute) {
   auto route = [](const std::string& name, const std::string& refs) {
     return "\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: " +
-           name + ", namespace: shop}\nspec:\n  parentRefs: [{kind: Service, name: web}]\n"
-           "  rules:\n  - backendRefs: " + refs + "\n";
+           name +
+           ", namespace: shop}\nspec:\n  parentRefs: [{kind: Service, name: web}]\n"
+           "  rules:\n  - backendRefs: " +
+           refs + "\n";
   };
-  ConfigSet set = parse(std::string(kServices) +
-                        route("negative", "[{name: web, port: 80, weight: -1}]") +
-                        route("zero", "[{name: web, port: 80, weight: 0}]") +
-                        route("missing", "[{name: nope, port: 80}]") +
-                        route("good", "[{name: web-canary, port: 80, weight: 5}]") +
-                        route("good", "[{name: web, port: 80}]"));
+  ConfigSet set =
+      parse(std::string(kServices) + route("negative", "[{name: web, port: 80, weight: -1}]") +
+            route("zero", "[{name: web, port: 80, weight: 0}]") +
+            route("missing", "[{name: nope, port: 80}]") +
+            route("good", "[{name: web-canary, port: 80, weight: 5}]") +
+            route("good", "[{name: web, port: 80}]"));
   ASSERT_EQ(set.http_routes.size(), 1u);
   EXPECT_EQ(set.http_routes[0].meta.name, "good");
   ASSERT_EQ(set.errors.size(), 4u);
   std::string all;
   for (const auto& e : set.errors) all += e.toString() + "\n";
-  EXPECT_NE(all.find("spec.rules[0].backendRefs[0].weight: must not be negative"), std::string::npos);
+  EXPECT_NE(all.find("spec.rules[0].backendRefs[0].weight: must not be negative"),
+            std::string::npos);
   EXPECT_NE(all.find("weights are all zero"), std::string::npos);
   EXPECT_NE(all.find("backend Service 'nope' does not exist"), std::string::npos);
   EXPECT_NE(all.find("duplicate name"), std::string::npos);

@@ -27,7 +27,8 @@ bool httpGet(const std::string& host, int port, const std::string& path, int* st
     return false;
   }
   freeaddrinfo(result);
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  std::string request =
+      "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
   if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
     *error = "write failed";
     close(fd);
