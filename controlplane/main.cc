@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     };
     if (arg == "--config-dir") {
       options.config_dir = value();
+    } else if (arg == "--kubeconfig") {
+      options.kubeconfig = value();
     } else if (arg == "--xds-address") {
       options.xds_address = value();
     } else if (arg == "--admin-port") {
@@ -30,7 +32,8 @@ int main(int argc, char** argv) {
       options.debounce_ms = static_cast<uint64_t>(std::atoll(value().c_str()));
     } else {
       std::fprintf(stderr,
-                   "usage: weft-control --config-dir DIR [--xds-address HOST:PORT]"
+                   "usage: weft-control (--config-dir DIR | --kubeconfig PATH | in a pod)"
+                   " [--xds-address HOST:PORT]"
                    " [--admin-port N] [--debounce-ms N]\n");
       return 2;
     }

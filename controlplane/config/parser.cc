@@ -411,22 +411,6 @@ void parseYamlDocuments(const std::string& text, const std::string& file, Config
   }
 }
 
-namespace {
-template <class T>
-bool keepPrevious(const std::string& object, const std::string& kind, std::vector<T>& current,
-                  const std::vector<T>& previous) {
-  for (const auto& p : previous) {
-    if (kind + " " + p.meta.ns + "/" + p.meta.name != object) continue;
-    for (const auto& c : current) {
-      if (c.meta.ns == p.meta.ns && c.meta.name == p.meta.name) return false;
-    }
-    current.push_back(p);
-    return true;
-  }
-  return false;
-}
-}  // namespace
-
 ConfigSet loadConfigDir(const std::string& dir, const ConfigSet* previous) {
   ConfigSet set;
   std::vector<std::string> files;
@@ -453,18 +437,7 @@ ConfigSet loadConfigDir(const std::string& dir, const ConfigSet* previous) {
     parseYamlDocuments(buffer.str(), path, set);
   }
   validateConfig(set);
-  if (previous != nullptr) {
-    for (auto& e : set.errors) {
-      if (e.object.empty()) continue;
-      bool kept =
-          keepPrevious(e.object, "HTTPRoute", set.http_routes, previous->http_routes) ||
-          keepPrevious(e.object, "Service", set.services, previous->services) ||
-          keepPrevious(e.object, "EndpointSlice", set.endpoint_slices, previous->endpoint_slices) ||
-          keepPrevious(e.object, "DestinationPolicy", set.destination_policies,
-                       previous->destination_policies);
-      if (kept) e.message += " (keeping its last valid version)";
-    }
-  }
+  keepLastValidVersions(set, previous);
   return set;
 }
 

@@ -157,4 +157,34 @@ void validateConfig(ConfigSet& set) {
   set.destination_policies = std::move(policies);
 }
 
+namespace {
+template <class T>
+bool keepPrevious(const std::string& object, const std::string& kind, std::vector<T>& current,
+                  const std::vector<T>& previous) {
+  for (const auto& p : previous) {
+    if (kind + " " + p.meta.ns + "/" + p.meta.name != object) continue;
+    for (const auto& c : current) {
+      if (c.meta.ns == p.meta.ns && c.meta.name == p.meta.name) return false;
+    }
+    current.push_back(p);
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+void keepLastValidVersions(ConfigSet& set, const ConfigSet* previous) {
+  if (previous == nullptr) return;
+  for (auto& e : set.errors) {
+    if (e.object.empty()) continue;
+    bool kept =
+        keepPrevious(e.object, "HTTPRoute", set.http_routes, previous->http_routes) ||
+        keepPrevious(e.object, "Service", set.services, previous->services) ||
+        keepPrevious(e.object, "EndpointSlice", set.endpoint_slices, previous->endpoint_slices) ||
+        keepPrevious(e.object, "DestinationPolicy", set.destination_policies,
+                     previous->destination_policies);
+    if (kept) e.message += " (keeping its last valid version)";
+  }
+}
+
 }  // namespace weft::control

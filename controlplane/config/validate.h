@@ -9,4 +9,8 @@ namespace weft::control {
 // of the configuration keeps applying.
 void validateConfig(ConfigSet& set);
 
+// For each object rejected in `set` whose last valid version is in
+// `previous`, puts that version back (and says so in the error).
+void keepLastValidVersions(ConfigSet& set, const ConfigSet* previous);
+
 }  // namespace weft::control

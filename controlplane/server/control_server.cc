@@ -13,9 +13,16 @@ ControlServer::~ControlServer() {
 }
 
 int ControlServer::run() {
+  kube::ApiServer api;
   if (options_.config_dir.empty()) {
-    std::fprintf(stderr, "weft-control: --config-dir is required (no Kubernetes API source yet)\n");
-    return 2;
+    std::string error;
+    bool ok = options_.kubeconfig.empty() ? kube::inClusterConfig(&api, &error)
+                                          : kube::loadKubeconfig(options_.kubeconfig, &api, &error);
+    if (!ok) {
+      std::fprintf(stderr, "weft-control: %s (give --config-dir DIR or --kubeconfig PATH)\n",
+                   error.c_str());
+      return 2;
+    }
   }
   ads_ = std::make_unique<AdsService>(cache_, registry_, metrics_);
   grpc::ServerBuilder builder;
@@ -30,13 +37,19 @@ int ControlServer::run() {
     return 1;
   }
 
-  watcher_ = std::make_unique<DirWatcher>(main_, options_.config_dir, options_.debounce_ms,
-                                          [this](std::shared_ptr<const ConfigSet> config) {
-                                            metrics_.configErrors(config->errors.size());
-                                            metrics_.configApplied(0);
-                                            cache_.update(std::move(config));
-                                          });
-  if (!watcher_->start()) return 1;
+  auto apply = [this](std::shared_ptr<const ConfigSet> config) {
+    metrics_.configErrors(config->errors.size());
+    metrics_.configApplied(0);
+    cache_.update(std::move(config));
+  };
+  if (!options_.config_dir.empty()) {
+    watcher_ =
+        std::make_unique<DirWatcher>(main_, options_.config_dir, options_.debounce_ms, apply);
+    if (!watcher_->start()) return 1;
+  } else {
+    kube_ = std::make_unique<kube::KubeSource>(main_, api, options_.debounce_ms, apply);
+    kube_->start();
+  }
 
   admin_ = std::make_unique<admin::AdminServer>(
       main_, [this](const std::string& method, const std::string& path) {
@@ -57,12 +70,16 @@ int ControlServer::run() {
   sigint_.data = this;
   uv_signal_start(&sigint_, stop, SIGINT);
 
+  std::string source = !options_.config_dir.empty()
+                           ? options_.config_dir
+                           : "the Kubernetes API at " + api.host + ":" + std::to_string(api.port);
   LOG_INFO("weft-control: xDS on %s, admin on %s, config from %s", options_.xds_address.c_str(),
-           admin_address->toString().c_str(), options_.config_dir.c_str());
+           admin_address->toString().c_str(), source.c_str());
   main_.run();
   grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   admin_.reset();
   watcher_.reset();
+  kube_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   return 0;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "controlplane/config/dir_watcher.h"
+#include "controlplane/kube/kube_source.h"
 #include "controlplane/server/metrics.h"
 #include "controlplane/xds/ads_server.h"
 #include "controlplane/xds/cache.h"
@@ -19,6 +20,7 @@ namespace weft::control {
 
 struct ControlOptions {
   std::string config_dir;
+  std::string kubeconfig;  // or in-cluster credentials when neither is given
   std::string xds_address = "127.0.0.1:15010";
   std::string admin_address = "127.0.0.1";
   uint16_t admin_port = 15014;
@@ -44,6 +46,7 @@ class ControlServer {
   std::unique_ptr<AdsService> ads_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<DirWatcher> watcher_;
+  std::unique_ptr<kube::KubeSource> kube_;
   std::unique_ptr<admin::AdminServer> admin_;
   uv_signal_t sigterm_;
   uv_signal_t sigint_;

@@ -1,0 +1,219 @@
+#include "controlplane/kube/http_stream.h"
+
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace weft::control::kube {
+
+bool ApiServer::setServer(const std::string& url) {
+  std::string rest;
+  if (url.rfind("https://", 0) == 0) {
+    tls = true;
+    port = 443;
+    rest = url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    tls = false;
+    port = 80;
+    rest = url.substr(7);
+  } else {
+    return false;
+  }
+  rest = rest.substr(0, rest.find('/'));
+  size_t colon = rest.rfind(':');
+  if (colon != std::string::npos && rest.find(']') == std::string::npos) {
+    host = rest.substr(0, colon);
+    port = std::atoi(rest.c_str() + colon + 1);
+  } else {
+    host = rest;
+  }
+  return !host.empty() && port > 0;
+}
+
+HttpStream::~HttpStream() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+  if (fd_ >= 0) close(fd_);
+}
+
+bool HttpStream::get(const ApiServer& server, const std::string& path, int timeout_s,
+                     std::string* error) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  if (getaddrinfo(server.host.c_str(), std::to_string(server.port).c_str(), &hints, &result) != 0) {
+    *error = "cannot resolve " + server.host;
+    return false;
+  }
+  fd_ = socket(result->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{timeout_s, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  bool connected = connect(fd_, result->ai_addr, result->ai_addrlen) == 0;
+  freeaddrinfo(result);
+  if (!connected) {
+    *error = "cannot connect to " + server.host + ":" + std::to_string(server.port) + ": " +
+             std::strerror(errno);
+    return false;
+  }
+  if (server.tls) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+    if (!server.insecure_skip_verify) {
+      BIO* bio = BIO_new_mem_buf(server.ca_pem.data(), static_cast<int>(server.ca_pem.size()));
+      X509_STORE* store = SSL_CTX_get_cert_store(ctx_);
+      int added = 0;
+      while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+        added += X509_STORE_add_cert(store, cert);
+        X509_free(cert);
+      }
+      BIO_free(bio);
+      if (added == 0) {
+        *error = "no CA certificate to verify the API server with";
+        return false;
+      }
+      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    }
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_tlsext_host_name(ssl_, server.host.c_str());
+    if (!server.insecure_skip_verify) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+      if (X509_VERIFY_PARAM_set1_ip_asc(param, server.host.c_str()) != 1) {
+        X509_VERIFY_PARAM_set1_host(param, server.host.c_str(), 0);
+      }
+    }
+    if (SSL_connect(ssl_) != 1) {
+      char buf[256];
+      ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+      *error = "TLS handshake with " + server.host + " failed: " + buf;
+      return false;
+    }
+  }
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + server.host +
+                        "\r\nAccept: application/json\r\nUser-Agent: weft-control\r\n";
+  std::string token = server.token;
+  if (!server.token_file.empty()) {
+    if (FILE* f = std::fopen(server.token_file.c_str(), "r")) {
+      char buf[8192];
+      size_t n = std::fread(buf, 1, sizeof(buf), f);
+      std::fclose(f);
+      token.assign(buf, n);
+      while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    }
+  }
+  if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+  request += "\r\n";
+  ssize_t sent = ssl_ ? SSL_write(ssl_, request.data(), static_cast<int>(request.size()))
+                      : write(fd_, request.data(), request.size());
+  if (sent != static_cast<ssize_t>(request.size())) {
+    *error = "cannot send the request";
+    return false;
+  }
+  size_t end;
+  while ((end = raw_.find("\r\n\r\n")) == std::string::npos) {
+    if (!fill()) {
+      *error = "no response from the API server";
+      return false;
+    }
+  }
+  std::string head = raw_.substr(0, end);
+  raw_.erase(0, end + 4);
+  if (head.compare(0, 5, "HTTP/") != 0) {
+    *error = "not an HTTP response";
+    return false;
+  }
+  status_ = std::atoi(head.c_str() + head.find(' ') + 1);
+  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  chunked_ = head.find("transfer-encoding: chunked") != std::string::npos;
+  size_t cl = head.find("content-length:");
+  if (cl != std::string::npos) content_left_ = std::atoll(head.c_str() + cl + 15);
+  return true;
+}
+
+bool HttpStream::fill() {
+  char buf[65536];
+  int n = ssl_ ? SSL_read(ssl_, buf, sizeof(buf)) : static_cast<int>(read(fd_, buf, sizeof(buf)));
+  if (n <= 0) return false;
+  raw_.append(buf, static_cast<size_t>(n));
+  return true;
+}
+
+bool HttpStream::nextBodyBytes() {
+  if (body_done_) return false;
+  if (!chunked_) {
+    if (content_left_ == 0) {
+      body_done_ = true;
+      return false;
+    }
+    if (raw_.empty() && !fill()) {
+      body_done_ = true;
+      return false;
+    }
+    size_t take =
+        content_left_ < 0 ? raw_.size() : std::min(raw_.size(), static_cast<size_t>(content_left_));
+    body_.append(raw_, 0, take);
+    raw_.erase(0, take);
+    if (content_left_ > 0) content_left_ -= static_cast<long long>(take);
+    return true;
+  }
+  while (chunk_left_ == 0) {
+    size_t eol;
+    while ((eol = raw_.find("\r\n")) == std::string::npos) {
+      if (!fill()) {
+        body_done_ = true;
+        return false;
+      }
+    }
+    if (eol == 0) {  // the CRLF after a chunk's data
+      raw_.erase(0, 2);
+      continue;
+    }
+    chunk_left_ = std::strtoul(raw_.substr(0, eol).c_str(), nullptr, 16);
+    raw_.erase(0, eol + 2);
+    if (chunk_left_ == 0) {
+      body_done_ = true;
+      return false;
+    }
+  }
+  if (raw_.empty() && !fill()) {
+    body_done_ = true;
+    return false;
+  }
+  size_t take = std::min(raw_.size(), chunk_left_);
+  body_.append(raw_, 0, take);
+  raw_.erase(0, take);
+  chunk_left_ -= take;
+  return true;
+}
+
+bool HttpStream::readLine(std::string* line) {
+  size_t eol;
+  while ((eol = body_.find('\n')) == std::string::npos) {
+    if (!nextBodyBytes()) {
+      if (body_.empty()) return false;
+      *line = std::move(body_);
+      body_.clear();
+      return true;
+    }
+  }
+  *line = body_.substr(0, eol);
+  body_.erase(0, eol + 1);
+  return true;
+}
+
+std::string HttpStream::readAll() {
+  while (nextBodyBytes()) {
+  }
+  std::string out = std::move(body_);
+  body_.clear();
+  return out;
+}
+
+}  // namespace weft::control::kube

@@ -1,0 +1,60 @@
+#pragma once
+
+// A blocking HTTP/1.1 client for the Kubernetes API: plain or TLS (OpenSSL,
+// verifying the server against the cluster CA), bearer-token auth, and a
+// body read line by line through chunked encoding, as watch streams need.
+// It runs on the source's own threads, never on an event loop.
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+
+namespace weft::control::kube {
+
+struct ApiServer {
+  std::string host;
+  int port = 443;
+  bool tls = true;
+  std::string ca_pem;      // PEM of the cluster CA (TLS)
+  std::string token;       // bearer token, or ""
+  std::string token_file;  // re-read on every request: projected tokens rotate
+  bool insecure_skip_verify = false;
+
+  // "https://host:port" -> fields; false when the URL is not http(s).
+  bool setServer(const std::string& url);
+};
+
+class HttpStream {
+ public:
+  HttpStream() = default;
+  ~HttpStream();
+  HttpStream(const HttpStream&) = delete;
+  HttpStream& operator=(const HttpStream&) = delete;
+
+  // Sends GET `path` and reads the status line and headers.
+  bool get(const ApiServer& server, const std::string& path, int timeout_s, std::string* error);
+  int status() const { return status_; }
+  int fd() const { return fd_; }
+  // Next body line (without "\n"); false at the end of the body or on error.
+  bool readLine(std::string* line);
+  // The whole (remaining) body.
+  std::string readAll();
+
+ private:
+  bool fill();           // reads more raw bytes into raw_
+  bool nextBodyBytes();  // decodes chunked framing from raw_ into body_
+
+  int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  int status_ = 0;
+  bool chunked_ = false;
+  long long content_left_ = -1;  // -1: until close
+  size_t chunk_left_ = 0;
+  bool body_done_ = false;
+  std::string raw_;
+  std::string body_;
+};
+
+}  // namespace weft::control::kube

@@ -1,0 +1,273 @@
+#include "controlplane/kube/kube_source.h"
+
+#include <openssl/evp.h>
+#include <sys/socket.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "controlplane/config/parser.h"
+#include "controlplane/config/validate.h"
+#include "proxy/common/logging.h"
+
+namespace weft::control::kube {
+
+namespace {
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string base64Decode(const std::string& in) {
+  std::string out(in.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return "";
+  size_t padding = 0;
+  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++padding;
+  out.resize(static_cast<size_t>(n) - padding);
+  return out;
+}
+
+YAML::Node findNamed(const YAML::Node& list, const std::string& name) {
+  if (!list || !list.IsSequence()) return YAML::Node();
+  for (const auto& item : list) {
+    if (item["name"] && item["name"].Scalar() == name) return item;
+  }
+  return YAML::Node();
+}
+
+}  // namespace
+
+bool loadKubeconfig(const std::string& path, ApiServer* server, std::string* error) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    *error = path + ": " + e.what();
+    return false;
+  }
+  std::string context_name = root["current-context"] ? root["current-context"].Scalar() : "";
+  YAML::Node context = findNamed(root["contexts"], context_name)["context"];
+  if (!context) {
+    *error = path + ": current-context '" + context_name + "' not found";
+    return false;
+  }
+  YAML::Node cluster = findNamed(root["clusters"], context["cluster"].Scalar())["cluster"];
+  if (!cluster || !cluster["server"] || !server->setServer(cluster["server"].Scalar())) {
+    *error = path + ": the context's cluster has no usable server URL";
+    return false;
+  }
+  if (cluster["certificate-authority-data"]) {
+    server->ca_pem = base64Decode(cluster["certificate-authority-data"].Scalar());
+  } else if (cluster["certificate-authority"]) {
+    server->ca_pem = readFile(cluster["certificate-authority"].Scalar());
+  }
+  server->insecure_skip_verify =
+      cluster["insecure-skip-tls-verify"] && cluster["insecure-skip-tls-verify"].as<bool>();
+  if (context["user"]) {
+    YAML::Node user = findNamed(root["users"], context["user"].Scalar())["user"];
+    if (user && user["token"]) server->token = user["token"].Scalar();
+    if (user && user["tokenFile"]) server->token_file = user["tokenFile"].Scalar();
+  }
+  return true;
+}
+
+bool inClusterConfig(ApiServer* server, std::string* error) {
+  const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
+  const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
+  if (host == nullptr || port == nullptr) {
+    *error = "not in a cluster (KUBERNETES_SERVICE_HOST is not set)";
+    return false;
+  }
+  const std::string dir = "/var/run/secrets/kubernetes.io/serviceaccount/";
+  server->host = host;
+  server->port = std::atoi(port);
+  server->tls = true;
+  server->ca_pem = readFile(dir + "ca.crt");
+  server->token_file = dir + "token";
+  return true;
+}
+
+KubeSource::KubeSource(event::Dispatcher& dispatcher, ApiServer server, uint64_t debounce_ms,
+                       OnConfig on_config)
+    : dispatcher_(dispatcher),
+      server_(std::move(server)),
+      debounce_ms_(debounce_ms),
+      on_config_(std::move(on_config)),
+      kinds_({{"v1", "Service", "/api/v1/services"},
+              {"discovery.k8s.io/v1", "EndpointSlice", "/apis/discovery.k8s.io/v1/endpointslices"},
+              {"gateway.networking.k8s.io/v1", "HTTPRoute",
+               "/apis/gateway.networking.k8s.io/v1/httproutes"},
+              {"weft.dev/v1alpha1", "DestinationPolicy",
+               "/apis/weft.dev/v1alpha1/destinationpolicies"},
+              {"weft.dev/v1alpha1", "MeshConfig", "/apis/weft.dev/v1alpha1/meshconfigs"}}),
+      debounce_(dispatcher, [this] { rebuild(); }),
+      objects_(kinds_.size()),
+      active_fds_(kinds_.size(), -1) {}
+
+KubeSource::~KubeSource() {
+  stop_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (int fd : active_fds_) {
+      if (fd >= 0) shutdown(fd, SHUT_RDWR);  // wakes a thread blocked on a watch
+    }
+  }
+  for (auto& t : threads_) t.join();
+}
+
+void KubeSource::start() {
+  for (size_t i = 0; i < kinds_.size(); ++i) threads_.emplace_back([this, i] { watchLoop(i); });
+}
+
+bool KubeSource::sleepUnlessStopped(int seconds) {
+  for (int i = 0; i < seconds * 10 && !stop_; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return !stop_;
+}
+
+void KubeSource::watchLoop(size_t index) {
+  int backoff = 1;
+  while (!stop_) {
+    std::string error;
+    if (listAndWatch(index, &error)) {
+      backoff = 1;
+      continue;  // 410 Gone or a closed watch: list again at once
+    }
+    if (stop_) return;
+    LOG_WARN("kube: %s: %s; retrying in %d s", kinds_[index].kind.c_str(), error.c_str(), backoff);
+    if (!sleepUnlessStopped(backoff)) return;
+    backoff = std::min(backoff * 2, 30);
+  }
+}
+
+// Returns true when the caller should relist at once (410 Gone), false on
+// errors (the caller backs off).
+bool KubeSource::listAndWatch(size_t index, std::string* error) {
+  const Kind& kind = kinds_[index];
+  HttpStream list;
+  if (!list.get(server_, kind.path, 30, error)) return false;
+  std::string body = list.readAll();
+  if (list.status() == 404 && kind.api_version.rfind("weft.dev", 0) == 0) {
+    *error = "the weft.dev CRDs are not installed (404)";
+    return false;
+  }
+  if (list.status() != 200) {
+    *error = "list " + kind.path + ": HTTP " + std::to_string(list.status()) + ": " +
+             body.substr(0, 200);
+    return false;
+  }
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_object() || !json["items"].is_array()) {
+    *error = "list " + kind.path + ": not a list";
+    return false;
+  }
+  std::string version = json["metadata"].value("resourceVersion", "");
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    objects_[index].clear();
+  }
+  for (auto& item : json["items"]) store(index, "ADDED", item.dump());
+  changed();
+  LOG_INFO("kube: listed %zu %s (resourceVersion %s)", json["items"].size(), kind.kind.c_str(),
+           version.c_str());
+
+  while (!stop_) {
+    HttpStream watch;
+    std::string path = kind.path + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=300" +
+                       "&resourceVersion=" + version;
+    if (!watch.get(server_, path, 330, error)) return false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      active_fds_[index] = watch.fd();
+    }
+    if (watch.status() == 410) return true;
+    if (watch.status() != 200) {
+      *error = "watch " + kind.path + ": HTTP " + std::to_string(watch.status());
+      return false;
+    }
+    std::string line;
+    while (!stop_ && watch.readLine(&line)) {
+      if (line.empty()) continue;
+      auto event = nlohmann::json::parse(line, nullptr, false);
+      if (!event.is_object()) continue;
+      std::string type = event.value("type", "");
+      const auto& object = event["object"];
+      if (type == "ERROR") {
+        if (object.value("code", 0) == 410) {
+          LOG_INFO("kube: %s: resourceVersion %s is gone (410); relisting", kind.kind.c_str(),
+                   version.c_str());
+          return true;
+        }
+        *error = "watch error: " + object.value("message", std::string("unknown"));
+        return false;
+      }
+      if (object.contains("metadata")) {
+        version = object["metadata"].value("resourceVersion", version);
+      }
+      if (type == "BOOKMARK") continue;
+      store(index, type, object.dump());
+      changed();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      active_fds_[index] = -1;
+    }
+    // The server closed the watch (timeoutSeconds): watch again from `version`.
+  }
+  return false;
+}
+
+void KubeSource::store(size_t index, const std::string& type, const std::string& object_json) {
+  auto object = nlohmann::json::parse(object_json, nullptr, false);
+  if (!object.is_object()) return;
+  // List items carry no apiVersion/kind.
+  object["apiVersion"] = kinds_[index].api_version;
+  object["kind"] = kinds_[index].kind;
+  std::string key = object["metadata"].value("namespace", std::string("default")) + "/" +
+                    object["metadata"].value("name", std::string());
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (type == "DELETED") {
+    objects_[index].erase(key);
+  } else {
+    objects_[index][key] = object.dump();
+  }
+}
+
+void KubeSource::changed() {
+  dispatcher_.post([this] { debounce_.enableMs(debounce_ms_); });
+}
+
+void KubeSource::rebuild() {
+  auto set = std::make_shared<ConfigSet>();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < kinds_.size(); ++i) {
+      for (const auto& [key, json] : objects_[i]) {
+        // JSON is YAML: the directory source's parser reads these as well.
+        parseYamlDocuments(json, "kube " + kinds_[i].kind + " " + key, *set);
+      }
+    }
+  }
+  validateConfig(*set);
+  keepLastValidVersions(*set, current_.get());
+  for (const auto& e : set->errors) LOG_WARN("config: %s", e.toString().c_str());
+  LOG_INFO(
+      "config: from the Kubernetes API: %zu services, %zu endpoint slices, %zu routes, "
+      "%zu policies, %zu errors",
+      set->services.size(), set->endpoint_slices.size(), set->http_routes.size(),
+      set->destination_policies.size(), set->errors.size());
+  current_ = set;
+  on_config_(set);
+}
+
+}  // namespace weft::control::kube

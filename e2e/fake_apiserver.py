@@ -1,0 +1,177 @@
+"""A stand-in for kube-apiserver, for the Kubernetes source's tests (no API
+server runs on these machines). It serves recorded, real-shaped list
+responses (e2e/fixtures/kube/*.json) and the watch protocol as the real one
+does: HTTPS, bearer tokens, JSON-lines watch events over chunked encoding,
+BOOKMARK events, and a watch from a compacted resourceVersion answered with an
+ERROR event carrying 410 Gone. Tests drive it through /_test/ endpoints."""
+
+import json
+import os
+import ssl
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+KINDS = {
+    "/api/v1/services": ("v1", "Service", "services.json"),
+    "/apis/discovery.k8s.io/v1/endpointslices": ("discovery.k8s.io/v1", "EndpointSlice",
+                                                  "endpointslices.json"),
+    "/apis/gateway.networking.k8s.io/v1/httproutes": ("gateway.networking.k8s.io/v1", "HTTPRoute",
+                                                      "httproutes.json"),
+    "/apis/weft.dev/v1alpha1/destinationpolicies": ("weft.dev/v1alpha1", "DestinationPolicy", None),
+    "/apis/weft.dev/v1alpha1/meshconfigs": ("weft.dev/v1alpha1", "MeshConfig", None),
+}
+
+
+class State:
+    def __init__(self, fixtures, substitutions):
+        self.lock = threading.Condition()
+        self.rv = 100
+        self.compacted = 0
+        self.epoch = 0  # bumped to end every open watch
+        self.objects = {path: {} for path in KINDS}
+        self.events = []  # (rv, path, type, object)
+        self.lists = {path: 0 for path in KINDS}
+        for path, (_, _, fixture) in KINDS.items():
+            if fixture is None:
+                continue
+            with open(os.path.join(fixtures, fixture)) as f:
+                text = f.read()
+            for k, v in substitutions.items():
+                text = text.replace(k, str(v))
+            for item in json.loads(text)["items"]:
+                self.put(path, item, record=False)
+
+    def put(self, path, obj, record=True):
+        self.rv += 1
+        obj["metadata"]["resourceVersion"] = str(self.rv)
+        key = obj["metadata"].get("namespace", "default") + "/" + obj["metadata"]["name"]
+        kind = "MODIFIED" if key in self.objects[path] else "ADDED"
+        self.objects[path][key] = obj
+        if record:
+            self.events.append((self.rv, path, kind, obj))
+
+    def delete(self, path, namespace, name):
+        obj = self.objects[path].pop(namespace + "/" + name)
+        self.rv += 1
+        obj["metadata"]["resourceVersion"] = str(self.rv)
+        self.events.append((self.rv, path, "DELETED", obj))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def chunk(self, obj):
+        data = (json.dumps(obj) + "\n").encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def do_POST(self):
+        state = self.server.state
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        with state.lock:
+            if self.path == "/_test/apply":
+                state.put(body["path"], body["object"])
+            elif self.path == "/_test/delete":
+                state.delete(body["path"], body["namespace"], body["name"])
+            elif self.path == "/_test/compact":
+                # As etcd compaction does: every resourceVersion a client
+                # holds is now too old to watch from; a new list is not.
+                state.rv += 1
+                state.compacted = state.rv
+                state.epoch += 1
+            state.lock.notify_all()
+        self.reply(200, {"lists": state.lists})
+
+    def do_GET(self):
+        state = self.server.state
+        if self.headers.get("Authorization") != "Bearer " + self.server.token:
+            return self.reply(401, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                    "message": "Unauthorized", "reason": "Unauthorized",
+                                    "code": 401})
+        url = urllib.parse.urlparse(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        if url.path not in KINDS:
+            return self.reply(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
+        api_version, kind, _ = KINDS[url.path]
+        if "watch" not in query:
+            with state.lock:
+                state.lists[url.path] += 1
+                items = list(state.objects[url.path].values())
+                rv = state.rv
+            return self.reply(200, {"kind": kind + "List", "apiVersion": api_version,
+                                    "metadata": {"resourceVersion": str(rv)}, "items": items})
+        since = int(query.get("resourceVersion", ["0"])[0])
+        timeout = min(int(query.get("timeoutSeconds", ["300"])[0]), 300)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        with state.lock:
+            epoch = state.epoch
+            if since < state.compacted:
+                self.chunk({"type": "ERROR", "object": {
+                    "kind": "Status", "apiVersion": "v1", "status": "Failure",
+                    "message": "too old resource version: %d (%d)" % (since, state.compacted),
+                    "reason": "Expired", "code": 410}})
+                self.wfile.write(b"0\r\n\r\n")
+                self.close_connection = True
+                return
+        deadline = time.time() + timeout
+        last_bookmark = time.time()
+        try:
+            while time.time() < deadline:
+                with state.lock:
+                    pending = [e for e in state.events if e[0] > since and e[1] == url.path]
+                    if not pending and state.epoch == epoch:
+                        state.lock.wait(0.2)
+                        pending = [e for e in state.events if e[0] > since and e[1] == url.path]
+                    if state.epoch != epoch:
+                        break
+                    rv_now = state.rv
+                for rv, _, kind_, obj in pending:
+                    self.chunk({"type": kind_, "object": obj})
+                    since = rv
+                if "allowWatchBookmarks" in query and time.time() - last_bookmark > 1:
+                    self.chunk({"type": "BOOKMARK", "object": {
+                        "kind": kind, "apiVersion": api_version,
+                        "metadata": {"resourceVersion": str(max(since, rv_now))}}})
+                    since = max(since, rv_now)
+                    last_bookmark = time.time()
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass
+        self.close_connection = True
+
+
+class FakeApiServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def start(port, fixtures, substitutions, token, cert=None, key=None):
+    server = FakeApiServer(("127.0.0.1", port), Handler)
+    server.state = State(fixtures, substitutions)
+    server.token = token
+    if cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
