@@ -223,6 +223,9 @@ class MeshTest(unittest.TestCase):
             loop.stop()
         self.assertEqual(loop.errors, [])
         print("  %d requests, %d failed" % (len(loop.results), len(loop.errors)))
+        acked = [line for line in self.control.get("/metrics")[1].splitlines()
+                 if line.startswith("weft_control_xds_push_ack_seconds_count")]
+        self.assertGreater(float(acked[0].split()[-1]), 0)  # pushes for the 3 edits, ACKed
 
     def test_invalid_route_keeps_last_good_and_is_reported(self):
         self.write_route(0, 100)
@@ -344,6 +347,12 @@ spec:
         out = subprocess.run([weftctl, "config-dump", "127.0.0.1:%d" % self.client.admin_port],
                              capture_output=True, text=True)
         self.assertIn('"routes"', out.stdout)
+        # By pod name: the control plane knows each proxy's admin address.
+        out = subprocess.run([weftctl, "config-dump", "client-0", "--control",
+                              "127.0.0.1:%d" % self.control.admin_port],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn('"OUTBOUND_PORT"', out.stdout)
 
     def route_body(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.out_port, timeout=5)

@@ -119,7 +119,10 @@ std::string ControlServer::syncz() const {
                                                             {"status", state},
                                                             {"error", status.nacked_error[t]}};
     }
-    out.push_back({{"node_id", status.node_id}, {"protocol", status.protocol}, {"types", types}});
+    out.push_back({{"node_id", status.node_id},
+                   {"protocol", status.protocol},
+                   {"admin_address", status.admin_address},
+                   {"types", types}});
   }
   return out.dump(2) + "\n";
 }

@@ -20,6 +20,7 @@ struct ControlMetrics::Impl {
   prometheus::Gauge* config_errors;
   prometheus::Counter* config_updates;
   prometheus::Histogram* translate_seconds;
+  prometheus::Histogram* push_ack_seconds;
 };
 
 ControlMetrics::ControlMetrics() : impl_(std::make_unique<Impl>()) {
@@ -62,6 +63,12 @@ ControlMetrics::ControlMetrics() : impl_(std::make_unique<Impl>()) {
                                   .Register(r)
                                   .Add({}, prometheus::Histogram::BucketBoundaries{
                                                0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5});
+  impl_->push_ack_seconds = &prometheus::BuildHistogram()
+                                 .Name("weft_control_xds_push_ack_seconds")
+                                 .Help("From a configuration-change push to the proxy's ACK")
+                                 .Register(r)
+                                 .Add({}, prometheus::Histogram::BucketBoundaries{
+                                              0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5});
 }
 
 ControlMetrics::~ControlMetrics() = default;
@@ -71,6 +78,7 @@ void ControlMetrics::proxyDisconnected() { impl_->connected->Decrement(); }
 void ControlMetrics::push() { impl_->pushes->Increment(); }
 void ControlMetrics::ack(ResourceType type) { impl_->acks[type]->Increment(); }
 void ControlMetrics::nack() { impl_->nacks->Increment(); }
+void ControlMetrics::pushAcked(double seconds) { impl_->push_ack_seconds->Observe(seconds); }
 void ControlMetrics::configErrors(size_t count) {
   impl_->config_errors->Set(static_cast<double>(count));
 }

@@ -19,6 +19,8 @@ class ControlMetrics {
   void push();
   void ack(ResourceType type);
   void nack();
+  // Seconds from a configuration-change push to the proxy's ACK of it.
+  void pushAcked(double seconds);
   void configErrors(size_t count);
   void configApplied(double seconds_to_translate);
   std::string render() const;

@@ -1,6 +1,8 @@
 #include "controlplane/xds/ads_server.h"
 
+#include <chrono>
 #include <deque>
+#include <optional>
 #include <set>
 
 #include "controlplane/server/metrics.h"
@@ -81,6 +83,10 @@ class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public Str
   void registerProxy(const envoy::config::core::v3::Node& node) {
     identity_ = ProxyIdentity::fromNode(node);
     status_.node_id = node.id();
+    auto admin = node.metadata().fields().find("ADMIN_ADDRESS");
+    if (admin != node.metadata().fields().end()) {
+      status_.admin_address = admin->second.string_value();
+    }
     registered_ = true;
     registry_.add(this);
     metrics_.proxyConnected();
@@ -153,6 +159,8 @@ class SotwStream final
     std::string sent_version;
     std::string sent_nonce;
     std::set<std::string> sent_names;
+    // When a configuration change was pushed: the ACK measures push latency.
+    std::optional<std::chrono::steady_clock::time_point> pushed_at;
   };
 
   void handleRequestLocked(const discovery::DiscoveryRequest& request) {
@@ -176,6 +184,12 @@ class SotwStream final
         status_.acked[type] = request.version_info();
         status_.nacked_error[type].clear();
         metrics_.ack(type);
+        if (state.pushed_at) {
+          metrics_.pushAcked(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - *state.pushed_at)
+                  .count());
+          state.pushed_at.reset();
+        }
       }
     }
     std::set<std::string> names(request.resource_names().begin(), request.resource_names().end());
@@ -218,6 +232,7 @@ class SotwStream final
     state.sent_version = version;
     state.sent_nonce = response.nonce();
     state.sent_names = std::move(names);
+    if (!force) state.pushed_at = std::chrono::steady_clock::now();
     status_.sent[type] = version;
     metrics_.push();
     enqueueLocked(std::move(response));

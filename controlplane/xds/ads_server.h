@@ -22,7 +22,8 @@ class ControlMetrics;
 // What /debug/syncz and weftctl proxy-status show for one connected proxy.
 struct ProxySyncStatus {
   std::string node_id;
-  std::string protocol;  // "sotw" or "delta"
+  std::string protocol;       // "sotw" or "delta"
+  std::string admin_address;  // node metadata ADMIN_ADDRESS, when the proxy sends it
   std::array<std::string, kResourceTypeCount> sent;
   std::array<std::string, kResourceTypeCount> acked;
   std::array<std::string, kResourceTypeCount> nacked_error;

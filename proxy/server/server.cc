@@ -109,8 +109,13 @@ bool Server::startXds(std::string* error) {
     *error = "the xDS cluster '" + cluster_name + "' has no endpoint";
     return false;
   }
+  // The control plane learns where this proxy's admin endpoint is, so
+  // `weftctl config-dump POD` can find it.
+  envoy::config::core::v3::Node node = bootstrap_.node();
+  (*node.mutable_metadata()->mutable_fields())["ADMIN_ADDRESS"].set_string_value(
+      snapshot_->admin_address + ":" + std::to_string(snapshot_->admin_port));
   xds_ = std::make_unique<xds::XdsClient>(
-      main_, bootstrap_.node(), cluster->hosts[0].address, cluster_name,
+      main_, node, cluster->hosts[0].address, cluster_name,
       [this](const config::DynamicResources& candidate, std::vector<std::string>* missing) {
         config::ErrorList errors;
         config::buildSnapshot(bootstrap_, &candidate, errors, missing);

@@ -1,7 +1,7 @@
 // weftctl: the operator CLI.
 //   weftctl check DIR                       validate config files (exit 1 on errors)
 //   weftctl proxy-status [--control HOST:PORT]
-//   weftctl config-dump POD|HOST:PORT        a proxy's /config_dump
+//   weftctl config-dump POD|HOST:PORT [--control HOST:PORT]   a proxy's /config_dump
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,7 +18,8 @@ int usage() {
                "usage:\n"
                "  weftctl check DIR                     validate a config directory\n"
                "  weftctl proxy-status [--control HOST:ADMIN_PORT]   (default 127.0.0.1:15014)\n"
-               "  weftctl config-dump HOST:ADMIN_PORT   a proxy's live configuration\n");
+               "  weftctl config-dump POD|HOST:ADMIN_PORT [--control HOST:ADMIN_PORT]\n"
+               "                                        a proxy's live configuration\n");
   return 2;
 }
 
@@ -75,9 +76,34 @@ int proxyStatus(const std::string& control) {
   return not_synced == 0 ? 0 : 3;
 }
 
-int configDump(const std::string& target) {
+// POD (or POD.NAMESPACE): the proxy's admin address comes from the control
+// plane, which the proxy tells it at connect time. HOST:PORT works directly.
+bool resolveProxy(const std::string& target, const std::string& control, std::string* address) {
   std::string host, body, error;
   int port = 0, status = 0;
+  if (!splitHostPort(control, &host, &port) ||
+      !weft::ctl::httpGet(host, port, "/debug/syncz", &status, &body, &error)) {
+    std::fprintf(stderr, "weftctl: cannot ask the control plane at %s: %s\n", control.c_str(),
+                 error.c_str());
+    return false;
+  }
+  auto proxies = nlohmann::json::parse(body, nullptr, false);
+  if (!proxies.is_array()) return false;
+  for (const auto& p : proxies) {
+    std::string id = p["node_id"].get<std::string>();
+    if (id == target || id.rfind(target + ".", 0) == 0) {
+      *address = p.value("admin_address", "");
+      return !address->empty();
+    }
+  }
+  std::fprintf(stderr, "weftctl: no connected proxy named %s\n", target.c_str());
+  return false;
+}
+
+int configDump(std::string target, const std::string& control) {
+  std::string host, body, error;
+  int port = 0, status = 0;
+  if (!splitHostPort(target, &host, &port) && !resolveProxy(target, control, &target)) return 1;
   if (!splitHostPort(target, &host, &port)) return usage();
   if (!weft::ctl::httpGet(host, port, "/config_dump", &status, &body, &error)) {
     std::fprintf(stderr, "weftctl: %s\n", error.c_str());
@@ -98,6 +124,10 @@ int main(int argc, char** argv) {
     if (argc == 4 && std::string(argv[2]) == "--control") control = argv[3];
     return proxyStatus(control);
   }
-  if (command == "config-dump" && argc == 3) return configDump(argv[2]);
+  if (command == "config-dump" && (argc == 3 || argc == 5)) {
+    std::string control = "127.0.0.1:15014";
+    if (argc == 5 && std::string(argv[3]) == "--control") control = argv[4];
+    return configDump(argv[2], control);
+  }
   return usage();
 }
