@@ -320,7 +320,8 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
       std::string path = "spec.egress[" + std::to_string(i) + "]";
       std::string ns = str(egress[i]["namespace"], path + ".namespace");
       if (ns.empty()) throw FieldError{path + ".namespace", "is required"};
-      auto& hosts = mesh.egress_by_namespace[ns];
+      std::string sa = str(egress[i]["serviceAccount"], path + ".serviceAccount");
+      auto& hosts = mesh.egress_by_namespace[sa.empty() ? ns : ns + "/" + sa];
       for (size_t j = 0; egress[i]["hosts"] && j < egress[i]["hosts"].size(); ++j) {
         hosts.push_back(str(egress[i]["hosts"][j], path + ".hosts[" + std::to_string(j) + "]"));
       }

@@ -108,7 +108,8 @@ struct MeshConfig {
   std::string trust_domain = "cluster.local";
   std::string mtls_mode = "PERMISSIVE";
   uint64_t certificate_lifetime_s = 24 * 3600;
-  // Namespaces whose proxies may only reach these hosts ("ns/*", "ns/name").
+  // Proxies that may only reach these hosts ("ns/*", "ns/name", "./name"):
+  // keyed by "NAMESPACE" or, more specific, "NAMESPACE/SERVICE_ACCOUNT".
   std::map<std::string, std::vector<std::string>> egress_by_namespace;
 };
 

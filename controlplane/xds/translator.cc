@@ -273,7 +273,11 @@ route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service&
 }
 
 bool egressAllowed(const ConfigSet& config, const ProxyIdentity& proxy, const Service& svc) {
-  auto it = config.mesh.egress_by_namespace.find(proxy.ns);
+  // A workload's own list (namespace/serviceAccount) beats its namespace's.
+  auto it = config.mesh.egress_by_namespace.find(proxy.ns + "/" + proxy.service_account);
+  if (it == config.mesh.egress_by_namespace.end()) {
+    it = config.mesh.egress_by_namespace.find(proxy.ns);
+  }
   if (it == config.mesh.egress_by_namespace.end()) return true;
   for (const auto& host : it->second) {
     size_t slash = host.find('/');

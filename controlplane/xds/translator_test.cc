@@ -1,0 +1,113 @@
+#include "controlplane/xds/translator.h"
+
+#include <gtest/gtest.h>
+
+#include "controlplane/config/parser.h"
+#include "controlplane/config/validate.h"
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/route/v3/route.pb.h"
+
+namespace weft::control {
+namespace {
+
+const char kMesh[] = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: data}
+spec: {ports: [{name: tcp-pg, port: 5432}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-canary, namespace: shop}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: shop}
+spec:
+  parentRefs: [{kind: Service, name: web}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /}}]
+    backendRefs: [{name: web, port: 80, weight: 9}, {name: web-canary, port: 80, weight: 1}]
+  - matches: [{path: {type: Exact, value: /health}}]
+    backendRefs: [{name: web, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /api/v2}}]
+    backendRefs: [{name: web-canary, port: 80}]
+---
+apiVersion: weft.dev/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh}
+spec:
+  egress:
+  - {namespace: shop, hosts: ["./*"]}
+  - {namespace: shop, serviceAccount: reporting, hosts: ["data/db", "./web"]}
+)";
+
+ConfigSet mesh() {
+  ConfigSet set;
+  parseYamlDocuments(kMesh, "mesh.yaml", set);
+  validateConfig(set);
+  EXPECT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  return set;
+}
+
+ProxyIdentity proxy(const std::string& id, const std::string& sa) {
+  envoy::config::core::v3::Node node;
+  node.set_id(id);
+  (*node.mutable_metadata()->mutable_fields())["SERVICE_ACCOUNT"].set_string_value(sa);
+  return ProxyIdentity::fromNode(node);
+}
+
+TEST(TranslatorTest, RoutesFollowGatewayApiPrecedence) {
+  ConfigSet set = mesh();
+  auto r = translateForProxy(set, proxy("client.other", "default"), {});
+  envoy::config::route::v3::RouteConfiguration routes;
+  ASSERT_TRUE(r->by_type[kRoute].at("outbound").any.UnpackTo(&routes));
+  const envoy::config::route::v3::VirtualHost* web = nullptr;
+  for (const auto& vh : routes.virtual_hosts()) {
+    if (vh.name() == "web.shop.svc.cluster.local:80") web = &vh;
+  }
+  ASSERT_NE(web, nullptr);
+  ASSERT_EQ(web->routes_size(), 4);                       // three rules + the default route
+  EXPECT_EQ(web->routes(0).match().path(), "/health");    // exact first
+  EXPECT_EQ(web->routes(1).match().prefix(), "/api/v2");  // then the longest prefix
+  EXPECT_EQ(web->routes(2).match().prefix(), "/");
+  EXPECT_EQ(web->routes(2).route().weighted_clusters().clusters(1).name(),
+            "outbound|80||web-canary.shop.svc.cluster.local");
+  EXPECT_EQ(web->routes(2).route().weighted_clusters().clusters(1).weight().value(), 1u);
+  EXPECT_EQ(web->routes(3).name(), "default");
+  // An opaque port gets a cluster but no HTTP virtual host.
+  EXPECT_EQ(r->by_type[kCluster].count("outbound|5432||db.data.svc.cluster.local"), 1u);
+}
+
+TEST(TranslatorTest, EgressNarrowsWhatAProxySees) {
+  ConfigSet set = mesh();
+  auto everyone = translateForProxy(set, proxy("a.other", "default"), {});
+  EXPECT_EQ(everyone->by_type[kCluster].size(), 3u);
+  auto shop = translateForProxy(set, proxy("a.shop", "default"), {});
+  EXPECT_EQ(shop->by_type[kCluster].size(), 2u);  // ./*: web and web-canary
+  EXPECT_EQ(shop->by_type[kCluster].count("outbound|5432||db.data.svc.cluster.local"), 0u);
+  auto reporting = translateForProxy(set, proxy("r.shop", "reporting"), {});
+  EXPECT_EQ(reporting->by_type[kCluster].size(), 2u);  // data/db and ./web
+  EXPECT_EQ(reporting->by_type[kCluster].count("outbound|5432||db.data.svc.cluster.local"), 1u);
+  EXPECT_EQ(reporting->by_type[kCluster].count("outbound|80||web.shop.svc.cluster.local"), 1u);
+}
+
+TEST(TranslatorTest, VersionsChangeOnlyWithContent) {
+  ConfigSet set = mesh();
+  auto a = translateForProxy(set, proxy("a.other", "default"), {});
+  auto b = translateForProxy(set, proxy("a.other", "default"), {});
+  for (int t = 0; t < kResourceTypeCount; ++t) EXPECT_EQ(a->version[t], b->version[t]);
+  set.http_routes[0].rules[0].backend_refs[1].weight = 2;
+  auto c = translateForProxy(set, proxy("a.other", "default"), {});
+  EXPECT_NE(a->version[kRoute], c->version[kRoute]);
+  EXPECT_EQ(a->version[kCluster], c->version[kCluster]);
+}
+
+}  // namespace
+}  // namespace weft::control
