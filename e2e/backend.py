@@ -6,6 +6,7 @@ Paths:
   /headers         the request headers as JSON
   /big?bytes=N     N bytes of a repeating pattern, streamed with chunked encoding
   /status/CODE     an empty response with that status
+  /flaky?p=N       503 with probability N%, else 200
   /delay?ms=N      answers after N milliseconds
   /reset           starts a response, then closes the socket mid-body
   /ws              with "Upgrade: websocket": 101, then echoes raw bytes
@@ -15,6 +16,7 @@ Paths:
 
 import argparse
 import json
+import random
 import socketserver
 import threading
 import time
@@ -87,6 +89,12 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         with self.server.lock:
             self.server.requests += 1
+        if self.server.delay_ms:
+            time.sleep(self.server.delay_ms / 1000.0)
+        if self.server.close_after_response:
+            # An app whose keep-alive timeout is shorter than the proxy's: it
+            # closes the connection right after answering, without saying so.
+            self.close_connection = True
         if url.path == "/echo":
             return self.send_body(200, body, "application/octet-stream")
         if url.path == "/headers":
@@ -104,6 +112,9 @@ class Handler(BaseHTTPRequestHandler):
                 remaining -= len(piece)
             self.wfile.write(b"0\r\n\r\n")
             return
+        if url.path == "/flaky":
+            failing = random.random() * 100 < float(query.get("p", ["50"])[0])
+            return self.send_body(503 if failing else 200, b"flaky" if failing else self.server.name.encode())
         if url.path.startswith("/status/"):
             return self.send_body(int(url.path.split("/")[2]), b"")
         if url.path == "/delay":
@@ -132,8 +143,10 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 512
 
 
-def serve(port, name, host="127.0.0.1"):
+def serve(port, name, host="127.0.0.1", delay_ms=0, close_after_response=False):
     server = Server((host, port), Handler)
+    server.delay_ms = delay_ms
+    server.close_after_response = close_after_response
     server.name = name
     server.lock = threading.Lock()
     server.requests = 0

@@ -160,10 +160,10 @@ def bootstrap(listeners, clusters, admin_port):
 class Backend:
     """An HTTP backend thread (see backend.py) on a free port (or `port`)."""
 
-    def __init__(self, name, host="127.0.0.1", port=None):
+    def __init__(self, name, host="127.0.0.1", port=None, delay_ms=0, close_after_response=False):
         self.port = port or free_port()
         self.host = host
-        self.server = backend.serve(self.port, name, host)
+        self.server = backend.serve(self.port, name, host, delay_ms, close_after_response)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <map>
 #include <set>
 
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
@@ -160,6 +161,58 @@ router::HeaderMutation mutationFrom(
   return m;
 }
 
+bool retryPolicyFrom(const route_v3::RetryPolicy& proto, const std::string& path,
+                     router::RetryPolicy* out, ErrorList& errors) {
+  using On = router::RetryPolicy::On;
+  static const std::map<std::string, uint32_t> kConditions = {
+      {"5xx", On::k5xx},
+      {"gateway-error", On::kGatewayError},
+      {"reset", On::kReset},
+      {"connect-failure", On::kConnectFailure},
+      {"retriable-status-codes", On::kRetriableStatusCodes},
+      {"cancelled", On::kGrpcCancelled},
+      {"deadline-exceeded", On::kGrpcDeadlineExceeded},
+      {"resource-exhausted", On::kGrpcResourceExhausted},
+      {"unavailable", On::kGrpcUnavailable},
+  };
+  bool ok = true;
+  std::string list = proto.retry_on();
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string token = list.substr(start, comma - start);
+    token.erase(0, token.find_first_not_of(' '));
+    token.erase(token.find_last_not_of(' ') + 1);
+    if (!token.empty()) {
+      auto it = kConditions.find(token);
+      if (it == kConditions.end()) {
+        errors.add(path + ".retry_on", "unsupported condition '" + token + "'");
+        ok = false;
+      } else {
+        out->retry_on |= it->second;
+      }
+    }
+    start = comma + 1;
+  }
+  if (proto.has_num_retries()) out->num_retries = proto.num_retries().value();
+  if (proto.has_per_try_timeout()) out->per_try_timeout_ms = durationMs(proto.per_try_timeout());
+  for (uint32_t code : proto.retriable_status_codes()) out->retriable_status_codes.push_back(code);
+  if (proto.has_retry_back_off()) {
+    const auto& b = proto.retry_back_off();
+    if (b.has_base_interval()) {
+      out->backoff_base_ms = durationMs(b.base_interval());
+      out->backoff_max_ms = out->backoff_base_ms * 10;
+    }
+    if (b.has_max_interval()) out->backoff_max_ms = durationMs(b.max_interval());
+    if (out->backoff_base_ms == 0 || out->backoff_max_ms < out->backoff_base_ms) {
+      errors.add(path + ".retry_back_off", "base_interval must be > 0 and <= max_interval");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 bool routeFrom(const route_v3::Route& proto, const std::string& path, router::RouteEntry* out,
                ErrorList& errors) {
   using PathKind = router::RouteEntry::PathKind;
@@ -277,8 +330,8 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, router::Ro
     errors.add(path + ".route.idle_timeout", "not implemented by weft yet");
     ok = false;
   }
-  if (action.has_retry_policy()) {
-    errors.add(path + ".route.retry_policy", "not implemented by weft yet");
+  if (action.has_retry_policy() &&
+      !retryPolicyFrom(action.retry_policy(), path + ".route.retry_policy", &out->retry, errors)) {
     ok = false;
   }
   return ok;
@@ -425,6 +478,15 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
     if (t.has_max_connections()) out->max_connections = t.max_connections().value();
     if (t.has_max_pending_requests()) out->max_pending_requests = t.max_pending_requests().value();
     if (t.has_max_requests()) out->max_requests = t.max_requests().value();
+    if (t.has_max_retries()) out->max_retries = t.max_retries().value();
+    if (t.has_retry_budget()) {
+      if (t.retry_budget().has_budget_percent()) {
+        out->retry_budget_percent = t.retry_budget().budget_percent().value();
+      }
+      if (t.retry_budget().has_min_retry_concurrency()) {
+        out->min_retry_concurrency = t.retry_budget().min_retry_concurrency().value();
+      }
+    }
   }
   if (proto.has_outlier_detection()) {
     errors.add(path + ".outlier_detection", "not implemented by weft yet");

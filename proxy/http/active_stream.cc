@@ -1,5 +1,7 @@
 #include "proxy/http/active_stream.h"
 
+#include <cstdlib>
+
 #include "proxy/common/logging.h"
 #include "proxy/http/connection_manager.h"
 
@@ -21,16 +23,43 @@ const char* failureText(upstream::PoolFailureReason reason) {
   }
   return "unknown";
 }
+
+// Request bodies kept for replay while a retry may still happen; past this,
+// the request is no longer retried (Envoy's per-request buffer limit idea).
+constexpr size_t kMaxReplayBody = 256 * 1024;
+
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+         method == "PUT" || method == "DELETE";
+}
+
+uint32_t grpcRetryBit(const HeaderMap& headers) {
+  const std::string* status = headers.get("grpc-status");
+  if (status == nullptr) return 0;
+  switch (std::atoi(status->c_str())) {
+    case 1:
+      return router::RetryPolicy::kGrpcCancelled;
+    case 4:
+      return router::RetryPolicy::kGrpcDeadlineExceeded;
+    case 8:
+      return router::RetryPolicy::kGrpcResourceExhausted;
+    case 14:
+      return router::RetryPolicy::kGrpcUnavailable;
+    default:
+      return 0;
+  }
+}
 }  // namespace
 
 // ---- UpstreamRequest ----
 
-void UpstreamRequest::start(upstream::HttpConnPool& pool) {
+void UpstreamRequest::start(upstream::HttpConnPool& pool, bool fresh_connection) {
   pool_ = &pool;
-  pending_ = pool.newStream(*this, *this);
+  pending_ = pool.newStream(*this, *this, fresh_connection);
 }
 
 void UpstreamRequest::cancel() {
+  cancelled_ = true;
   if (pending_ != nullptr) {
     pool_->cancel(pending_);
     pending_ = nullptr;
@@ -43,47 +72,53 @@ void UpstreamRequest::cancel() {
   encoder_ = nullptr;
 }
 
-void UpstreamRequest::onPoolReady(StreamEncoder& encoder) {
+void UpstreamRequest::onPoolReady(StreamEncoder& encoder, bool reused) {
   pending_ = nullptr;
   encoder_ = &encoder;
-  parent_.onUpstreamReady(encoder);
+  reused_ = reused;
+  parent_.onUpstreamReady(*this, encoder);
 }
 
 void UpstreamRequest::onPoolFailure(upstream::PoolFailureReason reason) {
   pending_ = nullptr;
-  parent_.onUpstreamFailure(reason);
+  parent_.onUpstreamFailure(*this, reason);
 }
 
 void UpstreamRequest::decodeHeaders(HeaderMap&& headers, bool end_stream) {
+  if (cancelled_) return;
+  response_started_ = true;
   if (end_stream) complete_ = true;
-  parent_.onUpstreamHeaders(std::move(headers), end_stream);
+  parent_.onUpstreamHeaders(*this, std::move(headers), end_stream);
 }
 
 void UpstreamRequest::decodeData(std::string_view data, bool end_stream) {
+  if (cancelled_) return;
   if (end_stream) complete_ = true;
-  parent_.onUpstreamData(data, end_stream);
+  parent_.onUpstreamData(*this, data, end_stream);
 }
 
 void UpstreamRequest::decodeTrailers(HeaderMap&& trailers) {
+  if (cancelled_) return;
   complete_ = true;
-  parent_.onUpstreamTrailers(std::move(trailers));
+  parent_.onUpstreamTrailers(*this, std::move(trailers));
 }
 
 void UpstreamRequest::onResetStream(StreamResetReason reason) {
   encoder_ = nullptr;
-  parent_.onUpstreamReset(reason);
+  if (cancelled_) return;
+  parent_.onUpstreamReset(*this, reason);
 }
 
 void UpstreamRequest::onAboveWriteBufferHighWatermark() {
   // The upstream connection is congested: stop reading the request body.
-  if (!parent_.downstream_read_disabled_) {
+  if (!cancelled_ && !parent_.downstream_read_disabled_) {
     parent_.downstream_read_disabled_ = true;
     parent_.response_encoder_.readDisable(true);
   }
 }
 
 void UpstreamRequest::onBelowWriteBufferLowWatermark() {
-  if (parent_.downstream_read_disabled_) {
+  if (!cancelled_ && parent_.downstream_read_disabled_) {
     parent_.downstream_read_disabled_ = false;
     parent_.response_encoder_.readDisable(false);
   }
@@ -97,10 +132,23 @@ ActiveStream::ActiveStream(ConnectionManager& manager, StreamEncoder& response_e
       start_ms_(manager.context().dispatcher().nowMs()) {}
 
 ActiveStream::~ActiveStream() {
-  if (cluster_ != nullptr && host_ >= 0) {
-    cluster_->onRequestEnd(host_);
+  if (upstream_) upstream_->cancel();
+  releaseHost();
+  endRetry();
+  if (counted_active_) {
+    resources_->active_requests.fetch_sub(1, std::memory_order_relaxed);
     stats::gaugeAdd(cluster_->stats().rq_active, -1);
   }
+}
+
+void ActiveStream::releaseHost() {
+  if (cluster_ != nullptr && host_ >= 0) cluster_->onRequestEnd(host_);
+  host_ = -1;
+}
+
+void ActiveStream::endRetry() {
+  if (in_retry_) resources_->active_retries.fetch_sub(1, std::memory_order_relaxed);
+  in_retry_ = false;
 }
 
 void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
@@ -124,22 +172,52 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
     sendLocalReply(503, "unknown cluster '" + cluster_name + "'");
     return;
   }
-  host_ = cluster_->pickHost(cm.rng());
-  if (host_ < 0) {
-    cluster_.reset();
-    sendLocalReply(503, "no healthy upstream");
+  resources_ = cluster_->config().resources;
+  // Circuit breaker: refuse at once rather than queue past the limit.
+  if (resources_->active_requests.load(std::memory_order_relaxed) >=
+      cluster_->config().max_requests) {
+    stats::inc(cluster_->stats().rq_max_requests_overflow);
+    sendLocalReply(503, "upstream overflow: max_requests", true);
     return;
   }
-  cluster_->onRequestStart(host_);
+  resources_->active_requests.fetch_add(1, std::memory_order_relaxed);
+  counted_active_ = true;
   stats::gaugeAdd(cluster_->stats().rq_active, 1);
   stats::inc(cluster_->stats().rq_total);
   rewriteRequest();
+  keep_body_ = route_->retry.enabled() || idempotent(request_headers_.method());
   if (route_->timeout_ms > 0) {
     timeout_ = std::make_unique<event::Timer>(manager_.context().dispatcher(),
                                               [this] { onRouteTimeout(); });
     timeout_->enableMs(route_->timeout_ms);
   }
-  upstream_.start(cluster_->pool(host_));
+  startAttempt();
+}
+
+void ActiveStream::startAttempt() {
+  if (done_) return;
+  ++attempts_;
+  releaseHost();
+  auto& cm = manager_.context().clusterManager();
+  host_ = cluster_->pickHost(cm.rng());
+  if (host_ < 0) {
+    sendLocalReply(503, "no healthy upstream");
+    return;
+  }
+  cluster_->onRequestStart(host_);
+  if (attempts_ > 1) request_headers_.set("x-weft-attempt-count", std::to_string(attempts_));
+  sent_ = 0;
+  if (upstream_) manager_.context().dispatcher().deferDelete(std::move(upstream_));
+  upstream_ = std::make_unique<UpstreamRequest>(*this);
+  if (route_->retry.per_try_timeout_ms > 0) {
+    if (!per_try_timeout_) {
+      per_try_timeout_ = std::make_unique<event::Timer>(manager_.context().dispatcher(),
+                                                        [this] { onPerTryTimeout(); });
+    }
+    per_try_timeout_->enableMs(route_->retry.per_try_timeout_ms);
+  }
+  bool fresh = stale_retry_used_ && attempts_ > 1;
+  upstream_->start(cluster_->pool(host_), fresh);
 }
 
 void ActiveStream::rewriteRequest() {
@@ -155,15 +233,35 @@ void ActiveStream::rewriteRequest() {
   if (!request_headers_.has("x-forwarded-proto")) request_headers_.add("x-forwarded-proto", "http");
 }
 
+void ActiveStream::sendBody(StreamEncoder& encoder) {
+  bool end = request_complete_ && !has_trailers_;
+  if (sent_ < body_.size() || end) {
+    encoder.encodeData(std::string_view(body_).substr(sent_), end);
+    sent_ = body_.size();
+  }
+  if (!keep_body_) {  // no replay possible: do not hold the bytes
+    body_.clear();
+    sent_ = 0;
+  }
+  if (request_complete_ && has_trailers_) encoder.encodeTrailers(request_trailers_);
+}
+
 void ActiveStream::decodeData(std::string_view data, bool end_stream) {
   if (done_ || response_complete_) return;
   if (end_stream) request_complete_ = true;
-  if (StreamEncoder* encoder = upstream_.encoder()) {
-    encoder->encodeData(data, end_stream);
+  body_.append(data);
+  if (keep_body_ && body_.size() > kMaxReplayBody) keep_body_ = false;  // too big to replay
+  if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
+    if (data.empty() && !end_stream) return;
+    encoder->encodeData(std::string_view(body_).substr(sent_), end_stream);
+    sent_ = body_.size();
+    if (!keep_body_) {
+      body_.clear();
+      sent_ = 0;
+    }
     return;
   }
-  buffered_body_.append(data);
-  if (buffered_body_.size() > kMaxBufferedRequestBody && !downstream_read_disabled_) {
+  if (body_.size() > kMaxBufferedRequestBody && !downstream_read_disabled_) {
     downstream_read_disabled_ = true;
     response_encoder_.readDisable(true);
   }
@@ -172,25 +270,28 @@ void ActiveStream::decodeData(std::string_view data, bool end_stream) {
 void ActiveStream::decodeTrailers(HeaderMap&& trailers) {
   if (done_ || response_complete_) return;
   request_complete_ = true;
-  if (StreamEncoder* encoder = upstream_.encoder()) {
-    encoder->encodeTrailers(trailers);
-    return;
-  }
   request_trailers_ = std::move(trailers);
   has_trailers_ = true;
+  if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
+    if (sent_ < body_.size()) {
+      encoder->encodeData(std::string_view(body_).substr(sent_), false);
+      sent_ = body_.size();
+    }
+    encoder->encodeTrailers(request_trailers_);
+  }
 }
 
 void ActiveStream::onResetStream(StreamResetReason) {
   // The client went away: abandon the upstream side too.
   if (done_) return;
   response_complete_ = true;
-  upstream_.cancel();
+  if (upstream_) upstream_->cancel();
   finish();
 }
 
 void ActiveStream::onAboveWriteBufferHighWatermark() {
   // The client is slow to read the response: stop reading from upstream.
-  if (StreamEncoder* encoder = upstream_.encoder()) {
+  if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
     ++upstream_read_disabled_;
     encoder->readDisable(true);
   }
@@ -199,39 +300,102 @@ void ActiveStream::onAboveWriteBufferHighWatermark() {
 void ActiveStream::onBelowWriteBufferLowWatermark() {
   if (upstream_read_disabled_ > 0) {
     --upstream_read_disabled_;
-    if (StreamEncoder* encoder = upstream_.encoder()) encoder->readDisable(false);
+    if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
+      encoder->readDisable(false);
+    }
   }
 }
 
-void ActiveStream::onUpstreamReady(StreamEncoder& encoder) {
-  bool end_with_headers = request_complete_ && buffered_body_.empty() && !has_trailers_;
+void ActiveStream::onUpstreamReady(UpstreamRequest& attempt, StreamEncoder& encoder) {
+  if (&attempt != upstream_.get()) return;
+  bool end_with_headers = request_complete_ && body_.empty() && !has_trailers_;
   encoder.encodeHeaders(request_headers_, end_with_headers);
-  if (!buffered_body_.empty() || (request_complete_ && !end_with_headers && !has_trailers_)) {
-    std::string body;
-    body.swap(buffered_body_);
-    encoder.encodeData(body, request_complete_ && !has_trailers_);
-  }
-  if (has_trailers_) encoder.encodeTrailers(request_trailers_);
+  if (!end_with_headers) sendBody(encoder);
   if (downstream_read_disabled_) {
     downstream_read_disabled_ = false;
     response_encoder_.readDisable(false);
   }
 }
 
-void ActiveStream::onUpstreamFailure(upstream::PoolFailureReason reason) {
+void ActiveStream::onUpstreamFailure(UpstreamRequest& attempt, upstream::PoolFailureReason reason) {
+  if (&attempt != upstream_.get() || done_) return;
   if (reason == upstream::PoolFailureReason::kOverflow) {
     stats::inc(cluster_->stats().rq_overflow);
-    sendLocalReply(503, "upstream overflow", true);
+    sendLocalReply(503, "upstream overflow: max_pending_requests", true);
     return;
   }
   stats::inc(cluster_->stats().cx_connect_fail);
+  if (maybeRetry(Failure::kConnectFailure, nullptr)) return;
   sendLocalReply(503, std::string("upstream connect error or disconnect/reset before headers. "
                                   "reset reason: ") +
                           failureText(reason));
 }
 
-void ActiveStream::onUpstreamHeaders(HeaderMap&& headers, bool end_stream) {
-  if (done_ || response_started_) return;
+bool ActiveStream::retriable(Failure failure, const HeaderMap* response) const {
+  using P = router::RetryPolicy;
+  uint32_t on = route_->retry.retry_on;
+  switch (failure) {
+    case Failure::kConnectFailure:
+      return (on & (P::kConnectFailure | P::k5xx | P::kGatewayError)) != 0;
+    case Failure::kReset:
+      return (on & (P::kReset | P::k5xx)) != 0;
+    case Failure::kPerTryTimeout:
+      return (on & (P::k5xx | P::kGatewayError | P::kReset)) != 0;
+    case Failure::kStatus: {
+      int code = response->statusCode();
+      if ((on & P::k5xx) && code >= 500) return true;
+      if ((on & P::kGatewayError) && code >= 502 && code <= 504) return true;
+      if (on & P::kRetriableStatusCodes) {
+        for (uint32_t c : route_->retry.retriable_status_codes) {
+          if (static_cast<int>(c) == code) return true;
+        }
+      }
+      return (on & grpcRetryBit(*response)) != 0;
+    }
+  }
+  return false;
+}
+
+bool ActiveStream::maybeRetry(Failure failure, const HeaderMap* response) {
+  if (done_ || response_started_ || !route_->retry.enabled()) return false;
+  if (!retriable(failure, response)) return false;
+  uint32_t retries_done = attempts_ - 1 - (stale_retry_used_ ? 1 : 0);
+  if (retries_done >= route_->retry.num_retries) return false;
+  if (!keep_body_) return false;  // the body could not be kept for replay
+  const auto& config = cluster_->config();
+  if (!in_retry_) {
+    // The budget: retries in flight stay under a share of requests in flight.
+    uint32_t active = resources_->active_requests.load(std::memory_order_relaxed);
+    uint32_t allowed =
+        std::max<uint32_t>(config.min_retry_concurrency,
+                           static_cast<uint32_t>(active * config.retry_budget_percent / 100.0));
+    if (resources_->active_retries.load(std::memory_order_relaxed) >= allowed) {
+      stats::inc(cluster_->stats().rq_retry_budget_exhausted);
+      return false;
+    }
+    resources_->active_retries.fetch_add(1, std::memory_order_relaxed);
+    in_retry_ = true;
+  }
+  stats::inc(cluster_->stats().rq_retry);
+  upstream_->cancel();
+  if (per_try_timeout_) per_try_timeout_->disable();
+  // Exponential backoff with full jitter.
+  uint64_t ceiling = route_->retry.backoff_base_ms << std::min<uint32_t>(retries_done, 16);
+  ceiling = std::min(ceiling, route_->retry.backoff_max_ms);
+  uint64_t delay = manager_.context().clusterManager().rng()() % (ceiling + 1);
+  if (!backoff_) {
+    backoff_ =
+        std::make_unique<event::Timer>(manager_.context().dispatcher(), [this] { startAttempt(); });
+  }
+  backoff_->enableMs(delay);
+  return true;
+}
+
+void ActiveStream::onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& headers,
+                                     bool end_stream) {
+  if (&attempt != upstream_.get() || done_ || response_started_) return;
+  if (maybeRetry(Failure::kStatus, &headers)) return;
+  if (per_try_timeout_) per_try_timeout_->disable();
   response_started_ = true;
   response_code_ = headers.statusCode();
   bool tunnel_up = response_code_ == 101 ||
@@ -248,8 +412,9 @@ void ActiveStream::onUpstreamHeaders(HeaderMap&& headers, bool end_stream) {
   if (end_stream) finishResponse(response_code_);
 }
 
-void ActiveStream::onUpstreamData(std::string_view data, bool end_stream) {
-  if (done_) return;
+void ActiveStream::onUpstreamData(UpstreamRequest& attempt, std::string_view data,
+                                  bool end_stream) {
+  if (&attempt != upstream_.get() || done_ || !response_started_) return;
   if (end_stream) {
     response_complete_ = true;
     if (timeout_) timeout_->disable();
@@ -258,17 +423,28 @@ void ActiveStream::onUpstreamData(std::string_view data, bool end_stream) {
   if (end_stream) finishResponse(response_code_);
 }
 
-void ActiveStream::onUpstreamTrailers(HeaderMap&& trailers) {
-  if (done_) return;
+void ActiveStream::onUpstreamTrailers(UpstreamRequest& attempt, HeaderMap&& trailers) {
+  if (&attempt != upstream_.get() || done_ || !response_started_) return;
   response_complete_ = true;
   if (timeout_) timeout_->disable();
   response_encoder_.encodeTrailers(trailers);
   finishResponse(response_code_);
 }
 
-void ActiveStream::onUpstreamReset(StreamResetReason reason) {
-  if (done_) return;
+void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason reason) {
+  if (&attempt != upstream_.get() || done_) return;
   if (!response_started_) {
+    // A keep-alive connection the upstream closed as we reused it: one free
+    // retry on a fresh connection for idempotent requests (the "reset before
+    // headers" 503s of other meshes).
+    if (attempt.reusedConnection() && !attempt.responseStarted() && !stale_retry_used_ &&
+        idempotent(request_headers_.method()) && keep_body_) {
+      stale_retry_used_ = true;
+      upstream_->cancel();
+      startAttempt();
+      return;
+    }
+    if (maybeRetry(Failure::kReset, nullptr)) return;
     sendLocalReply(503, std::string("upstream connect error or disconnect/reset before headers. "
                                     "reset reason: ") +
                             resetReasonName(reason));
@@ -280,10 +456,19 @@ void ActiveStream::onUpstreamReset(StreamResetReason reason) {
   finishResponse(response_code_);
 }
 
+void ActiveStream::onPerTryTimeout() {
+  if (done_ || response_started_) return;
+  stats::inc(cluster_->stats().rq_per_try_timeout);
+  if (maybeRetry(Failure::kPerTryTimeout, nullptr)) return;
+  upstream_->cancel();
+  sendLocalReply(504, "upstream per-try timeout");
+}
+
 void ActiveStream::onRouteTimeout() {
   if (done_) return;
   stats::inc(cluster_->stats().rq_timeout);
-  upstream_.cancel();
+  if (upstream_) upstream_->cancel();
+  if (backoff_) backoff_->disable();
   if (!response_started_) {
     sendLocalReply(504, "upstream request timeout");
   } else {
@@ -295,8 +480,10 @@ void ActiveStream::onRouteTimeout() {
 
 void ActiveStream::sendLocalReply(int code, std::string_view body, bool overflow) {
   if (done_) return;
-  upstream_.cancel();
+  if (upstream_) upstream_->cancel();
   if (timeout_) timeout_->disable();
+  if (per_try_timeout_) per_try_timeout_->disable();
+  if (backoff_) backoff_->disable();
   response_started_ = true;
   response_complete_ = true;
   HeaderMap headers;
@@ -323,6 +510,9 @@ void ActiveStream::finish() {
   if (done_) return;
   done_ = true;
   if (timeout_) timeout_->disable();
+  if (per_try_timeout_) per_try_timeout_->disable();
+  if (backoff_) backoff_->disable();
+  endRetry();
   // Undo flow-control holds this stream placed on shared connections.
   if (downstream_read_disabled_) {
     downstream_read_disabled_ = false;
@@ -330,7 +520,9 @@ void ActiveStream::finish() {
   }
   while (upstream_read_disabled_ > 0) {
     --upstream_read_disabled_;
-    if (StreamEncoder* encoder = upstream_.encoder()) encoder->readDisable(false);
+    if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
+      encoder->readDisable(false);
+    }
   }
   manager_.onStreamDone(this);
 }

@@ -1,8 +1,12 @@
 #pragma once
 
 // One request/response exchange through the router: the downstream side is a
-// StreamDecoder fed by the server codec; the upstream side (UpstreamRequest)
-// is a StreamDecoder fed by the client codec of a pooled connection.
+// StreamDecoder fed by the server codec; each upstream attempt
+// (UpstreamRequest) is a StreamDecoder fed by the client codec of a pooled
+// connection. Retries replay the request (its body is kept while it fits the
+// replay buffer) on a newly chosen host, after a jittered backoff, within the
+// cluster's retry budget; nothing is retried once the response has started
+// towards the client.
 
 #include <memory>
 #include <optional>
@@ -23,13 +27,15 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
  public:
   explicit UpstreamRequest(ActiveStream& parent) : parent_(parent) {}
 
-  void start(upstream::HttpConnPool& pool);
-  // Abandons the upstream side (cancels a wait, or resets the stream).
+  void start(upstream::HttpConnPool& pool, bool fresh_connection);
+  // Abandons this attempt (cancels a wait, or resets the stream).
   void cancel();
   StreamEncoder* encoder() { return encoder_; }
+  bool reusedConnection() const { return reused_; }
+  bool responseStarted() const { return response_started_; }
 
   // upstream::ConnPoolCallbacks
-  void onPoolReady(StreamEncoder& encoder) override;
+  void onPoolReady(StreamEncoder& encoder, bool reused) override;
   void onPoolFailure(upstream::PoolFailureReason reason) override;
 
   // StreamDecoder: the response
@@ -46,6 +52,9 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
   upstream::HttpConnPool::PendingRequest* pending_ = nullptr;
   StreamEncoder* encoder_ = nullptr;
   bool complete_ = false;
+  bool reused_ = false;
+  bool response_started_ = false;
+  bool cancelled_ = false;
 };
 
 class ActiveStream : public StreamDecoder {
@@ -63,30 +72,46 @@ class ActiveStream : public StreamDecoder {
 
  private:
   friend class UpstreamRequest;
+  enum class Failure { kConnectFailure, kReset, kPerTryTimeout, kStatus };
 
-  void onUpstreamReady(StreamEncoder& encoder);
-  void onUpstreamFailure(upstream::PoolFailureReason reason);
-  void onUpstreamHeaders(HeaderMap&& headers, bool end_stream);
-  void onUpstreamData(std::string_view data, bool end_stream);
-  void onUpstreamTrailers(HeaderMap&& trailers);
-  void onUpstreamReset(StreamResetReason reason);
+  void startAttempt();
+  void onUpstreamReady(UpstreamRequest& attempt, StreamEncoder& encoder);
+  void onUpstreamFailure(UpstreamRequest& attempt, upstream::PoolFailureReason reason);
+  void onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& headers, bool end_stream);
+  void onUpstreamData(UpstreamRequest& attempt, std::string_view data, bool end_stream);
+  void onUpstreamTrailers(UpstreamRequest& attempt, HeaderMap&& trailers);
+  void onUpstreamReset(UpstreamRequest& attempt, StreamResetReason reason);
   void onRouteTimeout();
+  void onPerTryTimeout();
+
+  // Retries when the policy, the attempts left and the budget allow; true
+  // when a retry was scheduled (the current attempt is then abandoned).
+  bool maybeRetry(Failure failure, const HeaderMap* response);
+  bool retriable(Failure failure, const HeaderMap* response) const;
+  void releaseHost();
+  void endRetry();
 
   void sendLocalReply(int code, std::string_view body, bool overflow = false);
   void finishResponse(int code);
   void finish();
   void rewriteRequest();
+  void sendBody(StreamEncoder& encoder);
 
   ConnectionManager& manager_;
   StreamEncoder& response_encoder_;
-  UpstreamRequest upstream_{*this};
+  std::unique_ptr<UpstreamRequest> upstream_;
   HeaderMap request_headers_;
   HeaderMap request_trailers_;
   std::shared_ptr<const router::RouteTable> routes_;  // held for the stream's life
   const router::RouteEntry* route_ = nullptr;
   std::shared_ptr<upstream::WorkerCluster> cluster_;
+  std::shared_ptr<upstream::ClusterResources> resources_;
   int host_ = -1;
-  std::string buffered_body_;  // request body that arrived before the upstream was ready
+  // Request body: kept whole while a retry may need to replay it; `sent_`
+  // bytes of it went to the current attempt.
+  std::string body_;
+  size_t sent_ = 0;
+  bool keep_body_ = false;
   bool request_complete_ = false;
   bool has_trailers_ = false;
   bool response_started_ = false;
@@ -95,8 +120,14 @@ class ActiveStream : public StreamDecoder {
   bool downstream_read_disabled_ = false;
   int upstream_read_disabled_ = 0;
   int response_code_ = 0;
+  uint32_t attempts_ = 0;
+  bool in_retry_ = false;          // counted in the cluster's active retries
+  bool stale_retry_used_ = false;  // the free retry after a stale keep-alive connection
+  bool counted_active_ = false;    // counted in the cluster's active requests
   uint64_t start_ms_ = 0;
   std::unique_ptr<event::Timer> timeout_;
+  std::unique_ptr<event::Timer> per_try_timeout_;
+  std::unique_ptr<event::Timer> backoff_;
 };
 
 }  // namespace weft::http

@@ -43,6 +43,29 @@ struct HeaderMutation {
   void apply(http::HeaderMap& headers) const;
 };
 
+// Envoy's RetryPolicy, compiled. retry_on conditions as bits.
+struct RetryPolicy {
+  enum On : uint32_t {
+    k5xx = 1 << 0,
+    kGatewayError = 1 << 1,
+    kReset = 1 << 2,
+    kConnectFailure = 1 << 3,
+    kRetriableStatusCodes = 1 << 4,
+    kGrpcCancelled = 1 << 5,
+    kGrpcDeadlineExceeded = 1 << 6,
+    kGrpcResourceExhausted = 1 << 7,
+    kGrpcUnavailable = 1 << 8,
+  };
+  uint32_t retry_on = 0;
+  uint32_t num_retries = 1;
+  uint64_t per_try_timeout_ms = 0;  // 0: none (only the route timeout)
+  std::vector<uint32_t> retriable_status_codes;
+  uint64_t backoff_base_ms = 25;  // Envoy's defaults
+  uint64_t backoff_max_ms = 250;
+
+  bool enabled() const { return retry_on != 0 && num_retries > 0; }
+};
+
 struct RouteEntry {
   enum class PathKind { kPrefix, kExact, kRegex, kConnect };
   std::string name;
@@ -60,6 +83,7 @@ struct RouteEntry {
   std::string direct_body;
 
   uint64_t timeout_ms = 15000;  // Envoy's default route timeout; 0 disables
+  RetryPolicy retry;
   std::string prefix_rewrite;
   std::string host_rewrite;
   HeaderMutation request_mutation;

@@ -21,6 +21,10 @@ struct Store::Families {
   prometheus::Family<prometheus::Counter>* upstream_rq_overflow;
   prometheus::Family<prometheus::Counter>* upstream_rq_timeout;
   prometheus::Family<prometheus::Gauge>* upstream_rq_active;
+  prometheus::Family<prometheus::Counter>* upstream_rq_retry;
+  prometheus::Family<prometheus::Counter>* upstream_rq_retry_budget_exhausted;
+  prometheus::Family<prometheus::Counter>* upstream_rq_per_try_timeout;
+  prometheus::Family<prometheus::Counter>* upstream_rq_max_requests_overflow;
 };
 
 Store::Store()
@@ -66,6 +70,25 @@ Store::Store()
                                        .Name("weft_upstream_rq_active")
                                        .Help("Upstream requests in flight")
                                        .Register(r);
+  families_->upstream_rq_retry = &prometheus::BuildCounter()
+                                      .Name("weft_upstream_rq_retry_total")
+                                      .Help("Upstream request retries")
+                                      .Register(r);
+  families_->upstream_rq_retry_budget_exhausted =
+      &prometheus::BuildCounter()
+           .Name("weft_upstream_rq_retry_budget_exhausted_total")
+           .Help("Retries not made because the retry budget was spent")
+           .Register(r);
+  families_->upstream_rq_per_try_timeout =
+      &prometheus::BuildCounter()
+           .Name("weft_upstream_rq_per_try_timeout_total")
+           .Help("Upstream attempts that hit the per-try timeout")
+           .Register(r);
+  families_->upstream_rq_max_requests_overflow =
+      &prometheus::BuildCounter()
+           .Name("weft_upstream_rq_max_requests_overflow_total")
+           .Help("Requests refused by the max_requests circuit breaker")
+           .Register(r);
 }
 
 Store::~Store() = default;
@@ -96,6 +119,10 @@ ClusterStats Store::cluster(const std::string& name) {
       &families_->upstream_rq_overflow->Add({{"cluster", name}}),
       &families_->upstream_rq_timeout->Add({{"cluster", name}}),
       &families_->upstream_rq_active->Add({{"cluster", name}}),
+      &families_->upstream_rq_retry->Add({{"cluster", name}}),
+      &families_->upstream_rq_retry_budget_exhausted->Add({{"cluster", name}}),
+      &families_->upstream_rq_per_try_timeout->Add({{"cluster", name}}),
+      &families_->upstream_rq_max_requests_overflow->Add({{"cluster", name}}),
   };
 }
 

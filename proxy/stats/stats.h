@@ -36,6 +36,10 @@ struct ClusterStats {
   prometheus::Counter* rq_overflow;
   prometheus::Counter* rq_timeout;
   prometheus::Gauge* rq_active;
+  prometheus::Counter* rq_retry;
+  prometheus::Counter* rq_retry_budget_exhausted;
+  prometheus::Counter* rq_per_try_timeout;
+  prometheus::Counter* rq_max_requests_overflow;
 };
 
 class Store {

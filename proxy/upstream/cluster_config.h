@@ -3,6 +3,7 @@
 // Immutable description of an upstream cluster, built from an Envoy Cluster
 // (and its ClusterLoadAssignment) and shared by every worker.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +21,13 @@ struct HostConfig {
   uint32_t weight = 1;
 };
 
+// Counters every worker shares for one cluster: the circuit breakers and the
+// retry budget are cluster-wide, as in Envoy.
+struct ClusterResources {
+  std::atomic<uint32_t> active_requests{0};
+  std::atomic<uint32_t> active_retries{0};
+};
+
 struct ClusterConfig {
   std::string name;
   std::vector<HostConfig> hosts;
@@ -35,6 +43,12 @@ struct ClusterConfig {
   uint32_t max_connections = 1024;
   uint32_t max_pending_requests = 1024;
   uint32_t max_requests = 1024;
+  uint32_t max_retries = 3;  // Envoy's default, used when no retry budget applies
+  // Retry budget (default on): retries in flight may be at most this share of
+  // the requests in flight, but never fewer than min_retry_concurrency.
+  double retry_budget_percent = 20.0;
+  uint32_t min_retry_concurrency = 3;
+  std::shared_ptr<ClusterResources> resources = std::make_shared<ClusterResources>();
 };
 
 using ClusterConfigPtr = std::shared_ptr<const ClusterConfig>;

@@ -112,12 +112,12 @@ size_t HttpConnPool::idleCount() const {
 }
 
 HttpConnPool::PendingRequest* HttpConnPool::newStream(http::StreamDecoder& response_decoder,
-                                                      ConnPoolCallbacks& callbacks) {
+                                                      ConnPoolCallbacks& callbacks, bool fresh) {
   for (auto& client : clients_) {
-    if (client->ready()) {
+    if (client->ready() && !(fresh && client->requests_served_ > 0)) {
       client->idle_timer_.disable();
       http::StreamEncoder& encoder = client->codec_->newStream(response_decoder);
-      callbacks.onPoolReady(encoder);
+      callbacks.onPoolReady(encoder, client->requests_served_ > 0);
       return nullptr;
     }
   }
@@ -160,7 +160,7 @@ void HttpConnPool::attach(ActiveClient* client, PendingRequest* request) {
   http::StreamEncoder& encoder = client->codec_->newStream(request->decoder);
   ConnPoolCallbacks& callbacks = request->callbacks;
   delete request;
-  callbacks.onPoolReady(encoder);
+  callbacks.onPoolReady(encoder, client->requests_served_ > 0);
 }
 
 void HttpConnPool::onClientFailed(ActiveClient* client, PoolFailureReason reason) {

@@ -21,7 +21,8 @@ enum class PoolFailureReason { kConnectFailure, kTimeout, kOverflow };
 class ConnPoolCallbacks {
  public:
   virtual ~ConnPoolCallbacks() = default;
-  virtual void onPoolReady(http::StreamEncoder& encoder) = 0;
+  // `reused`: the connection carried requests before (it may have gone stale).
+  virtual void onPoolReady(http::StreamEncoder& encoder, bool reused) = 0;
   virtual void onPoolFailure(PoolFailureReason reason) = 0;
 };
 
@@ -34,7 +35,9 @@ class HttpConnPool {
 
   // Calls callbacks.onPoolReady at once when an idle connection is ready, or
   // later; returns a handle for cancel() while the request waits (else nullptr).
-  PendingRequest* newStream(http::StreamDecoder& response_decoder, ConnPoolCallbacks& callbacks);
+  // `fresh`: do not use an idle connection (a retry after a stale one).
+  PendingRequest* newStream(http::StreamDecoder& response_decoder, ConnPoolCallbacks& callbacks,
+                            bool fresh = false);
   void cancel(PendingRequest* request);
 
   const HostConfig& host() const { return host_; }

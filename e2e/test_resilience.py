@@ -1,0 +1,127 @@
+"""Retries (with a budget), per-try and route timeouts, the stale keep-alive
+retry, and circuit breakers, against real failing backends."""
+
+import concurrent.futures
+import http.client
+import time
+import unittest
+
+from harness import Backend, Proxy, bootstrap, free_port, http_listener, static_cluster
+
+
+def get(port, path, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers=headers or {})
+    resp = conn.getresponse()
+    return resp.status, resp.read(), dict(resp.getheaders())
+
+
+class ResilienceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.flaky = Backend("flaky")
+        cls.dead = Backend("dead")           # answers 503 to everything we send it
+        cls.slow = Backend("slow", delay_ms=1500)
+        cls.fast = Backend("fast")
+        cls.hold = Backend("hold", delay_ms=500)
+        cls.closer = Backend("closer", close_after_response=True)
+        cls.port, admin = free_port(), free_port()
+        retry = {"retry_on": "5xx", "num_retries": 3,
+                 "retry_back_off": {"base_interval": "0.005s"}}
+        retry7 = dict(retry, num_retries=7)
+        routes = [
+            {"match": {"prefix": "/flaky-retried7"},
+             "route": {"cluster": "flaky", "prefix_rewrite": "/flaky", "retry_policy": retry7}},
+            {"match": {"prefix": "/flaky-retried"},
+             "route": {"cluster": "flaky", "prefix_rewrite": "/flaky", "retry_policy": retry}},
+            {"match": {"prefix": "/flaky"}, "route": {"cluster": "flaky"}},
+            {"match": {"prefix": "/status"}, "route": {"cluster": "dead", "retry_policy": retry}},
+            {"match": {"prefix": "/per-try"},
+             "route": {"cluster": "slow_then_fast", "timeout": "5s",
+                       "retry_policy": {"retry_on": "5xx", "num_retries": 2,
+                                        "per_try_timeout": "0.3s"}}},
+            {"match": {"prefix": "/hold"}, "route": {"cluster": "hold"}},
+            {"match": {"prefix": "/closer"}, "route": {"cluster": "closer"}},
+        ]
+        budget = {"thresholds": [{"retry_budget": {"budget_percent": {"value": 20.0},
+                                                   "min_retry_concurrency": 1}}]}
+        cls.proxy = Proxy(bootstrap(
+            [http_listener("in", cls.port, [{"name": "all", "domains": ["*"], "routes": routes}])],
+            [static_cluster("flaky", [cls.flaky.port], circuit_breakers={"thresholds": [
+                {"retry_budget": {"budget_percent": {"value": 100.0}}}]}),
+             static_cluster("dead", [cls.dead.port], circuit_breakers=budget),
+             static_cluster("slow_then_fast", [cls.slow.port, cls.fast.port]),
+             static_cluster("hold", [cls.hold.port],
+                            circuit_breakers={"thresholds": [{"max_requests": 5}]}),
+             static_cluster("closer", [cls.closer.port])],
+            admin)).wait_ready()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        for b in (cls.flaky, cls.dead, cls.slow, cls.fast, cls.hold, cls.closer):
+            b.stop()
+
+    def run_many(self, path, count, workers=8):
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(lambda _: get(self.port, path)[0], range(count)))
+
+    def test_retries_turn_a_50_percent_failure_into_success(self):
+        # Independent 50% failures: 3 retries give 1 - 0.5^4 = 93.75%; it takes
+        # 7 retries (1 - 0.5^8 = 99.6%) to clear 99%.
+        retried7 = self.run_many("/flaky-retried7?p=50", 2000)
+        retried = self.run_many("/flaky-retried?p=50", 2000)
+        plain = self.run_many("/flaky?p=50", 2000)
+        ok7, ok3, ok0 = (r.count(200) / len(r) for r in (retried7, retried, plain))
+        print("\n  50%% failing backend over 2,000 requests: success %.1f%% with 7 retries, "
+              "%.1f%% with 3 (expected 93.75%%), %.1f%% without" % (ok7 * 100, ok3 * 100, ok0 * 100))
+        self.assertGreaterEqual(ok7, 0.99)
+        self.assertAlmostEqual(ok3, 0.9375, delta=0.025)
+        self.assertAlmostEqual(ok0, 0.5, delta=0.05)
+        self.assertGreater(self.proxy.metric("weft_upstream_rq_retry_total", cluster="flaky"), 500)
+
+    def test_retry_budget_bounds_the_extra_load(self):
+        before = self.dead.requests
+        statuses = self.run_many("/status/503", 400, workers=40)
+        upstream = self.dead.requests - before
+        ratio = upstream / len(statuses)
+        print("\n  every attempt failing, 40 concurrent clients: %d upstream requests for %d "
+              "client requests (%.2fx; budget 20%%)" % (upstream, len(statuses), ratio))
+        self.assertEqual(set(statuses), {503})
+        self.assertLessEqual(ratio, 1.2 + 0.15)
+        self.assertGreater(
+            self.proxy.metric("weft_upstream_rq_retry_budget_exhausted_total", cluster="dead"), 0)
+
+    def test_per_try_timeout_moves_to_a_fast_endpoint(self):
+        for _ in range(6):  # round robin: every other first attempt hits the slow endpoint
+            start = time.time()
+            status, body, _ = get(self.port, "/per-try")
+            self.assertEqual((status, body), (200, b"fast"))
+            self.assertLess(time.time() - start, 1.4)  # never waited for the slow one
+        self.assertGreater(
+            self.proxy.metric("weft_upstream_rq_per_try_timeout_total", cluster="slow_then_fast"), 0)
+
+    def test_circuit_breaker_overflows_at_once_and_counts_exactly(self):
+        before = self.proxy.metric("weft_upstream_rq_max_requests_overflow_total", cluster="hold")
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(lambda _: (time.time(), get(self.port, "/hold")), range(20)))
+        overflowed = [r for r in results if r[1][0] == 503]
+        served = [r for r in results if r[1][0] == 200]
+        self.assertEqual(len(served), 5)
+        self.assertEqual(len(overflowed), 15)
+        for _, (status, _, headers) in overflowed:
+            self.assertEqual(headers.get("x-weft-overflow"), "true")
+        after = self.proxy.metric("weft_upstream_rq_max_requests_overflow_total", cluster="hold")
+        self.assertEqual(after - before, 15)
+
+    def test_stale_keep_alive_connection_is_retried_on_a_fresh_one(self):
+        # The app closes each connection right after answering; the proxy's
+        # pooled connection is stale on the next request.
+        for _ in range(30):
+            status, body, _ = get(self.port, "/closer")
+            self.assertEqual((status, body), (200, b"closer"))
+            time.sleep(0.01)
+
+
+if __name__ == "__main__":
+    unittest.main()
