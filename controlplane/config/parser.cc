@@ -250,6 +250,21 @@ HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
           rule.backend_refs.push_back(std::move(ref));
         }
       }
+      if (const YAML::Node retry = r["retry"]) {
+        HttpRouteRetry out;
+        if (retry["attempts"]) {
+          out.attempts =
+              static_cast<uint32_t>(integer(retry["attempts"], rpath + ".retry.attempts", 0, 100));
+        }
+        if (const YAML::Node codes = retry["codes"]) {
+          for (size_t k = 0; k < codes.size(); ++k) {
+            out.codes.push_back(static_cast<uint32_t>(
+                integer(codes[k], rpath + ".retry.codes[" + std::to_string(k) + "]", 400, 599)));
+          }
+        }
+        if (retry["backoff"]) out.backoff_ms = duration(retry["backoff"], rpath + ".retry.backoff");
+        rule.retry = std::move(out);
+      }
       if (const YAML::Node t = r["timeouts"]) {
         if (t["request"])
           rule.request_timeout_ms = duration(t["request"], rpath + ".timeouts.request");

@@ -71,11 +71,20 @@ struct BackendRef {
   int64_t weight = 1;
 };
 
+// GEP-1731 retries, plus what the Gateway API cannot say yet, from the
+// HTTPRoute's weft.dev annotations (retry-on conditions).
+struct HttpRouteRetry {
+  std::optional<uint32_t> attempts;
+  std::vector<uint32_t> codes;
+  std::optional<uint64_t> backoff_ms;
+};
+
 struct HttpRouteRule {
   std::vector<HttpRouteMatch> matches;
   std::vector<BackendRef> backend_refs;
   std::optional<uint64_t> request_timeout_ms;
   std::optional<uint64_t> backend_request_timeout_ms;
+  std::optional<HttpRouteRetry> retry;
 };
 
 struct ParentRef {

@@ -213,6 +213,33 @@ void setRouteAction(route_v3::Route& route, const ConfigSet& config, const HttpR
   if (rule.request_timeout_ms) {
     *action->mutable_timeout() = TimeUtil::MillisecondsToDuration(*rule.request_timeout_ms);
   }
+  // GEP-1731 retries. The Gateway API retries listed status codes; the
+  // weft.dev/retry-on annotation adds conditions it cannot express yet
+  // (connect-failure, reset, gRPC codes).
+  auto extra = http_route.meta.annotations.find("weft.dev/retry-on");
+  if (rule.retry || extra != http_route.meta.annotations.end()) {
+    auto* policy = action->mutable_retry_policy();
+    std::string on;
+    if (rule.retry && !rule.retry->codes.empty()) on = "retriable-status-codes";
+    if (extra != http_route.meta.annotations.end()) {
+      on += (on.empty() ? "" : ",") + extra->second;
+    }
+    if (on.empty()) on = "connect-failure,reset";
+    policy->set_retry_on(on);
+    uint32_t attempts = rule.retry && rule.retry->attempts ? *rule.retry->attempts : 1;
+    policy->mutable_num_retries()->set_value(attempts);
+    if (rule.retry) {
+      for (uint32_t code : rule.retry->codes) policy->add_retriable_status_codes(code);
+      if (rule.retry->backoff_ms) {
+        *policy->mutable_retry_back_off()->mutable_base_interval() =
+            TimeUtil::MillisecondsToDuration(*rule.retry->backoff_ms);
+      }
+    }
+    if (rule.backend_request_timeout_ms) {
+      *policy->mutable_per_try_timeout() =
+          TimeUtil::MillisecondsToDuration(*rule.backend_request_timeout_ms);
+    }
+  }
 }
 
 route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service& svc,

@@ -111,3 +111,46 @@ TEST(TranslatorTest, VersionsChangeOnlyWithContent) {
 
 }  // namespace
 }  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+TEST(TranslatorTest, GatewayApiRetriesBecomeARetryPolicy) {
+  ConfigSet set;
+  parseYamlDocuments(std::string(kMesh) + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: db-route
+  namespace: shop
+  annotations: {weft.dev/retry-on: "connect-failure,reset"}
+spec:
+  parentRefs: [{kind: Service, name: web-canary}]
+  rules:
+  - retry: {attempts: 3, codes: [503, 504], backoff: 50ms}
+    timeouts: {request: 2s, backendRequest: 500ms}
+    backendRefs: [{name: web-canary, port: 80}]
+)",
+                     "mesh.yaml", set);
+  validateConfig(set);
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  auto r = translateForProxy(set, proxy("a.other", "default"), {});
+  envoy::config::route::v3::RouteConfiguration routes;
+  ASSERT_TRUE(r->by_type[kRoute].at("outbound").any.UnpackTo(&routes));
+  for (const auto& vh : routes.virtual_hosts()) {
+    if (vh.name() != "web-canary.shop.svc.cluster.local:80") continue;
+    const auto& action = vh.routes(0).route();
+    EXPECT_EQ(action.timeout().seconds(), 2);
+    EXPECT_EQ(action.retry_policy().retry_on(), "retriable-status-codes,connect-failure,reset");
+    EXPECT_EQ(action.retry_policy().num_retries().value(), 3u);
+    EXPECT_EQ(action.retry_policy().retriable_status_codes_size(), 2);
+    EXPECT_EQ(action.retry_policy().per_try_timeout().nanos(), 500000000);
+    EXPECT_EQ(action.retry_policy().retry_back_off().base_interval().nanos(), 50000000);
+    return;
+  }
+  FAIL() << "no virtual host for web-canary";
+}
+
+}  // namespace
+}  // namespace weft::control
