@@ -91,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
             self.server.requests += 1
         if self.server.delay_ms:
             time.sleep(self.server.delay_ms / 1000.0)
+        if self.server.fail_status:
+            return self.send_body(self.server.fail_status, b"failing")
         if self.server.close_after_response:
             # An app whose keep-alive timeout is shorter than the proxy's: it
             # closes the connection right after answering, without saying so.
@@ -143,8 +145,9 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 512
 
 
-def serve(port, name, host="127.0.0.1", delay_ms=0, close_after_response=False):
+def serve(port, name, host="127.0.0.1", delay_ms=0, close_after_response=False, fail_status=0):
     server = Server((host, port), Handler)
+    server.fail_status = fail_status
     server.delay_ms = delay_ms
     server.close_after_response = close_after_response
     server.name = name

@@ -160,10 +160,12 @@ def bootstrap(listeners, clusters, admin_port):
 class Backend:
     """An HTTP backend thread (see backend.py) on a free port (or `port`)."""
 
-    def __init__(self, name, host="127.0.0.1", port=None, delay_ms=0, close_after_response=False):
+    def __init__(self, name, host="127.0.0.1", port=None, delay_ms=0, close_after_response=False,
+                 fail_status=0):
         self.port = port or free_port()
         self.host = host
-        self.server = backend.serve(self.port, name, host, delay_ms, close_after_response)
+        self.server = backend.serve(self.port, name, host, delay_ms, close_after_response,
+                                    fail_status)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

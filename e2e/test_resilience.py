@@ -16,6 +16,41 @@ def get(port, path, headers=None):
     return resp.status, resp.read(), dict(resp.getheaders())
 
 
+class OutlierDetectionTest(unittest.TestCase):
+    def test_failing_endpoint_is_ejected_and_comes_back(self):
+        good = [Backend("good-a"), Backend("good-b")]
+        bad = Backend("bad", fail_status=500)
+        port, admin = free_port(), free_port()
+        proxy = Proxy(bootstrap(
+            [http_listener("in", port, [{"name": "all", "domains": ["*"], "routes": [
+                {"match": {"prefix": "/"}, "route": {"cluster": "three"}}]}])],
+            [static_cluster("three", [good[0].port, good[1].port, bad.port],
+                            outlier_detection={"consecutive_5xx": 3, "interval": "1s",
+                                               "base_ejection_time": "2s",
+                                               "max_ejection_percent": 50})],
+            admin)).wait_ready()
+        try:
+            for _ in range(12):  # round robin: the bad endpoint fails its 3rd time by now
+                get(port, "/")
+            status, clusters = proxy.admin("/clusters")
+            self.assertIn("three::127.0.0.1:%d::health_flags::/failed_outlier_check" % bad.port,
+                          clusters)
+            ejected_at = bad.requests
+            statuses = [get(port, "/")[0] for _ in range(40)]
+            self.assertEqual(bad.requests, ejected_at)  # it received nothing while ejected
+            self.assertEqual(set(statuses), {200})
+            self.assertEqual(proxy.metric("weft_upstream_outlier_ejections_total", cluster="three"),
+                             1)
+            time.sleep(2.3)  # base_ejection_time x 1 ejection
+            for _ in range(6):
+                get(port, "/")
+            self.assertGreater(bad.requests, ejected_at)  # back in rotation
+        finally:
+            proxy.stop()
+            for b in good + [bad]:
+                b.stop()
+
+
 class ResilienceTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

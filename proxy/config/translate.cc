@@ -489,9 +489,33 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
     }
   }
   if (proto.has_outlier_detection()) {
-    errors.add(path + ".outlier_detection", "not implemented by weft yet");
-    ok = false;
+    const auto& od = proto.outlier_detection();
+    auto& o = out->outlier;
+    o.enabled = true;
+    if (od.has_consecutive_5xx()) o.consecutive_5xx = od.consecutive_5xx().value();
+    if (od.has_consecutive_gateway_failure()) {
+      o.consecutive_gateway_failure = od.consecutive_gateway_failure().value();
+    }
+    if (od.has_enforcing_consecutive_5xx())
+      o.enforce_5xx = od.enforcing_consecutive_5xx().value() > 0;
+    if (od.has_enforcing_consecutive_gateway_failure()) {
+      o.enforce_gateway_failure = od.enforcing_consecutive_gateway_failure().value() > 0;
+    }
+    if (od.has_base_ejection_time()) o.base_ejection_time_ms = durationMs(od.base_ejection_time());
+    if (od.has_max_ejection_time()) o.max_ejection_time_ms = durationMs(od.max_ejection_time());
+    if (od.has_max_ejection_percent()) {
+      o.max_ejection_percent = od.max_ejection_percent().value();
+      if (o.max_ejection_percent > 100) {
+        errors.add(path + ".outlier_detection.max_ejection_percent", "must be within 0..100");
+        ok = false;
+      }
+    }
+    if (od.has_interval() && durationMs(od.interval()) == 0) {
+      errors.add(path + ".outlier_detection.interval", "must be greater than 0");
+      ok = false;
+    }
   }
+  out->resources = std::make_shared<upstream::ClusterResources>(out->hosts.size());
   if (proto.has_transport_socket()) {
     errors.add(path + ".transport_socket", "upstream TLS is not implemented by weft yet");
     ok = false;

@@ -325,6 +325,7 @@ void ActiveStream::onUpstreamFailure(UpstreamRequest& attempt, upstream::PoolFai
     return;
   }
   stats::inc(cluster_->stats().cx_connect_fail);
+  cluster_->reportResult(host_, upstream::WorkerCluster::Result::kGatewayFailure);
   if (maybeRetry(Failure::kConnectFailure, nullptr)) return;
   sendLocalReply(503, std::string("upstream connect error or disconnect/reset before headers. "
                                   "reset reason: ") +
@@ -394,6 +395,11 @@ bool ActiveStream::maybeRetry(Failure failure, const HeaderMap* response) {
 void ActiveStream::onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& headers,
                                      bool end_stream) {
   if (&attempt != upstream_.get() || done_ || response_started_) return;
+  int code = headers.statusCode();
+  using Result = upstream::WorkerCluster::Result;
+  cluster_->reportResult(host_, code >= 502 && code <= 504 ? Result::kGatewayFailure
+                                : code >= 500              ? Result::k5xx
+                                                           : Result::kSuccess);
   if (maybeRetry(Failure::kStatus, &headers)) return;
   if (per_try_timeout_) per_try_timeout_->disable();
   response_started_ = true;
@@ -444,6 +450,7 @@ void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason r
       startAttempt();
       return;
     }
+    cluster_->reportResult(host_, upstream::WorkerCluster::Result::kGatewayFailure);
     if (maybeRetry(Failure::kReset, nullptr)) return;
     sendLocalReply(503, std::string("upstream connect error or disconnect/reset before headers. "
                                     "reset reason: ") +
@@ -459,6 +466,7 @@ void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason r
 void ActiveStream::onPerTryTimeout() {
   if (done_ || response_started_) return;
   stats::inc(cluster_->stats().rq_per_try_timeout);
+  cluster_->reportResult(host_, upstream::WorkerCluster::Result::kGatewayFailure);
   if (maybeRetry(Failure::kPerTryTimeout, nullptr)) return;
   upstream_->cancel();
   sendLocalReply(504, "upstream per-try timeout");

@@ -287,10 +287,15 @@ std::string Server::clustersText() const {
            "\n";
     out += name + "::default_priority::max_pending_requests::" +
            std::to_string(cluster->max_pending_requests) + "\n";
-    for (const auto& host : cluster->hosts) {
+    uint64_t now = upstream::steadyNowMs();
+    for (size_t i = 0; i < cluster->hosts.size(); ++i) {
+      const auto& host = cluster->hosts[i];
+      const auto& outlier = cluster->resources->outlier[i];
+      bool ejected = outlier.ejected_until_ms.load() > now;
       std::string prefix = name + "::" + host.address.toString() + "::";
       out += prefix + "weight::" + std::to_string(host.weight) + "\n";
-      out += prefix + "health_flags::healthy\n";
+      out += prefix + "health_flags::" + (ejected ? "/failed_outlier_check" : "healthy") + "\n";
+      out += prefix + "outlier_ejections::" + std::to_string(outlier.ejections.load()) + "\n";
     }
   }
   return out;

@@ -25,6 +25,7 @@ struct Store::Families {
   prometheus::Family<prometheus::Counter>* upstream_rq_retry_budget_exhausted;
   prometheus::Family<prometheus::Counter>* upstream_rq_per_try_timeout;
   prometheus::Family<prometheus::Counter>* upstream_rq_max_requests_overflow;
+  prometheus::Family<prometheus::Counter>* outlier_ejections;
 };
 
 Store::Store()
@@ -89,6 +90,10 @@ Store::Store()
            .Name("weft_upstream_rq_max_requests_overflow_total")
            .Help("Requests refused by the max_requests circuit breaker")
            .Register(r);
+  families_->outlier_ejections = &prometheus::BuildCounter()
+                                      .Name("weft_upstream_outlier_ejections_total")
+                                      .Help("Hosts ejected by outlier detection")
+                                      .Register(r);
 }
 
 Store::~Store() = default;
@@ -123,6 +128,7 @@ ClusterStats Store::cluster(const std::string& name) {
       &families_->upstream_rq_retry_budget_exhausted->Add({{"cluster", name}}),
       &families_->upstream_rq_per_try_timeout->Add({{"cluster", name}}),
       &families_->upstream_rq_max_requests_overflow->Add({{"cluster", name}}),
+      &families_->outlier_ejections->Add({{"cluster", name}}),
   };
 }
 

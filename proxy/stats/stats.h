@@ -40,6 +40,7 @@ struct ClusterStats {
   prometheus::Counter* rq_retry_budget_exhausted;
   prometheus::Counter* rq_per_try_timeout;
   prometheus::Counter* rq_max_requests_overflow;
+  prometheus::Counter* outlier_ejections;
 };
 
 class Store {

@@ -21,12 +21,37 @@ struct HostConfig {
   uint32_t weight = 1;
 };
 
-// Counters every worker shares for one cluster: the circuit breakers and the
-// retry budget are cluster-wide, as in Envoy.
+// Outlier-detection state of one host, shared by every worker.
+struct HostOutlierState {
+  std::atomic<uint32_t> consecutive_5xx{0};
+  std::atomic<uint32_t> consecutive_gateway_failure{0};
+  std::atomic<uint64_t> ejected_until_ms{0};  // steady-clock ms; 0: not ejected
+  std::atomic<uint32_t> ejections{0};
+};
+
+// Counters every worker shares for one cluster: the circuit breakers, the
+// retry budget and outlier detection are cluster-wide, as in Envoy.
 struct ClusterResources {
+  explicit ClusterResources(size_t hosts = 0) : outlier(hosts) {}
   std::atomic<uint32_t> active_requests{0};
   std::atomic<uint32_t> active_retries{0};
+  std::vector<HostOutlierState> outlier;  // by host index
 };
+
+// Envoy's OutlierDetection, the consecutive-error detectors.
+struct OutlierConfig {
+  bool enabled = false;
+  uint32_t consecutive_5xx = 5;
+  uint32_t consecutive_gateway_failure = 5;
+  bool enforce_5xx = true;
+  bool enforce_gateway_failure = false;  // Envoy: enforcing_consecutive_gateway_failure = 0
+  uint64_t base_ejection_time_ms = 30000;
+  uint64_t max_ejection_time_ms = 300000;
+  uint32_t max_ejection_percent = 10;
+};
+
+// Steady-clock milliseconds, the same on every worker (outlier ejections).
+uint64_t steadyNowMs();
 
 struct ClusterConfig {
   std::string name;
@@ -48,6 +73,7 @@ struct ClusterConfig {
   // the requests in flight, but never fewer than min_retry_concurrency.
   double retry_budget_percent = 20.0;
   uint32_t min_retry_concurrency = 3;
+  OutlierConfig outlier;
   std::shared_ptr<ClusterResources> resources = std::make_shared<ClusterResources>();
 };
 

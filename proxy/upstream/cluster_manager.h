@@ -30,10 +30,15 @@ class WorkerCluster {
   HttpConnPool& pool(int host) { return *pools_[host]; }
   const HostConfig& host(int index) const { return config_->hosts[index]; }
   void onRequestStart(int host) { ++lb_hosts_[host].active_requests; }
+  // The outcome of one attempt on `host`, for outlier detection.
+  enum class Result { kSuccess, k5xx, kGatewayFailure };
+  void reportResult(int host, Result result);
   void onRequestEnd(int host) { --lb_hosts_[host].active_requests; }
 
  private:
   friend class ClusterManager;
+  void tryEject(int host, uint64_t now_ms);
+
   ClusterConfigPtr config_;
   stats::ClusterStats stats_;
   std::vector<LbHost> lb_hosts_;
