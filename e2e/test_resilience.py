@@ -9,6 +9,9 @@ import unittest
 from harness import Backend, Proxy, bootstrap, free_port, http_listener, static_cluster
 
 
+FAULT_TYPE = "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault"
+
+
 def get(port, path, headers=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", path, headers=headers or {})
@@ -77,6 +80,16 @@ class ResilienceTest(unittest.TestCase):
                                         "per_try_timeout": "0.3s"}}},
             {"match": {"prefix": "/hold"}, "route": {"cluster": "hold"}},
             {"match": {"prefix": "/closer"}, "route": {"cluster": "closer"}},
+            {"match": {"prefix": "/fault-abort"}, "route": {"cluster": "flaky"},
+             "typed_per_filter_config": {"envoy.filters.http.fault": {
+                 "@type": FAULT_TYPE,
+                 "abort": {"http_status": 503,
+                           "percentage": {"numerator": 10, "denominator": "HUNDRED"}}}}},
+            {"match": {"prefix": "/fault-delay"}, "route": {"cluster": "flaky"},
+             "typed_per_filter_config": {"envoy.filters.http.fault": {
+                 "@type": FAULT_TYPE,
+                 "delay": {"fixed_delay": "0.2s",
+                           "percentage": {"numerator": 100, "denominator": "HUNDRED"}}}}},
         ]
         budget = {"thresholds": [{"retry_budget": {"budget_percent": {"value": 20.0},
                                                    "min_retry_concurrency": 1}}]}
@@ -148,6 +161,25 @@ class ResilienceTest(unittest.TestCase):
             self.assertEqual(headers.get("x-weft-overflow"), "true")
         after = self.proxy.metric("weft_upstream_rq_max_requests_overflow_total", cluster="hold")
         self.assertEqual(after - before, 15)
+
+    def test_fault_abort_share_within_two_percent(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        aborted = 0
+        for _ in range(10000):
+            conn.request("GET", "/fault-abort")
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status == 503:
+                self.assertEqual(body, b"fault filter abort\n")
+                aborted += 1
+        print("\n  fault abort 10%%: %d of 10,000 aborted (%.2f%%)" % (aborted, aborted / 100))
+        self.assertAlmostEqual(aborted / 10000, 0.10, delta=0.02)
+
+    def test_fault_delay(self):
+        start = time.time()
+        status, body, _ = get(self.port, "/fault-delay?p=0")
+        self.assertEqual((status, body), (200, b"flaky"))
+        self.assertGreaterEqual(time.time() - start, 0.19)
 
     def test_stale_keep_alive_connection_is_retried_on_a_fresh_one(self):
         # The app closes each connection right after answering; the proxy's

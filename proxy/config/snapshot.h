@@ -27,7 +27,8 @@ struct HttpListenerSettings {
   // upgrade_configs: Upgrade tokens (lower case, e.g. "websocket", "connect"
   // for CONNECT) tunnelled as raw bytes after the upgrade response.
   std::vector<std::string> upgrade_types;
-  std::string rds_name;  // set when the routes come from RDS
+  std::string rds_name;                      // set when the routes come from RDS
+  std::optional<router::FaultConfig> fault;  // the envoy.filters.http.fault filter
 };
 
 // One filter chain: the terminal network filter (HTTP connection manager or

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
@@ -161,6 +162,53 @@ router::HeaderMutation mutationFrom(
   return m;
 }
 
+uint32_t perMillion(const envoy::type::v3::FractionalPercent& p) {
+  switch (p.denominator()) {
+    case envoy::type::v3::FractionalPercent::HUNDRED:
+      return p.numerator() * 10000;
+    case envoy::type::v3::FractionalPercent::TEN_THOUSAND:
+      return p.numerator() * 100;
+    default:
+      return p.numerator();
+  }
+}
+
+bool faultFrom(const google::protobuf::Any& any, const std::string& path, router::FaultConfig* out,
+               ErrorList& errors) {
+  envoy::extensions::filters::http::fault::v3::HTTPFault fault;
+  if (!any.UnpackTo(&fault)) {
+    errors.add(path, "is not an envoy.extensions.filters.http.fault.v3.HTTPFault");
+    return false;
+  }
+  bool ok = true;
+  if (fault.has_delay()) {
+    out->delay_ms = durationMs(fault.delay().fixed_delay());
+    // Envoy's default percentage when absent is 100%.
+    out->delay_per_million =
+        fault.delay().has_percentage() ? perMillion(fault.delay().percentage()) : 1000000;
+  }
+  if (fault.has_abort()) {
+    const auto& abort = fault.abort();
+    out->abort_per_million = abort.has_percentage() ? perMillion(abort.percentage()) : 1000000;
+    if (abort.error_type_case() ==
+        envoy::extensions::filters::http::fault::v3::FaultAbort::kGrpcStatus) {
+      out->abort_grpc_status = static_cast<int>(abort.grpc_status());
+      out->abort_http_status = 200;
+    } else {
+      out->abort_http_status = static_cast<int>(abort.http_status());
+      if (out->abort_http_status < 200 || out->abort_http_status > 599) {
+        errors.add(path + ".abort.http_status", "must be within 200..599");
+        ok = false;
+      }
+    }
+  }
+  if (out->delay_per_million > 1000000 || out->abort_per_million > 1000000) {
+    errors.add(path, "a percentage is over 100%");
+    ok = false;
+  }
+  return ok;
+}
+
 bool retryPolicyFrom(const route_v3::RetryPolicy& proto, const std::string& path,
                      router::RetryPolicy* out, ErrorList& errors) {
   using On = router::RetryPolicy::On;
@@ -266,6 +314,20 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, router::Ro
       mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove());
   out->response_mutation =
       mutationFrom(proto.response_headers_to_add(), proto.response_headers_to_remove());
+  for (const auto& [name, any] : proto.typed_per_filter_config()) {
+    std::string fpath = path + ".typed_per_filter_config[\"" + name + "\"]";
+    if (name != "envoy.filters.http.fault") {
+      errors.add(fpath, "weft has per-route configuration only for envoy.filters.http.fault");
+      ok = false;
+      continue;
+    }
+    router::FaultConfig fault;
+    if (faultFrom(any, fpath, &fault, errors)) {
+      out->fault = fault;
+    } else {
+      ok = false;
+    }
+  }
 
   if (proto.has_direct_response()) {
     out->direct_status = proto.direct_response().status();
@@ -569,7 +631,7 @@ std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
 
 namespace {
 bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string& path,
-                    ErrorList& errors) {
+                    ErrorList& errors, std::optional<router::FaultConfig>* fault) {
   bool ok = true;
   if (hcm.http_filters_size() == 0) {
     errors.add(path + ".http_filters", "the envoy.filters.http.router filter is required");
@@ -581,7 +643,16 @@ bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string&
     bool is_router = f.name() == kRouterName ||
                      (f.has_typed_config() && typeName(f.typed_config()) ==
                                                   "envoy.extensions.filters.http.router.v3.Router");
-    if (!is_router) {
+    bool is_fault = f.has_typed_config() && typeName(f.typed_config()) ==
+                                                "envoy.extensions.filters.http.fault.v3.HTTPFault";
+    if (is_fault && i != hcm.http_filters_size() - 1) {
+      router::FaultConfig config;
+      if (faultFrom(f.typed_config(), fpath + ".typed_config", &config, errors)) {
+        *fault = config;
+      } else {
+        ok = false;
+      }
+    } else if (!is_router) {
       errors.add(fpath, "unknown HTTP filter '" + f.name() + "'");
       ok = false;
     } else if (i != hcm.http_filters_size() - 1) {
@@ -672,7 +743,7 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
     if (hcm.has_max_request_headers_kb()) {
       out->http.max_request_headers_bytes = hcm.max_request_headers_kb().value() * 1024;
     }
-    if (!httpFilterFrom(hcm, hpath, errors)) ok = false;
+    if (!httpFilterFrom(hcm, hpath, errors, &out->http.fault)) ok = false;
     if (hcm.has_rds()) {
       if (routes == nullptr) {
         errors.add(hpath + ".rds", "RDS needs dynamic_resources with ads_config");

@@ -165,6 +165,46 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
     sendLocalReply(static_cast<int>(route_->direct_status), route_->direct_body);
     return;
   }
+  // envoy.filters.http.fault: the route's own configuration, else the chain's.
+  const router::FaultConfig* fault =
+      route_->fault ? &*route_->fault : (http.fault ? &*http.fault : nullptr);
+  if (fault != nullptr && !fault->empty()) {
+    auto& rng = manager_.context().clusterManager().rng();
+    if (fault->delay_per_million > 0 && rng() % 1000000 < fault->delay_per_million) {
+      fault_delay_ = std::make_unique<event::Timer>(manager_.context().dispatcher(), [this, fault] {
+        if (!done_ && !maybeInjectAbort(*fault)) continueToUpstream();
+      });
+      fault_delay_->enableMs(fault->delay_ms);
+      return;
+    }
+    if (maybeInjectAbort(*fault)) return;
+  }
+  continueToUpstream();
+}
+
+bool ActiveStream::maybeInjectAbort(const router::FaultConfig& fault) {
+  if (fault.abort_per_million == 0 ||
+      manager_.context().clusterManager().rng()() % 1000000 >= fault.abort_per_million) {
+    return false;
+  }
+  if (fault.abort_grpc_status < 0) {
+    sendLocalReply(fault.abort_http_status, "fault filter abort");
+    return true;
+  }
+  // gRPC: a trailers-only response carrying the status.
+  response_started_ = true;
+  response_complete_ = true;
+  HeaderMap headers;
+  headers.add(":status", "200");
+  headers.add("content-type", "application/grpc");
+  headers.add("grpc-status", std::to_string(fault.abort_grpc_status));
+  headers.add("grpc-message", "fault filter abort");
+  response_encoder_.encodeHeaders(headers, true);
+  finishResponse(200);
+  return true;
+}
+
+void ActiveStream::continueToUpstream() {
   auto& cm = manager_.context().clusterManager();
   const std::string& cluster_name = route_->pickCluster(cm.rng()());
   cluster_ = cm.get(cluster_name);
@@ -520,6 +560,7 @@ void ActiveStream::finish() {
   if (timeout_) timeout_->disable();
   if (per_try_timeout_) per_try_timeout_->disable();
   if (backoff_) backoff_->disable();
+  if (fault_delay_) fault_delay_->disable();
   endRetry();
   // Undo flow-control holds this stream placed on shared connections.
   if (downstream_read_disabled_) {

@@ -75,6 +75,11 @@ class ActiveStream : public StreamDecoder {
   enum class Failure { kConnectFailure, kReset, kPerTryTimeout, kStatus };
 
   void startAttempt();
+  // After routing (and any injected delay): the cluster, the breakers, the
+  // first attempt.
+  void continueToUpstream();
+  // An injected abort, rolled against the fault's percentage; true if sent.
+  bool maybeInjectAbort(const router::FaultConfig& fault);
   void onUpstreamReady(UpstreamRequest& attempt, StreamEncoder& encoder);
   void onUpstreamFailure(UpstreamRequest& attempt, upstream::PoolFailureReason reason);
   void onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& headers, bool end_stream);
@@ -128,6 +133,7 @@ class ActiveStream : public StreamDecoder {
   std::unique_ptr<event::Timer> timeout_;
   std::unique_ptr<event::Timer> per_try_timeout_;
   std::unique_ptr<event::Timer> backoff_;
+  std::unique_ptr<event::Timer> fault_delay_;
 };
 
 }  // namespace weft::http

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -66,6 +67,16 @@ struct RetryPolicy {
   bool enabled() const { return retry_on != 0 && num_retries > 0; }
 };
 
+// envoy.filters.http.fault: delay and/or abort a share of requests.
+struct FaultConfig {
+  uint32_t delay_per_million = 0;
+  uint64_t delay_ms = 0;
+  uint32_t abort_per_million = 0;
+  int abort_http_status = 0;
+  int abort_grpc_status = -1;  // >= 0: answer as gRPC with this status
+  bool empty() const { return delay_per_million == 0 && abort_per_million == 0; }
+};
+
 struct RouteEntry {
   enum class PathKind { kPrefix, kExact, kRegex, kConnect };
   std::string name;
@@ -84,6 +95,7 @@ struct RouteEntry {
 
   uint64_t timeout_ms = 15000;  // Envoy's default route timeout; 0 disables
   RetryPolicy retry;
+  std::optional<FaultConfig> fault;  // typed_per_filter_config["envoy.filters.http.fault"]
   std::string prefix_rewrite;
   std::string host_rewrite;
   HeaderMutation request_mutation;
