@@ -192,3 +192,120 @@ class ResilienceTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+MESH = """
+apiVersion: v1
+kind: Service
+metadata: {name: flaky}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: faulty}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: three}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: flaky-1, labels: {kubernetes.io/service-name: flaky}}
+addressType: IPv4
+ports: [{name: http, port: %(flaky)d}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: faulty-1, labels: {kubernetes.io/service-name: faulty}}
+addressType: IPv4
+ports: [{name: http, port: %(flaky)d}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: three-1, labels: {kubernetes.io/service-name: three}}
+addressType: IPv4
+ports: [{name: http, port: %(port)d}]
+endpoints:
+- addresses: [127.0.50.1]
+- addresses: [127.0.50.2]
+- addresses: [127.0.50.3]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: flaky}
+spec:
+  parentRefs: [{kind: Service, name: flaky}]
+  rules:
+  - retry: {attempts: 7, codes: [503], backoff: 5ms}
+    backendRefs: [{name: flaky, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: faulty
+  annotations: {weft.dev/fault-abort: "20%% 503"}
+spec:
+  parentRefs: [{kind: Service, name: faulty}]
+  rules:
+  - backendRefs: [{name: faulty, port: 80}]
+---
+apiVersion: weft.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: three}
+spec:
+  targetRef: {name: three}
+  retryBudget: {percent: 100}
+  outlierDetection: {consecutive5xx: 3, interval: 1s, baseEjectionTime: 30s, maxEjectionPercent: 50}
+"""
+
+
+class ResilienceFromControlPlaneTest(unittest.TestCase):
+    """The same behaviours, configured from YAML through weft-control."""
+
+    def test_retries_faults_and_outlier_detection_from_yaml(self):
+        import os
+        import tempfile
+        from harness import ControlPlane, xds_bootstrap
+        flaky = Backend("flaky")
+        port = free_port()
+        three = [Backend("t1", host="127.0.50.1", port=port),
+                 Backend("t2", host="127.0.50.2", port=port),
+                 Backend("t3", host="127.0.50.3", port=port, fail_status=500)]
+        d = tempfile.mkdtemp(prefix="weft-res-")
+        config = os.path.join(d, "config")
+        os.mkdir(config)
+        with open(os.path.join(config, "mesh.yaml"), "w") as f:
+            f.write(MESH % {"flaky": flaky.port, "port": port})
+        control = ControlPlane(config)
+        out = free_port()
+        client = Proxy(xds_bootstrap("client-0.default", free_port(), control.xds_port,
+                                     OUTBOUND_PORT=out)).wait_ready()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", out, timeout=10)
+
+            def status(host, path="/"):
+                conn.request("GET", path, headers={"Host": host})
+                resp = conn.getresponse()
+                resp.read()
+                return resp.status
+
+            ok = sum(status("flaky", "/flaky?p=50") == 200 for _ in range(1000))
+            aborted = sum(status("faulty") == 503 for _ in range(2000))
+            for _ in range(12):
+                status("three")
+            clusters = client.admin("/clusters")[1]
+            print("\n  from YAML: retried success %.1f%%, fault aborts %.1f%% (target 20%%)"
+                  % (ok / 10, aborted / 20))
+            self.assertGreaterEqual(ok, 990)
+            self.assertAlmostEqual(aborted / 2000, 0.20, delta=0.03)
+            self.assertIn("127.0.50.3:%d::health_flags::/failed_outlier_check" % port, clusters)
+        finally:
+            client.stop()
+            control.stop()
+            flaky.stop()
+            for b in three:
+                b.stop()

@@ -305,10 +305,45 @@ DestinationPolicy parseDestinationPolicy(const YAML::Node& doc, ObjectMeta m) {
       policy.max_requests =
           integer(cp["maxRequests"], "spec.connectionPool.maxRequests", 1, 1 << 30);
     }
+    if (cp["maxRetries"]) {
+      policy.max_retries = integer(cp["maxRetries"], "spec.connectionPool.maxRetries", 0, 1 << 30);
+    }
     if (cp["connectTimeout"]) {
       policy.connect_timeout_ms =
           duration(cp["connectTimeout"], "spec.connectionPool.connectTimeout");
     }
+  }
+  if (const YAML::Node budget = s["retryBudget"]) {
+    if (budget["percent"]) {
+      policy.retry_budget_percent =
+          static_cast<double>(integer(budget["percent"], "spec.retryBudget.percent", 0, 100));
+    }
+    if (budget["minRetryConcurrency"]) {
+      policy.min_retry_concurrency = integer(budget["minRetryConcurrency"],
+                                             "spec.retryBudget.minRetryConcurrency", 0, 1 << 20);
+    }
+  }
+  if (const YAML::Node od = s["outlierDetection"]) {
+    DestinationPolicy::Outlier o;
+    if (od["consecutive5xx"]) {
+      o.consecutive_5xx =
+          integer(od["consecutive5xx"], "spec.outlierDetection.consecutive5xx", 1, 1 << 20);
+    }
+    if (od["consecutiveGatewayFailures"]) {
+      o.consecutive_gateway_failures =
+          integer(od["consecutiveGatewayFailures"],
+                  "spec.outlierDetection.consecutiveGatewayFailures", 1, 1 << 20);
+    }
+    if (od["interval"]) o.interval_ms = duration(od["interval"], "spec.outlierDetection.interval");
+    if (od["baseEjectionTime"]) {
+      o.base_ejection_time_ms =
+          duration(od["baseEjectionTime"], "spec.outlierDetection.baseEjectionTime");
+    }
+    if (od["maxEjectionPercent"]) {
+      o.max_ejection_percent =
+          integer(od["maxEjectionPercent"], "spec.outlierDetection.maxEjectionPercent", 0, 100);
+    }
+    policy.outlier_detection = o;
   }
   return policy;
 }

@@ -2,6 +2,11 @@
 
 #include <re2/re2.h>
 
+#include <cstdlib>
+#include <optional>
+
+#include "controlplane/config/parser.h"
+
 #include <set>
 
 namespace weft::control {
@@ -39,8 +44,44 @@ bool validRegex(const std::string& pattern, std::string* error) {
 }
 
 // Returns an empty string when the route is valid, else sets field/message.
+// "P% REST": P within 0..100; returns REST or nullopt.
+std::optional<std::string> percentSpec(const std::string& value) {
+  size_t pct = value.find('%');
+  if (pct == std::string::npos || pct == 0 || value.size() < pct + 3 || value[pct + 1] != ' ') {
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  double p = std::strtod(value.c_str(), &end);
+  if (end != value.c_str() + pct || p < 0 || p > 100) return std::nullopt;
+  return value.substr(pct + 2);
+}
+
+bool checkFaultAnnotations(const HttpRoute& route, std::string* field, std::string* message) {
+  const auto& a = route.meta.annotations;
+  if (auto it = a.find("weft.dev/fault-abort"); it != a.end()) {
+    auto rest = percentSpec(it->second);
+    int code = rest ? std::atoi(rest->c_str()) : 0;
+    bool grpc = rest && rest->rfind("grpc:", 0) == 0;
+    if (!rest || (!grpc && (code < 200 || code > 599))) {
+      *field = "metadata.annotations[weft.dev/fault-abort]";
+      *message = "'" + it->second + "' is not 'PERCENT% STATUS' (e.g. '10% 503' or '5% grpc:14')";
+      return false;
+    }
+  }
+  if (auto it = a.find("weft.dev/fault-delay"); it != a.end()) {
+    auto rest = percentSpec(it->second);
+    if (!rest || !parseGatewayDurationMs(*rest)) {
+      *field = "metadata.annotations[weft.dev/fault-delay]";
+      *message = "'" + it->second + "' is not 'PERCENT% DURATION' (e.g. '5% 100ms')";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool checkRoute(const HttpRoute& route, const ConfigSet& set, std::string* field,
                 std::string* message) {
+  if (!checkFaultAnnotations(route, field, message)) return false;
   for (size_t i = 0; i < route.parent_refs.size(); ++i) {
     const auto& ref = route.parent_refs[i];
     std::string path = "spec.parentRefs[" + std::to_string(i) + "]";

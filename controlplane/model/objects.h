@@ -110,6 +110,18 @@ struct DestinationPolicy {
   std::optional<uint32_t> max_pending_requests;
   std::optional<uint32_t> max_requests;
   std::optional<uint64_t> connect_timeout_ms;
+  std::optional<uint32_t> max_retries;
+  // Retry budget: share of active requests (percent) and a minimum.
+  std::optional<double> retry_budget_percent;
+  std::optional<uint32_t> min_retry_concurrency;
+  struct Outlier {
+    std::optional<uint32_t> consecutive_5xx;
+    std::optional<uint32_t> consecutive_gateway_failures;
+    std::optional<uint64_t> interval_ms;
+    std::optional<uint64_t> base_ejection_time_ms;
+    std::optional<uint32_t> max_ejection_percent;
+  };
+  std::optional<Outlier> outlier_detection;
 };
 
 struct MeshConfig {

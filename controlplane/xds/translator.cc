@@ -4,10 +4,12 @@
 
 #include <algorithm>
 
+#include "controlplane/config/parser.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
+#include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
@@ -110,7 +112,8 @@ cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
     if (policy->connect_timeout_ms) {
       *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(*policy->connect_timeout_ms);
     }
-    if (policy->max_connections || policy->max_pending_requests || policy->max_requests) {
+    if (policy->max_connections || policy->max_pending_requests || policy->max_requests ||
+        policy->max_retries || policy->retry_budget_percent || policy->min_retry_concurrency) {
       auto* t = c.mutable_circuit_breakers()->add_thresholds();
       if (policy->max_connections)
         t->mutable_max_connections()->set_value(*policy->max_connections);
@@ -118,6 +121,33 @@ cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
         t->mutable_max_pending_requests()->set_value(*policy->max_pending_requests);
       }
       if (policy->max_requests) t->mutable_max_requests()->set_value(*policy->max_requests);
+      if (policy->max_retries) t->mutable_max_retries()->set_value(*policy->max_retries);
+      if (policy->retry_budget_percent || policy->min_retry_concurrency) {
+        auto* budget = t->mutable_retry_budget();
+        if (policy->retry_budget_percent) {
+          budget->mutable_budget_percent()->set_value(*policy->retry_budget_percent);
+        }
+        if (policy->min_retry_concurrency) {
+          budget->mutable_min_retry_concurrency()->set_value(*policy->min_retry_concurrency);
+        }
+      }
+    }
+    if (policy->outlier_detection) {
+      const auto& o = *policy->outlier_detection;
+      auto* od = c.mutable_outlier_detection();
+      if (o.consecutive_5xx) od->mutable_consecutive_5xx()->set_value(*o.consecutive_5xx);
+      if (o.consecutive_gateway_failures) {
+        od->mutable_consecutive_gateway_failure()->set_value(*o.consecutive_gateway_failures);
+        od->mutable_enforcing_consecutive_gateway_failure()->set_value(100);
+      }
+      if (o.interval_ms) *od->mutable_interval() = TimeUtil::MillisecondsToDuration(*o.interval_ms);
+      if (o.base_ejection_time_ms) {
+        *od->mutable_base_ejection_time() =
+            TimeUtil::MillisecondsToDuration(*o.base_ejection_time_ms);
+      }
+      if (o.max_ejection_percent) {
+        od->mutable_max_ejection_percent()->set_value(*o.max_ejection_percent);
+      }
     }
   }
   return c;
@@ -242,6 +272,35 @@ void setRouteAction(route_v3::Route& route, const ConfigSet& config, const HttpR
   }
 }
 
+// weft.dev/fault-abort: "10% 503" (or "10% grpc:14"); weft.dev/fault-delay:
+// "5% 100ms". Malformed values were rejected by validation.
+void addFault(route_v3::Route& route, const HttpRoute& http_route) {
+  const auto& a = http_route.meta.annotations;
+  auto abort = a.find("weft.dev/fault-abort");
+  auto delay = a.find("weft.dev/fault-delay");
+  if (abort == a.end() && delay == a.end()) return;
+  envoy::extensions::filters::http::fault::v3::HTTPFault fault;
+  auto percent = [](const std::string& spec, envoy::type::v3::FractionalPercent* out) {
+    out->set_numerator(static_cast<uint32_t>(std::atof(spec.c_str()) * 10000));
+    out->set_denominator(envoy::type::v3::FractionalPercent::MILLION);
+    return spec.substr(spec.find(' ') + 1);
+  };
+  if (abort != a.end()) {
+    std::string what = percent(abort->second, fault.mutable_abort()->mutable_percentage());
+    if (what.rfind("grpc:", 0) == 0) {
+      fault.mutable_abort()->set_grpc_status(static_cast<uint32_t>(std::atoi(what.c_str() + 5)));
+    } else {
+      fault.mutable_abort()->set_http_status(static_cast<uint32_t>(std::atoi(what.c_str())));
+    }
+  }
+  if (delay != a.end()) {
+    std::string what = percent(delay->second, fault.mutable_delay()->mutable_percentage());
+    auto ms = parseGatewayDurationMs(what);
+    *fault.mutable_delay()->mutable_fixed_delay() = TimeUtil::MillisecondsToDuration(ms ? *ms : 0);
+  }
+  (*route.mutable_typed_per_filter_config())["envoy.filters.http.fault"].PackFrom(fault);
+}
+
 route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service& svc,
                                          const ServicePort& port, bool bare_names) {
   route_v3::VirtualHost vh;
@@ -273,6 +332,7 @@ route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service&
         c.route.set_name(http_route.meta.ns + "/" + http_route.meta.name);
         addRouteMatch(c.route, match);
         setRouteAction(c.route, config, http_route, rule);
+        addFault(c.route, http_route);
         c.path_rank = match.path_type == "Exact" ? 0 : match.path_type == "PathPrefix" ? 1 : 2;
         c.path_length = match.path_value.size();
         c.has_method = !match.method.empty();
