@@ -169,10 +169,9 @@ class BootstrapTest(unittest.TestCase):
         self.assertIn("routes[0].route.cluster", out)
 
     def test_unimplemented_field_is_named(self):
-        code, out, _ = run_proxy_expect_failure(self.render(
-            extra="outlier_detection: {consecutive_5xx: 3}"))
+        code, out, _ = run_proxy_expect_failure(self.render(extra="lb_policy: RING_HASH"))
         self.assertEqual(code, 1)
-        self.assertIn("static_resources.clusters[0].outlier_detection", out)
+        self.assertIn("static_resources.clusters[0].lb_policy", out)
 
     def test_malformed_yaml_names_the_line(self):
         code, out, path = run_proxy_expect_failure("admin: [unclosed\n")
