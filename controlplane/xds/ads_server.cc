@@ -79,7 +79,38 @@ class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public Str
 
   void OnCancel() override {}
 
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      this->Finish(grpc::Status::OK);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!registered_ && request_.has_node()) registerProxy(request_.node());
+      if (registered_) handleRequestLocked(request_);
+    }
+    this->StartRead(&request_);
+  }
+
  protected:
+  virtual void handleRequestLocked(const Request& request) = 0;
+
+  // Records the proxy's reply to a response of `type`: a NACK (with the
+  // proxy's error) or an ACK of `version`. Returns true for an ACK.
+  bool recordReplyLocked(ResourceType type, const Request& request, const std::string& version) {
+    if (request.has_error_detail()) {
+      status_.nacked_error[type] = request.error_detail().message();
+      metrics_.nack();
+      LOG_WARN("xds: %s NACKed %s (%s; version in service %s): %s", status_.node_id.c_str(),
+               typeShortName(type), status_.protocol.c_str(), status_.acked[type].c_str(),
+               request.error_detail().message().c_str());
+      return false;
+    }
+    status_.acked[type] = version;
+    status_.nacked_error[type].clear();
+    metrics_.ack(type);
+    return true;
+  }
   void registerProxy(const envoy::config::core::v3::Node& node) {
     identity_ = ProxyIdentity::fromNode(node);
     status_.node_id = node.id();
@@ -139,18 +170,6 @@ class SotwStream final
  public:
   using StreamBase::StreamBase;
 
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      handleRequestLocked(request_);
-    }
-    StartRead(&request_);
-  }
-
  private:
   struct TypeState {
     bool requested = false;
@@ -163,34 +182,19 @@ class SotwStream final
     std::optional<std::chrono::steady_clock::time_point> pushed_at;
   };
 
-  void handleRequestLocked(const discovery::DiscoveryRequest& request) {
-    if (!registered_) {
-      if (!request.has_node()) return;
-      registerProxy(request.node());
-    }
+  void handleRequestLocked(const discovery::DiscoveryRequest& request) override {
     ResourceType type = typeFromUrl(request.type_url());
     if (type == kResourceTypeCount) return;  // a type weft does not serve: nothing to send
     TypeState& state = types_[type];
     if (!request.response_nonce().empty() && request.response_nonce() != state.sent_nonce) {
       return;  // a reply to an older response: superseded
     }
-    if (!request.response_nonce().empty()) {
-      if (request.has_error_detail()) {
-        status_.nacked_error[type] = request.error_detail().message();
-        metrics_.nack();
-        LOG_WARN("xds: %s NACKed %s version %s: %s", status_.node_id.c_str(), typeShortName(type),
-                 state.sent_version.c_str(), request.error_detail().message().c_str());
-      } else {
-        status_.acked[type] = request.version_info();
-        status_.nacked_error[type].clear();
-        metrics_.ack(type);
-        if (state.pushed_at) {
-          metrics_.pushAcked(
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - *state.pushed_at)
-                  .count());
-          state.pushed_at.reset();
-        }
-      }
+    if (!request.response_nonce().empty() &&
+        recordReplyLocked(type, request, request.version_info()) && state.pushed_at) {
+      metrics_.pushAcked(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - *state.pushed_at)
+              .count());
+      state.pushed_at.reset();
     }
     std::set<std::string> names(request.resource_names().begin(), request.resource_names().end());
     bool wildcard = names.empty() || names.count("*") > 0;
@@ -256,18 +260,6 @@ class DeltaStream final
  public:
   using StreamBase::StreamBase;
 
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      handleRequestLocked(request_);
-    }
-    StartRead(&request_);
-  }
-
  private:
   struct TypeState {
     bool requested = false;
@@ -277,26 +269,13 @@ class DeltaStream final
     std::string sent_nonce;
   };
 
-  void handleRequestLocked(const discovery::DeltaDiscoveryRequest& request) {
-    if (!registered_) {
-      if (!request.has_node()) return;
-      registerProxy(request.node());
-    }
+  void handleRequestLocked(const discovery::DeltaDiscoveryRequest& request) override {
     ResourceType type = typeFromUrl(request.type_url());
     if (type == kResourceTypeCount) return;
     TypeState& state = types_[type];
     if (!request.response_nonce().empty()) {
       if (request.response_nonce() != state.sent_nonce) return;
-      if (request.has_error_detail()) {
-        status_.nacked_error[type] = request.error_detail().message();
-        metrics_.nack();
-        LOG_WARN("xds: %s NACKed delta %s: %s", status_.node_id.c_str(), typeShortName(type),
-                 request.error_detail().message().c_str());
-      } else {
-        status_.acked[type] = status_.sent[type];
-        status_.nacked_error[type].clear();
-        metrics_.ack(type);
-      }
+      recordReplyLocked(type, request, status_.sent[type]);
     }
     bool first = !state.requested;
     state.requested = true;
