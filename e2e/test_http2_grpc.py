@@ -19,10 +19,10 @@ H2_OPTIONS = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
     "explicit_http_config": {"http2_protocol_options": {}}}}
 
 
-def start_grpc_server(name):
+def start_grpc_server(name, *extra):
     port = free_port()
     proc = subprocess.Popen([os.path.join(GRPC_DIR, "echo_server"), "--port", str(port),
-                             "--name", name], stdout=subprocess.PIPE)
+                             "--name", name, *extra], stdout=subprocess.PIPE)
     proc.stdout.readline()  # "listening"
     return proc, port
 
@@ -40,8 +40,17 @@ class Http2GrpcTest(unittest.TestCase):
         cls.h1 = Backend("h1")
         cls.grpc_a, cls.grpc_a_port = start_grpc_server("grpc-a")
         cls.grpc_b, cls.grpc_b_port = start_grpc_server("grpc-b")
+        cls.grpc_flaky, cls.grpc_flaky_port = start_grpc_server("flaky", "--fail-every", "2")
         cls.port, cls.admin = free_port(), free_port()
+        echo = "/weft.test.Echo/"
         vhosts = [{"name": "all", "domains": ["*"], "routes": [
+            {"match": {"prefix": echo, "headers": [{"name": "x-flaky", "exact_match": "retry"}]},
+             "route": {"cluster": "grpc_flaky",
+                       "retry_policy": {"retry_on": "unavailable", "num_retries": 2}}},
+            {"match": {"prefix": echo, "headers": [{"name": "x-flaky", "exact_match": "plain"}]},
+             "route": {"cluster": "grpc_flaky"}},
+            {"match": {"prefix": echo, "headers": [{"name": "x-deadline", "present_match": True}]},
+             "route": {"cluster": "grpc_a", "timeout": "1s"}},
             {"match": {"prefix": "/weft.test.Echo/", "headers": [
                 {"name": "x-split", "present_match": True}]},
              "route": {"weighted_clusters": {"clusters": [
@@ -55,13 +64,15 @@ class Http2GrpcTest(unittest.TestCase):
              static_cluster("grpc_a", [cls.grpc_a_port],
                             typed_extension_protocol_options=H2_OPTIONS),
              static_cluster("grpc_b", [cls.grpc_b_port],
+                            typed_extension_protocol_options=H2_OPTIONS),
+             static_cluster("grpc_flaky", [cls.grpc_flaky_port],
                             typed_extension_protocol_options=H2_OPTIONS)],
             cls.admin)).wait_ready()
 
     @classmethod
     def tearDownClass(cls):
         cls.proxy.stop()
-        for proc in (cls.grpc_a, cls.grpc_b):
+        for proc in (cls.grpc_a, cls.grpc_b, cls.grpc_flaky):
             proc.kill()
             proc.wait()
         cls.h1.stop()
@@ -110,6 +121,23 @@ class Http2GrpcTest(unittest.TestCase):
         a, b = int(lines.get("ok grpc-a", 0)), int(lines.get("ok grpc-b", 0))
         self.assertEqual(a + b, 2000, lines)
         self.assertAlmostEqual(a / 2000, 0.5, delta=0.05)
+
+    def test_grpc_unavailable_is_retried_per_policy(self):
+        # The server fails every second call with UNAVAILABLE.
+        self.assertEqual(grpc_client(self.port, "--count", "100", "--header", "x-flaky=retry")
+                         .strip(), "100 ok flaky")
+        plain = grpc_client(self.port, "--count", "100", "--header", "x-flaky=plain")
+        self.assertIn("50 error 14", plain)
+
+    def test_grpc_deadline_is_capped_by_the_route_and_propagated(self):
+        out = grpc_client(self.port, "--count", "1", "--deadline-ms", "5000", "--header",
+                          "x-deadline=1", "--show-deadline", "1")
+        seen = int(out.split("deadline seen by the server: ")[1].split()[0])
+        self.assertLessEqual(seen, 1000)  # the route's 1 s, not the client's 5 s
+        self.assertGreater(seen, 500)
+        out = grpc_client(self.port, "--count", "1", "--deadline-ms", "5000", "--delay-ms",
+                          "2000", "--header", "x-deadline=1")
+        self.assertIn("error 4", out)  # DEADLINE_EXCEEDED from the proxy after 1 s
 
     def test_grpc_bidirectional_streaming(self):
         self.assertEqual(grpc_client(self.port, "--mode", "bidi", "--count", "500").strip(),

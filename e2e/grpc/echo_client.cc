@@ -7,6 +7,8 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "echo.grpc.pb.h"
 
@@ -16,12 +18,25 @@ int main(int argc, char** argv) {
   int count = 1;
   int fail_with = 0;
   bool split = false;  // sends x-split metadata (the e2e route splits on it)
+  int deadline_ms = 5000;
+  int delay_ms = 0;
+  bool show_deadline = false;
+  std::vector<std::pair<std::string, std::string>> metadata;  // --header NAME=VALUE
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--target") == 0) target = argv[i + 1];
     if (std::strcmp(argv[i], "--mode") == 0) mode = argv[i + 1];
     if (std::strcmp(argv[i], "--count") == 0) count = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--fail-with") == 0) fail_with = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--split") == 0) split = std::strcmp(argv[i + 1], "1") == 0;
+    if (std::strcmp(argv[i], "--deadline-ms") == 0) deadline_ms = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--header") == 0) {
+      std::string kv = argv[i + 1];
+      size_t eq = kv.find('=');
+      if (eq != std::string::npos) metadata.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    if (std::strcmp(argv[i], "--delay-ms") == 0) delay_ms = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--show-deadline") == 0)
+      show_deadline = std::strcmp(argv[i + 1], "1") == 0;
   }
   auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   auto stub = weft::test::Echo::NewStub(channel);
@@ -51,13 +66,19 @@ int main(int argc, char** argv) {
   std::map<std::string, int> outcomes;
   for (int i = 0; i < count; ++i) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
     if (split) context.AddMetadata("x-split", "1");
+    for (const auto& [k, v] : metadata) context.AddMetadata(k, v);
     weft::test::EchoRequest request;
     request.set_message("hello");
     request.set_fail_with_code(fail_with);
+    request.set_delay_ms(delay_ms);
     weft::test::EchoResponse response;
     grpc::Status status = stub->Unary(&context, request, &response);
+    if (status.ok() && show_deadline) {
+      std::printf("deadline seen by the server: %lld ms\n",
+                  static_cast<long long>(response.deadline_ms()));
+    }
     if (status.ok()) {
       outcomes["ok " + response.server()]++;
     } else {

@@ -2,9 +2,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "echo.grpc.pb.h"
 
@@ -12,10 +16,23 @@ namespace {
 
 class EchoService final : public weft::test::Echo::Service {
  public:
-  explicit EchoService(std::string name) : name_(std::move(name)) {}
+  EchoService(std::string name, int fail_every) : name_(std::move(name)), fail_every_(fail_every) {}
 
-  grpc::Status Unary(grpc::ServerContext*, const weft::test::EchoRequest* request,
+  grpc::Status Unary(grpc::ServerContext* context, const weft::test::EchoRequest* request,
                      weft::test::EchoResponse* response) override {
+    if (fail_every_ > 0 && ++calls_ % fail_every_ == 0) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "failing every " + std::to_string(fail_every_) + " calls");
+    }
+    auto deadline = context->deadline();
+    response->set_deadline_ms(deadline == std::chrono::system_clock::time_point::max()
+                                  ? -1
+                                  : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        deadline - std::chrono::system_clock::now())
+                                        .count());
+    if (request->delay_ms() > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(request->delay_ms()));
+    }
     if (request->fail_with_code() != 0) {
       return grpc::Status(static_cast<grpc::StatusCode>(request->fail_with_code()),
                           "asked to fail");
@@ -40,6 +57,8 @@ class EchoService final : public weft::test::Echo::Service {
 
  private:
   std::string name_;
+  int fail_every_;
+  std::atomic<int> calls_{0};
 };
 
 }  // namespace
@@ -47,11 +66,13 @@ class EchoService final : public weft::test::Echo::Service {
 int main(int argc, char** argv) {
   std::string port = "50051";
   std::string name = "grpc-backend";
+  int fail_every = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--port") == 0) port = argv[i + 1];
     if (std::strcmp(argv[i], "--name") == 0) name = argv[i + 1];
+    if (std::strcmp(argv[i], "--fail-every") == 0) fail_every = std::atoi(argv[i + 1]);
   }
-  EchoService service(name);
+  EchoService service(name, fail_every);
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:" + port, grpc::InsecureServerCredentials());
   builder.RegisterService(&service);

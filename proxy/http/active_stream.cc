@@ -33,6 +33,32 @@ bool idempotent(std::string_view method) {
          method == "PUT" || method == "DELETE";
 }
 
+// grpc-timeout: up to 8 digits and a unit (H, M, S, m, u, n); ms, or nullopt.
+std::optional<uint64_t> parseGrpcTimeout(const std::string& value) {
+  if (value.size() < 2 || value.size() > 9) return std::nullopt;
+  uint64_t n = 0;
+  for (size_t i = 0; i + 1 < value.size(); ++i) {
+    if (value[i] < '0' || value[i] > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(value[i] - '0');
+  }
+  switch (value.back()) {
+    case 'H':
+      return n * 3600000;
+    case 'M':
+      return n * 60000;
+    case 'S':
+      return n * 1000;
+    case 'm':
+      return n;
+    case 'u':
+      return (n + 999) / 1000;
+    case 'n':
+      return (n + 999999) / 1000000;
+    default:
+      return std::nullopt;
+  }
+}
+
 uint32_t grpcRetryBit(const HeaderMap& headers) {
   const std::string* status = headers.get("grpc-status");
   if (status == nullptr) return 0;
@@ -226,10 +252,21 @@ void ActiveStream::continueToUpstream() {
   stats::inc(cluster_->stats().rq_total);
   rewriteRequest();
   keep_body_ = route_->retry.enabled() || idempotent(request_headers_.method());
-  if (route_->timeout_ms > 0) {
+  // The deadline: the route timeout, or a gRPC client's own deadline when
+  // it is sooner (grpc-timeout is honoured, and re-sent as what remains).
+  const std::string* content_type = request_headers_.get("content-type");
+  grpc_ = content_type != nullptr && content_type->rfind("application/grpc", 0) == 0;
+  uint64_t timeout_ms = route_->timeout_ms;
+  if (const std::string* grpc_timeout = request_headers_.get("grpc-timeout")) {
+    if (auto ms = parseGrpcTimeout(*grpc_timeout)) {
+      timeout_ms = timeout_ms == 0 ? *ms : std::min(timeout_ms, *ms);
+    }
+  }
+  if (timeout_ms > 0) {
+    deadline_ms_ = manager_.context().dispatcher().nowMs() + timeout_ms;
     timeout_ = std::make_unique<event::Timer>(manager_.context().dispatcher(),
                                               [this] { onRouteTimeout(); });
-    timeout_->enableMs(route_->timeout_ms);
+    timeout_->enableMs(timeout_ms);
   }
   startAttempt();
 }
@@ -246,6 +283,11 @@ void ActiveStream::startAttempt() {
   }
   cluster_->onRequestStart(host_);
   if (attempts_ > 1) request_headers_.set("x-weft-attempt-count", std::to_string(attempts_));
+  if (grpc_ && deadline_ms_ > 0) {
+    uint64_t now = manager_.context().dispatcher().nowMs();
+    uint64_t left = deadline_ms_ > now ? deadline_ms_ - now : 1;
+    request_headers_.set("grpc-timeout", std::to_string(left) + "m");
+  }
   sent_ = 0;
   if (upstream_) manager_.context().dispatcher().deferDelete(std::move(upstream_));
   upstream_ = std::make_unique<UpstreamRequest>(*this);
@@ -517,7 +559,18 @@ void ActiveStream::onRouteTimeout() {
   stats::inc(cluster_->stats().rq_timeout);
   if (upstream_) upstream_->cancel();
   if (backoff_) backoff_->disable();
-  if (!response_started_) {
+  if (!response_started_ && grpc_) {
+    // A gRPC client understands DEADLINE_EXCEEDED, not an HTTP 504.
+    response_started_ = true;
+    response_complete_ = true;
+    HeaderMap headers;
+    headers.add(":status", "200");
+    headers.add("content-type", "application/grpc");
+    headers.add("grpc-status", "4");
+    headers.add("grpc-message", "upstream request timeout");
+    response_encoder_.encodeHeaders(headers, true);
+    finishResponse(200);
+  } else if (!response_started_) {
     sendLocalReply(504, "upstream request timeout");
   } else {
     response_complete_ = true;

@@ -130,6 +130,8 @@ class ActiveStream : public StreamDecoder {
   bool stale_retry_used_ = false;  // the free retry after a stale keep-alive connection
   bool counted_active_ = false;    // counted in the cluster's active requests
   uint64_t start_ms_ = 0;
+  bool grpc_ = false;         // content-type application/grpc*
+  uint64_t deadline_ms_ = 0;  // absolute (loop clock): the route timeout or grpc-timeout, if sooner
   std::unique_ptr<event::Timer> timeout_;
   std::unique_ptr<event::Timer> per_try_timeout_;
   std::unique_ptr<event::Timer> backoff_;
