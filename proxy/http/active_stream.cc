@@ -262,12 +262,7 @@ void ActiveStream::continueToUpstream() {
       timeout_ms = timeout_ms == 0 ? *ms : std::min(timeout_ms, *ms);
     }
   }
-  if (timeout_ms > 0) {
-    deadline_ms_ = manager_.context().dispatcher().nowMs() + timeout_ms;
-    timeout_ = std::make_unique<event::Timer>(manager_.context().dispatcher(),
-                                              [this] { onRouteTimeout(); });
-    timeout_->enableMs(timeout_ms);
-  }
+  if (timeout_ms > 0) deadline_ms_ = manager_.context().dispatcher().nowMs() + timeout_ms;
   startAttempt();
 }
 
@@ -292,12 +287,9 @@ void ActiveStream::startAttempt() {
   if (upstream_) manager_.context().dispatcher().deferDelete(std::move(upstream_));
   upstream_ = std::make_unique<UpstreamRequest>(*this);
   if (route_->retry.per_try_timeout_ms > 0) {
-    if (!per_try_timeout_) {
-      per_try_timeout_ = std::make_unique<event::Timer>(manager_.context().dispatcher(),
-                                                        [this] { onPerTryTimeout(); });
-    }
-    per_try_timeout_->enableMs(route_->retry.per_try_timeout_ms);
+    try_deadline_ms_ = manager_.context().dispatcher().nowMs() + route_->retry.per_try_timeout_ms;
   }
+  armDeadlineTimer();
   bool fresh = stale_retry_used_ && attempts_ > 1;
   upstream_->start(cluster_->pool(host_), fresh);
 }
@@ -461,7 +453,7 @@ bool ActiveStream::maybeRetry(Failure failure, const HeaderMap* response) {
   }
   stats::inc(cluster_->stats().rq_retry);
   upstream_->cancel();
-  if (per_try_timeout_) per_try_timeout_->disable();
+  clearTryDeadline();
   // Exponential backoff with full jitter.
   uint64_t ceiling = route_->retry.backoff_base_ms << std::min<uint32_t>(retries_done, 16);
   ceiling = std::min(ceiling, route_->retry.backoff_max_ms);
@@ -483,18 +475,18 @@ void ActiveStream::onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& heade
                                 : code >= 500              ? Result::k5xx
                                                            : Result::kSuccess);
   if (maybeRetry(Failure::kStatus, &headers)) return;
-  if (per_try_timeout_) per_try_timeout_->disable();
+  clearTryDeadline();
   response_started_ = true;
   response_code_ = headers.statusCode();
   bool tunnel_up = response_code_ == 101 ||
                    (request_headers_.method() == "CONNECT" && response_code_ / 100 == 2);
-  if (tunnel_up && timeout_) timeout_->disable();
+  if (tunnel_up) clearDeadlines();
   routes_->responseMutation().apply(headers);
   route_->response_mutation.apply(headers);
   if (response_code_ >= 500) stats::inc(cluster_->stats().rq_5xx);
   if (end_stream) {
     response_complete_ = true;
-    if (timeout_) timeout_->disable();
+    clearDeadlines();
   }
   response_encoder_.encodeHeaders(headers, end_stream);
   if (end_stream) finishResponse(response_code_);
@@ -505,7 +497,7 @@ void ActiveStream::onUpstreamData(UpstreamRequest& attempt, std::string_view dat
   if (&attempt != upstream_.get() || done_ || !response_started_) return;
   if (end_stream) {
     response_complete_ = true;
-    if (timeout_) timeout_->disable();
+    clearDeadlines();
   }
   response_encoder_.encodeData(data, end_stream);
   if (end_stream) finishResponse(response_code_);
@@ -514,7 +506,7 @@ void ActiveStream::onUpstreamData(UpstreamRequest& attempt, std::string_view dat
 void ActiveStream::onUpstreamTrailers(UpstreamRequest& attempt, HeaderMap&& trailers) {
   if (&attempt != upstream_.get() || done_ || !response_started_) return;
   response_complete_ = true;
-  if (timeout_) timeout_->disable();
+  clearDeadlines();
   response_encoder_.encodeTrailers(trailers);
   finishResponse(response_code_);
 }
@@ -543,6 +535,33 @@ void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason r
   response_complete_ = true;
   response_encoder_.resetStream(reason);
   finishResponse(response_code_);
+}
+
+void ActiveStream::armDeadlineTimer() {
+  uint64_t next = deadline_ms_;
+  if (try_deadline_ms_ != 0 && (next == 0 || try_deadline_ms_ < next)) next = try_deadline_ms_;
+  if (next == 0) {
+    if (deadline_timer_) deadline_timer_->disable();
+    return;
+  }
+  if (!deadline_timer_) {
+    deadline_timer_ = std::make_unique<event::Timer>(manager_.context().dispatcher(),
+                                                     [this] { onDeadlineTimer(); });
+  }
+  uint64_t now = manager_.context().dispatcher().nowMs();
+  deadline_timer_->enableMs(next > now ? next - now : 0);
+}
+
+void ActiveStream::onDeadlineTimer() {
+  uint64_t now = manager_.context().dispatcher().nowMs();
+  if (deadline_ms_ != 0 && now >= deadline_ms_) {
+    onRouteTimeout();
+  } else if (try_deadline_ms_ != 0 && now >= try_deadline_ms_) {
+    try_deadline_ms_ = 0;
+    onPerTryTimeout();
+  } else {
+    armDeadlineTimer();
+  }
 }
 
 void ActiveStream::onPerTryTimeout() {
@@ -582,8 +601,8 @@ void ActiveStream::onRouteTimeout() {
 void ActiveStream::sendLocalReply(int code, std::string_view body, bool overflow) {
   if (done_) return;
   if (upstream_) upstream_->cancel();
-  if (timeout_) timeout_->disable();
-  if (per_try_timeout_) per_try_timeout_->disable();
+  clearDeadlines();
+  clearTryDeadline();
   if (backoff_) backoff_->disable();
   response_started_ = true;
   response_complete_ = true;
@@ -610,8 +629,8 @@ void ActiveStream::finishResponse(int code) {
 void ActiveStream::finish() {
   if (done_) return;
   done_ = true;
-  if (timeout_) timeout_->disable();
-  if (per_try_timeout_) per_try_timeout_->disable();
+  clearDeadlines();
+  clearTryDeadline();
   if (backoff_) backoff_->disable();
   if (fault_delay_) fault_delay_->disable();
   endRetry();

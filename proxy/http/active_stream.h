@@ -88,6 +88,19 @@ class ActiveStream : public StreamDecoder {
   void onUpstreamReset(UpstreamRequest& attempt, StreamResetReason reason);
   void onRouteTimeout();
   void onPerTryTimeout();
+  // One timer per stream serves both the route deadline and the current
+  // attempt's per-try deadline: it is armed for the sooner of the two.
+  void armDeadlineTimer();
+  void onDeadlineTimer();
+  void clearTryDeadline() {
+    try_deadline_ms_ = 0;
+    armDeadlineTimer();
+  }
+  void clearDeadlines() {
+    deadline_ms_ = 0;
+    try_deadline_ms_ = 0;
+    armDeadlineTimer();
+  }
 
   // Retries when the policy, the attempts left and the budget allow; true
   // when a retry was scheduled (the current attempt is then abandoned).
@@ -132,8 +145,8 @@ class ActiveStream : public StreamDecoder {
   uint64_t start_ms_ = 0;
   bool grpc_ = false;         // content-type application/grpc*
   uint64_t deadline_ms_ = 0;  // absolute (loop clock): the route timeout or grpc-timeout, if sooner
-  std::unique_ptr<event::Timer> timeout_;
-  std::unique_ptr<event::Timer> per_try_timeout_;
+  uint64_t try_deadline_ms_ = 0;  // absolute: the current attempt's per-try timeout
+  std::unique_ptr<event::Timer> deadline_timer_;
   std::unique_ptr<event::Timer> backoff_;
   std::unique_ptr<event::Timer> fault_delay_;
 };
