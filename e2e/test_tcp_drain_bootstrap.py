@@ -254,3 +254,26 @@ class ProtocolDetectionTest(unittest.TestCase):
         # within the 5 s socket timeout proves detection was skipped.
         with socket.create_connection(("127.0.0.1", self.opaque_port), timeout=5) as s:
             self.assertEqual(s.recv(100), b"220 weft-test ready\r\n")
+
+
+class IdleTimeoutTest(unittest.TestCase):
+    def test_idle_downstream_connection_closes_but_busy_one_does_not(self):
+        be = Backend("b")
+        port, admin = free_port(), free_port()
+        proxy = Proxy(bootstrap(
+            [http_listener("in", port, [{"name": "all", "domains": ["*"],
+                                         "routes": [route_to("b")]}],
+                           common_http_protocol_options={"idle_timeout": "0.5s"})],
+            [static_cluster("b", [be.port])], admin)).wait_ready()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                # A request longer than the idle timeout is not cut off...
+                s.sendall(b"GET /delay?ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertTrue(s.recv(65536).startswith(b"HTTP/1.1 200"))
+                # ...but the connection, idle afterwards, is closed by the proxy.
+                start = time.time()
+                self.assertEqual(s.recv(65536), b"")
+                self.assertLess(time.time() - start, 3)
+        finally:
+            proxy.stop()
+            be.stop()

@@ -27,7 +27,10 @@ struct HttpListenerSettings {
   // upgrade_configs: Upgrade tokens (lower case, e.g. "websocket", "connect"
   // for CONNECT) tunnelled as raw bytes after the upgrade response.
   std::vector<std::string> upgrade_types;
-  std::string rds_name;                      // set when the routes come from RDS
+  std::string rds_name;  // set when the routes come from RDS
+  // A downstream connection with no request in flight closes after this
+  // (common_http_protocol_options.idle_timeout; Envoy's default 1 h; 0: never).
+  uint64_t idle_timeout_ms = 3600000;
   std::optional<router::FaultConfig> fault;  // the envoy.filters.http.fault filter
 };
 

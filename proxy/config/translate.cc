@@ -772,10 +772,19 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
       bool enabled = !upgrade.has_enabled() || upgrade.enabled().value();
       if (enabled) out->http.upgrade_types.push_back(type_name);
     }
+    if (hcm.has_common_http_protocol_options()) {
+      const auto& common = hcm.common_http_protocol_options();
+      if (common.has_idle_timeout()) out->http.idle_timeout_ms = durationMs(common.idle_timeout());
+      if (common.has_max_connection_duration() || common.has_max_headers_count() ||
+          common.has_max_stream_duration()) {
+        errors.add(hpath + ".common_http_protocol_options",
+                   "only idle_timeout is implemented by weft yet");
+        ok = false;
+      }
+    }
     for (const char* unsupported :
          {"stream_idle_timeout", "request_timeout", "drain_timeout", "use_remote_address",
-          "server_name", "common_http_protocol_options", "http_protocol_options",
-          "http2_protocol_options"}) {
+          "server_name", "http_protocol_options", "http2_protocol_options"}) {
       const auto* field = hcm.GetDescriptor()->FindFieldByName(unsupported);
       bool set = field->is_repeated() ? hcm.GetReflection()->FieldSize(hcm, field) > 0
                                       : hcm.GetReflection()->HasField(hcm, field);

@@ -26,6 +26,23 @@ ConnectionManager::ConnectionManager(server::WorkerContext& context,
   stats::inc(stats_.cx_total);
   stats::gaugeAdd(stats_.cx_active, 1);
   connection_->startReading();
+  armIdleTimer();
+}
+
+void ConnectionManager::armIdleTimer() {
+  if (chain_.http.idle_timeout_ms == 0 || closed_) return;
+  if (!idle_timer_) {
+    idle_timer_ =
+        std::make_unique<event::Timer>(context_.dispatcher(), [this] { onIdleTimeout(); });
+  }
+  idle_timer_->enableMs(chain_.http.idle_timeout_ms);
+}
+
+void ConnectionManager::onIdleTimeout() {
+  if (closed_ || !streams_.empty()) return;
+  // HTTP/2 gets a GOAWAY first; either way the connection closes cleanly.
+  if (codec_) codec_->shutdownNotice();
+  connection_->close(network::CloseType::kFlushWrite);
 }
 
 ConnectionManager::~ConnectionManager() {
@@ -103,6 +120,7 @@ void ConnectionManager::onBelowWriteBufferLowWatermark() {
 }
 
 StreamDecoder& ConnectionManager::newStream(StreamEncoder& response_encoder) {
+  if (idle_timer_) idle_timer_->disable();
   streams_.push_back(std::make_unique<ActiveStream>(*this, response_encoder));
   return *streams_.back();
 }
@@ -115,6 +133,7 @@ void ConnectionManager::onStreamDone(ActiveStream* stream) {
       break;
     }
   }
+  if (streams_.empty()) armIdleTimer();
 }
 
 void ConnectionManager::startDrain() {

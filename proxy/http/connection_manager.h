@@ -51,6 +51,8 @@ class ConnectionManager : public network::ConnectionCallbacks,
 
  private:
   bool createCodec(std::string_view first_bytes);
+  void armIdleTimer();
+  void onIdleTimeout();
 
   server::WorkerContext& context_;
   const config::FilterChainConfig& chain_;
@@ -61,6 +63,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
   std::string sniffed_;  // first bytes, until the protocol is known
   std::list<std::unique_ptr<ActiveStream>> streams_;
   bool closed_ = false;
+  std::unique_ptr<event::Timer> idle_timer_;  // armed while no stream is active
 };
 
 }  // namespace weft::http
