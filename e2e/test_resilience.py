@@ -44,10 +44,14 @@ class OutlierDetectionTest(unittest.TestCase):
             self.assertEqual(set(statuses), {200})
             self.assertEqual(proxy.metric("weft_upstream_outlier_ejections_total", cluster="three"),
                              1)
+            self.assertEqual(proxy.metric("weft_upstream_outlier_ejections_active", cluster="three"),
+                             1)
             time.sleep(2.3)  # base_ejection_time x 1 ejection
             for _ in range(6):
                 get(port, "/")
             self.assertGreater(bad.requests, ejected_at)  # back in rotation
+            self.assertEqual(proxy.metric("weft_upstream_outlier_ejections_active", cluster="three"),
+                             0)
         finally:
             proxy.stop()
             for b in good + [bad]:
@@ -127,6 +131,10 @@ class ResilienceTest(unittest.TestCase):
         self.assertAlmostEqual(ok3, 0.9375, delta=0.025)
         self.assertAlmostEqual(ok0, 0.5, delta=0.05)
         self.assertGreater(self.proxy.metric("weft_upstream_rq_retry_total", cluster="flaky"), 500)
+        self.assertEqual(
+            self.proxy.metric("weft_upstream_rq_retry_by_reason_total", cluster="flaky",
+                              reason="status"),
+            self.proxy.metric("weft_upstream_rq_retry_total", cluster="flaky"))
 
     def test_retry_budget_bounds_the_extra_load(self):
         before = self.dead.requests

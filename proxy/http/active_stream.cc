@@ -452,6 +452,7 @@ bool ActiveStream::maybeRetry(Failure failure, const HeaderMap* response) {
     in_retry_ = true;
   }
   stats::inc(cluster_->stats().rq_retry);
+  stats::inc(cluster_->stats().rq_retry_by_reason[static_cast<int>(failure)]);
   upstream_->cancel();
   clearTryDeadline();
   // Exponential backoff with full jitter.

@@ -26,6 +26,8 @@ struct Store::Families {
   prometheus::Family<prometheus::Counter>* upstream_rq_per_try_timeout;
   prometheus::Family<prometheus::Counter>* upstream_rq_max_requests_overflow;
   prometheus::Family<prometheus::Counter>* outlier_ejections;
+  prometheus::Family<prometheus::Counter>* upstream_rq_retry_by_reason;
+  prometheus::Family<prometheus::Gauge>* outlier_ejections_active;
 };
 
 Store::Store()
@@ -90,6 +92,14 @@ Store::Store()
            .Name("weft_upstream_rq_max_requests_overflow_total")
            .Help("Requests refused by the max_requests circuit breaker")
            .Register(r);
+  families_->upstream_rq_retry_by_reason = &prometheus::BuildCounter()
+                                                .Name("weft_upstream_rq_retry_by_reason_total")
+                                                .Help("Upstream request retries by reason")
+                                                .Register(r);
+  families_->outlier_ejections_active = &prometheus::BuildGauge()
+                                             .Name("weft_upstream_outlier_ejections_active")
+                                             .Help("Hosts ejected by outlier detection now")
+                                             .Register(r);
   families_->outlier_ejections = &prometheus::BuildCounter()
                                       .Name("weft_upstream_outlier_ejections_total")
                                       .Help("Hosts ejected by outlier detection")
@@ -116,7 +126,7 @@ ListenerStats Store::listener(const std::string& name) {
 ClusterStats Store::cluster(const std::string& name) {
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
-  return ClusterStats{
+  ClusterStats stats{
       &families_->upstream_rq_time->Add({{"cluster", name}}, kBuckets),
       &families_->upstream_rq->Add({{"cluster", name}}),
       &families_->upstream_rq_5xx->Add({{"cluster", name}}),
@@ -129,7 +139,15 @@ ClusterStats Store::cluster(const std::string& name) {
       &families_->upstream_rq_per_try_timeout->Add({{"cluster", name}}),
       &families_->upstream_rq_max_requests_overflow->Add({{"cluster", name}}),
       &families_->outlier_ejections->Add({{"cluster", name}}),
+      &families_->outlier_ejections_active->Add({{"cluster", name}}),
+      {},
   };
+  auto& by_reason = *families_->upstream_rq_retry_by_reason;
+  const char* reasons[] = {"connect-failure", "reset", "per-try-timeout", "status"};
+  for (int i = 0; i < 4; ++i) {
+    stats.rq_retry_by_reason[i] = &by_reason.Add({{"cluster", name}, {"reason", reasons[i]}});
+  }
+  return stats;
 }
 
 std::string Store::render() const {

@@ -36,11 +36,14 @@ struct ClusterStats {
   prometheus::Counter* rq_overflow;
   prometheus::Counter* rq_timeout;
   prometheus::Gauge* rq_active;
-  prometheus::Counter* rq_retry;
+  prometheus::Counter* rq_retry;  // all retries
   prometheus::Counter* rq_retry_budget_exhausted;
   prometheus::Counter* rq_per_try_timeout;
   prometheus::Counter* rq_max_requests_overflow;
   prometheus::Counter* outlier_ejections;
+  prometheus::Gauge* outlier_ejections_active;
+  // Retries by what was retried: connect-failure, reset, per-try-timeout, status.
+  prometheus::Counter* rq_retry_by_reason[4];
 };
 
 class Store {

@@ -50,16 +50,23 @@ void WorkerCluster::tryEject(int host, uint64_t now_ms) {
   hosts[host].consecutive_5xx.store(0, std::memory_order_relaxed);
   hosts[host].consecutive_gateway_failure.store(0, std::memory_order_relaxed);
   stats::inc(stats_.outlier_ejections);
+  stats::gaugeAdd(stats_.outlier_ejections_active, 1);
 }
 
 int WorkerCluster::pickHost(std::mt19937_64& rng) {
   if (lb_hosts_.empty()) return -1;
   if (config_->outlier.enabled) {
     uint64_t now = steadyNowMs();
-    const auto& hosts = config_->resources->outlier;
     bool any = false;
     for (size_t i = 0; i < lb_hosts_.size(); ++i) {
-      lb_hosts_[i].available = hosts[i].ejected_until_ms.load(std::memory_order_relaxed) <= now;
+      auto& state = config_->resources->outlier[i];
+      uint64_t until = state.ejected_until_ms.load(std::memory_order_relaxed);
+      // An ejection that has run out: the one worker that clears it counts it.
+      if (until != 0 && until <= now &&
+          state.ejected_until_ms.compare_exchange_strong(until, 0, std::memory_order_relaxed)) {
+        stats::gaugeAdd(stats_.outlier_ejections_active, -1);
+      }
+      lb_hosts_[i].available = state.ejected_until_ms.load(std::memory_order_relaxed) <= now;
       any |= lb_hosts_[i].available;
     }
     // Every host ejected (cannot happen within the percent limit, but config
