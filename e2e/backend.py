@@ -36,6 +36,18 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def setup(self):
+        super().setup()
+        with self.server.lock:  # open connections now and at most (circuit-breaker tests)
+            self.server.connections += 1
+            self.server.peak_connections = max(self.server.peak_connections,
+                                               self.server.connections)
+
+    def finish(self):
+        with self.server.lock:
+            self.server.connections -= 1
+        super().finish()
+
     def read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             body = bytearray()
@@ -153,6 +165,7 @@ def serve(port, name, host="127.0.0.1", delay_ms=0, close_after_response=False, 
     server.name = name
     server.lock = threading.Lock()
     server.requests = 0
+    server.connections = server.peak_connections = 0
     return server
 
 

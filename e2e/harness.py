@@ -173,6 +173,10 @@ class Backend:
     def requests(self):
         return self.server.requests
 
+    @property
+    def peak_connections(self):
+        return self.server.peak_connections
+
     def stop(self):
         self.server.shutdown()
         self.server.server_close()

@@ -66,6 +66,7 @@ class ResilienceTest(unittest.TestCase):
         cls.slow = Backend("slow", delay_ms=1500)
         cls.fast = Backend("fast")
         cls.hold = Backend("hold", delay_ms=500)
+        cls.pooled = Backend("pooled", delay_ms=200)
         cls.closer = Backend("closer", close_after_response=True)
         cls.port, admin = free_port(), free_port()
         retry = {"retry_on": "5xx", "num_retries": 3,
@@ -83,6 +84,11 @@ class ResilienceTest(unittest.TestCase):
                        "retry_policy": {"retry_on": "5xx", "num_retries": 2,
                                         "per_try_timeout": "0.3s"}}},
             {"match": {"prefix": "/hold"}, "route": {"cluster": "hold"}},
+            {"match": {"prefix": "/timeout"}, "route": {"cluster": "slow", "timeout": "0.3s"}},
+            {"match": {"prefix": "/capped"},
+             "route": {"cluster": "dead_capped", "prefix_rewrite": "/status/503",
+                       "retry_policy": retry}},
+            {"match": {"prefix": "/pooled"}, "route": {"cluster": "pooled", "timeout": "20s"}},
             {"match": {"prefix": "/closer"}, "route": {"cluster": "closer"}},
             {"match": {"prefix": "/fault-abort"}, "route": {"cluster": "flaky"},
              "typed_per_filter_config": {"envoy.filters.http.fault": {
@@ -102,16 +108,21 @@ class ResilienceTest(unittest.TestCase):
             [static_cluster("flaky", [cls.flaky.port], circuit_breakers={"thresholds": [
                 {"retry_budget": {"budget_percent": {"value": 100.0}}}]}),
              static_cluster("dead", [cls.dead.port], circuit_breakers=budget),
+             static_cluster("dead_capped", [cls.dead.port],
+                            circuit_breakers={"thresholds": [{"max_retries": 1}]}),
              static_cluster("slow_then_fast", [cls.slow.port, cls.fast.port]),
              static_cluster("hold", [cls.hold.port],
                             circuit_breakers={"thresholds": [{"max_requests": 5}]}),
-             static_cluster("closer", [cls.closer.port])],
+             static_cluster("closer", [cls.closer.port]),
+             static_cluster("slow", [cls.slow.port]),
+             static_cluster("pooled", [cls.pooled.port], circuit_breakers={"thresholds": [
+                 {"max_connections": 2, "max_pending_requests": 6}]})],
             admin)).wait_ready()
 
     @classmethod
     def tearDownClass(cls):
         cls.proxy.stop()
-        for b in (cls.flaky, cls.dead, cls.slow, cls.fast, cls.hold, cls.closer):
+        for b in (cls.flaky, cls.dead, cls.slow, cls.fast, cls.hold, cls.closer, cls.pooled):
             b.stop()
 
     def run_many(self, path, count, workers=8):
@@ -148,6 +159,42 @@ class ResilienceTest(unittest.TestCase):
         self.assertGreater(
             self.proxy.metric("weft_upstream_rq_retry_budget_exhausted_total", cluster="dead"), 0)
 
+    def test_request_timeout_answers_504_on_time(self):
+        def timed(_):
+            start = time.monotonic()
+            status = get(self.port, "/timeout")[0]
+            return status, (time.monotonic() - start) * 1000
+        before = self.proxy.metric("weft_upstream_rq_timeout_total", cluster="slow")
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(timed, range(80)))
+        latencies = sorted(ms for _, ms in results)
+        pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+        print("\n  route timeout 300 ms, backend 1500 ms, 80 requests: 504 after p50 %.0f / "
+              "p90 %.0f / p99 %.0f / max %.0f ms" % (pct(0.5), pct(0.9), pct(0.99), latencies[-1]))
+        self.assertEqual({status for status, _ in results}, {504})
+        self.assertGreaterEqual(latencies[0], 299)
+        self.assertLess(pct(0.5), 300 + 50)  # loose: a loaded CI machine stretches the tail
+        self.assertEqual(
+            self.proxy.metric("weft_upstream_rq_timeout_total", cluster="slow") - before, 80)
+        # The upstream requests were cancelled, not left running.
+        self.assertEqual(self.proxy.metric("weft_upstream_rq_active", cluster="slow"), 0)
+
+    def test_max_retries_caps_retries_in_flight_without_a_budget(self):
+        # Envoy's rule: a threshold with max_retries and no retry_budget caps
+        # the retries in flight at max_retries (here 1) instead of a budget.
+        statuses = self.run_many("/capped", 300, workers=30)
+        self.assertEqual(set(statuses), {503})
+        retried = self.proxy.metric("weft_upstream_rq_retry_total", cluster="dead_capped")
+        capped = self.proxy.metric("weft_upstream_rq_retry_overflow_total", cluster="dead_capped")
+        print("\n  max_retries 1, 30 concurrent clients, 300 requests: %d retries, %d refused "
+              "by max_retries" % (retried, capped))
+        self.assertGreater(capped, 0)
+        self.assertEqual(
+            self.proxy.metric("weft_upstream_rq_retry_budget_exhausted_total",
+                              cluster="dead_capped"), 0)
+        # 3 retries each would be 900; one in flight at a time allows far fewer.
+        self.assertLess(retried, 450)
+
     def test_per_try_timeout_moves_to_a_fast_endpoint(self):
         for _ in range(6):  # round robin: every other first attempt hits the slow endpoint
             start = time.time()
@@ -169,6 +216,26 @@ class ResilienceTest(unittest.TestCase):
             self.assertEqual(headers.get("x-weft-overflow"), "true")
         after = self.proxy.metric("weft_upstream_rq_max_requests_overflow_total", cluster="hold")
         self.assertEqual(after - before, 15)
+
+    def test_connection_and_pending_limits_hold_across_workers(self):
+        # Two workers, 12 clients on their own connections (spread over both
+        # workers by SO_REUSEPORT): at most 2 upstream connections and 6
+        # waiting requests for the whole cluster, not per worker.
+        before = self.proxy.metric("weft_upstream_rq_pending_overflow_total", cluster="pooled")
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            statuses = list(pool.map(lambda _: get(self.port, "/pooled")[0], range(12)))
+        overflowed = self.proxy.metric("weft_upstream_rq_pending_overflow_total",
+                                       cluster="pooled") - before
+        print("\n  max_connections 2, max_pending 6, 12 concurrent: %d served, %d overflowed, "
+              "peak upstream connections %d" % (statuses.count(200), statuses.count(503),
+                                                 self.pooled.peak_connections))
+        # Counted per worker it would be 4 connections and 16 places for 12
+        # requests. Cluster-wide: 2, plus one more only when a worker has no
+        # connection of its own (as Envoy, so its queue cannot starve).
+        self.assertLessEqual(self.pooled.peak_connections, 3)
+        self.assertEqual(statuses.count(503), overflowed)
+        self.assertEqual(statuses.count(200) + statuses.count(503), 12)
+        self.assertGreaterEqual(overflowed, 3)  # at most 3 in service + 6 waiting
 
     def test_fault_abort_share_within_two_percent(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)

@@ -540,7 +540,10 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
     if (t.has_max_connections()) out->max_connections = t.max_connections().value();
     if (t.has_max_pending_requests()) out->max_pending_requests = t.max_pending_requests().value();
     if (t.has_max_requests()) out->max_requests = t.max_requests().value();
-    if (t.has_max_retries()) out->max_retries = t.max_retries().value();
+    if (t.has_max_retries()) {
+      out->max_retries = t.max_retries().value();
+      out->retry_budget_enabled = t.has_retry_budget();
+    }
     if (t.has_retry_budget()) {
       if (t.retry_budget().has_budget_percent()) {
         out->retry_budget_percent = t.retry_budget().budget_percent().value();

@@ -83,11 +83,31 @@ TEST(TranslateTest, EnvoyDocumentationStyleBootstrap) {
   EXPECT_EQ(svc->protocol, upstream::UpstreamProtocol::kHttp2);
   EXPECT_EQ(svc->max_connections, 7u);
   EXPECT_EQ(svc->max_pending_requests, 8u);
+  EXPECT_TRUE(svc->retry_budget_enabled);  // weft's default budget, no max_retries given
   ASSERT_EQ(svc->hosts.size(), 2u);
   EXPECT_EQ(svc->hosts[0].weight, 3u);
   const auto* route =
       snapshot->listeners[0].filter_chains[0].http.routes->virtualHosts()[0].routes.data();
   EXPECT_EQ(route->timeout_ms, 3000u);
+}
+
+// Envoy's rule: max_retries governs only where no retry_budget is given.
+TEST(TranslateTest, MaxRetriesReplacesTheBudgetOnlyWithoutOne) {
+  for (const auto& [thresholds, budget] : std::vector<std::pair<std::string, bool>>{
+           {"[{max_retries: 2}]", false},
+           {"[{max_retries: 2, retry_budget: {budget_percent: {value: 30}}}]", true},
+           {"[{max_requests: 9}]", true}}) {
+    std::string yaml = std::string(kBootstrap);
+    yaml.replace(yaml.find("[{max_connections: 7, max_pending_requests: 8}]"),
+                 std::string("[{max_connections: 7, max_pending_requests: 8}]").size(), thresholds);
+    envoy::config::bootstrap::v3::Bootstrap bootstrap;
+    std::string error;
+    ASSERT_TRUE(parseBootstrap(yaml, "test.yaml", &bootstrap, &error)) << error;
+    ErrorList errors;
+    SnapshotPtr snapshot = translateBootstrap(bootstrap, errors);
+    ASSERT_NE(snapshot, nullptr) << errors.joined();
+    EXPECT_EQ(snapshot->cluster("svc")->retry_budget_enabled, budget) << thresholds;
+  }
 }
 
 TEST(TranslateTest, UnknownFieldNamedWithFile) {

@@ -439,13 +439,18 @@ bool ActiveStream::maybeRetry(Failure failure, const HeaderMap* response) {
   if (!keep_body_) return false;  // the body could not be kept for replay
   const auto& config = cluster_->config();
   if (!in_retry_) {
-    // The budget: retries in flight stay under a share of requests in flight.
-    uint32_t active = resources_->active_requests.load(std::memory_order_relaxed);
-    uint32_t allowed =
-        std::max<uint32_t>(config.min_retry_concurrency,
-                           static_cast<uint32_t>(active * config.retry_budget_percent / 100.0));
+    // The budget: retries in flight stay under a share of requests in flight;
+    // without one, under max_retries.
+    uint32_t allowed = config.max_retries;
+    if (config.retry_budget_enabled) {
+      uint32_t active = resources_->active_requests.load(std::memory_order_relaxed);
+      allowed =
+          std::max<uint32_t>(config.min_retry_concurrency,
+                             static_cast<uint32_t>(active * config.retry_budget_percent / 100.0));
+    }
     if (resources_->active_retries.load(std::memory_order_relaxed) >= allowed) {
-      stats::inc(cluster_->stats().rq_retry_budget_exhausted);
+      stats::inc(config.retry_budget_enabled ? cluster_->stats().rq_retry_budget_exhausted
+                                             : cluster_->stats().rq_retry_overflow);
       return false;
     }
     resources_->active_retries.fetch_add(1, std::memory_order_relaxed);

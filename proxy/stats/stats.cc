@@ -25,6 +25,8 @@ struct Store::Families {
   prometheus::Family<prometheus::Counter>* upstream_rq_retry_budget_exhausted;
   prometheus::Family<prometheus::Counter>* upstream_rq_per_try_timeout;
   prometheus::Family<prometheus::Counter>* upstream_rq_max_requests_overflow;
+  prometheus::Family<prometheus::Counter>* upstream_rq_retry_overflow;
+  prometheus::Family<prometheus::Counter>* upstream_cx_overflow;
   prometheus::Family<prometheus::Counter>* outlier_ejections;
   prometheus::Family<prometheus::Counter>* upstream_rq_retry_by_reason;
   prometheus::Family<prometheus::Gauge>* outlier_ejections_active;
@@ -92,6 +94,16 @@ Store::Store()
            .Name("weft_upstream_rq_max_requests_overflow_total")
            .Help("Requests refused by the max_requests circuit breaker")
            .Register(r);
+  families_->upstream_rq_retry_overflow =
+      &prometheus::BuildCounter()
+           .Name("weft_upstream_rq_retry_overflow_total")
+           .Help("Retries not made because of the max_retries circuit breaker")
+           .Register(r);
+  families_->upstream_cx_overflow =
+      &prometheus::BuildCounter()
+           .Name("weft_upstream_cx_overflow_total")
+           .Help("Connections not opened (or opened as the pool's only one) over max_connections")
+           .Register(r);
   families_->upstream_rq_retry_by_reason = &prometheus::BuildCounter()
                                                 .Name("weft_upstream_rq_retry_by_reason_total")
                                                 .Help("Upstream request retries by reason")
@@ -138,6 +150,8 @@ ClusterStats Store::cluster(const std::string& name) {
       &families_->upstream_rq_retry_budget_exhausted->Add({{"cluster", name}}),
       &families_->upstream_rq_per_try_timeout->Add({{"cluster", name}}),
       &families_->upstream_rq_max_requests_overflow->Add({{"cluster", name}}),
+      &families_->upstream_rq_retry_overflow->Add({{"cluster", name}}),
+      &families_->upstream_cx_overflow->Add({{"cluster", name}}),
       &families_->outlier_ejections->Add({{"cluster", name}}),
       &families_->outlier_ejections_active->Add({{"cluster", name}}),
       {},

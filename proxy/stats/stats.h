@@ -40,6 +40,8 @@ struct ClusterStats {
   prometheus::Counter* rq_retry_budget_exhausted;
   prometheus::Counter* rq_per_try_timeout;
   prometheus::Counter* rq_max_requests_overflow;
+  prometheus::Counter* rq_retry_overflow;  // max_retries, when no budget applies
+  prometheus::Counter* cx_overflow;        // max_connections reached
   prometheus::Counter* outlier_ejections;
   prometheus::Gauge* outlier_ejections_active;
   // Retries by what was retried: connect-failure, reset, per-try-timeout, status.

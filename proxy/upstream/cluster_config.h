@@ -35,7 +35,9 @@ struct ClusterResources {
   explicit ClusterResources(size_t hosts = 0) : outlier(hosts) {}
   std::atomic<uint32_t> active_requests{0};
   std::atomic<uint32_t> active_retries{0};
-  std::vector<HostOutlierState> outlier;  // by host index
+  std::atomic<uint32_t> connections{0};       // open or opening, every worker's pools
+  std::atomic<uint32_t> pending_requests{0};  // waiting for a connection
+  std::vector<HostOutlierState> outlier;      // by host index
 };
 
 // Envoy's OutlierDetection, the consecutive-error detectors.
@@ -68,9 +70,12 @@ struct ClusterConfig {
   uint32_t max_connections = 1024;
   uint32_t max_pending_requests = 1024;
   uint32_t max_requests = 1024;
-  uint32_t max_retries = 3;  // Envoy's default, used when no retry budget applies
+  uint32_t max_retries = 3;  // Envoy's default; caps retries in flight without a budget
   // Retry budget (default on): retries in flight may be at most this share of
   // the requests in flight, but never fewer than min_retry_concurrency.
+  // Off only when a threshold sets max_retries and no retry_budget (Envoy's
+  // rule: a budget, where there is one, replaces max_retries).
+  bool retry_budget_enabled = true;
   double retry_budget_percent = 20.0;
   uint32_t min_retry_concurrency = 3;
   OutlierConfig outlier;

@@ -98,7 +98,10 @@ void ClusterManager::update(const config::Snapshot& snapshot) {
           }
         }
       }
-      if (!pool) pool = std::make_unique<HttpConnPool>(dispatcher_, config, host);
+      if (!pool) {
+        pool =
+            std::make_unique<HttpConnPool>(dispatcher_, config, host, cluster->stats().cx_overflow);
+      }
       LbHost lb;
       lb.weight = host.weight;
       cluster->lb_hosts_.push_back(lb);

@@ -7,12 +7,40 @@
 
 namespace weft::upstream {
 
+namespace {
+
+// Holds one unit of a cluster-wide count for as long as it lives. It keeps
+// the counters it took from alive, so a config update in between (a new
+// ClusterResources) never unbalances them.
+class CountedIn {
+ public:
+  CountedIn(std::shared_ptr<ClusterResources> resources, std::atomic<uint32_t> ClusterResources::*c)
+      : resources_(std::move(resources)), counter_(c) {
+    ((*resources_).*counter_).fetch_add(1, std::memory_order_relaxed);
+  }
+  ~CountedIn() { ((*resources_).*counter_).fetch_sub(1, std::memory_order_relaxed); }
+  CountedIn(const CountedIn&) = delete;
+  CountedIn& operator=(const CountedIn&) = delete;
+
+ private:
+  std::shared_ptr<ClusterResources> resources_;
+  std::atomic<uint32_t> ClusterResources::*counter_;
+};
+
+}  // namespace
+
 class HttpConnPool::PendingRequest {
  public:
-  PendingRequest(http::StreamDecoder& decoder, ConnPoolCallbacks& callbacks)
-      : decoder(decoder), callbacks(callbacks) {}
+  PendingRequest(http::StreamDecoder& decoder, ConnPoolCallbacks& callbacks,
+                 std::shared_ptr<ClusterResources> resources)
+      : decoder(decoder),
+        callbacks(callbacks),
+        counted_(std::move(resources), &ClusterResources::pending_requests) {}
   http::StreamDecoder& decoder;
   ConnPoolCallbacks& callbacks;
+
+ private:
+  CountedIn counted_;
 };
 
 class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
@@ -20,6 +48,7 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
  public:
   ActiveClient(HttpConnPool& pool, std::unique_ptr<network::Connection> connection)
       : pool_(pool),
+        counted_(pool.cluster_->resources, &ClusterResources::connections),
         connection_(std::move(connection)),
         connect_timer_(pool.dispatcher_, [this] { onConnectTimeout(); }),
         idle_timer_(pool.dispatcher_, [this] { close(); }) {
@@ -91,6 +120,7 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
   bool ready() const { return connected_ && codec_->available() && reusable(); }
 
   HttpConnPool& pool_;
+  CountedIn counted_;
   std::unique_ptr<network::Connection> connection_;
   std::unique_ptr<http::ClientConnection> codec_;
   event::Timer connect_timer_;
@@ -99,8 +129,12 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
   uint32_t requests_served_ = 0;
 };
 
-HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host)
-    : dispatcher_(dispatcher), cluster_(std::move(cluster)), host_(std::move(host)) {}
+HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host,
+                           prometheus::Counter* cx_overflow)
+    : dispatcher_(dispatcher),
+      cluster_(std::move(cluster)),
+      host_(std::move(host)),
+      cx_overflow_(cx_overflow) {}
 
 HttpConnPool::~HttpConnPool() {
   for (auto* request : pending_) delete request;
@@ -121,11 +155,13 @@ HttpConnPool::PendingRequest* HttpConnPool::newStream(http::StreamDecoder& respo
       return nullptr;
     }
   }
-  if (pending_.size() >= cluster_->max_pending_requests) {
+  // Cluster-wide: every worker's pools for every host count.
+  if (cluster_->resources->pending_requests.load(std::memory_order_relaxed) >=
+      cluster_->max_pending_requests) {
     callbacks.onPoolFailure(PoolFailureReason::kOverflow);
     return nullptr;
   }
-  auto* request = new PendingRequest(response_decoder, callbacks);
+  auto* request = new PendingRequest(response_decoder, callbacks, cluster_->resources);
   pending_.push_back(request);
   processPending();
   return request;
@@ -204,18 +240,26 @@ void HttpConnPool::removeClient(ActiveClient* client) {
   }
 }
 
+bool HttpConnPool::mayOpenConnection() {
+  if (cluster_->resources->connections.load(std::memory_order_relaxed) <
+      cluster_->max_connections) {
+    return true;
+  }
+  if (cx_overflow_ != nullptr) stats::inc(cx_overflow_);
+  // Over the cluster-wide limit because of other pools: a pool with no
+  // connection at all still opens one, or its waiting requests could only
+  // time out (Envoy does the same).
+  return clients_.empty();
+}
+
 void HttpConnPool::processPending() {
   if (cluster_->protocol == UpstreamProtocol::kHttp2) {
     // One multiplexed connection carries the burst: open one at a time.
-    if (connecting_ == 0 && !pending_.empty() && clients_.size() < cluster_->max_connections) {
-      createClient();
-    }
+    if (connecting_ == 0 && !pending_.empty() && mayOpenConnection()) createClient();
     return;
   }
   // HTTP/1: one new connection per waiting request beyond those opening.
-  while (connecting_ < pending_.size() && clients_.size() < cluster_->max_connections) {
-    createClient();
-  }
+  while (connecting_ < pending_.size() && mayOpenConnection()) createClient();
 }
 
 void HttpConnPool::drainConnections() {

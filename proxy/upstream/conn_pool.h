@@ -12,6 +12,7 @@
 #include "proxy/http/codec.h"
 #include "proxy/http/http1_client.h"
 #include "proxy/network/connection.h"
+#include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_config.h"
 
 namespace weft::upstream {
@@ -30,7 +31,9 @@ class HttpConnPool {
  public:
   class PendingRequest;
 
-  HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host);
+  // `cx_overflow` counts connections the max_connections limit held back.
+  HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host,
+               prometheus::Counter* cx_overflow = nullptr);
   ~HttpConnPool();
 
   // Calls callbacks.onPoolReady at once when an idle connection is ready, or
@@ -59,12 +62,14 @@ class HttpConnPool {
   void removeClient(ActiveClient* client);
   void attach(ActiveClient* client, PendingRequest* request);
   void processPending();
+  bool mayOpenConnection();
 
   event::Dispatcher& dispatcher_;
   ClusterConfigPtr cluster_;
   HostConfig host_;
   std::list<std::unique_ptr<ActiveClient>> clients_;
   std::deque<PendingRequest*> pending_;
+  prometheus::Counter* cx_overflow_;
   size_t connecting_ = 0;
   bool draining_ = false;
 };
