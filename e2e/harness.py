@@ -15,6 +15,7 @@ import backend
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY_BIN = os.environ.get("WEFT_PROXY_BIN", os.path.join(ROOT, "bazel-bin/proxy/weft-proxy"))
+CERTGEN_BIN = os.path.join(ROOT, "bazel-bin/tools/certgen/certgen")
 CONTROL_BIN = os.environ.get("WEFT_CONTROL_BIN",
                              os.path.join(ROOT, "bazel-bin/controlplane/weft-control"))
 H2_OPTIONS = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
@@ -289,3 +290,59 @@ def run_proxy_expect_failure(config_text, suffix=".yaml", timeout=10):
     proc = subprocess.run([PROXY_BIN, "-c", path], capture_output=True, text=True,
                           timeout=timeout)
     return proc.returncode, proc.stdout + proc.stderr, path
+
+
+UPSTREAM_TLS_TYPE = \
+    "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+DOWNSTREAM_TLS_TYPE = \
+    "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+
+
+class Pki:
+    """Certificates made by tools/certgen (the CA's own signing code) in `directory`."""
+
+    def __init__(self, directory, name="root"):
+        self.dir = directory
+        self.ca_cert = os.path.join(directory, name + ".pem")
+        self.ca_key = os.path.join(directory, name + ".key")
+        subprocess.run([CERTGEN_BIN, "root", "--cert", self.ca_cert, "--key", self.ca_key,
+                        "--name", name], check=True)
+
+    def issue(self, name, uri=None, lifetime_s=3600, not_before_s=-300, ips=("127.0.0.1",)):
+        cert, key = (os.path.join(self.dir, name + ext) for ext in (".pem", ".key"))
+        args = [CERTGEN_BIN, "issue", "--ca-cert", self.ca_cert, "--ca-key", self.ca_key,
+                "--cert", cert, "--key", key, "--lifetime-s", str(lifetime_s),
+                "--not-before-s", str(not_before_s)]
+        if uri:
+            args += ["--uri", uri]
+        for ip in ips:
+            args += ["--ip", ip]
+        subprocess.run(args, check=True)
+        return cert, key
+
+
+def tls_common(cert=None, key=None, ca=None, peer_uris=(), alpn=()):
+    common = {}
+    if cert:
+        common["tls_certificates"] = [{"certificate_chain": {"filename": cert},
+                                       "private_key": {"filename": key}}]
+    if ca:
+        common["validation_context"] = {
+            "trusted_ca": {"filename": ca},
+            "match_typed_subject_alt_names": [
+                {"san_type": "URI", "matcher": {"exact": u}} for u in peer_uris]}
+    if alpn:
+        common["alpn_protocols"] = list(alpn)
+    return common
+
+
+def upstream_tls(**common):
+    return {"name": "envoy.transport_sockets.tls",
+            "typed_config": {"@type": UPSTREAM_TLS_TYPE, "common_tls_context": tls_common(**common)}}
+
+
+def downstream_tls(require_client_certificate=True, **common):
+    return {"name": "envoy.transport_sockets.tls",
+            "typed_config": {"@type": DOWNSTREAM_TLS_TYPE,
+                             "require_client_certificate": require_client_certificate,
+                             "common_tls_context": tls_common(**common)}}

@@ -14,6 +14,10 @@ const FilterChainConfig* pick(const std::vector<FilterChainConfig>& chains, uint
   for (const auto& chain : chains) {
     if (port_specific != chain.destination_port.has_value()) continue;
     if (port_specific && *chain.destination_port != port) continue;
+    if (!chain.transport_protocol.empty() &&
+        (chain.transport_protocol == "tls") != (protocol == "tls")) {
+      continue;
+    }
     if (chain.application_protocols.empty()) {
       if (any_protocol == nullptr) any_protocol = &chain;
       continue;
@@ -39,7 +43,7 @@ const FilterChainConfig* ListenerConfig::selectChain(uint16_t destination_port,
 }
 
 bool ListenerConfig::needsInspection(uint16_t destination_port) const {
-  if (!inspect_http) return false;
+  if (!inspect_http && !inspect_tls) return false;
   bool has_port_chain = std::any_of(filter_chains.begin(), filter_chains.end(), [&](const auto& c) {
     return c.destination_port && *c.destination_port == destination_port;
   });
@@ -47,6 +51,7 @@ bool ListenerConfig::needsInspection(uint16_t destination_port) const {
     if (has_port_chain != chain.destination_port.has_value()) continue;
     if (has_port_chain && *chain.destination_port != destination_port) continue;
     if (!chain.application_protocols.empty()) return true;
+    if (inspect_tls && !chain.transport_protocol.empty()) return true;
   }
   return false;
 }

@@ -13,11 +13,20 @@
 
 #include "proxy/network/address.h"
 #include "proxy/router/route_table.h"
+#include "proxy/tls/tls_context.h"
 #include "proxy/upstream/cluster_config.h"
 
 namespace weft::config {
 
 enum class CodecType { kAuto, kHttp1, kHttp2 };
+
+enum class ForwardClientCert {
+  kSanitize,
+  kForwardOnly,
+  kAppendForward,
+  kSanitizeSet,
+  kAlwaysForwardOnly
+};
 
 struct HttpListenerSettings {
   std::shared_ptr<const router::RouteTable> routes;
@@ -32,6 +41,9 @@ struct HttpListenerSettings {
   // (common_http_protocol_options.idle_timeout; Envoy's default 1 h; 0: never).
   uint64_t idle_timeout_ms = 3600000;
   std::optional<router::FaultConfig> fault;  // the envoy.filters.http.fault filter
+  // x-forwarded-client-cert (Envoy's forward_client_cert_details).
+  ForwardClientCert forward_client_cert = ForwardClientCert::kSanitize;
+  bool xfcc_uri = false;  // set_current_client_cert_details.uri
 };
 
 // One filter chain: the terminal network filter (HTTP connection manager or
@@ -40,6 +52,8 @@ struct FilterChainConfig {
   std::string name;
   std::optional<uint16_t> destination_port;        // filter_chain_match.destination_port
   std::vector<std::string> application_protocols;  // "http/1.1", "http/1.0", "h2c"
+  std::string transport_protocol;                  // "tls", "raw_buffer" or "" (any)
+  tls::TlsContextPtr tls;                          // terminate TLS (transport_socket)
   bool is_http = true;
   HttpListenerSettings http;
   std::string tcp_cluster;  // when !is_http
@@ -53,13 +67,16 @@ struct ListenerConfig {
   // envoy.filters.listener.http_inspector: sniff the first bytes to tell
   // HTTP/1, HTTP/2 (preface) and opaque TCP apart.
   bool inspect_http = false;
+  // envoy.filters.listener.tls_inspector: tell TLS from plaintext.
+  bool inspect_tls = false;
   // How long to wait for the client's first bytes before deciding "not
   // HTTP" (server-speaks-first protocols send nothing).
   uint64_t inspect_timeout_ms = 100;
   uint32_t buffer_limit_bytes = 1024 * 1024;
 
   // The chain for a connection to `destination_port` whose first bytes read
-  // as `protocol` ("" when not inspected or not HTTP); nullptr when none.
+  // as `protocol` ("tls" for a TLS ClientHello; "" when not inspected or not
+  // HTTP); nullptr when none.
   const FilterChainConfig* selectChain(uint16_t destination_port, std::string_view protocol) const;
   // True when some candidate chain for this port depends on the protocol.
   bool needsInspection(uint16_t destination_port) const;

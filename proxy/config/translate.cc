@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+#include "proxy/config/translate_tls.h"
 
 #include <map>
 #include <set>
@@ -449,7 +450,8 @@ bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssig
 
 bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
                       upstream::ClusterConfig* out, ErrorList& errors,
-                      const envoy::config::endpoint::v3::ClusterLoadAssignment* eds) {
+                      const envoy::config::endpoint::v3::ClusterLoadAssignment* eds,
+                      const SecretResolver* secrets) {
   bool ok = true;
   if (proto.name().empty()) {
     errors.add(path + ".name", "cluster name is required");
@@ -581,8 +583,9 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
     }
   }
   out->resources = std::make_shared<upstream::ClusterResources>(out->hosts.size());
-  if (proto.has_transport_socket()) {
-    errors.add(path + ".transport_socket", "upstream TLS is not implemented by weft yet");
+  if (proto.has_transport_socket() &&
+      !transportSocketFrom(proto.transport_socket(), false, path + ".transport_socket", secrets,
+                           errors, &out->tls)) {
     ok = false;
   }
   return ok;
@@ -669,9 +672,11 @@ bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string&
 
 namespace {
 constexpr char kHttpInspectorName[] = "envoy.filters.listener.http_inspector";
+constexpr char kTlsInspectorName[] = "envoy.filters.listener.tls_inspector";
 
 bool translateFilterChain(const listener_v3::FilterChain& chain, const std::string& cpath,
-                          FilterChainConfig* out, ErrorList& errors, const RouteResolver* routes) {
+                          FilterChainConfig* out, ErrorList& errors, const RouteResolver* routes,
+                          const SecretResolver* secrets) {
   bool ok = true;
   out->name = chain.name();
   if (chain.has_filter_chain_match()) {
@@ -696,14 +701,16 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
       errors.add(cpath + ".filter_chain_match.server_names", "SNI matching needs TLS (not yet)");
       ok = false;
     }
-    if (!match.transport_protocol().empty() && match.transport_protocol() != "raw_buffer") {
-      errors.add(cpath + ".filter_chain_match.transport_protocol",
-                 "only raw_buffer is supported until TLS lands");
+    if (!match.transport_protocol().empty() && match.transport_protocol() != "raw_buffer" &&
+        match.transport_protocol() != "tls") {
+      errors.add(cpath + ".filter_chain_match.transport_protocol", "must be tls or raw_buffer");
       ok = false;
     }
+    out->transport_protocol = match.transport_protocol();
   }
-  if (chain.has_transport_socket()) {
-    errors.add(cpath + ".transport_socket", "downstream TLS is not implemented by weft yet");
+  if (chain.has_transport_socket() &&
+      !transportSocketFrom(chain.transport_socket(), true, cpath + ".transport_socket", secrets,
+                           errors, &out->tls)) {
     ok = false;
   }
   if (chain.filters_size() != 1) {
@@ -747,6 +754,19 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
       out->http.max_request_headers_bytes = hcm.max_request_headers_kb().value() * 1024;
     }
     if (!httpFilterFrom(hcm, hpath, errors, &out->http.fault)) ok = false;
+    out->http.forward_client_cert =
+        static_cast<ForwardClientCert>(hcm.forward_client_cert_details());
+    if (hcm.forward_client_cert_details() > hcm_v3::HttpConnectionManager::ALWAYS_FORWARD_ONLY) {
+      errors.add(hpath + ".forward_client_cert_details", "unknown value");
+      ok = false;
+    }
+    const auto& details = hcm.set_current_client_cert_details();
+    out->http.xfcc_uri = details.uri();
+    if (details.subject().value() || details.cert() || details.chain() || details.dns()) {
+      errors.add(hpath + ".set_current_client_cert_details",
+                 "only uri is supported (By and Hash are always set)");
+      ok = false;
+    }
     if (hcm.has_rds()) {
       if (routes == nullptr) {
         errors.add(hpath + ".rds", "RDS needs dynamic_resources with ads_config");
@@ -833,7 +853,8 @@ std::vector<std::string> rdsNames(const listener_v3::Listener& proto) {
 }
 
 bool translateListener(const listener_v3::Listener& proto, const std::string& path,
-                       ListenerConfig* out, ErrorList& errors, const RouteResolver* routes) {
+                       ListenerConfig* out, ErrorList& errors, const RouteResolver* routes,
+                       const SecretResolver* secrets) {
   bool ok = true;
   out->name = proto.name();
   if (proto.name().empty()) {
@@ -848,10 +869,15 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
          typeName(lf.typed_config()) ==
              "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector")) {
       out->inspect_http = true;
+    } else if (lf.name() == kTlsInspectorName ||
+               (lf.has_typed_config() &&
+                typeName(lf.typed_config()) ==
+                    "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector")) {
+      out->inspect_tls = true;
     } else {
-      errors.add(
-          path + ".listener_filters[" + std::to_string(i) + "]",
-          "unsupported listener filter '" + lf.name() + "' (weft has " + kHttpInspectorName + ")");
+      errors.add(path + ".listener_filters[" + std::to_string(i) + "]",
+                 "unsupported listener filter '" + lf.name() + "' (weft has " + kHttpInspectorName +
+                     ", " + kTlsInspectorName + ")");
       ok = false;
     }
   }
@@ -877,7 +903,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
     FilterChainConfig chain;
     if (translateFilterChain(proto.filter_chains(i),
                              path + ".filter_chains[" + std::to_string(i) + "]", &chain, errors,
-                             routes)) {
+                             routes, secrets)) {
       out->filter_chains.push_back(std::move(chain));
     } else {
       ok = false;
@@ -886,7 +912,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
   if (proto.has_default_filter_chain()) {
     FilterChainConfig chain;
     if (translateFilterChain(proto.default_filter_chain(), path + ".default_filter_chain", &chain,
-                             errors, routes)) {
+                             errors, routes, secrets)) {
       out->default_filter_chain = std::move(chain);
     } else {
       ok = false;
@@ -945,10 +971,27 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
     }
   }
   const auto& sr = bootstrap.static_resources();
+  // Secrets: the bootstrap's, then those received (SDS) or made here (the
+  // workload certificate). A static reference must resolve; a dynamic one
+  // warms until its secret arrives.
+  SecretResolver secrets = [&](const std::string& name, const std::string& where)
+      -> const envoy::extensions::transport_sockets::tls::v3::Secret* {
+    for (const auto& secret : sr.secrets()) {
+      if (secret.name() == name) return &secret;
+    }
+    if (dynamic != nullptr) {
+      auto it = dynamic->secrets.find(name);
+      if (it != dynamic->secrets.end()) return &it->second;
+      if (missing != nullptr) missing->push_back("Secret " + name);
+      return nullptr;
+    }
+    errors.add(where, "unknown secret '" + name + "'");
+    return nullptr;
+  };
   for (int i = 0; i < sr.clusters_size(); ++i) {
     auto cluster = std::make_shared<upstream::ClusterConfig>();
     std::string path = "static_resources.clusters[" + std::to_string(i) + "]";
-    if (!translateCluster(sr.clusters(i), path, cluster.get(), errors)) continue;
+    if (!translateCluster(sr.clusters(i), path, cluster.get(), errors, nullptr, &secrets)) continue;
     if (snapshot->clusters.count(cluster->name)) {
       errors.add(path + ".name", "duplicate cluster name '" + cluster->name + "'");
       continue;
@@ -971,7 +1014,10 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
           missing->push_back("ClusterLoadAssignment " + eds_name);
         }
       }
-      if (!translateCluster(proto, "Cluster '" + name + "'", cluster.get(), errors, eds)) continue;
+      if (!translateCluster(proto, "Cluster '" + name + "'", cluster.get(), errors, eds,
+                            &secrets)) {
+        continue;
+      }
       if (snapshot->clusters.count(name)) {
         errors.add("Cluster '" + name + "'", "has the name of a static cluster");
         continue;
@@ -1001,7 +1047,10 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
   auto add_listener = [&](const listener_v3::Listener& proto, const std::string& path,
                           bool is_static) {
     ListenerConfig listener;
-    if (!translateListener(proto, path, &listener, errors, dynamic ? &resolve : nullptr)) return;
+    if (!translateListener(proto, path, &listener, errors, dynamic ? &resolve : nullptr,
+                           &secrets)) {
+      return;
+    }
     if (!listener_names.insert(listener.name).second) {
       errors.add(path + ".name", "duplicate listener name '" + listener.name + "'");
       return;

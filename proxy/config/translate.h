@@ -14,6 +14,7 @@
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "proxy/config/snapshot.h"
+#include "proxy/config/translate_tls.h"
 
 namespace weft::config {
 
@@ -35,7 +36,8 @@ class ErrorList {
 // STATIC cluster, whose load_assignment is inline).
 bool translateCluster(const envoy::config::cluster::v3::Cluster& proto, const std::string& path,
                       upstream::ClusterConfig* out, ErrorList& errors,
-                      const envoy::config::endpoint::v3::ClusterLoadAssignment* eds = nullptr);
+                      const envoy::config::endpoint::v3::ClusterLoadAssignment* eds = nullptr,
+                      const SecretResolver* secrets = nullptr);
 
 bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& proto,
                              const std::string& path, std::vector<upstream::HostConfig>* hosts,
@@ -52,7 +54,8 @@ std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
 
 bool translateListener(const envoy::config::listener::v3::Listener& proto, const std::string& path,
                        ListenerConfig* out, ErrorList& errors,
-                       const RouteResolver* routes = nullptr);
+                       const RouteResolver* routes = nullptr,
+                       const SecretResolver* secrets = nullptr);
 
 // The route names a listener's HTTP connection managers ask RDS for.
 std::vector<std::string> rdsNames(const envoy::config::listener::v3::Listener& proto);
@@ -63,6 +66,7 @@ struct DynamicResources {
   std::map<std::string, envoy::config::cluster::v3::Cluster> clusters;
   std::map<std::string, envoy::config::route::v3::RouteConfiguration> routes;
   std::map<std::string, envoy::config::endpoint::v3::ClusterLoadAssignment> endpoints;
+  std::map<std::string, envoy::extensions::transport_sockets::tls::v3::Secret> secrets;
 };
 
 // Builds a whole snapshot: the bootstrap's static resources plus `dynamic`

@@ -145,3 +145,74 @@ TEST(YamlToJsonTest, ScalarsKeepTheirTypes) {
 
 }  // namespace
 }  // namespace weft::config
+
+namespace weft::config {
+namespace {
+
+SnapshotPtr translateYaml(const std::string& yaml, ErrorList& errors) {
+  envoy::config::bootstrap::v3::Bootstrap bootstrap;
+  std::string error;
+  EXPECT_TRUE(parseBootstrap(yaml, "tls.yaml", &bootstrap, &error)) << error;
+  return translateBootstrap(bootstrap, errors);
+}
+
+constexpr char kTlsCluster[] = R"(
+static_resources:
+  clusters:
+  - name: meshed
+    type: STATIC
+    transport_socket:
+      name: envoy.transport_sockets.tls
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        common_tls_context:
+          TLS_CERT
+          validation_context_sds_secret_config: {name: ROOTCA}
+    load_assignment:
+      cluster_name: meshed
+      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 1}}}}]}]
+)";
+
+std::string tlsClusterYaml(const std::string& cert) {
+  std::string yaml = kTlsCluster;
+  yaml.replace(yaml.find("TLS_CERT"), 8, cert);
+  return yaml;
+}
+
+TEST(TranslateTlsTest, UnreadableCertificateFileIsNamedWithItsPath) {
+  ErrorList errors;
+  auto snapshot = translateYaml(
+      tlsClusterYaml("tls_certificates: [{certificate_chain: {filename: /nonexistent/cert.pem}, "
+                     "private_key: {filename: /nonexistent/key.pem}}]"),
+      errors);
+  EXPECT_EQ(snapshot, nullptr);
+  EXPECT_NE(errors.joined().find("static_resources.clusters[0].transport_socket.typed_config."
+                                 "common_tls_context.tls_certificates[0].certificate_chain."
+                                 "filename: cannot read '/nonexistent/cert.pem'"),
+            std::string::npos)
+      << errors.joined();
+}
+
+TEST(TranslateTlsTest, UnknownSecretInAStaticBootstrapIsAnError) {
+  ErrorList errors;
+  auto snapshot = translateYaml(tlsClusterYaml("alpn_protocols: [h2]"), errors);
+  EXPECT_EQ(snapshot, nullptr);
+  EXPECT_NE(errors.joined().find("validation_context_sds_secret_config: unknown secret 'ROOTCA'"),
+            std::string::npos)
+      << errors.joined();
+}
+
+TEST(TranslateTlsTest, GarbageTrustBundleIsRefused) {
+  std::string yaml = tlsClusterYaml("alpn_protocols: [h2]") + R"(
+  secrets:
+  - name: ROOTCA
+    validation_context: {trusted_ca: {inline_string: "not a certificate"}}
+)";
+  ErrorList errors;
+  EXPECT_EQ(translateYaml(yaml, errors), nullptr);
+  EXPECT_NE(errors.joined().find("trusted_ca: no PEM certificate found"), std::string::npos)
+      << errors.joined();
+}
+
+}  // namespace
+}  // namespace weft::config

@@ -304,7 +304,47 @@ void ActiveStream::rewriteRequest() {
   if (!route_->host_rewrite.empty()) request_headers_.set(":authority", route_->host_rewrite);
   routes_->requestMutation().apply(request_headers_);
   route_->request_mutation.apply(request_headers_);
-  if (!request_headers_.has("x-forwarded-proto")) request_headers_.add("x-forwarded-proto", "http");
+  const network::TransportInfo* tls = manager_.connection().transportInfo();
+  if (!request_headers_.has("x-forwarded-proto")) {
+    request_headers_.add("x-forwarded-proto", tls != nullptr ? "https" : "http");
+  }
+  applyForwardedClientCert(tls);
+}
+
+// Envoy's forward_client_cert_details: the app learns who called it (the
+// peer's SPIFFE identity) from x-forwarded-client-cert, and a client cannot
+// forge the header where it is sanitized.
+void ActiveStream::applyForwardedClientCert(const network::TransportInfo* tls) {
+  using Mode = config::ForwardClientCert;
+  static constexpr std::string_view kXfcc = "x-forwarded-client-cert";
+  const auto& settings = manager_.chain().http;
+  bool mtls = tls != nullptr && tls->peer_certificate;
+  switch (settings.forward_client_cert) {
+    case Mode::kAlwaysForwardOnly:
+      return;
+    case Mode::kForwardOnly:
+      if (!mtls) request_headers_.remove(kXfcc);
+      return;
+    case Mode::kSanitize:
+      request_headers_.remove(kXfcc);
+      return;
+    case Mode::kAppendForward:
+    case Mode::kSanitizeSet:
+      break;
+  }
+  if (!mtls) {
+    request_headers_.remove(kXfcc);
+    return;
+  }
+  std::string element;
+  if (!tls->local_identity.empty()) element = "By=" + tls->local_identity + ";";
+  element += "Hash=" + tls->peer_cert_hash;
+  if (settings.xfcc_uri && !tls->peer_identity.empty()) element += ";URI=" + tls->peer_identity;
+  const std::string* existing = request_headers_.get(kXfcc);
+  if (settings.forward_client_cert == Mode::kAppendForward && existing != nullptr) {
+    element = *existing + "," + element;
+  }
+  request_headers_.set(kXfcc, std::move(element));
 }
 
 void ActiveStream::sendBody(StreamEncoder& encoder) {

@@ -110,6 +110,7 @@ class ActiveStream : public StreamDecoder {
   void endRetry();
 
   void sendLocalReply(int code, std::string_view body, bool overflow = false);
+  void applyForwardedClientCert(const network::TransportInfo* tls);
   void finishResponse(int code);
   void finish();
   void rewriteRequest();

@@ -38,6 +38,7 @@ std::unique_ptr<Connection> Connection::connectTo(event::Dispatcher& dispatcher,
                                                   const Address& remote) {
   std::unique_ptr<Connection> conn(new Connection(dispatcher));
   conn->state_ = State::kConnecting;
+  conn->client_ = true;
   conn->remote_ = remote;
   auto* req = new uv_connect_t;
   req->data = conn.get();
@@ -91,8 +92,63 @@ void Connection::onConnect(uv_connect_t* req, int status) {
   uv_tcp_nodelay(self->handle_, 1);
   self->readAddresses();
   self->startReading();
+  if (self->transport_) {
+    self->transport_->onConnected();  // kConnected follows the handshake
+    return;
+  }
   if (self->callbacks_ != nullptr) self->callbacks_->onEvent(ConnectionEvent::kConnected);
   if (!self->out_.empty()) self->flush();
+}
+
+void Connection::setTransportSocket(std::unique_ptr<TransportSocket> transport) {
+  transport_ = std::move(transport);
+  transport_->setCallbacks(this);
+}
+
+void Connection::injectReadData(std::string_view data) {
+  if (!data.empty() && state_ != State::kClosed) onReadData(data);
+}
+
+void Connection::onReadData(std::string_view data) {
+  if (transport_) {
+    transport_->onRawData(data);
+    return;
+  }
+  if (callbacks_ != nullptr) callbacks_->onData(data, false);
+}
+
+void Connection::writeRaw(std::string_view bytes) {
+  if (state_ == State::kClosed) return;
+  out_.append(bytes);
+  updateWatermarks();
+  if (!flush_scheduled_ && state_ != State::kConnecting) {
+    flush_scheduled_ = true;
+    dispatcher_.deferOnce(this);
+  }
+}
+
+bool Connection::deliver(std::string_view plaintext) {
+  if (callbacks_ != nullptr) callbacks_->onData(plaintext, false);
+  return state_ != State::kClosed;
+}
+
+void Connection::onHandshakeComplete() {
+  if (!client_) return;
+  if (callbacks_ != nullptr) callbacks_->onEvent(ConnectionEvent::kConnected);
+}
+
+void Connection::onHandshakeFailed() {
+  flush();  // best effort: the alert telling the peer why
+  closeNow(client_ ? ConnectionEvent::kConnectFailed : ConnectionEvent::kRemoteClose);
+}
+
+void Connection::onTransportClosed() {
+  if (state_ == State::kClosed) return;
+  if (half_close_ && transport_->failureReason().empty() && callbacks_ != nullptr) {
+    callbacks_->onData(std::string_view(), true);  // close_notify: the peer's end of stream
+    return;
+  }
+  closeNow(ConnectionEvent::kRemoteClose);
 }
 
 void Connection::startReading() {
@@ -123,9 +179,7 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
   auto* self = static_cast<Connection*>(stream->data);
   if (self == nullptr || self->state_ == State::kClosed) return;
   if (nread > 0) {
-    if (self->callbacks_ != nullptr) {
-      self->callbacks_->onData(std::string_view(buf->base, static_cast<size_t>(nread)), false);
-    }
+    self->onReadData(std::string_view(buf->base, static_cast<size_t>(nread)));
     return;
   }
   if (nread == 0) return;  // EAGAIN
@@ -140,6 +194,11 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
 
 void Connection::write(std::string_view data) {
   if (state_ == State::kClosed || state_ == State::kClosing || shutdown_requested_) return;
+  if (transport_) {
+    transport_->write(data);  // comes back through writeRaw
+    updateWatermarks();
+    return;
+  }
   out_.append(data);
   updateWatermarks();
   if (!flush_scheduled_ && state_ == State::kOpen) {
@@ -226,6 +285,7 @@ void Connection::updateWatermarks() {
 
 void Connection::shutdownWrite() {
   if (shutdown_requested_ || !isOpen()) return;
+  if (transport_) transport_->shutdown();
   shutdown_requested_ = true;
   if (!flush_scheduled_ && state_ == State::kOpen) {
     flush_scheduled_ = true;
@@ -235,6 +295,9 @@ void Connection::shutdownWrite() {
 
 void Connection::close(CloseType type) {
   if (state_ == State::kClosed) return;
+  if (type == CloseType::kFlushWrite && state_ == State::kOpen && transport_) {
+    transport_->shutdown();  // close_notify, so the peer sees an orderly end
+  }
   if (type == CloseType::kFlushWrite && state_ == State::kOpen && bufferedBytes() > 0) {
     close_after_flush_ = true;
     state_ = State::kClosing;

@@ -13,6 +13,7 @@
 
 #include "proxy/event/dispatcher.h"
 #include "proxy/network/address.h"
+#include "proxy/network/transport_socket.h"
 
 namespace weft::network {
 
@@ -30,7 +31,7 @@ class ConnectionCallbacks {
   virtual void onBelowWriteBufferLowWatermark() {}
 };
 
-class Connection : public event::DeferredWork {
+class Connection : public event::DeferredWork, private TransportSocketCallbacks {
  public:
   // Wraps an accepted socket (already initialised on `dispatcher`'s loop).
   Connection(event::Dispatcher& dispatcher, uv_tcp_t* accepted);
@@ -42,6 +43,17 @@ class Connection : public event::DeferredWork {
   Connection& operator=(const Connection&) = delete;
 
   void setCallbacks(ConnectionCallbacks* callbacks) { callbacks_ = callbacks; }
+  // TLS (or another transport) between the socket and the owner. Set before
+  // the first byte is read; a client connection then reports kConnected only
+  // once the handshake is done, and a failed handshake as kConnectFailed.
+  void setTransportSocket(std::unique_ptr<TransportSocket> transport);
+  // The handshake's result; nullptr for a plaintext connection.
+  const TransportInfo* transportInfo() const {
+    return transport_ && transport_->handshakeComplete() ? &transport_->info() : nullptr;
+  }
+  // Bytes read from the socket before the owner existed (an inspector's):
+  // processed as if they had just arrived.
+  void injectReadData(std::string_view data);
   void enableHalfClose(bool enabled) { half_close_ = enabled; }
   void setBufferLimit(uint32_t bytes) { high_watermark_ = bytes; }
 
@@ -59,7 +71,10 @@ class Connection : public event::DeferredWork {
   bool isOpen() const { return state_ == State::kOpen || state_ == State::kConnecting; }
   bool connected() const { return state_ == State::kOpen; }
   bool closed() const { return state_ == State::kClosed; }
-  size_t bufferedBytes() const { return out_.size() + (inflight_ ? inflight_->data.size() : 0); }
+  size_t bufferedBytes() const {
+    return out_.size() + (inflight_ ? inflight_->data.size() : 0) +
+           (transport_ ? transport_->pendingBytes() : 0);
+  }
   const Address& remoteAddress() const { return remote_; }
   const Address& localAddress() const { return local_; }
   uint64_t id() const { return id_; }
@@ -79,13 +94,23 @@ class Connection : public event::DeferredWork {
   static void onWrite(uv_write_t* req, int status);
   void flush();
   void closeNow(ConnectionEvent event);
+  void onReadData(std::string_view data);
+
+  // TransportSocketCallbacks
+  void writeRaw(std::string_view bytes) override;
+  bool deliver(std::string_view plaintext) override;
+  void onHandshakeComplete() override;
+  void onHandshakeFailed() override;
+  void onTransportClosed() override;
   void updateWatermarks();
   void readAddresses();
 
   event::Dispatcher& dispatcher_;
   uv_tcp_t* handle_;
   ConnectionCallbacks* callbacks_ = nullptr;
+  std::unique_ptr<TransportSocket> transport_;
   State state_ = State::kOpen;
+  bool client_ = false;  // made by connectTo
   Address remote_;
   Address local_;
   uint64_t id_;

@@ -12,6 +12,12 @@ bool isTokenChar(char c) { return c >= 'A' && c <= 'Z'; }
 InspectResult inspectHttp(std::string_view data, std::string* protocol) {
   protocol->clear();
   if (data.empty()) return InspectResult::kNeedMoreData;
+  // A TLS handshake record (0x16) of TLS 1.x (0x03 0x0N): a ClientHello.
+  if (static_cast<uint8_t>(data[0]) == 0x16) {
+    if (data.size() < 3) return InspectResult::kNeedMoreData;
+    if (data[1] == 0x03 && static_cast<uint8_t>(data[2]) <= 0x04) *protocol = "tls";
+    return InspectResult::kDone;
+  }
   size_t n = std::min(data.size(), kHttp2Preface.size());
   if (data.substr(0, n) == kHttp2Preface.substr(0, n)) {
     if (n < kHttp2Preface.size()) return InspectResult::kNeedMoreData;

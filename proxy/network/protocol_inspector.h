@@ -14,7 +14,8 @@
 
 namespace weft::network {
 
-// "http/1.1", "http/1.0", "h2c", or "" (not HTTP / undecided).
+// "http/1.1", "http/1.0", "h2c", "tls" (a ClientHello), or "" (none of
+// those / undecided).
 enum class InspectResult { kNeedMoreData, kDone };
 InspectResult inspectHttp(std::string_view first_bytes, std::string* protocol);
 

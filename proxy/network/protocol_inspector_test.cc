@@ -23,8 +23,14 @@ TEST(ProtocolInspectorTest, Http2Preface) {
   inspect("PRI * HTTP/2", InspectResult::kNeedMoreData);
 }
 
+TEST(ProtocolInspectorTest, TlsClientHello) {
+  EXPECT_EQ(inspect("\x16\x03\x01", InspectResult::kDone), "tls");
+  EXPECT_EQ(inspect("\x16\x03\x03\x01\x10", InspectResult::kDone), "tls");
+  inspect("\x16\x03", InspectResult::kNeedMoreData);
+  EXPECT_EQ(inspect("\x16\x02\x01", InspectResult::kDone), "");  // SSLv2-era: not ours
+}
+
 TEST(ProtocolInspectorTest, NotHttp) {
-  EXPECT_EQ(inspect("\x16\x03\x01", InspectResult::kDone), "");  // a TLS ClientHello
   EXPECT_EQ(inspect("hello world\r\n", InspectResult::kDone), "");
   EXPECT_EQ(inspect("GET / SMTP/1.0\r\n", InspectResult::kDone), "");
   EXPECT_EQ(inspect("EHLO mail.example.com\r\n", InspectResult::kDone), "");

@@ -8,6 +8,7 @@
 #include "proxy/http/connection_manager.h"
 #include "proxy/network/protocol_inspector.h"
 #include "proxy/tcp/tcp_proxy.h"
+#include "proxy/tls/tls_socket.h"
 
 namespace weft::server {
 
@@ -102,20 +103,24 @@ void Worker::startChain(size_t index, const config::FilterChainConfig* chain,
     connection->close(network::CloseType::kNoFlush);
     return;
   }
+  network::Connection& conn = *connection;
+  if (chain->tls) {
+    conn.setTransportSocket(std::make_unique<tls::TlsSocket>(chain->tls, &stats_.tls()));
+  }
   if (chain->is_http) {
     auto manager = std::make_unique<http::ConnectionManager>(
         *this, *chain, snapshot_, listener_stats_[index], std::move(connection),
         listener.buffer_limit_bytes);
-    http::ConnectionManager* raw = manager.get();
-    connections_[raw] = std::move(manager);
-    if (!initial_data.empty()) raw->onData(initial_data, false);
+    connections_[manager.get()] = std::move(manager);
+    conn.injectReadData(initial_data);  // through TLS, when the chain terminates it
     return;
   }
   auto proxy = std::make_unique<tcp::TcpProxy>(*this, chain->tcp_cluster, std::move(connection),
                                                listener_stats_[index], listener.buffer_limit_bytes);
   tcp::TcpProxy* raw = proxy.get();
   connections_[raw] = std::move(proxy);
-  raw->start(initial_data);
+  raw->start(chain->tls ? std::string_view() : initial_data);
+  if (chain->tls) conn.injectReadData(initial_data);
 }
 
 void Worker::removeConnection(ActiveConnection* connection) {

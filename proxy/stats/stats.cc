@@ -116,6 +116,35 @@ Store::Store()
                                       .Name("weft_upstream_outlier_ejections_total")
                                       .Help("Hosts ejected by outlier detection")
                                       .Register(r);
+  auto& handshakes = prometheus::BuildCounter()
+                         .Name("weft_tls_handshakes_total")
+                         .Help("Completed TLS handshakes, by side")
+                         .Register(r);
+  auto& failures = prometheus::BuildCounter()
+                       .Name("weft_tls_handshake_failures_total")
+                       .Help("Failed TLS handshakes, by side and reason")
+                       .Register(r);
+  tls_ = std::make_unique<TlsStats>();
+  const char* sides[] = {"server", "client"};
+  for (int side = 0; side < 2; ++side) {
+    tls_->handshakes[side] = &handshakes.Add({{"side", sides[side]}});
+    for (int i = 0; i < kTlsFailureReasonCount; ++i) {
+      tls_->failures[side][i] =
+          &failures.Add({{"side", sides[side]}, {"reason", kTlsFailureReasons[i]}});
+    }
+  }
+  tls_->certificate_expiry = &prometheus::BuildGauge()
+                                  .Name("weft_tls_certificate_expiry_timestamp_seconds")
+                                  .Help("When the proxy's workload certificate expires")
+                                  .Register(r)
+                                  .Add({});
+}
+
+int tlsFailureIndex(const std::string& reason) {
+  for (int i = 0; i < kTlsFailureReasonCount; ++i) {
+    if (reason == kTlsFailureReasons[i]) return i;
+  }
+  return kTlsFailureReasonCount - 1;  // handshake_error
 }
 
 Store::~Store() = default;

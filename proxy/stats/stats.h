@@ -48,6 +48,23 @@ struct ClusterStats {
   prometheus::Counter* rq_retry_by_reason[4];
 };
 
+// Why TLS handshakes fail (the `reason` label), in this order.
+inline constexpr const char* kTlsFailureReasons[] = {"no_client_certificate",
+                                                     "certificate_expired",
+                                                     "unknown_ca",
+                                                     "identity_mismatch",
+                                                     "not_tls",
+                                                     "peer_alert",
+                                                     "handshake_error"};
+inline constexpr int kTlsFailureReasonCount = 7;
+int tlsFailureIndex(const std::string& reason);
+
+struct TlsStats {
+  prometheus::Counter* handshakes[2];  // [0]: as server (inbound), [1]: as client
+  prometheus::Counter* failures[2][kTlsFailureReasonCount];
+  prometheus::Gauge* certificate_expiry;  // our certificate's notAfter, Unix seconds
+};
+
 class Store {
  public:
   Store();
@@ -55,6 +72,7 @@ class Store {
   // Idempotent per name: the same handles come back for the same name.
   ListenerStats listener(const std::string& name);
   ClusterStats cluster(const std::string& name);
+  const TlsStats& tls() const { return *tls_; }
   // Prometheus text exposition of everything.
   std::string render() const;
 
@@ -64,6 +82,7 @@ class Store {
   struct Families;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> families_;
+  std::unique_ptr<TlsStats> tls_;
 };
 
 // Thin wrappers so callers need not include prometheus headers.

@@ -1,5 +1,7 @@
 #include "proxy/tcp/tcp_proxy.h"
 
+#include "proxy/tls/tls_socket.h"
+
 #include "proxy/common/logging.h"
 
 namespace weft::tcp {
@@ -28,6 +30,10 @@ void TcpProxy::start(std::string_view initial_data) {
     return;
   }
   upstream_ = network::Connection::connectTo(context_.dispatcher(), cluster->host(host).address);
+  if (cluster->config().tls) {
+    upstream_->setTransportSocket(std::make_unique<tls::TlsSocket>(
+        cluster->config().tls, &context_.clusterManager().tlsStats()));
+  }
   upstream_->setCallbacks(&upstream_side_);
   upstream_->enableHalfClose(true);
   upstream_->setBufferLimit(buffer_limit_);

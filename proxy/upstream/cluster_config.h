@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "proxy/network/address.h"
+#include "proxy/tls/tls_context.h"
 
 namespace weft::upstream {
 
@@ -79,6 +80,7 @@ struct ClusterConfig {
   double retry_budget_percent = 20.0;
   uint32_t min_retry_concurrency = 3;
   OutlierConfig outlier;
+  tls::TlsContextPtr tls;  // transport_socket: originate TLS (mTLS to meshed endpoints)
   std::shared_ptr<ClusterResources> resources = std::make_shared<ClusterResources>();
 };
 

@@ -99,8 +99,8 @@ void ClusterManager::update(const config::Snapshot& snapshot) {
         }
       }
       if (!pool) {
-        pool =
-            std::make_unique<HttpConnPool>(dispatcher_, config, host, cluster->stats().cx_overflow);
+        pool = std::make_unique<HttpConnPool>(dispatcher_, config, host,
+                                              cluster->stats().cx_overflow, &stats_.tls());
       }
       LbHost lb;
       lb.weight = host.weight;

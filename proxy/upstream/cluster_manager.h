@@ -49,6 +49,7 @@ class ClusterManager {
  public:
   ClusterManager(event::Dispatcher& dispatcher, stats::Store& stats)
       : dispatcher_(dispatcher), stats_(stats), rng_(std::random_device{}()) {}
+  const stats::TlsStats& tlsStats() const { return stats_.tls(); }
 
   void update(const config::Snapshot& snapshot);
   // Shared: a request in flight keeps its cluster's state across an update.

@@ -4,6 +4,7 @@
 
 #include "proxy/common/logging.h"
 #include "proxy/http/http2_codec.h"
+#include "proxy/tls/tls_socket.h"
 
 namespace weft::upstream {
 
@@ -53,6 +54,11 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
         connect_timer_(pool.dispatcher_, [this] { onConnectTimeout(); }),
         idle_timer_(pool.dispatcher_, [this] { close(); }) {
     connection_->setCallbacks(this);
+    if (pool.cluster_->tls) {
+      // kConnected then means "handshake done, peer identity verified".
+      connection_->setTransportSocket(
+          std::make_unique<tls::TlsSocket>(pool.cluster_->tls, pool.tls_stats_));
+    }
     if (pool.cluster_->protocol == UpstreamProtocol::kHttp2) {
       codec_ = std::make_unique<http::Http2ClientConnection>(*connection_, *this);
     } else {
@@ -130,11 +136,12 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
 };
 
 HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host,
-                           prometheus::Counter* cx_overflow)
+                           prometheus::Counter* cx_overflow, const stats::TlsStats* tls_stats)
     : dispatcher_(dispatcher),
       cluster_(std::move(cluster)),
       host_(std::move(host)),
-      cx_overflow_(cx_overflow) {}
+      cx_overflow_(cx_overflow),
+      tls_stats_(tls_stats) {}
 
 HttpConnPool::~HttpConnPool() {
   for (auto* request : pending_) delete request;

@@ -33,7 +33,8 @@ class HttpConnPool {
 
   // `cx_overflow` counts connections the max_connections limit held back.
   HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host,
-               prometheus::Counter* cx_overflow = nullptr);
+               prometheus::Counter* cx_overflow = nullptr,
+               const stats::TlsStats* tls_stats = nullptr);
   ~HttpConnPool();
 
   // Calls callbacks.onPoolReady at once when an idle connection is ready, or
@@ -70,6 +71,7 @@ class HttpConnPool {
   std::list<std::unique_ptr<ActiveClient>> clients_;
   std::deque<PendingRequest*> pending_;
   prometheus::Counter* cx_overflow_;
+  const stats::TlsStats* tls_stats_;
   size_t connecting_ = 0;
   bool draining_ = false;
 };

@@ -1,0 +1,37 @@
+#pragma once
+
+// Envoy's TLS transport socket (UpstreamTlsContext / DownstreamTlsContext)
+// -> a weft TlsContext. Certificates and trust bundles come inline, from
+// files, or by name from secrets (static_resources.secrets, SDS, or the
+// proxy's own CA-issued certificate).
+
+#include <functional>
+#include <string>
+
+#include "envoy/config/core/v3/base.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+#include "proxy/tls/tls_context.h"
+
+namespace weft::config {
+
+class ErrorList;
+
+// A secret by name; nullptr when it is not there (the resolver reports it:
+// an error for a static bootstrap, warming for xDS).
+using SecretResolver = std::function<const envoy::extensions::transport_sockets::tls::v3::Secret*(
+    const std::string& name, const std::string& path)>;
+
+inline constexpr char kTlsTransportSocket[] = "envoy.transport_sockets.tls";
+inline constexpr char kRawBufferTransportSocket[] = "envoy.transport_sockets.raw_buffer";
+
+// `out` stays nullptr for raw_buffer. False with errors added, or false with
+// none when a referenced secret is missing (the resolver said why).
+bool transportSocketFrom(const envoy::config::core::v3::TransportSocket& proto, bool server,
+                         const std::string& path, const SecretResolver* secrets, ErrorList& errors,
+                         tls::TlsContextPtr* out);
+
+// A DataSource's bytes: inline, a file, or an environment variable.
+bool dataSourceBytes(const envoy::config::core::v3::DataSource& source, const std::string& path,
+                     std::string* out, ErrorList& errors);
+
+}  // namespace weft::config
