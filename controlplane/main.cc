@@ -30,11 +30,28 @@ int main(int argc, char** argv) {
       options.admin_port = static_cast<uint16_t>(std::atoi(value().c_str()));
     } else if (arg == "--debounce-ms") {
       options.debounce_ms = static_cast<uint64_t>(std::atoll(value().c_str()));
+    } else if (arg == "--ca-address") {
+      options.ca_address = value();
+    } else if (arg == "--data-dir") {
+      options.data_dir = value();
+    } else if (arg == "--ca-cert") {
+      options.ca_cert = value();
+    } else if (arg == "--ca-key") {
+      options.ca_key = value();
+    } else if (arg == "--ca-chain") {
+      options.ca_chain = value();
+    } else if (arg == "--ca-extra-roots") {
+      options.ca_extra_roots = value();
+    } else if (arg == "--workload-tokens") {
+      options.workload_tokens = value();
     } else {
       std::fprintf(stderr,
                    "usage: weft-control (--config-dir DIR | --kubeconfig PATH | in a pod)"
                    " [--xds-address HOST:PORT]"
-                   " [--admin-port N] [--debounce-ms N]\n");
+                   " [--admin-port N] [--debounce-ms N]\n"
+                   "       [--ca-address HOST:PORT|''] [--data-dir DIR] [--ca-cert F --ca-key F"
+                   " [--ca-chain F]]\n"
+                   "       [--ca-extra-roots F] [--workload-tokens F]\n");
       return 2;
     }
   }

@@ -43,8 +43,9 @@ def xds_bootstrap(node_id, admin_port, xds_port, **metadata):
 class ControlPlane:
     """A weft-control process reading `config_dir`."""
 
-    def __init__(self, config_dir, xds_port=None, admin_port=None, debounce_ms=50):
+    def __init__(self, config_dir, xds_port=None, admin_port=None, debounce_ms=50, extra_args=()):
         self.config_dir = config_dir
+        self.extra_args = list(extra_args)
         self.xds_port = xds_port or free_port()
         self.admin_port = admin_port or free_port()
         self.debounce_ms = debounce_ms
@@ -56,7 +57,8 @@ class ControlPlane:
         self.proc = subprocess.Popen(
             [CONTROL_BIN, "--config-dir", self.config_dir, "--xds-address",
              "127.0.0.1:%d" % self.xds_port, "--admin-port", str(self.admin_port),
-             "--debounce-ms", str(self.debounce_ms)], stdout=self.log, stderr=subprocess.STDOUT)
+             "--debounce-ms", str(self.debounce_ms), *self.extra_args],
+            stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -73,6 +75,17 @@ class ControlPlane:
 
     def syncz(self):
         return json.loads(self.get("/debug/syncz")[1])
+
+    def metric(self, name, **labels):
+        total = 0.0
+        for line in self.get("/metrics")[1].splitlines():
+            if line.startswith("#") or not line.startswith(name):
+                continue
+            series, value = line.rsplit(" ", 1)
+            if series.split("{")[0] == name and all(
+                    '%s="%s"' % (k, v) in series for k, v in labels.items()):
+                total += float(value)
+        return total
 
     def output(self):
         self.log.flush()

@@ -15,7 +15,16 @@ void usage() {
                "usage: weft-proxy -c BOOTSTRAP [--concurrency N] [--drain-time-s S]\n"
                "  -c, --config-path, --bootstrap FILE   Envoy-shaped bootstrap (YAML or JSON)\n"
                "  --concurrency N                       worker threads (default: cores)\n"
-               "  --drain-time-s S                      drain timeout on SIGTERM (default 5)\n");
+               "  --drain-time-s S                      drain timeout on SIGTERM (default 5)\n"
+               "  --ca-address IP:PORT                  the mesh CA (weft-control) for the\n"
+               "                                        workload certificate (with xDS)\n"
+               "  --ca-root-cert FILE                   root the CA's certificate chains to\n"
+               "  --ca-token-file FILE                  bearer token proving this workload\n"
+               "  --ca-identity URI                     the CA's SPIFFE ID (default\n"
+               "                                        "
+               "spiffe://cluster.local/ns/weft-system/sa/weft-control)\n"
+               "  --trust-domain TD                     (default cluster.local)\n"
+               "  --certificate-lifetime-s N            ask for this lifetime (default: mesh's)\n");
 }
 }  // namespace
 
@@ -37,6 +46,18 @@ int main(int argc, char** argv) {
       options.concurrency = std::atoi(value().c_str());
     } else if (arg == "--drain-time-s") {
       options.drain_timeout_ms = static_cast<uint64_t>(std::atof(value().c_str()) * 1000);
+    } else if (arg == "--ca-address") {
+      options.ca_address = value();
+    } else if (arg == "--ca-root-cert") {
+      options.ca_root_cert = value();
+    } else if (arg == "--ca-token-file") {
+      options.ca_token_file = value();
+    } else if (arg == "--ca-identity") {
+      options.ca_identity = value();
+    } else if (arg == "--trust-domain") {
+      options.trust_domain = value();
+    } else if (arg == "--certificate-lifetime-s") {
+      options.certificate_lifetime_s = std::atoll(value().c_str());
     } else if (arg == "-h" || arg == "--help") {
       usage();
       return 0;

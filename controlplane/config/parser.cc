@@ -356,10 +356,24 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
   if (!td.empty()) mesh.trust_domain = td;
   if (const YAML::Node mtls = s["mtls"]) {
     std::string mode = str(mtls["mode"], "spec.mtls.mode");
-    if (mode != "STRICT" && mode != "PERMISSIVE" && mode != "DISABLE") {
+    if (mtls["mode"] && mode != "STRICT" && mode != "PERMISSIVE" && mode != "DISABLE") {
       throw FieldError{"spec.mtls.mode", "'" + mode + "' is not STRICT, PERMISSIVE or DISABLE"};
     }
-    mesh.mtls_mode = mode;
+    if (!mode.empty()) mesh.mtls_mode = mode;
+    if (const YAML::Node namespaces = mtls["namespaces"]) {
+      if (!namespaces.IsMap()) {
+        throw FieldError{"spec.mtls.namespaces", "must map namespace names to modes"};
+      }
+      for (const auto& entry : namespaces) {
+        std::string ns = entry.first.as<std::string>();
+        std::string path = "spec.mtls.namespaces." + ns;
+        std::string ns_mode = str(entry.second, path);
+        if (ns_mode != "STRICT" && ns_mode != "PERMISSIVE" && ns_mode != "DISABLE") {
+          throw FieldError{path, "'" + ns_mode + "' is not STRICT, PERMISSIVE or DISABLE"};
+        }
+        mesh.mtls_mode_by_namespace[ns] = ns_mode;
+      }
+    }
   }
   if (s["certificateLifetime"]) {
     mesh.certificate_lifetime_s =

@@ -44,6 +44,12 @@ HttpStream::~HttpStream() {
 
 bool HttpStream::get(const ApiServer& server, const std::string& path, int timeout_s,
                      std::string* error) {
+  return request(server, "GET", path, "", timeout_s, error);
+}
+
+bool HttpStream::request(const ApiServer& server, const std::string& method,
+                         const std::string& path, const std::string& body, int timeout_s,
+                         std::string* error) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* result = nullptr;
@@ -96,8 +102,12 @@ bool HttpStream::get(const ApiServer& server, const std::string& path, int timeo
       return false;
     }
   }
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + server.host +
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + server.host +
                         "\r\nAccept: application/json\r\nUser-Agent: weft-control\r\n";
+  if (!body.empty()) {
+    request +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
   std::string token = server.token;
   if (!server.token_file.empty()) {
     if (FILE* f = std::fopen(server.token_file.c_str(), "r")) {
@@ -110,6 +120,7 @@ bool HttpStream::get(const ApiServer& server, const std::string& path, int timeo
   }
   if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
   request += "\r\n";
+  request += body;
   ssize_t sent = ssl_ ? SSL_write(ssl_, request.data(), static_cast<int>(request.size()))
                       : write(fd_, request.data(), request.size());
   if (sent != static_cast<ssize_t>(request.size())) {

@@ -34,6 +34,9 @@ class HttpStream {
 
   // Sends GET `path` and reads the status line and headers.
   bool get(const ApiServer& server, const std::string& path, int timeout_s, std::string* error);
+  // Any method, with a JSON body when `body` is not empty.
+  bool request(const ApiServer& server, const std::string& method, const std::string& path,
+               const std::string& body, int timeout_s, std::string* error);
   int status() const { return status_; }
   int fd() const { return fd_; }
   // Next body line (without "\n"); false at the end of the body or on error.

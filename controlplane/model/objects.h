@@ -128,6 +128,13 @@ struct MeshConfig {
   ObjectMeta meta;
   std::string trust_domain = "cluster.local";
   std::string mtls_mode = "PERMISSIVE";
+  // Per-namespace overrides of mtls_mode (spec.mtls.namespaces).
+  std::map<std::string, std::string> mtls_mode_by_namespace;
+  // The mode that applies to workloads (servers) in `ns`.
+  const std::string& mtlsModeFor(const std::string& ns) const {
+    auto it = mtls_mode_by_namespace.find(ns);
+    return it == mtls_mode_by_namespace.end() ? mtls_mode : it->second;
+  }
   uint64_t certificate_lifetime_s = 24 * 3600;
   // Proxies that may only reach these hosts ("ns/*", "ns/name", "./name"):
   // keyed by "NAMESPACE" or, more specific, "NAMESPACE/SERVICE_ACCOUNT".
@@ -151,6 +158,8 @@ struct ConfigSet {
   std::vector<HttpRoute> http_routes;
   std::vector<DestinationPolicy> destination_policies;
   MeshConfig mesh;
+  // The mesh CA's trust bundle (PEM), served to proxies as the secret ROOTCA.
+  std::string trust_bundle_pem;
   std::vector<ConfigError> errors;
 
   const Service* findService(const std::string& ns, const std::string& name) const;

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controlplane/ca/ca_store.h"
 #include "proxy/common/logging.h"
+#include "security/spiffe_id.h"
 
 namespace weft::control {
 
@@ -10,6 +12,71 @@ ControlServer::ControlServer(ControlOptions options) : options_(std::move(option
 
 ControlServer::~ControlServer() {
   if (grpc_) grpc_->Shutdown();
+  if (ca_grpc_) ca_grpc_->Shutdown();
+}
+
+bool ControlServer::startCa(const kube::ApiServer& api) {
+  ca::CaStoreOptions store;
+  store.cert_path = options_.ca_cert;
+  store.key_path = options_.ca_key;
+  store.chain_path = options_.ca_chain;
+  store.data_dir = options_.data_dir;
+  store.extra_roots_path = options_.ca_extra_roots;
+  std::string error;
+  ca::LoadedCa loaded = ca::loadOrCreateCa(store, &error);
+  if (!loaded.authority) {
+    std::fprintf(stderr, "weft-control: CA: %s\n", error.c_str());
+    return false;
+  }
+  authority_ = std::move(loaded.authority);
+  trust_bundle_pem_ = loaded.trust_bundle_pem;
+  if (!options_.config_dir.empty()) {
+    if (options_.workload_tokens.empty()) {
+      std::fprintf(stderr,
+                   "weft-control: CA: --workload-tokens FILE is needed with --config-dir "
+                   "(or --ca-address '' to run without the CA)\n");
+      return false;
+    }
+    authenticator_ = std::make_unique<ca::TokenFileAuthenticator>(options_.workload_tokens);
+  } else {
+    authenticator_ = std::make_unique<ca::TokenReviewAuthenticator>(api, "weft");
+  }
+  ca_service_ = std::make_unique<ca::CertificateService>(authority_, trust_bundle_pem_,
+                                                         *authenticator_, metrics_);
+  // The CA serves with a certificate of its own: weft-control's SPIFFE
+  // identity (proxies pin it), its Service's DNS names, and the listen IP.
+  auto key = security::generateP256Key();
+  security::IssueOptions serving;
+  serving.uris = {
+      security::SpiffeId{"cluster.local", options_.own_namespace, options_.own_service_account}
+          .uri()};
+  std::string svc = options_.own_service_account + "." + options_.own_namespace;
+  serving.dns_names = {options_.own_service_account, svc, svc + ".svc", svc + ".svc.cluster.local"};
+  std::string host = options_.ca_address.substr(0, options_.ca_address.rfind(':'));
+  if (network::Address::fromIpPort(host, 1)) serving.ips = {host};
+  serving.lifetime_s = 365LL * 86400;
+  auto cert = authority_->issue(key.get(), serving, &error);
+  if (!cert) {
+    std::fprintf(stderr, "weft-control: CA: serving certificate: %s\n", error.c_str());
+    return false;
+  }
+  grpc::SslServerCredentialsOptions tls;
+  tls.pem_key_cert_pairs.push_back(
+      {security::privateKeyToPem(key.get()),
+       security::certificateToPem(cert.get()) + authority_->chainPem()});
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(options_.ca_address, grpc::SslServerCredentials(tls), &bound_port);
+  builder.RegisterService(ca_service_.get());
+  ca_grpc_ = builder.BuildAndStart();
+  if (!ca_grpc_ || bound_port == 0) {
+    std::fprintf(stderr, "weft-control: cannot listen for the CA on %s\n",
+                 options_.ca_address.c_str());
+    return false;
+  }
+  LOG_INFO("weft-control: CA on %s (TLS; key from %s)", options_.ca_address.c_str(),
+           loaded.origin.c_str());
+  return true;
 }
 
 int ControlServer::run() {
@@ -37,9 +104,21 @@ int ControlServer::run() {
     return 1;
   }
 
+  if (!options_.ca_address.empty() && !startCa(api)) return 1;
+
   auto apply = [this](std::shared_ptr<const ConfigSet> config) {
     metrics_.configErrors(config->errors.size());
     metrics_.configApplied(0);
+    if (ca_service_) {
+      ca::IssuancePolicy policy;
+      policy.trust_domain = config->mesh.trust_domain;
+      policy.default_lifetime_s = static_cast<int64_t>(config->mesh.certificate_lifetime_s);
+      ca_service_->setPolicy(policy);
+      // The trust bundle reaches proxies as the SDS secret ROOTCA.
+      auto with_bundle = std::make_shared<ConfigSet>(*config);
+      with_bundle->trust_bundle_pem = trust_bundle_pem_;
+      config = std::move(with_bundle);
+    }
     cache_.update(std::move(config));
   };
   if (!options_.config_dir.empty()) {

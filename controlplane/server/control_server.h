@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "controlplane/ca/authenticator.h"
+#include "controlplane/ca/certificate_service.h"
 #include "controlplane/config/dir_watcher.h"
 #include "controlplane/kube/kube_source.h"
 #include "controlplane/server/metrics.h"
@@ -25,6 +27,17 @@ struct ControlOptions {
   std::string admin_address = "127.0.0.1";
   uint16_t admin_port = 15014;
   uint64_t debounce_ms = 100;
+  // The mesh CA (CertificateService over TLS) listens here; "": no CA.
+  std::string ca_address;
+  std::string data_dir;
+  std::string ca_cert;
+  std::string ca_key;
+  std::string ca_chain;
+  std::string ca_extra_roots;
+  std::string workload_tokens;  // config-dir mode: "TOKEN NAMESPACE SERVICE_ACCOUNT" lines
+  // weft-control's own identity (its CA serving certificate's URI SAN).
+  std::string own_namespace = "weft-system";
+  std::string own_service_account = "weft-control";
 };
 
 class ControlServer {
@@ -45,6 +58,12 @@ class ControlServer {
   ControlMetrics metrics_;
   std::unique_ptr<AdsService> ads_;
   std::unique_ptr<grpc::Server> grpc_;
+  bool startCa(const kube::ApiServer& api);
+  std::shared_ptr<const security::CertificateAuthority> authority_;
+  std::string trust_bundle_pem_;
+  std::unique_ptr<ca::Authenticator> authenticator_;
+  std::unique_ptr<ca::CertificateService> ca_service_;
+  std::unique_ptr<grpc::Server> ca_grpc_;
   std::unique_ptr<DirWatcher> watcher_;
   std::unique_ptr<kube::KubeSource> kube_;
   std::unique_ptr<admin::AdminServer> admin_;

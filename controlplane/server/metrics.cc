@@ -21,6 +21,8 @@ struct ControlMetrics::Impl {
   prometheus::Counter* config_updates;
   prometheus::Histogram* translate_seconds;
   prometheus::Histogram* push_ack_seconds;
+  prometheus::Counter* certificates_issued;
+  prometheus::Family<prometheus::Counter>* certificates_refused;
 };
 
 ControlMetrics::ControlMetrics() : impl_(std::make_unique<Impl>()) {
@@ -63,6 +65,18 @@ ControlMetrics::ControlMetrics() : impl_(std::make_unique<Impl>()) {
                                   .Register(r)
                                   .Add({}, prometheus::Histogram::BucketBoundaries{
                                                0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5});
+  impl_->certificates_issued = &prometheus::BuildCounter()
+                                    .Name("weft_ca_certificates_issued_total")
+                                    .Help("Workload certificates signed by the mesh CA")
+                                    .Register(r)
+                                    .Add({});
+  impl_->certificates_refused = &prometheus::BuildCounter()
+                                     .Name("weft_ca_requests_refused_total")
+                                     .Help("Certificate requests the mesh CA refused, by reason")
+                                     .Register(r);
+  for (const char* reason : {"unauthenticated", "permission_denied", "invalid_request"}) {
+    impl_->certificates_refused->Add({{"reason", reason}});
+  }
   impl_->push_ack_seconds = &prometheus::BuildHistogram()
                                  .Name("weft_control_xds_push_ack_seconds")
                                  .Help("From a configuration-change push to the proxy's ACK")
@@ -72,6 +86,11 @@ ControlMetrics::ControlMetrics() : impl_(std::make_unique<Impl>()) {
 }
 
 ControlMetrics::~ControlMetrics() = default;
+
+void ControlMetrics::certificateIssued() { impl_->certificates_issued->Increment(); }
+void ControlMetrics::certificateRefused(const std::string& reason) {
+  impl_->certificates_refused->Add({{"reason", reason}}).Increment();
+}
 
 void ControlMetrics::proxyConnected() { impl_->connected->Increment(); }
 void ControlMetrics::proxyDisconnected() { impl_->connected->Decrement(); }

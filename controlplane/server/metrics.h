@@ -23,6 +23,10 @@ class ControlMetrics {
   void pushAcked(double seconds);
   void configErrors(size_t count);
   void configApplied(double seconds_to_translate);
+  // The CA: a certificate issued; a request refused for `reason`
+  // (unauthenticated, permission_denied, invalid_request).
+  void certificateIssued();
+  void certificateRefused(const std::string& reason);
   std::string render() const;
 
  private:

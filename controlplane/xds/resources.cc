@@ -14,6 +14,8 @@ const char* typeUrl(ResourceType type) {
       return "type.googleapis.com/envoy.config.listener.v3.Listener";
     case kRoute:
       return "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    case kSecret:
+      return "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
     default:
       return "";
   }
@@ -36,6 +38,8 @@ const char* typeShortName(ResourceType type) {
       return "LDS";
     case kRoute:
       return "RDS";
+    case kSecret:
+      return "SDS";
     default:
       return "?";
   }

@@ -16,18 +16,19 @@ enum ResourceType {
   kEndpoint = 1,
   kListener = 2,
   kRoute = 3,
-  kResourceTypeCount = 4
+  kSecret = 4,
+  kResourceTypeCount = 5
 };
 
-// The order a client expects on a full push: CDS, EDS, LDS, RDS (so that
-// nothing references a resource it does not have yet).
-inline constexpr std::array<ResourceType, kResourceTypeCount> kPushOrder = {kCluster, kEndpoint,
-                                                                            kListener, kRoute};
+// The order a client expects on a full push: SDS, CDS, EDS, LDS, RDS (so
+// that nothing references a resource it does not have yet).
+inline constexpr std::array<ResourceType, kResourceTypeCount> kPushOrder = {
+    kSecret, kCluster, kEndpoint, kListener, kRoute};
 
 const char* typeUrl(ResourceType type);
 // kResourceTypeCount when `url` is not a type weft serves.
 ResourceType typeFromUrl(const std::string& url);
-const char* typeShortName(ResourceType type);  // "CDS", "EDS", "LDS", "RDS"
+const char* typeShortName(ResourceType type);  // "CDS", "EDS", "LDS", "RDS", "SDS"
 
 struct NamedResource {
   google::protobuf::Any any;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "controlplane/config/parser.h"
+#include "controlplane/xds/mtls.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
@@ -106,6 +107,7 @@ cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
         ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
             .PackFrom(options);
   }
+  secureOutboundCluster(config, svc, isHttp2Port(port), &c);
   if (const DestinationPolicy* policy = policyFor(config, svc)) {
     if (policy->load_balancer == "LEAST_REQUEST")
       c.set_lb_policy(cluster_v3::Cluster::LEAST_REQUEST);
@@ -499,10 +501,12 @@ std::shared_ptr<const ProxyResources> translateForProxy(
           tcp.set_cluster(cluster_name);
           f->mutable_typed_config()->PackFrom(tcp);
         }
+        secureInboundListener(config, proxy.ns, &inbound);
         add(*out, kListener, name, inbound);
       }
     }
   }
+  if (meshTlsEnabled(config)) add(*out, kSecret, kTrustBundleSecret, trustBundleSecret(config));
 
   // gRPC xDS clients (xds:///HOST): an API listener per requested target,
   // routed through the same outbound route configuration.

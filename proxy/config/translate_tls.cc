@@ -154,6 +154,30 @@ bool commonFrom(const tls_v3::CommonTlsContext& proto, const std::string& path,
 
 }  // namespace
 
+void collectSecretNames(const envoy::config::core::v3::TransportSocket& proto,
+                        std::set<std::string>* names) {
+  tls_v3::CommonTlsContext common;
+  tls_v3::UpstreamTlsContext upstream;
+  tls_v3::DownstreamTlsContext downstream;
+  if (proto.typed_config().type_url() == kUpstreamType &&
+      proto.typed_config().UnpackTo(&upstream)) {
+    common = upstream.common_tls_context();
+  } else if (proto.typed_config().type_url() == kDownstreamType &&
+             proto.typed_config().UnpackTo(&downstream)) {
+    common = downstream.common_tls_context();
+  } else {
+    return;
+  }
+  for (const auto& sds : common.tls_certificate_sds_secret_configs()) names->insert(sds.name());
+  if (common.has_validation_context_sds_secret_config()) {
+    names->insert(common.validation_context_sds_secret_config().name());
+  }
+  if (common.has_combined_validation_context()) {
+    names->insert(
+        common.combined_validation_context().validation_context_sds_secret_config().name());
+  }
+}
+
 bool dataSourceBytes(const envoy::config::core::v3::DataSource& source, const std::string& path,
                      std::string* out, ErrorList& errors) {
   using DS = envoy::config::core::v3::DataSource;

@@ -6,6 +6,7 @@
 // proxy's own CA-issued certificate).
 
 #include <functional>
+#include <set>
 #include <string>
 
 #include "envoy/config/core/v3/base.pb.h"
@@ -29,6 +30,10 @@ inline constexpr char kRawBufferTransportSocket[] = "envoy.transport_sockets.raw
 bool transportSocketFrom(const envoy::config::core::v3::TransportSocket& proto, bool server,
                          const std::string& path, const SecretResolver* secrets, ErrorList& errors,
                          tls::TlsContextPtr* out);
+
+// The secret names a transport socket references (what SDS must supply).
+void collectSecretNames(const envoy::config::core::v3::TransportSocket& proto,
+                        std::set<std::string>* names);
 
 // A DataSource's bytes: inline, a file, or an environment variable.
 bool dataSourceBytes(const envoy::config::core::v3::DataSource& source, const std::string& path,

@@ -4,6 +4,7 @@
 
 #include "proxy/common/logging.h"
 #include "proxy/http/http2_codec.h"
+#include "proxy/tls/tls_socket.h"
 
 namespace weft::grpc {
 
@@ -39,21 +40,29 @@ GrpcStream::~GrpcStream() {
 
 void GrpcStream::start() {
   connection_ = network::Connection::connectTo(dispatcher_, server_);
+  if (tls_) connection_->setTransportSocket(std::make_unique<tls::TlsSocket>(tls_, tls_stats_));
   connection_->setCallbacks(this);
   codec_ = std::make_unique<http::Http2ClientConnection>(*connection_, *this);
   http::HeaderMap headers;
   headers.add(":method", "POST");
-  headers.add(":scheme", "http");
+  headers.add(":scheme", tls_ ? "https" : "http");
   headers.add(":path", method_path_);
   headers.add(":authority", authority_);
   headers.add("content-type", "application/grpc");
   headers.add("te", "trailers");
+  for (const auto& [name, value] : metadata_) headers.add(name, value);
   encoder_ = &codec_->newStream(*this);
   encoder_->encodeHeaders(headers, false);
-  if (!pending_.empty()) {
-    encoder_->encodeData(pending_, false);
+  if (!pending_.empty() || send_closed_) {
+    encoder_->encodeData(pending_, send_closed_);
     pending_.clear();
   }
+}
+
+void GrpcStream::closeSend() {
+  if (closed_ || send_closed_) return;
+  send_closed_ = true;
+  if (encoder_ != nullptr) encoder_->encodeData("", true);
 }
 
 void GrpcStream::send(std::string_view message) {

@@ -12,6 +12,11 @@
 #include "proxy/http/codec.h"
 #include "proxy/http/http1_client.h"
 #include "proxy/network/connection.h"
+#include "proxy/tls/tls_context.h"
+
+namespace weft::stats {
+struct TlsStats;
+}
 
 namespace weft::grpc {
 
@@ -27,9 +32,21 @@ class GrpcStream : public network::ConnectionCallbacks,
              std::string method_path, OnMessage on_message, OnClose on_close);
   ~GrpcStream() override;
 
+  // Before start(): TLS to the server (its identity checked by `tls`), and
+  // request metadata (e.g. "authorization").
+  void setTls(tls::TlsContextPtr tls, const stats::TlsStats* stats) {
+    tls_ = std::move(tls);
+    tls_stats_ = stats;
+  }
+  void addMetadata(std::string name, std::string value) {
+    metadata_.emplace_back(std::move(name), std::move(value));
+  }
+
   void start();
   // Queues one message (sent once connected).
   void send(std::string_view message);
+  // Half-close: no more messages (a unary call after its one request).
+  void closeSend();
   bool open() const { return !closed_; }
 
   // network::ConnectionCallbacks
@@ -57,6 +74,10 @@ class GrpcStream : public network::ConnectionCallbacks,
   std::unique_ptr<network::Connection> connection_;
   std::unique_ptr<http::ClientConnection> codec_;
   http::StreamEncoder* encoder_ = nullptr;
+  tls::TlsContextPtr tls_;
+  const stats::TlsStats* tls_stats_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> metadata_;
+  bool send_closed_ = false;
   std::string pending_;  // framed messages waiting for the connection
   std::string inbound_;  // partial gRPC frames
   bool closed_ = false;

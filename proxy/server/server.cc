@@ -4,12 +4,15 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "proxy/common/logging.h"
 #include "proxy/config/bootstrap_loader.h"
 #include "proxy/config/translate.h"
+#include "security/spiffe_id.h"
 
 namespace weft::server {
 
@@ -129,7 +132,65 @@ bool Server::startXds(std::string* error) {
         if (!ready_) LOG_INFO("weft-proxy: initial configuration from xDS applied");
         ready_ = true;
       });
+  if (!options_.ca_address.empty() && !startWorkloadCertificate(node, error)) return false;
   xds_->start();
+  return true;
+}
+
+bool Server::startWorkloadCertificate(const envoy::config::core::v3::Node& node,
+                                      std::string* error) {
+  sds::WorkloadCertificateOptions options;
+  size_t colon = options_.ca_address.rfind(':');
+  auto address =
+      colon == std::string::npos
+          ? std::nullopt
+          : network::Address::fromIpPort(
+                options_.ca_address.substr(0, colon),
+                static_cast<uint16_t>(std::atoi(options_.ca_address.c_str() + colon + 1)));
+  if (!address) {
+    *error = "--ca-address '" + options_.ca_address + "' is not IP:PORT";
+    return false;
+  }
+  options.ca_address = *address;
+  options.ca_authority = "weft-control.weft-system.svc";
+  std::ifstream root(options_.ca_root_cert);
+  std::ostringstream root_pem;
+  root_pem << root.rdbuf();
+  options.ca_root_pem = root_pem.str();
+  if (options.ca_root_pem.empty()) {
+    *error = "--ca-root-cert '" + options_.ca_root_cert + "' cannot be read";
+    return false;
+  }
+  options.ca_identity = options_.ca_identity;
+  options.token_path = options_.ca_token_file;
+  options.lifetime_s = options_.certificate_lifetime_s;
+  // The identity the node claims ("pod.namespace", SERVICE_ACCOUNT); the CA
+  // signs it only if the token proves it.
+  size_t dot = node.id().find('.');
+  std::string ns = dot == std::string::npos ? "default" : node.id().substr(dot + 1);
+  std::string sa = "default";
+  auto it = node.metadata().fields().find("SERVICE_ACCOUNT");
+  if (it != node.metadata().fields().end() && !it->second.string_value().empty()) {
+    sa = it->second.string_value();
+  }
+  options.identity = security::SpiffeId{options_.trust_domain, ns, sa}.uri();
+  std::string why;
+  if (!security::parseWorkloadId(options.identity, &why)) {
+    *error = "workload identity " + options.identity + ": " + why;
+    return false;
+  }
+  certificate_ = sds::WorkloadCertificate::create(
+      main_, std::move(options), &stats_.tls(),
+      [this](const std::string& chain, const std::string& key) {
+        envoy::extensions::transport_sockets::tls::v3::Secret secret;
+        secret.set_name("default");
+        secret.mutable_tls_certificate()->mutable_certificate_chain()->set_inline_string(chain);
+        secret.mutable_tls_certificate()->mutable_private_key()->set_inline_string(key);
+        xds_->setLocalSecret(secret);
+      },
+      error);
+  if (!certificate_) return false;
+  certificate_->start();
   return true;
 }
 
@@ -183,7 +244,7 @@ std::string Server::configDump() const {
   google::protobuf::util::MessageToJsonString(bootstrap_, &bootstrap_json, print);
   std::string out = "{\n\"bootstrap\": " + bootstrap_json;
   if (xds_) {
-    static const char* kNames[] = {"clusters", "endpoints", "listeners", "routes"};
+    static const char* kNames[] = {"clusters", "endpoints", "listeners", "routes", "secrets"};
     out += ",\n\"dynamic\": {";
     const auto& r = xds_->resources();
     for (int t = 0; t < xds::kXdsTypeCount; ++t) {
@@ -202,6 +263,15 @@ std::string Server::configDump() const {
         for (const auto& [n, m] : r.listeners) append(m);
       if (t == xds::kRds)
         for (const auto& [n, m] : r.routes) append(m);
+      if (t == xds::kSds) {
+        // Names and kinds only: a config dump must not leak private keys.
+        for (const auto& [n, m] : r.secrets) {
+          nlohmann::json secret = {
+              {"name", n},
+              {"kind", m.has_tls_certificate() ? "tls_certificate" : "validation_context"}};
+          items += (items.empty() ? "" : ",") + secret.dump();
+        }
+      }
       nlohmann::json rejected = {{"version", status.rejected_version},
                                  {"error", status.rejected_error},
                                  {"count", status.rejected}};

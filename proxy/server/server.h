@@ -14,6 +14,7 @@
 #include "proxy/admin/admin_server.h"
 #include "proxy/config/snapshot.h"
 #include "proxy/event/dispatcher.h"
+#include "proxy/sds/workload_certificate.h"
 #include "proxy/server/worker.h"
 #include "proxy/stats/stats.h"
 #include "proxy/xds/xds_client.h"
@@ -24,6 +25,13 @@ struct Options {
   std::string bootstrap_path;
   int concurrency = 0;               // 0: one worker per core
   uint64_t drain_timeout_ms = 5000;  // in-flight requests get this long on drain
+  // The mesh CA (with xDS): where to get the workload certificate.
+  std::string ca_address;     // HOST:PORT; "" = no workload certificate
+  std::string ca_root_cert;   // file: the root the CA's serving certificate chains to
+  std::string ca_token_file;  // file: the bearer token proving this workload
+  std::string ca_identity = "spiffe://cluster.local/ns/weft-system/sa/weft-control";
+  std::string trust_domain = "cluster.local";
+  int64_t certificate_lifetime_s = 0;  // 0: the mesh default
 };
 
 class Server {
@@ -55,6 +63,8 @@ class Server {
   std::map<std::string, std::vector<int>> listener_fds_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<xds::XdsClient> xds_;
+  bool startWorkloadCertificate(const envoy::config::core::v3::Node& node, std::string* error);
+  std::unique_ptr<sds::WorkloadCertificate> certificate_;
   bool ready_ = false;
   std::unique_ptr<admin::AdminServer> admin_;
   uv_signal_t sigterm_;

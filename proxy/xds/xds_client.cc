@@ -26,13 +26,15 @@ const char* typeUrl(XdsType type) {
       return "type.googleapis.com/envoy.config.listener.v3.Listener";
     case kRds:
       return "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    case kSds:
+      return "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
     default:
       return "";
   }
 }
 
 const char* typeName(XdsType type) {
-  static const char* names[] = {"CDS", "EDS", "LDS", "RDS"};
+  static const char* names[] = {"CDS", "EDS", "LDS", "RDS", "SDS"};
   return names[type];
 }
 
@@ -97,6 +99,23 @@ void XdsClient::connect() {
   sendRequest(kLds, "", nullptr);
   if (!eds_names_.empty()) sendRequest(kEds, "", nullptr);
   if (!rds_names_.empty()) sendRequest(kRds, "", nullptr);
+  if (!sds_names_.empty()) sendRequest(kSds, "", nullptr);
+}
+
+void XdsClient::setLocalSecret(
+    const envoy::extensions::transport_sockets::tls::v3::Secret& secret) {
+  config::DynamicResources candidate = resources_;
+  candidate.secrets[secret.name()] = secret;
+  std::vector<std::string> missing;
+  std::string error = validator_(candidate, &missing);
+  if (!error.empty()) {
+    LOG_ERROR("xds: local secret '%s' does not build: %s", secret.name().c_str(), error.c_str());
+    return;
+  }
+  local_secrets_[secret.name()] = secret;
+  resources_ = std::move(candidate);
+  updateSubscriptions();
+  maybePublish(/*force=*/false);
 }
 
 void XdsClient::onClose(int status, const std::string& message) {
@@ -121,6 +140,7 @@ void XdsClient::sendRequest(XdsType type, const std::string& nonce, const std::s
   request.set_response_nonce(nonce);
   const std::set<std::string>* names = type == kEds   ? &eds_names_
                                        : type == kRds ? &rds_names_
+                                       : type == kSds ? &sds_names_
                                                       : nullptr;
   if (names != nullptr) {
     for (const auto& n : *names) request.add_resource_names(n);
@@ -176,6 +196,17 @@ void XdsClient::handleResponse(const discovery::DiscoveryResponse& response) {
       error = unpackAll<envoy::config::route::v3::RouteConfiguration>(
           response, &candidate.routes, [](const auto& m) { return m.name(); });
       break;
+    case kSds:
+      candidate.secrets.clear();
+      error = unpackAll<envoy::extensions::transport_sockets::tls::v3::Secret>(
+          response, &candidate.secrets, [](const auto& m) { return m.name(); });
+      for (const auto& [name, secret] : local_secrets_) {
+        if (error.empty() && candidate.secrets.count(name)) {
+          error = "secret '" + name + "' is this proxy's own; the server may not send it";
+        }
+        candidate.secrets[name] = secret;
+      }
+      break;
     default:
       break;
   }
@@ -220,6 +251,26 @@ void XdsClient::updateSubscriptions() {
       it = eds_names_.count(it->first) ? std::next(it) : resources_.endpoints.erase(it);
     }
     sendRequest(kEds, nonce_[kEds], nullptr);
+  }
+  std::set<std::string> sds;
+  for (const auto& [name, cluster] : resources_.clusters) {
+    if (cluster.has_transport_socket())
+      config::collectSecretNames(cluster.transport_socket(), &sds);
+  }
+  for (const auto& [name, listener] : resources_.listeners) {
+    for (const auto& chain : listener.filter_chains()) {
+      if (chain.has_transport_socket()) config::collectSecretNames(chain.transport_socket(), &sds);
+    }
+  }
+  for (const auto& [name, secret] : local_secrets_) sds.erase(name);
+  if (sds != sds_names_) {
+    sds_names_ = std::move(sds);
+    for (auto it = resources_.secrets.begin(); it != resources_.secrets.end();) {
+      it = sds_names_.count(it->first) || local_secrets_.count(it->first)
+               ? std::next(it)
+               : resources_.secrets.erase(it);
+    }
+    sendRequest(kSds, nonce_[kSds], nullptr);
   }
   if (rds != rds_names_) {
     rds_names_ = std::move(rds);

@@ -22,7 +22,7 @@
 
 namespace weft::xds {
 
-enum XdsType { kCds = 0, kEds = 1, kLds = 2, kRds = 3, kXdsTypeCount = 4 };
+enum XdsType { kCds = 0, kEds = 1, kLds = 2, kRds = 3, kSds = 4, kXdsTypeCount = 5 };
 
 struct TypeStatus {
   std::string version;  // in service
@@ -48,6 +48,9 @@ class XdsClient {
   ~XdsClient();
 
   void start();
+  // A secret made here rather than received (the CA-issued workload
+  // certificate): merged with the SDS ones, never asked for.
+  void setLocalSecret(const envoy::extensions::transport_sockets::tls::v3::Secret& secret);
   const TypeStatus& status(XdsType type) const { return status_[type]; }
   const config::DynamicResources& resources() const { return resources_; }
   bool connected() const { return stream_ && stream_->open(); }
@@ -80,6 +83,8 @@ class XdsClient {
   std::array<bool, kXdsTypeCount> requested_{};
   std::set<std::string> eds_names_;
   std::set<std::string> rds_names_;
+  std::set<std::string> sds_names_;
+  std::map<std::string, envoy::extensions::transport_sockets::tls::v3::Secret> local_secrets_;
 };
 
 }  // namespace weft::xds

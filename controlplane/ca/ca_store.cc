@@ -1,0 +1,113 @@
+#include "controlplane/ca/ca_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace weft::control::ca {
+
+namespace {
+
+bool readFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream data;
+  data << in.rdbuf();
+  *out = data.str();
+  return true;
+}
+
+// Created 0600 from the start (never briefly world-readable), never replaced.
+bool writeNewFile(const std::string& path, const std::string& data, mode_t mode,
+                  std::string* error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    *error = "cannot create " + path;
+    return false;
+  }
+  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
+  ok = ::fsync(fd) == 0 && ok;
+  ::close(fd);
+  if (!ok) *error = "cannot write " + path;
+  return ok;
+}
+
+}  // namespace
+
+std::string checkPrivateKeyFileMode(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return "cannot stat " + path;
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", st.st_mode & 07777);
+    return "CA key " + path + " is readable by group or others (mode " + mode + "); chmod 600 it";
+  }
+  return "";
+}
+
+LoadedCa loadOrCreateCa(const CaStoreOptions& options, std::string* error) {
+  LoadedCa out;
+  std::string cert_path = options.cert_path, key_path = options.key_path;
+  if (cert_path.empty() != key_path.empty()) {
+    *error = "--ca-cert and --ca-key go together";
+    return out;
+  }
+  if (cert_path.empty()) {
+    if (options.data_dir.empty()) {
+      *error = "the CA needs --ca-cert/--ca-key or a --data-dir to keep a generated root in";
+      return out;
+    }
+    cert_path = options.data_dir + "/ca.pem";
+    key_path = options.data_dir + "/ca.key";
+    if (::access(cert_path.c_str(), F_OK) != 0 && ::access(key_path.c_str(), F_OK) != 0) {
+      ::mkdir(options.data_dir.c_str(), 0700);
+      auto root = security::CertificateAuthority::generateRoot(
+          "weft mesh root (" + options.trust_domain + ")", 10LL * 365 * 86400, error);
+      if (!root) return out;
+      if (!writeNewFile(key_path, root->keyPem(), 0600, error) ||
+          !writeNewFile(cert_path, root->certificatePem(), 0644, error)) {
+        return out;
+      }
+      out.origin = "generated, kept in " + options.data_dir;
+    }
+  }
+  if (out.origin.empty()) out.origin = cert_path + ", " + key_path;
+  if (std::string why = checkPrivateKeyFileMode(key_path); !why.empty()) {
+    *error = why;
+    return out;
+  }
+  std::string cert_pem, key_pem, chain_pem;
+  if (!readFile(cert_path, &cert_pem)) {
+    *error = "cannot read " + cert_path;
+    return out;
+  }
+  if (!readFile(key_path, &key_pem)) {
+    *error = "cannot read " + key_path;
+    return out;
+  }
+  if (!options.chain_path.empty() && !readFile(options.chain_path, &chain_pem)) {
+    *error = "cannot read " + options.chain_path;
+    return out;
+  }
+  out.authority = security::CertificateAuthority::load(cert_pem, key_pem, chain_pem, error);
+  if (!out.authority) return out;
+  out.trust_bundle_pem = out.authority->rootPem();
+  if (!options.extra_roots_path.empty()) {
+    std::string extra;
+    if (!readFile(options.extra_roots_path, &extra) ||
+        security::parseCertificates(extra, error).empty()) {
+      *error = "--ca-extra-roots " + options.extra_roots_path + ": " +
+               (error->empty() ? "cannot read" : *error);
+      out.authority.reset();
+      return out;
+    }
+    out.trust_bundle_pem += extra;
+  }
+  return out;
+}
+
+}  // namespace weft::control::ca

@@ -1,0 +1,121 @@
+#include "controlplane/xds/mtls.h"
+
+#include <sstream>
+
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+
+namespace weft::control {
+
+namespace tls_v3 = envoy::extensions::transport_sockets::tls::v3;
+namespace hcm_v3 = envoy::extensions::filters::network::http_connection_manager::v3;
+
+namespace {
+
+void sdsRef(tls_v3::SdsSecretConfig* sds, const char* name) {
+  sds->set_name(name);
+  sds->mutable_sds_config()->mutable_ads();
+}
+
+tls_v3::CommonTlsContext commonContext() {
+  tls_v3::CommonTlsContext common;
+  sdsRef(common.add_tls_certificate_sds_secret_configs(), kWorkloadCertificateSecret);
+  return common;
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool meshTlsEnabled(const ConfigSet& config) { return !config.trust_bundle_pem.empty(); }
+
+void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool http2,
+                           envoy::config::cluster::v3::Cluster* cluster) {
+  if (!meshTlsEnabled(config) || config.mesh.mtlsModeFor(svc.meta.ns) == "DISABLE") return;
+  auto opt_out = svc.meta.annotations.find("weft.dev/mtls");
+  if (opt_out != svc.meta.annotations.end() && opt_out->second == "disable") return;
+  tls_v3::UpstreamTlsContext context;
+  auto* common = context.mutable_common_tls_context();
+  *common = commonContext();
+  auto* combined = common->mutable_combined_validation_context();
+  sdsRef(combined->mutable_validation_context_sds_secret_config(), kTrustBundleSecret);
+  auto* names = combined->mutable_default_validation_context();
+  std::string prefix = "spiffe://" + config.mesh.trust_domain + "/ns/" + svc.meta.ns + "/sa/";
+  auto accounts = svc.meta.annotations.find("weft.dev/service-accounts");
+  if (accounts != svc.meta.annotations.end()) {
+    for (const auto& sa : splitList(accounts->second)) {
+      auto* m = names->add_match_typed_subject_alt_names();
+      m->set_san_type(tls_v3::SubjectAltNameMatcher::URI);
+      m->mutable_matcher()->set_exact(prefix + sa);
+    }
+  } else {
+    auto* m = names->add_match_typed_subject_alt_names();
+    m->set_san_type(tls_v3::SubjectAltNameMatcher::URI);
+    m->mutable_matcher()->set_prefix(prefix);
+  }
+  common->add_alpn_protocols(http2 ? "h2" : "http/1.1");
+  context.set_sni(svc.meta.name + "." + svc.meta.ns + ".svc.cluster.local");
+  auto* socket = cluster->mutable_transport_socket();
+  socket->set_name("envoy.transport_sockets.tls");
+  socket->mutable_typed_config()->PackFrom(context);
+}
+
+void secureInboundListener(const ConfigSet& config, const std::string& ns,
+                           envoy::config::listener::v3::Listener* listener) {
+  if (!meshTlsEnabled(config) || listener->filter_chains_size() != 1) return;
+  const std::string& mode = config.mesh.mtlsModeFor(ns);
+  if (mode == "DISABLE") return;
+  envoy::config::listener::v3::FilterChain plaintext = listener->filter_chains(0);
+  envoy::config::listener::v3::FilterChain secure = plaintext;
+
+  tls_v3::DownstreamTlsContext context;
+  *context.mutable_common_tls_context() = commonContext();
+  sdsRef(context.mutable_common_tls_context()->mutable_validation_context_sds_secret_config(),
+         kTrustBundleSecret);
+  context.mutable_common_tls_context()->add_alpn_protocols("h2");
+  context.mutable_common_tls_context()->add_alpn_protocols("http/1.1");
+  context.mutable_require_client_certificate()->set_value(true);
+  secure.mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
+  secure.mutable_transport_socket()->mutable_typed_config()->PackFrom(context);
+  // The app learns its caller's identity from x-forwarded-client-cert.
+  auto* filter = secure.mutable_filters(0);
+  hcm_v3::HttpConnectionManager hcm;
+  if (filter->typed_config().UnpackTo(&hcm)) {
+    hcm.set_forward_client_cert_details(hcm_v3::HttpConnectionManager::SANITIZE_SET);
+    hcm.mutable_set_current_client_cert_details()->set_uri(true);
+    filter->mutable_typed_config()->PackFrom(hcm);
+  }
+
+  listener->clear_filter_chains();
+  if (mode == "STRICT") {
+    *listener->add_filter_chains() = std::move(secure);
+    return;
+  }
+  // PERMISSIVE: the first bytes decide; meshed clients get mTLS, the rest
+  // plaintext (x-forwarded-client-cert stripped there: nobody proved it).
+  auto* inspector = listener->add_listener_filters();
+  inspector->set_name("envoy.filters.listener.tls_inspector");
+  secure.mutable_filter_chain_match()->set_transport_protocol("tls");
+  plaintext.mutable_filter_chain_match()->set_transport_protocol("raw_buffer");
+  *listener->add_filter_chains() = std::move(secure);
+  *listener->add_filter_chains() = std::move(plaintext);
+}
+
+tls_v3::Secret trustBundleSecret(const ConfigSet& config) {
+  tls_v3::Secret secret;
+  secret.set_name(kTrustBundleSecret);
+  secret.mutable_validation_context()->mutable_trusted_ca()->set_inline_string(
+      config.trust_bundle_pem);
+  return secret;
+}
+
+}  // namespace weft::control

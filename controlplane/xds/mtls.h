@@ -1,0 +1,37 @@
+#pragma once
+
+// The mesh's mutual TLS in Envoy's terms: what a proxy's outbound clusters
+// and inbound listeners look like for the namespace's mode (STRICT,
+// PERMISSIVE, DISABLE), and the trust bundle as the SDS secret ROOTCA.
+// Certificates are named, never sent: "default" is the proxy's own
+// CA-issued certificate, which it makes and holds itself.
+
+#include "controlplane/model/objects.h"
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+
+namespace weft::control {
+
+inline constexpr char kWorkloadCertificateSecret[] = "default";
+inline constexpr char kTrustBundleSecret[] = "ROOTCA";
+
+// mTLS applies once the mesh has a CA (a trust bundle to hand out).
+bool meshTlsEnabled(const ConfigSet& config);
+
+// Calls to `svc` go over mTLS unless its namespace's mode is DISABLE or the
+// Service says `weft.dev/mtls: disable` (a backend without a sidecar). The
+// server must prove one of the identities of `svc`: those listed in the
+// annotation `weft.dev/service-accounts`, else any of its namespace.
+void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool http2,
+                           envoy::config::cluster::v3::Cluster* cluster);
+
+// Applies the mode of namespace `ns` to an inbound listener with one
+// plaintext filter chain: STRICT terminates mTLS on it, PERMISSIVE adds a
+// TLS chain beside it (tls_inspector picks), DISABLE leaves it.
+void secureInboundListener(const ConfigSet& config, const std::string& ns,
+                           envoy::config::listener::v3::Listener* listener);
+
+envoy::extensions::transport_sockets::tls::v3::Secret trustBundleSecret(const ConfigSet& config);
+
+}  // namespace weft::control

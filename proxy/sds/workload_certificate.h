@@ -1,0 +1,70 @@
+#pragma once
+
+// This proxy's workload certificate: a P-256 key made in memory (never
+// written anywhere), a CSR for the proxy's SPIFFE identity sent to the mesh
+// CA over TLS, the signed chain handed on as the local secret "default".
+// Renewed at half its lifetime (jittered); while the CA is unreachable the
+// request is retried with backoff and the current certificate keeps serving.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "proxy/event/dispatcher.h"
+#include "proxy/grpc/grpc_stream.h"
+#include "proxy/network/address.h"
+#include "proxy/tls/tls_context.h"
+
+namespace weft::stats {
+struct TlsStats;
+}
+
+namespace weft::sds {
+
+struct WorkloadCertificateOptions {
+  network::Address ca_address;
+  std::string ca_authority;  // :authority, e.g. weft-control.weft-system.svc
+  std::string ca_root_pem;   // verifies the CA's serving certificate
+  std::string ca_identity;   // the CA's SPIFFE ID, pinned ("" = any under the root)
+  std::string token_path;    // bearer token, re-read for every request (projected tokens rotate)
+  std::string identity;      // the SPIFFE ID to ask for
+  int64_t lifetime_s = 0;    // 0: the mesh default
+};
+
+class WorkloadCertificate {
+ public:
+  using OnIssued = std::function<void(const std::string& chain_pem, const std::string& key_pem)>;
+
+  // nullptr with `error` when the options cannot work (unreadable root, ...).
+  static std::unique_ptr<WorkloadCertificate> create(event::Dispatcher& dispatcher,
+                                                     WorkloadCertificateOptions options,
+                                                     const stats::TlsStats* stats,
+                                                     OnIssued on_issued, std::string* error);
+  void start();
+  int64_t notAfter() const { return not_after_; }
+
+ private:
+  WorkloadCertificate(event::Dispatcher& dispatcher, WorkloadCertificateOptions options,
+                      const stats::TlsStats* stats, OnIssued on_issued);
+  void request();
+  void onMessage(std::string_view bytes);
+  void onClose(int status, const std::string& message);
+  void retryLater(const std::string& why);
+
+  event::Dispatcher& dispatcher_;
+  WorkloadCertificateOptions options_;
+  const stats::TlsStats* stats_;
+  OnIssued on_issued_;
+  tls::TlsContextPtr ca_tls_;
+  std::unique_ptr<grpc::GrpcStream> stream_;
+  event::Timer timer_;
+  std::string key_pem_;  // of the request in flight
+  std::string chain_pem_;
+  int64_t not_after_ = 0;
+  uint64_t backoff_ms_ = 1000;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace weft::sds
