@@ -186,8 +186,8 @@ class TcpServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
-def serve_banner(port):
-    return TcpServer(("127.0.0.1", port), BannerHandler)
+def serve_banner(port, host="127.0.0.1"):
+    return TcpServer((host, port), BannerHandler)
 
 
 if __name__ == "__main__":

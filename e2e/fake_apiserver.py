@@ -20,6 +20,8 @@ KINDS = {
     "/apis/gateway.networking.k8s.io/v1/httproutes": ("gateway.networking.k8s.io/v1", "HTTPRoute",
                                                       "httproutes.json"),
     "/apis/weft.dev/v1alpha1/destinationpolicies": ("weft.dev/v1alpha1", "DestinationPolicy", None),
+    "/apis/weft.dev/v1alpha1/authorizationpolicies": ("weft.dev/v1alpha1", "AuthorizationPolicy",
+                                                      None),
     "/apis/weft.dev/v1alpha1/meshconfigs": ("weft.dev/v1alpha1", "MeshConfig", None),
 }
 

@@ -197,9 +197,9 @@ class Backend:
 
 
 class BannerBackend:
-    def __init__(self):
-        self.port = free_port()
-        self.server = backend.serve_banner(self.port)
+    def __init__(self, host="127.0.0.1", port=None):
+        self.port = port or free_port()
+        self.server = backend.serve_banner(self.port, host)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -12,7 +12,9 @@ import tempfile
 import time
 import unittest
 
-from harness import Backend, ControlPlane, Proxy, free_port, xds_bootstrap
+import ssl
+
+from harness import BannerBackend, Backend, ControlPlane, Pki, Proxy, free_port, xds_bootstrap
 from test_xds import LoadLoop, write
 
 TD = "spiffe://cluster.local/ns/default/sa/"
@@ -45,7 +47,7 @@ endpoints:
 """
 
 
-class MeshMtlsTest(unittest.TestCase):
+class MeshFixture(unittest.TestCase):
     """client-0 (SA client) -> mTLS -> echo-0 (SA echo) -> app, all certified by weft-control."""
 
     def setUp(self):
@@ -120,6 +122,9 @@ class MeshMtlsTest(unittest.TestCase):
         except OSError:
             return False
 
+
+
+class MeshMtlsTest(MeshFixture):
     def test_strict_mesh_carries_spiffe_identities_end_to_end(self):
         self.wait_for(lambda: self.call()[0] == 200, "the mesh to serve")
         status, body = self.call()
@@ -190,3 +195,126 @@ class MeshMtlsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+POLICY = """
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  ports: [{name: tcp-db, port: 5432, targetPort: %(db_port)d}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: db-slice
+  labels: {kubernetes.io/service-name: db}
+addressType: IPv4
+ports: [{name: tcp-db, port: %(db_port)d}]
+endpoints:
+- addresses: [127.0.22.1]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: echo-0, namespace: default}
+---
+apiVersion: weft.dev/v1alpha1
+kind: AuthorizationPolicy
+metadata: {name: echo-callers}
+spec:
+  targetRef: {kind: Service, name: echo}
+  rules:
+  - from: [{serviceAccount: client}]
+    to: {paths: ["/headers", "/api/*"], methods: [GET]}
+---
+apiVersion: weft.dev/v1alpha1
+kind: AuthorizationPolicy
+metadata: {name: db-callers}
+spec:
+  targetRef: {kind: Service, name: db}
+  rules:
+  - from: [{identity: "spiffe://cluster.local/ns/default/sa/client"}]
+"""
+
+
+class AuthorizationPolicyTest(MeshFixture):
+    """Only the client's identity may GET /headers and /api/* on echo, and open db."""
+
+    def setUp(self):
+        self.db_port = free_port()
+        super().setUp()
+        with open(self.tokens, "a") as f:
+            f.write("tok-intruder default intruder\n")
+        self.db = BannerBackend(host="127.0.23.1", port=self.db_port)
+        write(os.path.join(self.config, "authz.yaml"), POLICY % {"db_port": self.db_port})
+        self.intruder_port = free_port()
+        self.intruder = self.sidecar("intruder-0.default", "intruder", "tok-intruder",
+                                     OUTBOUND_PORT=self.intruder_port)
+
+    def tearDown(self):
+        super().tearDown()
+        self.db.stop()
+
+    def via(self, port, method, path):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request(method, path, headers={"Host": "echo"})
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        return resp.status
+
+    def test_policy_allows_and_denies_by_identity_path_and_method(self):
+        self.wait_for(lambda: self.via(self.out_port, "GET", "/headers") == 200, "the policy")
+        self.wait_for(lambda: self.via(self.intruder_port, "GET", "/headers") == 403, "denial")
+        before = self.echo.metric("weft_rbac_decisions_total", decision="denied")
+        self.assertEqual(self.via(self.out_port, "GET", "/api/orders"), 200)
+        self.assertEqual(self.via(self.out_port, "POST", "/headers"), 403)   # method
+        self.assertEqual(self.via(self.out_port, "GET", "/admin"), 403)      # path
+        self.assertEqual(self.via(self.intruder_port, "GET", "/api/x"), 403)  # identity
+        self.assertEqual(self.echo.metric("weft_rbac_decisions_total", decision="denied") - before,
+                         3)
+
+    def test_a_policy_change_reaches_connections_opened_before_it(self):
+        self.wait_for(lambda: self.via(self.intruder_port, "GET", "/headers") == 403, "the policy")
+        open_policy = POLICY.replace("from: [{serviceAccount: client}]",
+                                     "from: [{serviceAccount: client}, {serviceAccount: intruder}]")
+        write(os.path.join(self.config, "authz.yaml"), open_policy % {"db_port": self.db_port})
+        self.wait_for(lambda: self.via(self.intruder_port, "GET", "/headers") == 200, "allowed")
+        for _ in range(5):  # one sequential caller: one pooled sidecar-to-sidecar connection
+            self.assertEqual(self.via(self.intruder_port, "GET", "/headers"), 200)
+        write(os.path.join(self.config, "authz.yaml"), POLICY % {"db_port": self.db_port})
+        # That connection was accepted under the old policy; it must not keep it.
+        self.wait_for(lambda: self.via(self.intruder_port, "GET", "/headers") == 403,
+                      "the new policy on the existing connection", timeout=5)
+
+    def test_tcp_port_closes_connections_from_other_identities(self):
+        # Certificates from the mesh CA's own key, for a TLS client of our own.
+        pki = Pki.__new__(Pki)
+        pki.dir, pki.ca_cert, pki.ca_key = (self.dir, os.path.join(self.data, "ca.pem"),
+                                            os.path.join(self.data, "ca.key"))
+        client = pki.issue("tcp-client", TD + "client")
+        intruder = pki.issue("tcp-intruder", TD + "intruder")
+
+        def exchange(cert):
+            context = ssl.create_default_context(cafile=pki.ca_cert)
+            context.check_hostname = False
+            context.load_cert_chain(*cert)
+            try:
+                raw = socket.create_connection(("127.0.22.1", self.db_port), timeout=5)
+                with context.wrap_socket(raw) as sock:
+                    sock.sendall(b"hello\n")
+                    data = b""
+                    while b"hello" not in data:
+                        chunk = sock.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    return data
+            except (OSError, ssl.SSLError):
+                return b""
+        self.wait_for(lambda: b"hello" in exchange(client), "the db listener")
+        before = self.echo.metric("weft_rbac_decisions_total", decision="denied")
+        self.assertIn(b"220 weft-test ready", exchange(client))
+        self.assertEqual(exchange(intruder), b"")
+        self.assertEqual(self.echo.metric("weft_rbac_decisions_total", decision="denied") - before,
+                         1)
+

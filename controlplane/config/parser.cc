@@ -1,5 +1,7 @@
 #include "controlplane/config/parser.h"
 
+#include "security/spiffe_id.h"
+
 #include <dirent.h>
 #include <yaml-cpp/yaml.h>
 
@@ -348,6 +350,80 @@ DestinationPolicy parseDestinationPolicy(const YAML::Node& doc, ObjectMeta m) {
   return policy;
 }
 
+AuthorizationPolicy parseAuthorizationPolicy(const YAML::Node& doc, ObjectMeta m) {
+  AuthorizationPolicy policy;
+  policy.meta = std::move(m);
+  const YAML::Node s = spec(doc);
+  const YAML::Node target = s["targetRef"];
+  std::string kind = str(target["kind"], "spec.targetRef.kind");
+  if (!kind.empty() && kind != "Service") {
+    throw FieldError{"spec.targetRef.kind", "'" + kind + "' is not Service"};
+  }
+  policy.service = str(target["name"], "spec.targetRef.name");
+  if (policy.service.empty()) throw FieldError{"spec.targetRef.name", "is required"};
+  const YAML::Node rules = s["rules"];
+  if (rules && !rules.IsSequence()) throw FieldError{"spec.rules", "must be a list"};
+  for (size_t i = 0; rules && i < rules.size(); ++i) {
+    std::string rpath = "spec.rules[" + std::to_string(i) + "]";
+    AuthorizationRule rule;
+    const YAML::Node from = rules[i]["from"];
+    if (!from || !from.IsSequence() || from.size() == 0) {
+      throw FieldError{rpath + ".from", "is required: the identities this rule allows"};
+    }
+    for (size_t j = 0; j < from.size(); ++j) {
+      std::string fpath = rpath + ".from[" + std::to_string(j) + "]";
+      std::string identity = str(from[j]["identity"], fpath + ".identity");
+      std::string ns = str(from[j]["namespace"], fpath + ".namespace");
+      std::string sa = str(from[j]["serviceAccount"], fpath + ".serviceAccount");
+      if (!identity.empty()) {
+        if (!ns.empty() || !sa.empty()) {
+          throw FieldError{fpath, "give identity, or namespace/serviceAccount, not both"};
+        }
+        std::string why;
+        if (!security::parseWorkloadId(identity, &why)) {
+          throw FieldError{fpath + ".identity", "'" + identity + "': " + why};
+        }
+        rule.from_identities.push_back(identity);
+        continue;
+      }
+      if (ns.empty() && sa.empty()) {
+        throw FieldError{fpath, "one of identity, namespace, serviceAccount is required"};
+      }
+      if (ns.empty()) ns = policy.meta.ns;
+      std::string why;
+      if (!security::parseWorkloadId(
+              security::SpiffeId{"cluster.local", ns, sa.empty() ? "x" : sa}.uri(), &why)) {
+        throw FieldError{fpath, "not a valid namespace / service account: " + why};
+      }
+      rule.from_accounts.emplace_back(ns, sa);
+    }
+    if (const YAML::Node to = rules[i]["to"]) {
+      for (size_t j = 0; to["paths"] && j < to["paths"].size(); ++j) {
+        std::string ppath = rpath + ".to.paths[" + std::to_string(j) + "]";
+        std::string p = str(to["paths"][j], ppath);
+        size_t star = p.find('*');
+        bool valid = p == "*" || (!p.empty() && p[0] == '/' &&
+                                  (star == std::string::npos || star == p.size() - 1));
+        if (!valid) {
+          throw FieldError{ppath, "'" + p + "' is not /exact, /prefix/* or *"};
+        }
+        rule.paths.push_back(p);
+      }
+      for (size_t j = 0; to["methods"] && j < to["methods"].size(); ++j) {
+        std::string mpath = rpath + ".to.methods[" + std::to_string(j) + "]";
+        std::string method = str(to["methods"][j], mpath);
+        if (method.empty() ||
+            method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
+          throw FieldError{mpath, "'" + method + "' is not an upper-case HTTP method"};
+        }
+        rule.methods.push_back(method);
+      }
+    }
+    policy.rules.push_back(std::move(rule));
+  }
+  return policy;
+}
+
 MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
   MeshConfig mesh;
   mesh.meta = std::move(m);
@@ -462,6 +538,23 @@ void parseYamlDocuments(const std::string& text, const std::string& file, Config
         out.http_routes.push_back(parseHttpRoute(doc, std::move(m)));
       } else if (api_version == "weft.dev/v1alpha1" && kind == "DestinationPolicy") {
         out.destination_policies.push_back(parseDestinationPolicy(doc, std::move(m)));
+      } else if (api_version == "weft.dev/v1alpha1" && kind == "AuthorizationPolicy") {
+        try {
+          out.authorization_policies.push_back(parseAuthorizationPolicy(doc, m));
+        } catch (const FieldError&) {
+          // Fail closed: a policy that does not parse still selects its
+          // Service, allowing nothing (replaced by its last valid version,
+          // if it had one).
+          AuthorizationPolicy broken;
+          broken.meta = m;
+          broken.invalid = true;
+          const YAML::Node target = doc["spec"] ? doc["spec"]["targetRef"] : YAML::Node();
+          if (target && target["name"] && target["name"].IsScalar()) {
+            broken.service = target["name"].Scalar();
+            out.authorization_policies.push_back(std::move(broken));
+          }
+          throw;
+        }
       } else if (api_version == "weft.dev/v1alpha1" && kind == "MeshConfig") {
         out.mesh = parseMeshConfig(doc, std::move(m));
       } else {

@@ -172,6 +172,7 @@ void validateConfig(ConfigSet& set) {
   dropDuplicates(set.endpoint_slices, "EndpointSlice", set);
   dropDuplicates(set.http_routes, "HTTPRoute", set);
   dropDuplicates(set.destination_policies, "DestinationPolicy", set);
+  dropDuplicates(set.authorization_policies, "AuthorizationPolicy", set);
 
   std::vector<HttpRoute> routes;
   for (auto& route : set.http_routes) {
@@ -196,6 +197,18 @@ void validateConfig(ConfigSet& set) {
     policies.push_back(std::move(policy));
   }
   set.destination_policies = std::move(policies);
+
+  std::vector<AuthorizationPolicy> authz;
+  for (auto& policy : set.authorization_policies) {
+    if (set.findService(policy.meta.ns, policy.service) == nullptr) {
+      set.errors.push_back(
+          {policy.meta.origin, "AuthorizationPolicy " + policy.meta.ns + "/" + policy.meta.name,
+           "spec.targetRef.name", "Service '" + policy.service + "' does not exist"});
+      continue;
+    }
+    authz.push_back(std::move(policy));
+  }
+  set.authorization_policies = std::move(authz);
 }
 
 namespace {
@@ -206,6 +219,24 @@ bool keepPrevious(const std::string& object, const std::string& kind, std::vecto
     if (kind + " " + p.meta.ns + "/" + p.meta.name != object) continue;
     for (const auto& c : current) {
       if (c.meta.ns == p.meta.ns && c.meta.name == p.meta.name) return false;
+    }
+    current.push_back(p);
+    return true;
+  }
+  return false;
+}
+// An invalid AuthorizationPolicy stands in as deny-all (fail closed); a
+// previous valid version, when there is one, takes its place.
+bool keepPreviousAuthorization(const std::string& object, std::vector<AuthorizationPolicy>& current,
+                               const std::vector<AuthorizationPolicy>& previous) {
+  for (const auto& p : previous) {
+    if ("AuthorizationPolicy " + p.meta.ns + "/" + p.meta.name != object || p.invalid) continue;
+    for (auto& c : current) {
+      if (c.meta.ns == p.meta.ns && c.meta.name == p.meta.name) {
+        if (!c.invalid) return false;
+        c = p;
+        return true;
+      }
     }
     current.push_back(p);
     return true;
@@ -223,7 +254,9 @@ void keepLastValidVersions(ConfigSet& set, const ConfigSet* previous) {
         keepPrevious(e.object, "Service", set.services, previous->services) ||
         keepPrevious(e.object, "EndpointSlice", set.endpoint_slices, previous->endpoint_slices) ||
         keepPrevious(e.object, "DestinationPolicy", set.destination_policies,
-                     previous->destination_policies);
+                     previous->destination_policies) ||
+        keepPreviousAuthorization(e.object, set.authorization_policies,
+                                  previous->authorization_policies);
     if (kept) e.message += " (keeping its last valid version)";
   }
 }

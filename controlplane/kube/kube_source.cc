@@ -108,6 +108,8 @@ KubeSource::KubeSource(event::Dispatcher& dispatcher, ApiServer server, uint64_t
                "/apis/gateway.networking.k8s.io/v1/httproutes"},
               {"weft.dev/v1alpha1", "DestinationPolicy",
                "/apis/weft.dev/v1alpha1/destinationpolicies"},
+              {"weft.dev/v1alpha1", "AuthorizationPolicy",
+               "/apis/weft.dev/v1alpha1/authorizationpolicies"},
               {"weft.dev/v1alpha1", "MeshConfig", "/apis/weft.dev/v1alpha1/meshconfigs"}}),
       debounce_(dispatcher, [this] { rebuild(); }),
       objects_(kinds_.size()),

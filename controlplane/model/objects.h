@@ -102,6 +102,27 @@ struct HttpRoute {
   std::vector<HttpRouteRule> rules;
 };
 
+// weft.dev/v1alpha1 AuthorizationPolicy: which workload identities may call
+// a Service (optionally which paths and methods). Once any policy selects a
+// Service, what no rule allows is denied.
+struct AuthorizationRule {
+  std::vector<std::string> from_identities;  // SPIFFE IDs as given
+  // {namespace, service account}; an empty service account: the whole
+  // namespace. Made SPIFFE IDs with the mesh's trust domain when translated.
+  std::vector<std::pair<std::string, std::string>> from_accounts;
+  std::vector<std::string> paths;    // "/exact", "/prefix/*", or "*"
+  std::vector<std::string> methods;  // upper case; empty: any
+};
+
+struct AuthorizationPolicy {
+  ObjectMeta meta;
+  std::string service;  // spec.targetRef.name, in the policy's namespace
+  std::vector<AuthorizationRule> rules;
+  // It failed validation and has no valid version to fall back on: it
+  // denies everything to its Service (fail closed) until fixed.
+  bool invalid = false;
+};
+
 struct DestinationPolicy {
   ObjectMeta meta;
   std::string service;  // spec.targetRef.name: a Service in the same namespace
@@ -157,6 +178,7 @@ struct ConfigSet {
   std::vector<EndpointSlice> endpoint_slices;
   std::vector<HttpRoute> http_routes;
   std::vector<DestinationPolicy> destination_policies;
+  std::vector<AuthorizationPolicy> authorization_policies;
   MeshConfig mesh;
   // The mesh CA's trust bundle (PEM), served to proxies as the secret ROOTCA.
   std::string trust_bundle_pem;

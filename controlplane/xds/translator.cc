@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "controlplane/config/parser.h"
+#include "controlplane/xds/authorization.h"
 #include "controlplane/xds/mtls.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
@@ -480,10 +481,15 @@ std::shared_ptr<const ProxyResources> translateForProxy(
         listener_v3::Listener inbound;
         inbound.set_name(name);
         setAddress(inbound.mutable_address(), ep.addresses[0], endpoint_port);
-        auto* f = inbound.add_filter_chains()->add_filters();
+        envoy::config::rbac::v3::RBAC authz;
+        bool authorized = authorizationFor(config, *svc, &authz);
+        auto* chain = inbound.add_filter_chains();
+        auto* f = chain->add_filters();
         if (isHttpPort(port)) {
           f->set_name("envoy.filters.network.http_connection_manager");
-          f->mutable_typed_config()->PackFrom(httpConnectionManager(name, name));
+          auto hcm = httpConnectionManager(name, name);
+          if (authorized) addHttpRbac(authz, &hcm);
+          f->mutable_typed_config()->PackFrom(hcm);
           route_v3::RouteConfiguration routes;
           routes.set_name(name);
           auto* vh = routes.add_virtual_hosts();
@@ -500,6 +506,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
           tcp.set_stat_prefix(name);
           tcp.set_cluster(cluster_name);
           f->mutable_typed_config()->PackFrom(tcp);
+          if (authorized) addNetworkRbac(authz, name, chain);
         }
         secureInboundListener(config, proxy.ns, &inbound);
         add(*out, kListener, name, inbound);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "proxy/network/address.h"
+#include "proxy/rbac/rbac_engine.h"
 #include "proxy/router/route_table.h"
 #include "proxy/tls/tls_context.h"
 #include "proxy/upstream/cluster_config.h"
@@ -43,7 +44,8 @@ struct HttpListenerSettings {
   std::optional<router::FaultConfig> fault;  // the envoy.filters.http.fault filter
   // x-forwarded-client-cert (Envoy's forward_client_cert_details).
   ForwardClientCert forward_client_cert = ForwardClientCert::kSanitize;
-  bool xfcc_uri = false;  // set_current_client_cert_details.uri
+  bool xfcc_uri = false;     // set_current_client_cert_details.uri
+  rbac::RbacEnginePtr rbac;  // envoy.filters.http.rbac: 403 for what it refuses
 };
 
 // One filter chain: the terminal network filter (HTTP connection manager or
@@ -54,9 +56,14 @@ struct FilterChainConfig {
   std::vector<std::string> application_protocols;  // "http/1.1", "http/1.0", "h2c"
   std::string transport_protocol;                  // "tls", "raw_buffer" or "" (any)
   tls::TlsContextPtr tls;                          // terminate TLS (transport_socket)
+  // Hash of the FilterChain as configured: connections opened on it drain
+  // when an update changes it (authorization, TLS, connection settings
+  // must not linger on old connections).
+  std::string fingerprint;
   bool is_http = true;
   HttpListenerSettings http;
-  std::string tcp_cluster;  // when !is_http
+  std::string tcp_cluster;       // when !is_http
+  rbac::RbacEnginePtr tcp_rbac;  // envoy.filters.network.rbac before tcp_proxy
 };
 
 struct ListenerConfig {

@@ -1,7 +1,11 @@
 #include "proxy/config/translate.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+#include "proxy/config/translate_rbac.h"
 #include "proxy/config/translate_tls.h"
 
 #include <map>
@@ -62,6 +66,8 @@ bool addressFrom(const envoy::config::core::v3::Address& proto, const std::strin
   *out = *address;
   return true;
 }
+
+}  // namespace
 
 bool stringMatchFrom(const envoy::type::matcher::v3::StringMatcher& proto, const std::string& path,
                      router::StringMatch* out, ErrorList& errors) {
@@ -145,6 +151,8 @@ bool headerMatchFrom(const route_v3::HeaderMatcher& proto, const std::string& pa
   }
   return false;
 }
+
+namespace {
 
 router::HeaderMutation mutationFrom(
     const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,
@@ -637,7 +645,8 @@ std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
 
 namespace {
 bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string& path,
-                    ErrorList& errors, std::optional<router::FaultConfig>* fault) {
+                    ErrorList& errors, std::optional<router::FaultConfig>* fault,
+                    rbac::RbacEnginePtr* rbac) {
   bool ok = true;
   if (hcm.http_filters_size() == 0) {
     errors.add(path + ".http_filters", "the envoy.filters.http.router filter is required");
@@ -651,7 +660,20 @@ bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string&
                                                   "envoy.extensions.filters.http.router.v3.Router");
     bool is_fault = f.has_typed_config() && typeName(f.typed_config()) ==
                                                 "envoy.extensions.filters.http.fault.v3.HTTPFault";
-    if (is_fault && i != hcm.http_filters_size() - 1) {
+    bool is_rbac = f.has_typed_config() &&
+                   typeName(f.typed_config()) == "envoy.extensions.filters.http.rbac.v3.RBAC";
+    if (is_rbac && i != hcm.http_filters_size() - 1) {
+      envoy::extensions::filters::http::rbac::v3::RBAC config;
+      f.typed_config().UnpackTo(&config);
+      if (config.has_shadow_rules()) {
+        errors.add(fpath + ".typed_config.shadow_rules", "not supported");
+        ok = false;
+      }
+      if (config.has_rules() &&
+          !rbacFrom(config.rules(), fpath + ".typed_config.rules", rbac, errors)) {
+        ok = false;
+      }
+    } else if (is_fault && i != hcm.http_filters_size() - 1) {
       router::FaultConfig config;
       if (faultFrom(f.typed_config(), fpath + ".typed_config", &config, errors)) {
         *fault = config;
@@ -679,6 +701,15 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
                           const SecretResolver* secrets) {
   bool ok = true;
   out->name = chain.name();
+  {
+    std::string bytes;
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    chain.SerializeToCodedStream(&coded);
+    coded.Trim();
+    out->fingerprint = std::to_string(std::hash<std::string>{}(bytes));
+  }
   if (chain.has_filter_chain_match()) {
     const auto& match = chain.filter_chain_match();
     if (match.has_destination_port()) {
@@ -713,13 +744,33 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
                            errors, &out->tls)) {
     ok = false;
   }
-  if (chain.filters_size() != 1) {
+  // Optionally envoy.filters.network.rbac, then the terminal filter.
+  int terminal = 0;
+  if (chain.filters_size() == 2 && chain.filters(0).has_typed_config() &&
+      typeName(chain.filters(0).typed_config()) ==
+          "envoy.extensions.filters.network.rbac.v3.RBAC") {
+    envoy::extensions::filters::network::rbac::v3::RBAC config;
+    chain.filters(0).typed_config().UnpackTo(&config);
+    std::string rpath = cpath + ".filters[0].typed_config";
+    if (config.has_shadow_rules() ||
+        config.enforcement_type() !=
+            envoy::extensions::filters::network::rbac::v3::RBAC::ONE_TIME_ON_FIRST_BYTE) {
+      errors.add(rpath, "only rules with ONE_TIME_ON_FIRST_BYTE enforcement are supported");
+      ok = false;
+    }
+    if (config.has_rules() && !rbacFrom(config.rules(), rpath + ".rules", &out->tcp_rbac, errors)) {
+      ok = false;
+    }
+    terminal = 1;
+  }
+  if (chain.filters_size() != terminal + 1) {
     errors.add(cpath + ".filters",
-               "exactly one network filter (http_connection_manager or tcp_proxy) is supported");
+               "one terminal network filter (http_connection_manager or tcp_proxy) is supported, "
+               "optionally after envoy.filters.network.rbac");
     return false;
   }
-  const auto& filter = chain.filters(0);
-  std::string fpath = cpath + ".filters[0]";
+  const auto& filter = chain.filters(terminal);
+  std::string fpath = cpath + ".filters[" + std::to_string(terminal) + "]";
   if (!filter.has_typed_config()) {
     errors.add(fpath + ".typed_config", "is required");
     return false;
@@ -735,6 +786,11 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
     filter.typed_config().UnpackTo(&hcm);
     std::string hpath = fpath + ".typed_config";
     out->is_http = true;
+    if (out->tcp_rbac) {
+      errors.add(cpath + ".filters[0]",
+                 "with the HTTP connection manager, use the envoy.filters.http.rbac HTTP filter");
+      ok = false;
+    }
     out->http.stat_prefix = hcm.stat_prefix();
     switch (hcm.codec_type()) {
       case hcm_v3::HttpConnectionManager::AUTO:
@@ -753,7 +809,7 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
     if (hcm.has_max_request_headers_kb()) {
       out->http.max_request_headers_bytes = hcm.max_request_headers_kb().value() * 1024;
     }
-    if (!httpFilterFrom(hcm, hpath, errors, &out->http.fault)) ok = false;
+    if (!httpFilterFrom(hcm, hpath, errors, &out->http.fault, &out->http.rbac)) ok = false;
     out->http.forward_client_cert =
         static_cast<ForwardClientCert>(hcm.forward_client_cert_details());
     if (hcm.forward_client_cert_details() > hcm_v3::HttpConnectionManager::ALWAYS_FORWARD_ONLY) {

@@ -32,6 +32,12 @@ class ErrorList {
   std::vector<std::string> errors_;
 };
 
+// Envoy's StringMatcher and HeaderMatcher, compiled (routes and RBAC).
+bool stringMatchFrom(const envoy::type::matcher::v3::StringMatcher& proto, const std::string& path,
+                     router::StringMatch* out, ErrorList& errors);
+bool headerMatchFrom(const envoy::config::route::v3::HeaderMatcher& proto, const std::string& path,
+                     router::HeaderMatch* out, ErrorList& errors);
+
 // `eds` supplies the endpoints of an EDS cluster (nullptr: none yet, or a
 // STATIC cluster, whose load_assignment is inline).
 bool translateCluster(const envoy::config::cluster::v3::Cluster& proto, const std::string& path,

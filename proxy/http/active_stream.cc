@@ -181,6 +181,7 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   request_headers_ = std::move(headers);
   request_complete_ = end_stream;
   const auto& http = manager_.chain().http;
+  if (http.rbac && !authorize(*http.rbac)) return;
   routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
   route_ = routes_ ? routes_->route(request_headers_) : nullptr;
   if (route_ == nullptr) {
@@ -309,6 +310,29 @@ void ActiveStream::rewriteRequest() {
     request_headers_.add("x-forwarded-proto", tls != nullptr ? "https" : "http");
   }
   applyForwardedClientCert(tls);
+}
+
+// envoy.filters.http.rbac: who may ask for what, by the peer's mTLS identity.
+bool ActiveStream::authorize(const rbac::RbacEngine& engine) {
+  const network::TransportInfo* tls = manager_.connection().transportInfo();
+  rbac::RequestContext request;
+  request.headers = &request_headers_;
+  if (tls != nullptr && tls->peer_certificate) {
+    request.authenticated = true;
+    request.peer_identity = tls->peer_identity;
+  }
+  std::string policy;
+  if (engine.allowed(request, &policy)) {
+    stats::inc(manager_.stats().rbac_allowed);
+    return true;
+  }
+  stats::inc(manager_.stats().rbac_denied);
+  LOG_DEBUG("rbac: denied %s %.*s from '%s' (policy '%s')",
+            std::string(request_headers_.method()).c_str(),
+            static_cast<int>(request_headers_.path().size()), request_headers_.path().data(),
+            tls != nullptr ? tls->peer_identity.c_str() : "", policy.c_str());
+  sendLocalReply(403, "RBAC: access denied");
+  return false;
 }
 
 // Envoy's forward_client_cert_details: the app learns who called it (the

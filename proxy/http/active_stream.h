@@ -111,6 +111,7 @@ class ActiveStream : public StreamDecoder {
 
   void sendLocalReply(int code, std::string_view body, bool overflow = false);
   void applyForwardedClientCert(const network::TransportInfo* tls);
+  bool authorize(const rbac::RbacEngine& engine);
   void finishResponse(int code);
   void finish();
   void rewriteRequest();

@@ -46,6 +46,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
 
   server::WorkerContext& context() { return context_; }
   const config::FilterChainConfig& chain() const { return chain_; }
+  const std::string* chainFingerprint() const override { return &chain_.fingerprint; }
   const stats::ListenerStats& stats() const { return stats_; }
   network::Connection& connection() { return *connection_; }
 

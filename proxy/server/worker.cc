@@ -3,8 +3,9 @@
 #include <unistd.h>
 
 #include <optional>
-#include "proxy/common/logging.h"
+#include <set>
 
+#include "proxy/common/logging.h"
 #include "proxy/http/connection_manager.h"
 #include "proxy/network/protocol_inspector.h"
 #include "proxy/tcp/tcp_proxy.h"
@@ -33,6 +34,7 @@ void Worker::start() {
 
 void Worker::apply(config::SnapshotPtr snapshot, std::vector<int> listener_fds) {
   dispatcher_->post([this, snapshot = std::move(snapshot), fds = std::move(listener_fds)] {
+    drainChangedConnections(*snapshot);
     snapshot_ = snapshot;
     cluster_manager_->update(*snapshot_);
     listener_stats_.clear();
@@ -119,8 +121,30 @@ void Worker::startChain(size_t index, const config::FilterChainConfig* chain,
                                                listener_stats_[index], listener.buffer_limit_bytes);
   tcp::TcpProxy* raw = proxy.get();
   connections_[raw] = std::move(proxy);
+  raw->setRbac(chain->tcp_rbac);
   raw->start(chain->tls ? std::string_view() : initial_data);
   if (chain->tls) conn.injectReadData(initial_data);
+}
+
+// A connection keeps the filter chain it was accepted on; when an update
+// changes or removes that chain, the connection drains (HTTP/1: closes after
+// the response in flight; HTTP/2: GOAWAY), so a new authorization policy or
+// TLS setting reaches every client within one request, as Envoy's
+// filter-chain drain does.
+void Worker::drainChangedConnections(const config::Snapshot& next) {
+  std::set<std::string> kept;
+  for (const auto& listener : next.listeners) {
+    for (const auto& chain : listener.filter_chains) kept.insert(chain.fingerprint);
+    if (listener.default_filter_chain) kept.insert(listener.default_filter_chain->fingerprint);
+  }
+  std::vector<ActiveConnection*> changed;
+  for (auto& [raw, owned] : connections_) {
+    const std::string* fingerprint = raw->chainFingerprint();
+    if (fingerprint != nullptr && kept.count(*fingerprint) == 0) changed.push_back(raw);
+  }
+  for (auto* raw : changed) {
+    if (connections_.count(raw)) raw->startDrain();
+  }
 }
 
 void Worker::removeConnection(ActiveConnection* connection) {

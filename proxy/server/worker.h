@@ -49,6 +49,7 @@ class Worker : public WorkerContext {
   void startChain(size_t listener_index, const config::FilterChainConfig* chain,
                   std::unique_ptr<network::Connection> connection, std::string_view initial_data);
   void checkIdle();
+  void drainChangedConnections(const config::Snapshot& next);
 
   int index_;
   stats::Store& stats_;

@@ -15,6 +15,9 @@ class ActiveConnection {
   virtual ~ActiveConnection() = default;
   // Drain: finish what is in flight, take nothing new, then close.
   virtual void startDrain() = 0;
+  // The configuration this connection was started with (its filter chain's
+  // fingerprint), or nullptr: a new snapshot without it drains the connection.
+  virtual const std::string* chainFingerprint() const { return nullptr; }
 };
 
 class WorkerContext {

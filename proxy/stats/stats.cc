@@ -26,6 +26,7 @@ struct Store::Families {
   prometheus::Family<prometheus::Counter>* upstream_rq_per_try_timeout;
   prometheus::Family<prometheus::Counter>* upstream_rq_max_requests_overflow;
   prometheus::Family<prometheus::Counter>* upstream_rq_retry_overflow;
+  prometheus::Family<prometheus::Counter>* rbac;
   prometheus::Family<prometheus::Counter>* upstream_cx_overflow;
   prometheus::Family<prometheus::Counter>* outlier_ejections;
   prometheus::Family<prometheus::Counter>* upstream_rq_retry_by_reason;
@@ -94,6 +95,10 @@ Store::Store()
            .Name("weft_upstream_rq_max_requests_overflow_total")
            .Help("Requests refused by the max_requests circuit breaker")
            .Register(r);
+  families_->rbac = &prometheus::BuildCounter()
+                         .Name("weft_rbac_decisions_total")
+                         .Help("Requests and connections authorized or denied by RBAC")
+                         .Register(r);
   families_->upstream_rq_retry_overflow =
       &prometheus::BuildCounter()
            .Name("weft_upstream_rq_retry_overflow_total")
@@ -161,6 +166,8 @@ ListenerStats Store::listener(const std::string& name) {
       &rq.Add({{"listener", name}, {"code_class", "5xx"}}),
       &families_->downstream_cx_active->Add({{"listener", name}}),
       &families_->downstream_cx_total->Add({{"listener", name}}),
+      &families_->rbac->Add({{"listener", name}, {"decision", "allowed"}}),
+      &families_->rbac->Add({{"listener", name}, {"decision", "denied"}}),
   };
 }
 

@@ -26,6 +26,8 @@ struct ListenerStats {
   prometheus::Counter* rq_5xx;
   prometheus::Gauge* cx_active;
   prometheus::Counter* cx_total;
+  prometheus::Counter* rbac_allowed;  // by envoy.filters.http.rbac / network.rbac
+  prometheus::Counter* rbac_denied;
 };
 
 struct ClusterStats {

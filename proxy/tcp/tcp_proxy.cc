@@ -22,6 +22,39 @@ TcpProxy::TcpProxy(server::WorkerContext& context, const std::string& cluster_na
 }
 
 void TcpProxy::start(std::string_view initial_data) {
+  if (rbac_) {
+    // Envoy's ONE_TIME_ON_FIRST_BYTE: the decision waits for the client's
+    // first bytes (after the TLS handshake said who it is), and nothing
+    // reaches the upstream before it.
+    downstream_->startReading();
+    if (!initial_data.empty()) authorizeThenConnect(initial_data);
+    return;
+  }
+  connectUpstream(initial_data);
+}
+
+void TcpProxy::authorizeThenConnect(std::string_view first_bytes) {
+  const network::TransportInfo* tls = downstream_->transportInfo();
+  rbac::RequestContext request;
+  if (tls != nullptr && tls->peer_certificate) {
+    request.authenticated = true;
+    request.peer_identity = tls->peer_identity;
+  }
+  std::string policy;
+  bool allowed = rbac_->allowed(request, &policy);
+  rbac_ = nullptr;  // decided once
+  if (!allowed) {
+    stats::inc(stats_.rbac_denied);
+    LOG_DEBUG("rbac: denied a connection from '%s'",
+              tls != nullptr ? tls->peer_identity.c_str() : "");
+    closeBoth();
+    return;
+  }
+  stats::inc(stats_.rbac_allowed);
+  connectUpstream(first_bytes);
+}
+
+void TcpProxy::connectUpstream(std::string_view initial_data) {
   auto cluster = context_.clusterManager().get(cluster_name_);
   int host = cluster ? cluster->pickHost(context_.clusterManager().rng()) : -1;
   if (host < 0) {
@@ -49,6 +82,14 @@ TcpProxy::~TcpProxy() {
 
 void TcpProxy::Side::onData(std::string_view data, bool end_stream) {
   if (parent_.closed_) return;
+  if (downstream_ && parent_.rbac_) {
+    if (!data.empty()) parent_.authorizeThenConnect(data);
+    if (end_stream || parent_.closed_) {
+      if (!parent_.closed_) parent_.closeBoth();
+      return;
+    }
+    return;
+  }
   network::Connection& peer = parent_.peerOf(downstream_);
   if (!data.empty()) peer.write(data);
   if (end_stream) {

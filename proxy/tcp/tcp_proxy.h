@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "proxy/network/connection.h"
+#include "proxy/rbac/rbac_engine.h"
 #include "proxy/server/worker_context.h"
 
 namespace weft::tcp {
@@ -22,6 +23,8 @@ class TcpProxy : public server::ActiveConnection {
   void start(std::string_view initial_data);
 
   void startDrain() override {}  // opaque streams end when their peers end them
+  // envoy.filters.network.rbac ahead of the proxy (before start()).
+  void setRbac(rbac::RbacEnginePtr rbac) { rbac_ = std::move(rbac); }
 
  private:
   class Side : public network::ConnectionCallbacks {
@@ -39,6 +42,9 @@ class TcpProxy : public server::ActiveConnection {
 
   network::Connection& peerOf(bool downstream) { return downstream ? *upstream_ : *downstream_; }
   void closeBoth();
+  void authorizeThenConnect(std::string_view first_bytes);
+  void connectUpstream(std::string_view initial_data);
+  rbac::RbacEnginePtr rbac_;
   // Removes this proxy once both sockets have flushed and closed.
   void maybeRemove();
   bool removed_ = false;

@@ -1,0 +1,86 @@
+#include "proxy/rbac/rbac_engine.h"
+
+namespace weft::rbac {
+
+bool Permission::matches(const RequestContext& request) const {
+  switch (kind) {
+    case Kind::kAny:
+      return true;
+    case Kind::kAnd:
+      for (const auto& c : children) {
+        if (!c.matches(request)) return false;
+      }
+      return true;
+    case Kind::kOr:
+      for (const auto& c : children) {
+        if (c.matches(request)) return true;
+      }
+      return false;
+    case Kind::kNot:
+      return !children.empty() && !children[0].matches(request);
+    case Kind::kHeader: {
+      // A TCP connection has no headers: a header rule cannot match it.
+      if (request.headers == nullptr) return false;
+      const std::string* value = request.headers->get(header.name);
+      bool matched = value != nullptr && header.match.matches(*value);
+      return matched != header.invert;
+    }
+    case Kind::kPath: {
+      if (request.headers == nullptr) return false;
+      std::string_view full = request.headers->path();
+      return path.matches(full.substr(0, full.find('?')));
+    }
+  }
+  return false;
+}
+
+bool Principal::matches(const RequestContext& request) const {
+  switch (kind) {
+    case Kind::kAny:
+      return true;
+    case Kind::kAnd:
+      for (const auto& c : children) {
+        if (!c.matches(request)) return false;
+      }
+      return true;
+    case Kind::kOr:
+      for (const auto& c : children) {
+        if (c.matches(request)) return true;
+      }
+      return false;
+    case Kind::kNot:
+      return !children.empty() && !children[0].matches(request);
+    case Kind::kAuthenticated:
+      if (!request.authenticated) return false;
+      return !has_name || name.matches(request.peer_identity);
+  }
+  return false;
+}
+
+bool Policy::matches(const RequestContext& request) const {
+  bool permitted = false;
+  for (const auto& p : permissions) {
+    if (p.matches(request)) {
+      permitted = true;
+      break;
+    }
+  }
+  if (!permitted) return false;
+  for (const auto& p : principals) {
+    if (p.matches(request)) return true;
+  }
+  return false;
+}
+
+bool RbacEngine::allowed(const RequestContext& request, std::string* policy) const {
+  for (const auto& p : policies_) {
+    if (p.matches(request)) {
+      if (policy != nullptr) *policy = p.name;
+      return action_ == Action::kAllow;
+    }
+  }
+  if (policy != nullptr) policy->clear();
+  return action_ == Action::kDeny;
+}
+
+}  // namespace weft::rbac
