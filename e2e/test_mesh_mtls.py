@@ -8,13 +8,15 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 import unittest
 
 import ssl
 
-from harness import BannerBackend, Backend, ControlPlane, Pki, Proxy, free_port, xds_bootstrap
+from harness import (CONTROL_BIN, BannerBackend, Backend, ControlPlane, Pki, Proxy, free_port,
+                     xds_bootstrap)
 from test_xds import LoadLoop, write
 
 TD = "spiffe://cluster.local/ns/default/sa/"
@@ -61,9 +63,7 @@ class MeshFixture(unittest.TestCase):
         self.port = free_port()
         self.write_mesh("STRICT")
         self.ca_port = free_port()
-        self.control = ControlPlane(self.config, extra_args=[
-            "--ca-address", "127.0.0.1:%d" % self.ca_port, "--data-dir", self.data,
-            "--workload-tokens", self.tokens])
+        self.control = ControlPlane(self.config, extra_args=self.ca_args())
         self.app = Backend("echo", host="127.0.23.1", port=self.port)
         self.proxies = []
         self.echo = self.sidecar("echo-0.default", "echo", "tok-echo", APP_IP="127.0.23.1")
@@ -77,6 +77,16 @@ class MeshFixture(unittest.TestCase):
         self.app.stop()
         self.control.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def ca_args(self, *extra):
+        return ["--ca-address", "127.0.0.1:%d" % self.ca_port, "--data-dir", self.data,
+                "--workload-tokens", self.tokens, *extra]
+
+    def restart_control(self, *extra):
+        self.control.stop()
+        self.control = ControlPlane(self.config, xds_port=self.control.xds_port,
+                                    admin_port=self.control.admin_port,
+                                    extra_args=self.ca_args(*extra))
 
     def write_mesh(self, mode, lifetime="24h"):
         write(os.path.join(self.config, "mesh.yaml"),
@@ -193,8 +203,57 @@ class MeshMtlsTest(MeshFixture):
         self.assertEqual(loop.errors, [])
 
 
-if __name__ == "__main__":
-    unittest.main()
+
+    def test_root_rotation_with_both_roots_trusted_then_the_old_removed(self):
+        for proxy in self.proxies:
+            proxy.stop()
+        self.proxies = []
+        self.echo = self.sidecar("echo-0.default", "echo", "tok-echo", lifetime=6,
+                                 APP_IP="127.0.23.1")
+        self.client = self.sidecar("client-0.default", "client", "tok-client", lifetime=6,
+                                   OUTBOUND_PORT=self.out_port)
+        self.wait_for(lambda: self.call("/")[0] == 200, "the mesh to serve")
+        old_cert, old_key = os.path.join(self.data, "ca.pem"), os.path.join(self.data, "ca.key")
+        new = Pki(self.dir, "root-b")
+
+        def renewed_by_this_ca():  # both sidecars hold a certificate from the running CA
+            return self.control.metric("weft_ca_certificates_issued_total") >= 2
+        loop = LoadLoop(self.out_port, limit=200000, seconds=90)
+        try:
+            # 1. Trust the new root beside the old one; still sign with the old.
+            self.restart_control("--ca-cert", old_cert, "--ca-key", old_key,
+                                 "--ca-extra-roots", new.ca_cert)
+            self.wait_for(renewed_by_this_ca, "certificates under step 1", timeout=20)
+            # 2. Sign with the new root; the old one stays trusted.
+            self.restart_control("--ca-cert", new.ca_cert, "--ca-key", new.ca_key,
+                                 "--ca-extra-roots", old_cert)
+            self.wait_for(renewed_by_this_ca, "certificates from the new root", timeout=20)
+            # 3. Every certificate now chains to the new root: drop the old.
+            self.restart_control("--ca-cert", new.ca_cert, "--ca-key", new.ca_key)
+            self.wait_for(renewed_by_this_ca, "certificates under step 3", timeout=20)
+            loop.since(time.monotonic(), 300)
+        finally:
+            loop.stop()
+        print("\n  root rotation in three steps under load: %d requests, %d failed"
+              % (len(loop.results), len(loop.errors)))
+        self.assertEqual(loop.errors, [])
+        # The data plane now trusts only the new root: a certificate from the old is refused.
+        pki = Pki.__new__(Pki)
+        pki.dir, pki.ca_cert, pki.ca_key = self.dir, old_cert, old_key
+        stale = pki.issue("stale", TD + "client")
+        context = ssl.create_default_context(cafile=new.ca_cert)
+        context.check_hostname = False
+        context.load_cert_chain(*stale)
+        before = self.echo.metric("weft_tls_handshake_failures_total", reason="unknown_ca")
+        try:
+            raw = socket.create_connection(("127.0.22.1", self.port), timeout=5)
+            with context.wrap_socket(raw) as sock:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: echo\r\n\r\n")
+                sock.recv(100)
+        except (OSError, ssl.SSLError):
+            pass
+        self.assertEqual(
+            self.echo.metric("weft_tls_handshake_failures_total", reason="unknown_ca") - before, 1)
 
 
 POLICY = """
@@ -318,3 +377,27 @@ class AuthorizationPolicyTest(MeshFixture):
         self.assertEqual(self.echo.metric("weft_rbac_decisions_total", decision="denied") - before,
                          1)
 
+
+class CaStartupTest(unittest.TestCase):
+    def test_a_ca_key_others_can_read_is_refused(self):
+        d = tempfile.mkdtemp(prefix="weft-ca-")
+        try:
+            pki = Pki(d, "root")
+            os.chmod(pki.ca_key, 0o644)
+            config = os.path.join(d, "config")
+            os.mkdir(config)
+            out = subprocess.run(
+                [CONTROL_BIN, "--config-dir", config, "--ca-address", "127.0.0.1:%d" % free_port(),
+                 "--ca-cert", pki.ca_cert, "--ca-key", pki.ca_key, "--workload-tokens",
+                 os.path.join(d, "none"), "--admin-port", str(free_port()),
+                 "--xds-address", "127.0.0.1:%d" % free_port()],
+                capture_output=True, text=True, timeout=20)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn("CA key %s is readable by group or others (mode 0644); chmod 600 it"
+                          % pki.ca_key, out.stderr)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()

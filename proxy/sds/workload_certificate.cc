@@ -48,6 +48,20 @@ WorkloadCertificate::WorkloadCertificate(event::Dispatcher& dispatcher,
 
 void WorkloadCertificate::start() { request(); }
 
+void WorkloadCertificate::setTrustBundle(const std::string& pem) {
+  if (pem == bundle_pem_) return;
+  tls::TlsContextConfig config = ca_tls_->config();
+  config.trusted_ca_pem = options_.ca_root_pem + pem;
+  std::string error;
+  tls::TlsContextPtr next = tls::TlsContext::create(std::move(config), &error);
+  if (!next) {
+    LOG_WARN("workload certificate: ignoring a trust bundle that does not load: %s", error.c_str());
+    return;
+  }
+  bundle_pem_ = pem;
+  ca_tls_ = std::move(next);
+}
+
 void WorkloadCertificate::request() {
   if (stream_) dispatcher_.deferDelete(std::move(stream_));
   std::string token;

@@ -44,6 +44,10 @@ class WorkloadCertificate {
                                                      OnIssued on_issued, std::string* error);
   void start();
   int64_t notAfter() const { return not_after_; }
+  // The mesh's trust bundle as SDS delivers it (ROOTCA): the CA's serving
+  // certificate is trusted if it chains to it or to --ca-root-cert, so a
+  // root rotation does not cut proxies off from the CA.
+  void setTrustBundle(const std::string& pem);
 
  private:
   WorkloadCertificate(event::Dispatcher& dispatcher, WorkloadCertificateOptions options,
@@ -58,6 +62,7 @@ class WorkloadCertificate {
   const stats::TlsStats* stats_;
   OnIssued on_issued_;
   tls::TlsContextPtr ca_tls_;
+  std::string bundle_pem_;
   std::unique_ptr<grpc::GrpcStream> stream_;
   event::Timer timer_;
   std::string key_pem_;  // of the request in flight

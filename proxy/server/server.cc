@@ -125,6 +125,11 @@ bool Server::startXds(std::string* error) {
         return errors.joined();
       },
       [this](const config::DynamicResources& resources) {
+        auto bundle = resources.secrets.find("ROOTCA");
+        if (certificate_ && bundle != resources.secrets.end()) {
+          certificate_->setTrustBundle(
+              bundle->second.validation_context().trusted_ca().inline_string());
+        }
         config::ErrorList errors;
         auto snapshot = config::buildSnapshot(bootstrap_, &resources, errors, nullptr);
         if (snapshot == nullptr) return;  // validated before acceptance; cannot happen
