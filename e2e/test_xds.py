@@ -343,7 +343,8 @@ spec:
                              capture_output=True, text=True)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         lines = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines()[1:]}
-        self.assertEqual(lines["client-0.default"], ["sotw", "SYNCED", "SYNCED", "SYNCED", "SYNCED"])
+        self.assertEqual(lines["client-0.default"],
+                         ["sotw", "SYNCED", "SYNCED", "SYNCED", "SYNCED", "-"])  # no CA: no SDS
         out = subprocess.run([weftctl, "config-dump", "127.0.0.1:%d" % self.client.admin_port],
                              capture_output=True, text=True)
         self.assertIn('"routes"', out.stdout)

@@ -55,19 +55,20 @@ int proxyStatus(const std::string& control) {
     std::fprintf(stderr, "weftctl: unexpected answer from %s\n", control.c_str());
     return 1;
   }
-  std::printf("%-40s %-6s %-8s %-8s %-8s %-8s\n", "PROXY", "XDS", "CDS", "EDS", "LDS", "RDS");
+  std::printf("%-40s %-6s %-8s %-8s %-8s %-8s %-8s\n", "PROXY", "XDS", "CDS", "EDS", "LDS", "RDS",
+              "SDS");
   int not_synced = 0;
   for (const auto& p : proxies) {
     std::printf("%-40s %-6s", p["node_id"].get<std::string>().c_str(),
                 p["protocol"].get<std::string>().c_str());
-    for (const char* type : {"CDS", "EDS", "LDS", "RDS"}) {
+    for (const char* type : {"CDS", "EDS", "LDS", "RDS", "SDS"}) {
       std::string state = "-";
       if (p["types"].contains(type)) state = p["types"][type]["status"].get<std::string>();
       if (state != "SYNCED" && state != "-") ++not_synced;
       std::printf(" %-8s", state.c_str());
     }
     std::printf("\n");
-    for (const char* type : {"CDS", "EDS", "LDS", "RDS"}) {
+    for (const char* type : {"CDS", "EDS", "LDS", "RDS", "SDS"}) {
       if (p["types"].contains(type) && !p["types"][type]["error"].get<std::string>().empty()) {
         std::printf("  %s NACK: %s\n", type, p["types"][type]["error"].get<std::string>().c_str());
       }
