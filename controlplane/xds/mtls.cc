@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
 namespace weft::control {
 
@@ -38,7 +39,7 @@ std::vector<std::string> splitList(const std::string& text) {
 
 bool meshTlsEnabled(const ConfigSet& config) { return !config.trust_bundle_pem.empty(); }
 
-void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool http2,
+void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool http_port,
                            envoy::config::cluster::v3::Cluster* cluster) {
   if (!meshTlsEnabled(config) || config.mesh.mtlsModeFor(svc.meta.ns) == "DISABLE") return;
   auto opt_out = svc.meta.annotations.find("weft.dev/mtls");
@@ -62,7 +63,14 @@ void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool htt
     m->set_san_type(tls_v3::SubjectAltNameMatcher::URI);
     m->mutable_matcher()->set_prefix(prefix);
   }
-  common->add_alpn_protocols(http2 ? "h2" : "http/1.1");
+  if (http_port) {
+    common->add_alpn_protocols("h2");
+    envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
+    options.mutable_explicit_http_config()->mutable_http2_protocol_options();
+    (*cluster->mutable_typed_extension_protocol_options())
+        ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+            .PackFrom(options);
+  }
   context.set_sni(svc.meta.name + "." + svc.meta.ns + ".svc.cluster.local");
   auto* socket = cluster->mutable_transport_socket();
   socket->set_name("envoy.transport_sockets.tls");

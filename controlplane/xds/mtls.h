@@ -23,7 +23,10 @@ bool meshTlsEnabled(const ConfigSet& config);
 // Service says `weft.dev/mtls: disable` (a backend without a sidecar). The
 // server must prove one of the identities of `svc`: those listed in the
 // annotation `weft.dev/service-accounts`, else any of its namespace.
-void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool http2,
+// An HTTP/1 port is upgraded to HTTP/2 between the sidecars (as Linkerd
+// does): requests multiplex over few connections and handshakes; the inbound
+// sidecar speaks the app's own protocol to the app.
+void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool http_port,
                            envoy::config::cluster::v3::Cluster* cluster);
 
 // Applies the mode of namespace `ns` to an inbound listener with one

@@ -108,7 +108,7 @@ cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
         ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
             .PackFrom(options);
   }
-  secureOutboundCluster(config, svc, isHttp2Port(port), &c);
+  secureOutboundCluster(config, svc, isHttpPort(port), &c);
   if (const DestinationPolicy* policy = policyFor(config, svc)) {
     if (policy->load_balancer == "LEAST_REQUEST")
       c.set_lb_policy(cluster_v3::Cluster::LEAST_REQUEST);

@@ -154,3 +154,61 @@ spec:
 
 }  // namespace
 }  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+// With the CA on: meshed HTTP ports go sidecar-to-sidecar as HTTP/2 over
+// mTLS pinned to the Service's namespace; TCP ports get mTLS without ALPN h2;
+// a DISABLE namespace and an opted-out Service stay plaintext.
+TEST(TranslatorTest, MeshTlsPerNamespaceMode) {
+  ConfigSet set;
+  parseYamlDocuments(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{name: http, port: 80}, {name: tcp-x, port: 81}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: legacy, namespace: shop, annotations: {weft.dev/mtls: disable}}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: data}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: weft.dev/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh}
+spec: {mtls: {mode: STRICT, namespaces: {data: DISABLE}}}
+)",
+                     "mesh.yaml", set);
+  validateConfig(set);
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  set.trust_bundle_pem = "-----BEGIN CERTIFICATE-----\n";  // any bundle turns mTLS on
+  auto r = translateForProxy(set, proxy("client.other", "default"), {});
+  auto cluster = [&](const std::string& name) {
+    envoy::config::cluster::v3::Cluster c;
+    EXPECT_TRUE(r->by_type[kCluster].at(name).any.UnpackTo(&c)) << name;
+    return c;
+  };
+  auto web = cluster("outbound|80||web.shop.svc.cluster.local");
+  ASSERT_TRUE(web.has_transport_socket());
+  EXPECT_EQ(web.typed_extension_protocol_options().count(
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"),
+            1u);
+  EXPECT_NE(
+      web.transport_socket().typed_config().value().find("spiffe://cluster.local/ns/shop/sa/"),
+      std::string::npos);
+  auto tcp = cluster("outbound|81||web.shop.svc.cluster.local");
+  EXPECT_TRUE(tcp.has_transport_socket());
+  EXPECT_EQ(tcp.typed_extension_protocol_options().size(), 0u);
+  EXPECT_FALSE(cluster("outbound|80||legacy.shop.svc.cluster.local").has_transport_socket());
+  EXPECT_FALSE(cluster("outbound|80||db.data.svc.cluster.local").has_transport_socket());
+  EXPECT_EQ(r->by_type[kSecret].count("ROOTCA"), 1u);
+}
+
+}  // namespace
+}  // namespace weft::control

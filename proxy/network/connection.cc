@@ -117,11 +117,20 @@ void Connection::onReadData(std::string_view data) {
   if (callbacks_ != nullptr) callbacks_->onData(data, false);
 }
 
+void Connection::encryptPending() {
+  if (!transport_ || plain_.empty()) return;
+  std::string plain;
+  plain.swap(plain_);
+  encrypting_ = true;
+  transport_->write(plain);  // comes back through writeRaw
+  encrypting_ = false;
+}
+
 void Connection::writeRaw(std::string_view bytes) {
   if (state_ == State::kClosed) return;
   out_.append(bytes);
   updateWatermarks();
-  if (!flush_scheduled_ && state_ != State::kConnecting) {
+  if (!encrypting_ && !flush_scheduled_ && state_ != State::kConnecting) {
     flush_scheduled_ = true;
     dispatcher_.deferOnce(this);
   }
@@ -133,8 +142,9 @@ bool Connection::deliver(std::string_view plaintext) {
 }
 
 void Connection::onHandshakeComplete() {
-  if (!client_) return;
-  if (callbacks_ != nullptr) callbacks_->onEvent(ConnectionEvent::kConnected);
+  if (client_ && callbacks_ != nullptr) callbacks_->onEvent(ConnectionEvent::kConnected);
+  // Plaintext written before the handshake (a client's first request).
+  if (state_ == State::kOpen && !plain_.empty()) flush();
 }
 
 void Connection::onHandshakeFailed() {
@@ -195,8 +205,12 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
 void Connection::write(std::string_view data) {
   if (state_ == State::kClosed || state_ == State::kClosing || shutdown_requested_) return;
   if (transport_) {
-    transport_->write(data);  // comes back through writeRaw
+    plain_.append(data);  // encrypted at flush time, with whatever else comes
     updateWatermarks();
+    if (!flush_scheduled_ && state_ == State::kOpen) {
+      flush_scheduled_ = true;
+      dispatcher_.deferOnce(this);
+    }
     return;
   }
   out_.append(data);
@@ -217,7 +231,9 @@ void Connection::runDeferred() {
 }
 
 void Connection::flush() {
-  if (inflight_ != nullptr || state_ == State::kConnecting || state_ == State::kClosed) return;
+  if (state_ == State::kConnecting || state_ == State::kClosed) return;
+  encryptPending();
+  if (inflight_ != nullptr) return;
   if (out_.empty()) {
     if (shutdown_requested_ && !shutdown_sent_) {
       shutdown_sent_ = true;
@@ -285,7 +301,10 @@ void Connection::updateWatermarks() {
 
 void Connection::shutdownWrite() {
   if (shutdown_requested_ || !isOpen()) return;
-  if (transport_) transport_->shutdown();
+  if (transport_) {
+    encryptPending();  // what was written goes before close_notify
+    transport_->shutdown();
+  }
   shutdown_requested_ = true;
   if (!flush_scheduled_ && state_ == State::kOpen) {
     flush_scheduled_ = true;
@@ -296,6 +315,7 @@ void Connection::shutdownWrite() {
 void Connection::close(CloseType type) {
   if (state_ == State::kClosed) return;
   if (type == CloseType::kFlushWrite && state_ == State::kOpen && transport_) {
+    encryptPending();
     transport_->shutdown();  // close_notify, so the peer sees an orderly end
   }
   if (type == CloseType::kFlushWrite && state_ == State::kOpen && bufferedBytes() > 0) {

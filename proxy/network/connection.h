@@ -72,7 +72,7 @@ class Connection : public event::DeferredWork, private TransportSocketCallbacks 
   bool connected() const { return state_ == State::kOpen; }
   bool closed() const { return state_ == State::kClosed; }
   size_t bufferedBytes() const {
-    return out_.size() + (inflight_ ? inflight_->data.size() : 0) +
+    return out_.size() + plain_.size() + (inflight_ ? inflight_->data.size() : 0) +
            (transport_ ? transport_->pendingBytes() : 0);
   }
   const Address& remoteAddress() const { return remote_; }
@@ -95,6 +95,7 @@ class Connection : public event::DeferredWork, private TransportSocketCallbacks 
   void flush();
   void closeNow(ConnectionEvent event);
   void onReadData(std::string_view data);
+  void encryptPending();
 
   // TransportSocketCallbacks
   void writeRaw(std::string_view bytes) override;
@@ -115,6 +116,10 @@ class Connection : public event::DeferredWork, private TransportSocketCallbacks 
   Address local_;
   uint64_t id_;
   std::string out_;  // queued, not yet handed to the kernel
+  // With a transport: plaintext written during this loop iteration, encrypted
+  // in one go at flush time (one TLS record per flush, not per write).
+  std::string plain_;
+  bool encrypting_ = false;
   // Handed to uv_write, waiting for completion. Heap-allocated: a write the
   // kernel has not finished outlives a connection destroyed meanwhile.
   struct WriteRequest {

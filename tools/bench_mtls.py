@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""tools/bench mtls: the sidecar pair.
+
+    wrk -> outbound proxy -> mTLS -> inbound proxy -> backend (nginx)
+
+built three times with the same certificates (ECDSA P-256 from tools/certgen,
+TLS 1.3, client certificates required and verified): two weft-proxies, two
+HAProxies, two nginx. One worker/thread per proxy; proxies and backend share
+CPU 0, the load generator runs on CPU 1. Prints, per pair: requests/s with
+p50/p99 at maximum load, p50/p99 at a fixed moderate rate, both proxies' RSS,
+new mTLS handshakes per second against the inbound proxy, and the ratios to
+weft. Absolute figures drift between runs on shared machines: read the ratios.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+CERTGEN = os.path.join(ROOT, "bazel-bin/tools/certgen/certgen")
+WEFT = os.path.join(ROOT, "bazel-bin/proxy/weft-proxy")
+DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+# weft as weft-control configures a meshed HTTP port: HTTP/2 between the
+# sidecars. HAProxy runs both ways (its server line can speak h2 too); nginx
+# cannot proxy to an HTTP/2 upstream.
+H2_BETWEEN = os.environ.get("WEFT_BENCH_H1") != "1"
+CONNECTIONS = 50
+BACKEND, ADMIN_OUT, ADMIN_IN = 18401, 18490, 18491
+PAIRS = {"weft": (18410, 18411), "haproxy": (18420, 18421), "haproxy-h2": (18440, 18441),
+         "nginx": (18430, 18431)}
+SERVER_ID = "spiffe://cluster.local/ns/bench/sa/server"
+CLIENT_ID = "spiffe://cluster.local/ns/bench/sa/client"
+BODY = "0123456789" * 6 + "0123"
+
+HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+UP_TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+DOWN_TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+
+
+def weft_bootstrap(admin, listen, upstream, tls_listener=None, tls_cluster=None, http2=False):
+    chain = {"filters": [{"name": "envoy.filters.network.http_connection_manager",
+                          "typed_config": {"@type": HCM, "stat_prefix": "l",
+                                           "route_config": {"virtual_hosts": [{
+                                               "name": "all", "domains": ["*"],
+                                               "routes": [{"match": {"prefix": "/"},
+                                                           "route": {"cluster": "up"}}]}]},
+                                           "http_filters": [{"name": "envoy.filters.http.router",
+                                                             "typed_config": {"@type": ROUTER}}]}}]}
+    if tls_listener:
+        chain["transport_socket"] = {"name": "envoy.transport_sockets.tls",
+                                     "typed_config": dict(tls_listener, **{"@type": DOWN_TLS})}
+    cluster = {"name": "up", "type": "STATIC", "connect_timeout": "1s",
+               "load_assignment": {"cluster_name": "up", "endpoints": [{"lb_endpoints": [{
+                   "endpoint": {"address": {"socket_address": {
+                       "address": "127.0.0.1", "port_value": upstream}}}}]}]}}
+    if http2:
+        key = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+        cluster["typed_extension_protocol_options"] = {key: {
+            "@type": "type.googleapis.com/" + key,
+            "explicit_http_config": {"http2_protocol_options": {}}}}
+    if tls_cluster:
+        cluster["transport_socket"] = {"name": "envoy.transport_sockets.tls",
+                                       "typed_config": dict(tls_cluster, **{"@type": UP_TLS})}
+    import json
+    return json.dumps({
+        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin}}},
+        "static_resources": {"listeners": [{"name": "l", "address": {"socket_address": {
+            "address": "127.0.0.1", "port_value": listen}}, "filter_chains": [chain]}],
+            "clusters": [cluster]}})
+
+
+def certs(d):
+    ca = (os.path.join(d, "ca.pem"), os.path.join(d, "ca.key"))
+    subprocess.run([CERTGEN, "root", "--cert", ca[0], "--key", ca[1]], check=True)
+    out = {}
+    for name, uri in (("server", SERVER_ID), ("client", CLIENT_ID)):
+        cert, key = os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
+        subprocess.run([CERTGEN, "issue", "--ca-cert", ca[0], "--ca-key", ca[1], "--cert", cert,
+                        "--key", key, "--uri", uri, "--ip", "127.0.0.1", "--dns", "bench-" + name],
+                       check=True)
+        with open(os.path.join(d, name + "-combined.pem"), "w") as f:  # HAProxy's crt
+            f.write(open(cert).read() + open(key).read())
+        out[name] = (cert, key, os.path.join(d, name + "-combined.pem"))
+    return ca[0], out
+
+
+def start(cmd, log):
+    return subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=log, stderr=subprocess.STDOUT)
+
+
+def rss_kb(pid):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def wrk(port, extra=(), script=None):
+    args = ["taskset", "-c", "1", "wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ds" % DURATION,
+            "--latency", *extra]
+    if script:
+        args += ["-s", script]
+    out = subprocess.run(args + ["http://127.0.0.1:%d/" % port], capture_output=True,
+                         text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def ms(label):
+        m = re.search(r"\s%s\s+([\d.]+)(us|ms|s)\b" % label, out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, ms("50%"), ms("99%"), int(errors.group(1)) if errors else 0
+
+
+def handshakes(port, ca, client, seconds=5):
+    out = subprocess.run(
+        ["taskset", "-c", "1", "openssl", "s_time", "-connect", "127.0.0.1:%d" % port, "-new",
+         "-cert", client[0], "-key", client[1], "-CAfile", ca, "-time", str(seconds)],
+        capture_output=True, text=True).stdout
+    m = re.search(r"(\d+) connections in ([\d.]+)s", out)
+    return int(m.group(1)) / float(m.group(2)) if m else 0.0
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="weft-bench-mtls-")
+    ca, c = certs(d)
+    server, client = c["server"], c["client"]
+    log = open(os.path.join(d, "processes.log"), "w")
+    procs = []
+    with open(os.path.join(d, "backend.conf"), "w") as f:
+        f.write("worker_processes 1; daemon off; pid %s/backend.pid; error_log %s/backend.err;\n"
+                "events { worker_connections 4096; }\n"
+                "http { access_log off; keepalive_requests 1000000;\n"
+                "  server { listen 127.0.0.1:%d; location / { return 200 \"%s\"; } } }\n"
+                % (d, d, BACKEND, BODY))
+    procs.append(("backend", start(["nginx", "-c", os.path.join(d, "backend.conf"), "-p", d], log)))
+
+    out_port, in_port = PAIRS["weft"]
+    open(os.path.join(d, "weft-in.json"), "w").write(weft_bootstrap(
+        ADMIN_IN, in_port, BACKEND,
+        tls_listener={"require_client_certificate": True, "common_tls_context": {
+            "tls_certificates": [{"certificate_chain": {"filename": server[0]},
+                                  "private_key": {"filename": server[1]}}],
+            "validation_context": {"trusted_ca": {"filename": ca}},
+            "alpn_protocols": ["h2", "http/1.1"]}}))
+    open(os.path.join(d, "weft-out.json"), "w").write(weft_bootstrap(
+        ADMIN_OUT, out_port, in_port,
+        tls_cluster={"common_tls_context": {
+            "tls_certificates": [{"certificate_chain": {"filename": client[0]},
+                                  "private_key": {"filename": client[1]}}],
+            "validation_context": {"trusted_ca": {"filename": ca}, "match_typed_subject_alt_names": [
+                {"san_type": "URI", "matcher": {"exact": SERVER_ID}}]},
+            "alpn_protocols": ["h2" if H2_BETWEEN else "http/1.1"]}}, http2=H2_BETWEEN))
+    procs.append(("weft-in", start([WEFT, "-c", os.path.join(d, "weft-in.json"),
+                                    "--concurrency", "1"], log)))
+    procs.append(("weft-out", start([WEFT, "-c", os.path.join(d, "weft-out.json"),
+                                     "--concurrency", "1"], log)))
+
+    common = ("global\n  nbthread 1\n  tune.ssl.default-dh-param 2048\n"
+              "defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n"
+              "  timeout server 60s\n  http-reuse always\n")
+    for name, alpn in (("haproxy", "http/1.1"), ("haproxy-h2", "h2")):
+        out_port, in_port = PAIRS[name]
+        open(os.path.join(d, name + "-in.cfg"), "w").write(
+            common + "frontend fe\n  bind 127.0.0.1:%d ssl crt %s ca-file %s verify required "
+            "alpn h2,http/1.1 ssl-min-ver TLSv1.2\n  default_backend be\n"
+            "backend be\n  server app 127.0.0.1:%d\n" % (in_port, server[2], ca, BACKEND))
+        open(os.path.join(d, name + "-out.cfg"), "w").write(
+            common + "frontend fe\n  bind 127.0.0.1:%d\n  default_backend be\n"
+            "backend be\n  server in 127.0.0.1:%d ssl crt %s ca-file %s verify required "
+            "alpn %s\n" % (out_port, in_port, client[2], ca, alpn))
+        for side in ("in", "out"):
+            procs.append(("%s-%s" % (name, side), start(
+                ["haproxy", "-db", "-f", os.path.join(d, "%s-%s.cfg" % (name, side))], log)))
+
+    out_port, in_port = PAIRS["nginx"]
+    for side, conf in (
+            ("in", "server { listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s;\n"
+                   "  ssl_client_certificate %s; ssl_verify_client on; ssl_protocols TLSv1.2 TLSv1.3;\n"
+                   "  location / { proxy_pass http://app; proxy_http_version 1.1;\n"
+                   "    proxy_set_header Connection \"\"; } }\n"
+                   "upstream app { server 127.0.0.1:%d; keepalive 64; }\n"
+                   % (in_port, server[0], server[1], ca, BACKEND)),
+            ("out", "server { listen 127.0.0.1:%d;\n"
+                    "  location / { proxy_pass https://in; proxy_http_version 1.1;\n"
+                    "    proxy_set_header Connection \"\"; proxy_ssl_certificate %s;\n"
+                    "    proxy_ssl_certificate_key %s; proxy_ssl_trusted_certificate %s;\n"
+                    "    proxy_ssl_verify on; proxy_ssl_name bench-server; proxy_ssl_session_reuse on; } }\n"
+                    "upstream in { server 127.0.0.1:%d; keepalive 64; }\n"
+                    % (out_port, client[0], client[1], ca, in_port))):
+        path = os.path.join(d, "nginx-%s.conf" % side)
+        with open(path, "w") as f:
+            f.write("worker_processes 1; daemon off; pid %s/nginx-%s.pid; error_log %s/nginx-%s.err;\n"
+                    "events { worker_connections 4096; }\n"
+                    "http { access_log off; keepalive_requests 1000000;\n%s}\n"
+                    % (d, side, d, side, conf))
+        procs.append(("nginx-" + side, start(["nginx", "-c", path, "-p", d], log)))
+
+    time.sleep(1.5)
+    pids = {name: p.pid for name, p in procs}
+    # A fixed moderate rate: every connection waits 5 ms between requests
+    # (50 connections: at most 10,000 req/s offered), the same for each pair.
+    script = os.path.join(d, "paced.lua")
+    open(script, "w").write("function delay() return 5 end\n")
+    results = {}
+    try:
+        for name, (out_port, in_port) in PAIRS.items():
+            wrk(out_port, ["-d2s"])  # warm up: connections, sessions
+            rps, p50, p99, bad = wrk(out_port)
+            paced_rps, paced_p50, paced_p99, paced_bad = wrk(out_port, script=script)
+            hs = handshakes(in_port, ca, client)
+            rss = rss_kb(pids[name + "-out"]) + rss_kb(pids[name + "-in"])
+            results[name] = (rps, p50, p99, paced_rps, paced_p50, paced_p99, rss, hs,
+                             bad + paced_bad)
+    finally:
+        for _, p in procs:
+            p.terminate()
+        for _, p in procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        log.close()
+    print("\nsidecar pair: wrk -> outbound -> mTLS (TLS 1.3, P-256, client certs) -> inbound -> "
+          "nginx backend; %d s, %d connections, 1 worker per proxy; between the sidecars: weft %s, "
+          "haproxy HTTP/1.1, haproxy-h2 HTTP/2, nginx HTTP/1.1"
+          % (DURATION, CONNECTIONS, "HTTP/2" if H2_BETWEEN else "HTTP/1.1"))
+    print("%-8s %10s %8s %8s | %12s %8s %8s | %9s | %12s | %s" % (
+        "pair", "max req/s", "p50 ms", "p99 ms", "paced req/s", "p50 ms", "p99 ms", "RSS MB",
+        "handshakes/s", "non-2xx"))
+    for name, r in results.items():
+        print("%-8s %10.0f %8.2f %8.2f | %12.0f %8.2f %8.2f | %9.1f | %12.0f | %d" % (
+            name, r[0], r[1], r[2], r[3], r[4], r[5], r[6] / 1024.0, r[7], r[8]))
+    w = results["weft"]
+    for other in ("haproxy", "haproxy-h2", "nginx"):
+        o = results[other]
+        print("weft / %-10s: throughput %.2fx, p99 at max load %.2fx, p99 paced %.2fx, "
+              "RSS %.2fx, handshakes/s %.2fx" % (
+                  other, w[0] / o[0], w[2] / o[2], w[5] / o[5], w[6] / o[6], w[7] / max(o[7], 1)))
+    shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
