@@ -81,9 +81,34 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
+    def token_review(self, review):
+        """authentication.k8s.io/v1 TokenReview, answered as kube-apiserver does."""
+        if self.headers.get("Authorization") != "Bearer " + self.server.token:
+            return self.reply(401, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                    "message": "Unauthorized", "reason": "Unauthorized",
+                                    "code": 401})
+        spec = review.get("spec", {})
+        user = self.server.service_accounts.get(spec.get("token", ""))
+        audiences = spec.get("audiences", [])
+        out = {"kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1",
+               "metadata": {"creationTimestamp": None}, "spec": spec}
+        if user is None or (audiences and "weft" not in audiences):
+            out["status"] = {"user": {}, "error": "[invalid bearer token, token lookup failed]"}
+        else:
+            ns, sa = user
+            out["status"] = {"authenticated": True, "audiences": audiences or ["weft"], "user": {
+                "username": "system:serviceaccount:%s:%s" % (ns, sa),
+                "uid": "6b1c7c0e-%04d-4a57-9c1d-2f0d7e2a1b3c" % len(sa),
+                "groups": ["system:serviceaccounts", "system:serviceaccounts:" + ns,
+                           "system:authenticated"],
+                "extra": {"authentication.kubernetes.io/pod-name": ["%s-0" % sa]}}}
+        self.reply(201, out)
+
     def do_POST(self):
         state = self.server.state
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        if self.path == "/apis/authentication.k8s.io/v1/tokenreviews":
+            return self.token_review(body)
         with state.lock:
             if self.path == "/_test/apply":
                 state.put(body["path"], body["object"])
@@ -171,6 +196,7 @@ def start(port, fixtures, substitutions, token, cert=None, key=None):
     server = FakeApiServer(("127.0.0.1", port), Handler)
     server.state = State(fixtures, substitutions)
     server.token = token
+    server.service_accounts = {}  # projected token -> (namespace, service account)
     if cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)

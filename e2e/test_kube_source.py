@@ -22,34 +22,41 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROUTES = "/apis/gateway.networking.k8s.io/v1/httproutes"
 
 
-class KubeSourceTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="weft-kube-")
-        cert, key = os.path.join(cls.dir, "cert.pem"), os.path.join(cls.dir, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-                        "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-        cls.port = free_port()
-        cls.v1 = Backend("v1", host="127.0.40.1", port=cls.port)
-        cls.v2 = Backend("v2", host="127.0.40.2", port=cls.port)
-        cls.api_port = free_port()
-        cls.api = fake_apiserver.start(
-            cls.api_port, os.path.join(HERE, "fixtures/kube"),
-            {"@V1_IP@": "127.0.40.1", "@V2_IP@": "127.0.40.2", "@PORT@": cls.port},
-            token="test-token", cert=cert, key=key)
-        with open(cert, "rb") as f:
-            ca = base64.b64encode(f.read()).decode()
-        cls.kubeconfig = os.path.join(cls.dir, "kubeconfig")
-        with open(cls.kubeconfig, "w") as f:
-            f.write("""apiVersion: v1
+def fake_cluster(directory, port):
+    """The stand-in API server over HTTPS and a kubeconfig for it: (server, kubeconfig)."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    api_port = free_port()
+    api = fake_apiserver.start(
+        api_port, os.path.join(HERE, "fixtures/kube"),
+        {"@V1_IP@": "127.0.40.1", "@V2_IP@": "127.0.40.2", "@PORT@": port},
+        token="test-token", cert=cert, key=key)
+    with open(cert, "rb") as f:
+        ca = base64.b64encode(f.read()).decode()
+    kubeconfig = os.path.join(directory, "kubeconfig")
+    with open(kubeconfig, "w") as f:
+        f.write("""apiVersion: v1
 kind: Config
 current-context: test
 contexts: [{name: test, context: {cluster: fake, user: weft}}]
 clusters: [{name: fake, cluster: {server: "https://127.0.0.1:%d", certificate-authority-data: %s}}]
 users: [{name: weft, user: {token: test-token}}]
-""" % (cls.api_port, ca))
+""" % (api_port, ca))
+    return api, kubeconfig
+
+
+class KubeSourceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="weft-kube-")
+        cls.port = free_port()
+        cls.v1 = Backend("v1", host="127.0.40.1", port=cls.port)
+        cls.v2 = Backend("v2", host="127.0.40.2", port=cls.port)
+        cls.api, cls.kubeconfig = fake_cluster(cls.dir, cls.port)
+        cls.api_port = cls.api.server_address[1]
         cls.xds_port, cls.admin_port = free_port(), free_port()
         cls.log = open(os.path.join(cls.dir, "control.log"), "w")
         cls.control = subprocess.Popen(
@@ -144,3 +151,84 @@ users: [{name: weft, user: {token: test-token}}]
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class KubeCaTest(unittest.TestCase):
+    """The mesh CA in a cluster: a workload proves its service account with a
+    projected token, checked through TokenReview on the (stand-in) API server."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="weft-kube-ca-")
+        self.api, kubeconfig = fake_cluster(self.dir, free_port())
+        self.api.service_accounts["projected-token-of-client"] = ("default", "client")
+        self.ca_port, self.admin_port = free_port(), free_port()
+        self.log = open(os.path.join(self.dir, "control.log"), "w")
+        self.xds_port = free_port()
+        self.control = subprocess.Popen(
+            [CONTROL_BIN, "--kubeconfig", kubeconfig, "--xds-address",
+             "127.0.0.1:%d" % self.xds_port, "--admin-port", str(self.admin_port),
+             "--ca-address", "127.0.0.1:%d" % self.ca_port, "--data-dir",
+             os.path.join(self.dir, "ca")], stdout=self.log, stderr=subprocess.STDOUT)
+        self.proxies = []
+
+    def tearDown(self):
+        for p in self.proxies:
+            p.stop()
+        self.control.terminate()
+        self.control.wait(10)
+        self.log.close()
+        self.api.shutdown()
+
+    def metric(self, name, **labels):
+        deadline = time.time() + 10
+        while True:  # the control plane may still be starting
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/ready" % self.admin_port, timeout=5)
+                break
+            except OSError:
+                self.assertLess(time.time(), deadline, "weft-control did not start")
+                time.sleep(0.05)
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.admin_port,
+                                    timeout=5) as resp:
+            text = resp.read().decode()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name) and all('%s="%s"' % kv in line for kv in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def sidecar(self, pod, sa, token):
+        token_file = os.path.join(self.dir, pod + ".token")
+        with open(token_file, "w") as f:
+            f.write(token)
+        deadline = time.time() + 10
+        while not os.path.exists(os.path.join(self.dir, "ca", "ca.pem")):
+            self.assertLess(time.time(), deadline, "the CA did not write its root")
+            time.sleep(0.05)
+        proxy = Proxy(xds_bootstrap(pod + ".default", free_port(), self.xds_port,
+                                    SERVICE_ACCOUNT=sa),
+                      extra_args=["--ca-address", "127.0.0.1:%d" % self.ca_port,
+                                  "--ca-root-cert", os.path.join(self.dir, "ca", "ca.pem"),
+                                  "--ca-token-file", token_file])
+        self.proxies.append(proxy)
+        return proxy.wait_ready(20)
+
+    def wait_for(self, predicate, what, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        self.fail("timed out waiting for " + what)
+
+    def test_token_review_proves_the_service_account(self):
+        client = self.sidecar("client-0", "client", "projected-token-of-client")
+        self.wait_for(lambda: client.metric("weft_tls_certificate_expiry_timestamp_seconds") > 0,
+                      "the client's certificate")
+        self.assertEqual(self.metric("weft_ca_certificates_issued_total"), 1)
+        # A token the API server does not know proves nothing.
+        forger = self.sidecar("forger-0", "client", "not-a-real-token")
+        self.wait_for(lambda: self.metric("weft_ca_requests_refused_total",
+                                          reason="unauthenticated") >= 1, "the refusal")
+        self.assertEqual(forger.metric("weft_tls_certificate_expiry_timestamp_seconds"), 0)
+        self.assertIn("grpc-status 16", forger.output())  # UNAUTHENTICATED
