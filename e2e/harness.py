@@ -77,15 +77,7 @@ class ControlPlane:
         return json.loads(self.get("/debug/syncz")[1])
 
     def metric(self, name, **labels):
-        total = 0.0
-        for line in self.get("/metrics")[1].splitlines():
-            if line.startswith("#") or not line.startswith(name):
-                continue
-            series, value = line.rsplit(" ", 1)
-            if series.split("{")[0] == name and all(
-                    '%s="%s"' % (k, v) in series for k, v in labels.items()):
-                total += float(value)
-        return total
+        return metric_sum(self.get("/metrics")[1], name, **labels)
 
     def output(self):
         self.log.flush()
@@ -103,6 +95,19 @@ HCM_TYPE = ("type.googleapis.com/envoy.extensions.filters.network."
             "http_connection_manager.v3.HttpConnectionManager")
 ROUTER_TYPE = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 TCP_TYPE = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
+
+
+def metric_sum(text, name, **labels):
+    """Sum of the Prometheus samples of `name` in `text` whose labels include `labels`."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        series, value = line.rsplit(" ", 1)
+        if series.split("{")[0] == name and all(
+                '%s="%s"' % (k, v) in series for k, v in labels.items()):
+            total += float(value)
+    return total
 
 
 def free_port():
@@ -259,17 +264,7 @@ class Proxy:
             return e.code, e.read().decode()
 
     def metric(self, name, **labels):
-        """Sum of the samples of `name` whose labels include `labels`."""
-        total = 0.0
-        for line in self.admin("/stats/prometheus")[1].splitlines():
-            if line.startswith("#") or not line.startswith(name):
-                continue
-            series, value = line.rsplit(" ", 1)
-            if series.split("{")[0] != name:
-                continue
-            if all('%s="%s"' % (k, v) in series for k, v in labels.items()):
-                total += float(value)
-        return total
+        return metric_sum(self.admin("/stats/prometheus")[1], name, **labels)
 
     def output(self):
         if not self.log.closed:

@@ -16,7 +16,7 @@ import unittest
 import urllib.request
 
 import fake_apiserver
-from harness import ROOT, Backend, CONTROL_BIN, Proxy, free_port, xds_bootstrap
+from harness import ROOT, Backend, CONTROL_BIN, Proxy, free_port, metric_sum, xds_bootstrap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROUTES = "/apis/gateway.networking.k8s.io/v1/httproutes"
@@ -190,12 +190,7 @@ class KubeCaTest(unittest.TestCase):
                 time.sleep(0.05)
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.admin_port,
                                     timeout=5) as resp:
-            text = resp.read().decode()
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(name) and all('%s="%s"' % kv in line for kv in labels.items()):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+            return metric_sum(resp.read().decode(), name, **labels)
 
     def sidecar(self, pod, sa, token):
         token_file = os.path.join(self.dir, pod + ".token")

@@ -27,15 +27,6 @@ std::string bioContents(BIO* bio) {
   return std::string(data, static_cast<size_t>(len));
 }
 
-std::string opensslError() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char buf[256];
-  ERR_error_string_n(code, buf, sizeof(buf));
-  return buf;
-}
-
 std::vector<std::string> urisOf(GENERAL_NAMES* names) {
   std::vector<std::string> out;
   if (names == nullptr) return out;
@@ -51,6 +42,15 @@ std::vector<std::string> urisOf(GENERAL_NAMES* names) {
 }
 
 }  // namespace
+
+std::string opensslError() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof(buf));
+  return buf;
+}
 
 std::vector<X509Ptr> parseCertificates(std::string_view pem, std::string* error) {
   std::vector<X509Ptr> out;

@@ -35,6 +35,9 @@ EvpPkeyPtr parsePrivateKey(std::string_view pem, std::string* error);
 std::string certificateToPem(X509* cert);
 std::string privateKeyToPem(EVP_PKEY* key);
 
+// The oldest queued OpenSSL error as text (the queue is cleared).
+std::string opensslError();
+
 std::vector<std::string> uriSans(X509* cert);
 // Seconds from now until notAfter (negative once expired).
 int64_t secondsUntilExpiry(X509* cert);

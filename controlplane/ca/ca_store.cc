@@ -5,21 +5,12 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+
+#include "security/file.h"
 
 namespace weft::control::ca {
 
 namespace {
-
-bool readFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream data;
-  data << in.rdbuf();
-  *out = data.str();
-  return true;
-}
 
 // Created 0600 from the start (never briefly world-readable), never replaced.
 bool writeNewFile(const std::string& path, const std::string& data, mode_t mode,
@@ -81,15 +72,15 @@ LoadedCa loadOrCreateCa(const CaStoreOptions& options, std::string* error) {
     return out;
   }
   std::string cert_pem, key_pem, chain_pem;
-  if (!readFile(cert_path, &cert_pem)) {
+  if (!security::readFile(cert_path, &cert_pem)) {
     *error = "cannot read " + cert_path;
     return out;
   }
-  if (!readFile(key_path, &key_pem)) {
+  if (!security::readFile(key_path, &key_pem)) {
     *error = "cannot read " + key_path;
     return out;
   }
-  if (!options.chain_path.empty() && !readFile(options.chain_path, &chain_pem)) {
+  if (!options.chain_path.empty() && !security::readFile(options.chain_path, &chain_pem)) {
     *error = "cannot read " + options.chain_path;
     return out;
   }
@@ -98,7 +89,7 @@ LoadedCa loadOrCreateCa(const CaStoreOptions& options, std::string* error) {
   out.trust_bundle_pem = out.authority->rootPem();
   if (!options.extra_roots_path.empty()) {
     std::string extra;
-    if (!readFile(options.extra_roots_path, &extra) ||
+    if (!security::readFile(options.extra_roots_path, &extra) ||
         security::parseCertificates(extra, error).empty()) {
       *error = "--ca-extra-roots " + options.extra_roots_path + ": " +
                (error->empty() ? "cannot read" : *error);

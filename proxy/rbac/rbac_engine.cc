@@ -2,22 +2,31 @@
 
 namespace weft::rbac {
 
+namespace {
+
+// and / or / not over a node's children, shared by permissions and principals.
+template <class Node>
+bool combine(typename Node::Kind kind, const std::vector<Node>& children,
+             const RequestContext& request) {
+  using Kind = typename Node::Kind;
+  if (kind == Kind::kNot) return !children.empty() && !children[0].matches(request);
+  bool all = kind == Kind::kAnd;
+  for (const auto& c : children) {
+    if (c.matches(request) != all) return !all;
+  }
+  return all;
+}
+
+}  // namespace
+
 bool Permission::matches(const RequestContext& request) const {
   switch (kind) {
     case Kind::kAny:
       return true;
     case Kind::kAnd:
-      for (const auto& c : children) {
-        if (!c.matches(request)) return false;
-      }
-      return true;
     case Kind::kOr:
-      for (const auto& c : children) {
-        if (c.matches(request)) return true;
-      }
-      return false;
     case Kind::kNot:
-      return !children.empty() && !children[0].matches(request);
+      return combine(kind, children, request);
     case Kind::kHeader: {
       // A TCP connection has no headers: a header rule cannot match it.
       if (request.headers == nullptr) return false;
@@ -39,17 +48,9 @@ bool Principal::matches(const RequestContext& request) const {
     case Kind::kAny:
       return true;
     case Kind::kAnd:
-      for (const auto& c : children) {
-        if (!c.matches(request)) return false;
-      }
-      return true;
     case Kind::kOr:
-      for (const auto& c : children) {
-        if (c.matches(request)) return true;
-      }
-      return false;
     case Kind::kNot:
-      return !children.empty() && !children[0].matches(request);
+      return combine(kind, children, request);
     case Kind::kAuthenticated:
       if (!request.authenticated) return false;
       return !has_name || name.matches(request.peer_identity);

@@ -16,15 +16,6 @@ int contextIndex() {
   return index;
 }
 
-std::string lastError() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char buf[256];
-  ERR_error_string_n(code, buf, sizeof(buf));
-  return buf;
-}
-
 }  // namespace
 
 bool SanMatcher::matches(const std::string& uri) const {
@@ -44,7 +35,7 @@ TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 bool TlsContext::init(std::string* error) {
   ctx_ = SSL_CTX_new(TLS_method());
   if (ctx_ == nullptr) {
-    *error = "cannot create a TLS context: " + lastError();
+    *error = "cannot create a TLS context: " + security::opensslError();
     return false;
   }
   SSL_CTX_set_ex_data(ctx_, contextIndex(), this);
@@ -65,12 +56,12 @@ bool TlsContext::init(std::string* error) {
       return false;
     }
     if (SSL_CTX_use_certificate(ctx_, chain[0].get()) != 1) {
-      *error = "certificate_chain: " + lastError();
+      *error = "certificate_chain: " + security::opensslError();
       return false;
     }
     for (size_t i = 1; i < chain.size(); ++i) SSL_CTX_add1_chain_cert(ctx_, chain[i].get());
     if (SSL_CTX_use_PrivateKey(ctx_, key.get()) != 1 || SSL_CTX_check_private_key(ctx_) != 1) {
-      *error = "private_key: does not match the certificate (" + lastError() + ")";
+      *error = "private_key: does not match the certificate (" + security::opensslError() + ")";
       return false;
     }
     auto uris = security::uriSans(chain[0].get());
@@ -117,7 +108,7 @@ bool TlsContext::init(std::string* error) {
     } else if (SSL_CTX_set_alpn_protos(ctx_,
                                        reinterpret_cast<const unsigned char*>(alpn_wire_.data()),
                                        static_cast<unsigned>(alpn_wire_.size())) != 0) {
-      *error = "alpn_protocols: " + lastError();
+      *error = "alpn_protocols: " + security::opensslError();
       return false;
     }
   }

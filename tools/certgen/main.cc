@@ -9,11 +9,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "security/certificate_authority.h"
+#include "security/file.h"
 
 namespace {
 
@@ -24,15 +24,6 @@ int usage() {
                "                     [--dns D]... [--ip A]... [--lifetime-s N] "
                "[--not-before-s OFFSET]\n");
   return 2;
-}
-
-bool readFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream data;
-  data << in.rdbuf();
-  *out = data.str();
-  return true;
 }
 
 bool writeFile(const std::string& path, const std::string& data, bool secret) {
@@ -77,7 +68,8 @@ int main(int argc, char** argv) {
   }
   if (command != "issue") return usage();
   std::string ca_cert, ca_key;
-  if (!readFile(single["--ca-cert"], &ca_cert) || !readFile(single["--ca-key"], &ca_key)) {
+  if (!weft::security::readFile(single["--ca-cert"], &ca_cert) ||
+      !weft::security::readFile(single["--ca-key"], &ca_key)) {
     std::fprintf(stderr, "certgen: cannot read --ca-cert / --ca-key\n");
     return 1;
   }
