@@ -23,6 +23,8 @@ import time
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 CERTGEN = os.path.join(ROOT, "bazel-bin/tools/certgen/certgen")
 WEFT = os.path.join(ROOT, "bazel-bin/proxy/weft-proxy")
+OPENLOOP = os.path.join(ROOT, "bazel-bin/tools/openloop/openloop")
+RATE = 2000  # requests/s: DESIGN.md's "fixed, moderate rate"
 DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 # weft as weft-control configures a meshed HTTP port: HTTP/2 between the
 # sidecars. HAProxy runs both ways (its server line can speak h2 too); nginx
@@ -103,11 +105,9 @@ def rss_kb(pid):
     return 0
 
 
-def wrk(port, extra=(), script=None):
+def wrk(port, extra=()):
     args = ["taskset", "-c", "1", "wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ds" % DURATION,
             "--latency", *extra]
-    if script:
-        args += ["-s", script]
     out = subprocess.run(args + ["http://127.0.0.1:%d/" % port], capture_output=True,
                          text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -120,12 +120,43 @@ def wrk(port, extra=(), script=None):
     return rps, ms("50%"), ms("99%"), int(errors.group(1)) if errors else 0
 
 
+def cpu_seconds(pid):
+    """utime + stime so far (/proc/PID/stat) of a process and its children
+    (nginx's workers), in seconds."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def fixed_rate(port, pids):
+    """Open loop at RATE: latency from each request's intended send time, and
+    the CPU both proxies spent per request."""
+    before = sum(cpu_seconds(p) for p in pids)
+    out = subprocess.run(["taskset", "-c", "1", OPENLOOP, "127.0.0.1", str(port), str(RATE),
+                          str(DURATION), "32"], capture_output=True, text=True).stdout
+    cpu = sum(cpu_seconds(p) for p in pids) - before
+    m = re.search(r"completed (\d+) errors (\d+) p50 ([\d.]+) p90 [\d.]+ p99 ([\d.]+)", out)
+    done = int(m.group(1))
+    return cpu * 1e6 / max(done, 1), float(m.group(3)), float(m.group(4)), int(m.group(2))
+
+
 def handshakes(port, ca, client, seconds=5):
     out = subprocess.run(
         ["taskset", "-c", "1", "openssl", "s_time", "-connect", "127.0.0.1:%d" % port, "-new",
          "-cert", client[0], "-key", client[1], "-CAfile", ca, "-time", str(seconds)],
         capture_output=True, text=True).stdout
-    m = re.search(r"(\d+) connections in ([\d.]+)s", out)
+    # Wall-clock rate, one handshake after the other (s_time's first line is
+    # per second of its own CPU, which says nothing about the server).
+    m = re.search(r"(\d+) connections in (\d+) real seconds", out)
     return int(m.group(1)) / float(m.group(2)) if m else 0.0
 
 
@@ -206,19 +237,16 @@ def main():
 
     time.sleep(1.5)
     pids = {name: p.pid for name, p in procs}
-    # A fixed moderate rate: every connection waits 5 ms between requests
-    # (50 connections: at most 10,000 req/s offered), the same for each pair.
-    script = os.path.join(d, "paced.lua")
-    open(script, "w").write("function delay() return 5 end\n")
     results = {}
     try:
         for name, (out_port, in_port) in PAIRS.items():
             wrk(out_port, ["-d2s"])  # warm up: connections, sessions
             rps, p50, p99, bad = wrk(out_port)
-            paced_rps, paced_p50, paced_p99, paced_bad = wrk(out_port, script=script)
+            cpu_us, paced_p50, paced_p99, paced_bad = fixed_rate(
+                out_port, [pids[name + "-out"], pids[name + "-in"]])
             hs = handshakes(in_port, ca, client)
             rss = rss_kb(pids[name + "-out"]) + rss_kb(pids[name + "-in"])
-            results[name] = (rps, p50, p99, paced_rps, paced_p50, paced_p99, rss, hs,
+            results[name] = (rps, p50, p99, cpu_us, paced_p50, paced_p99, rss, hs,
                              bad + paced_bad)
     finally:
         for _, p in procs:
@@ -233,18 +261,21 @@ def main():
           "nginx backend; %d s, %d connections, 1 worker per proxy; between the sidecars: weft %s, "
           "haproxy HTTP/1.1, haproxy-h2 HTTP/2, nginx HTTP/1.1"
           % (DURATION, CONNECTIONS, "HTTP/2" if H2_BETWEEN else "HTTP/1.1"))
-    print("%-8s %10s %8s %8s | %12s %8s %8s | %9s | %12s | %s" % (
-        "pair", "max req/s", "p50 ms", "p99 ms", "paced req/s", "p50 ms", "p99 ms", "RSS MB",
-        "handshakes/s", "non-2xx"))
+    print("max load: wrk -c%d; fixed rate: %d req/s open loop (latency from the intended send "
+          "time), CPU of both proxies per request from /proc/PID/stat" % (CONNECTIONS, RATE))
+    print("%-10s %10s %8s %8s | %13s %8s %8s | %9s | %12s | %s" % (
+        "pair", "max req/s", "p50 ms", "p99 ms", "CPU us/req", "p50 ms", "p99 ms", "RSS MB",
+        "handshakes/s", "errors"))
     for name, r in results.items():
-        print("%-8s %10.0f %8.2f %8.2f | %12.0f %8.2f %8.2f | %9.1f | %12.0f | %d" % (
+        print("%-10s %10.0f %8.2f %8.2f | %13.1f %8.2f %8.2f | %9.1f | %12.0f | %d" % (
             name, r[0], r[1], r[2], r[3], r[4], r[5], r[6] / 1024.0, r[7], r[8]))
     w = results["weft"]
     for other in ("haproxy", "haproxy-h2", "nginx"):
         o = results[other]
-        print("weft / %-10s: throughput %.2fx, p99 at max load %.2fx, p99 paced %.2fx, "
-              "RSS %.2fx, handshakes/s %.2fx" % (
-                  other, w[0] / o[0], w[2] / o[2], w[5] / o[5], w[6] / o[6], w[7] / max(o[7], 1)))
+        print("weft / %-10s: throughput %.2fx, p99 at max load %.2fx, CPU per request at %d/s "
+              "%.2fx, p99 there %.2fx, RSS %.2fx, handshakes/s %.2fx" % (
+                  other, w[0] / o[0], w[2] / o[2], RATE, w[3] / max(o[3], 0.01), w[5] / max(o[5], 0.001), w[6] / o[6],
+                  w[7] / max(o[7], 1)))
     shutil.rmtree(d, ignore_errors=True)
 
 
