@@ -226,4 +226,5 @@ class KubeCaTest(unittest.TestCase):
         self.wait_for(lambda: self.metric("weft_ca_requests_refused_total",
                                           reason="unauthenticated") >= 1, "the refusal")
         self.assertEqual(forger.metric("weft_tls_certificate_expiry_timestamp_seconds"), 0)
-        self.assertIn("grpc-status 16", forger.output())  # UNAUTHENTICATED
+        self.wait_for(lambda: "grpc-status 16" in forger.output(),  # UNAUTHENTICATED
+                      "the proxy to log the refusal")

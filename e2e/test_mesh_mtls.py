@@ -158,7 +158,8 @@ class MeshMtlsTest(MeshFixture):
         self.wait_for(lambda: self.control.metric(
             "weft_ca_requests_refused_total", reason="permission_denied") > before,
             "the CA to refuse the impostor")
-        self.assertIn("grpc-status 7", impostor.output())  # PERMISSION_DENIED
+        # The proxy logs the refusal (PERMISSION_DENIED) once the answer reaches it.
+        self.wait_for(lambda: "grpc-status 7" in impostor.output(), "the proxy to log it")
         self.assertEqual(impostor.metric("weft_tls_certificate_expiry_timestamp_seconds"), 0)
 
     def test_permissive_to_strict_switch_fails_no_meshed_request(self):
