@@ -42,6 +42,13 @@ bool TlsContext::init(std::string* error) {
   SSL_CTX_set_min_proto_version(ctx_, static_cast<uint16_t>(config_.min_version));
   SSL_CTX_set_max_proto_version(ctx_, static_cast<uint16_t>(config_.max_version));
   SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS);
+  if (config_.server) {
+    // Sidecar clients do not resume sessions: tickets (two per TLS 1.3
+    // handshake, each an encrypted copy of the session and the peer's
+    // certificate) and the session cache would be work for nothing.
+    SSL_CTX_set_num_tickets(ctx_, 0);
+    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
+  }
 
   if (!config_.certificate_chain_pem.empty() || !config_.private_key_pem.empty()) {
     std::string why;
