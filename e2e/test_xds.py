@@ -311,6 +311,11 @@ spec:
             self.write_mesh(both, starting={"echo-v1-1"})
             self.wait_inbound("echo-v1-1")
             self.write_mesh(both)
+            # The ready new pod is in rotation before the old one turns
+            # terminating (else the version read below could be the one
+            # before this write, and the wait would end on this write).
+            self.wait_for(lambda: any(r[2] == b"v1b" for r in loop.results[-200:]),
+                          "the new pod in rotation")
             before = self.client.xds_version("endpoints")
             self.write_mesh(both, terminating={"echo-v1-0"})
             self.wait_for(lambda: self.client.xds_version("endpoints") != before, "EDS update")
