@@ -35,8 +35,7 @@ class CertificateAuthority {
                                                     std::string* error);
   // A new self-signed root with a new P-256 key.
   static std::unique_ptr<CertificateAuthority> generateRoot(const std::string& common_name,
-                                                            int64_t lifetime_s,
-                                                            std::string* error);
+                                                            int64_t lifetime_s, std::string* error);
 
   X509Ptr issue(EVP_PKEY* subject_key, const IssueOptions& options, std::string* error) const;
 

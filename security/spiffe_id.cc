@@ -33,8 +33,8 @@ bool isValidTrustDomain(std::string_view td, std::string* error) {
   if (td.size() > 255) return fail(error, "trust domain longer than 255 characters");
   for (char c : td) {
     if (!isTrustDomainChar(c)) {
-      return fail(error, "trust domain may hold only a-z 0-9 . - _ (found '" + std::string(1, c) +
-                             "')");
+      return fail(error,
+                  "trust domain may hold only a-z 0-9 . - _ (found '" + std::string(1, c) + "')");
     }
   }
   return true;

@@ -65,7 +65,8 @@ std::vector<X509Ptr> parseCertificates(std::string_view pem, std::string* error)
   unsigned long last = ERR_peek_last_error();
   bool clean_end = ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE;
   if (out.empty() || (last != 0 && !clean_end)) {
-    *error = out.empty() ? "no PEM certificate found" : "malformed PEM certificate: " + opensslError();
+    *error =
+        out.empty() ? "no PEM certificate found" : "malformed PEM certificate: " + opensslError();
     ERR_clear_error();
     out.clear();
     return out;

@@ -46,9 +46,9 @@ TEST(X509Test, KeyPemRoundTrips) {
   EvpPkeyPtr back = parsePrivateKey(privateKeyToPem(key.get()), &error);
   ASSERT_TRUE(back) << error;
   EXPECT_EQ(EVP_PKEY_id(back.get()), EVP_PKEY_EC);
-  EXPECT_TRUE(parseCertificates("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-                                &error)
-                  .empty());
+  EXPECT_TRUE(
+      parseCertificates("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", &error)
+          .empty());
   EXPECT_FALSE(error.empty());
 }
 

@@ -1,6 +1,7 @@
 #include "proxy/admin/admin_server.h"
 
 #include "proxy/http/http1_server.h"
+#include "proxy/tls/tls_socket.h"
 
 namespace weft::admin {
 
@@ -11,6 +12,11 @@ class AdminServer::AdminConnection : public network::ConnectionCallbacks,
   AdminConnection(AdminServer& server, std::unique_ptr<network::Connection> connection)
       : server_(server), connection_(std::move(connection)) {
     connection_->setCallbacks(this);
+    if (server_.tls_) {
+      if (tls::TlsContextPtr context = server_.tls_()) {
+        connection_->setTransportSocket(std::make_unique<tls::TlsSocket>(context, nullptr));
+      }
+    }
     codec_ =
         std::make_unique<http::Http1ServerConnection>(*connection_, *this, http::Http1Settings{});
     connection_->startReading();
@@ -31,11 +37,19 @@ class AdminServer::AdminConnection : public network::ConnectionCallbacks,
   }
 
   void decodeHeaders(http::HeaderMap&& headers, bool end_stream) override {
-    method_ = std::string(headers.method());
-    path_ = std::string(headers.path());
+    request_ = AdminRequest{};
+    too_large_ = false;
+    request_.method = std::string(headers.method());
+    request_.path = std::string(headers.path());
+    if (auto type = headers.get("content-type")) request_.content_type = std::string(*type);
     if (end_stream) respond();
   }
-  void decodeData(std::string_view, bool end_stream) override {
+  void decodeData(std::string_view data, bool end_stream) override {
+    if (request_.body.size() + data.size() > kMaxBodyBytes) {
+      too_large_ = true;
+    } else {
+      request_.body.append(data);
+    }
     if (end_stream) respond();
   }
   void decodeTrailers(http::HeaderMap&&) override { respond(); }
@@ -44,7 +58,8 @@ class AdminServer::AdminConnection : public network::ConnectionCallbacks,
  private:
   void respond() {
     if (encoder_ == nullptr) return;
-    AdminResponse response = server_.handler_(method_, path_);
+    AdminResponse response = too_large_ ? AdminResponse{413, "text/plain", "body too large\n"}
+                                        : server_.handler_(request_);
     http::HeaderMap headers;
     headers.add(":status", std::to_string(response.status));
     headers.add("content-type", response.content_type);
@@ -59,11 +74,17 @@ class AdminServer::AdminConnection : public network::ConnectionCallbacks,
   std::unique_ptr<network::Connection> connection_;
   std::unique_ptr<http::ServerConnection> codec_;
   http::StreamEncoder* encoder_ = nullptr;
-  std::string method_;
-  std::string path_;
+  AdminRequest request_;
+  bool too_large_ = false;
 };
 
 AdminServer::AdminServer(event::Dispatcher& dispatcher, AdminHandler handler)
+    : dispatcher_(dispatcher),
+      handler_([handler = std::move(handler)](const AdminRequest& request) {
+        return handler(request.method, request.path);
+      }) {}
+
+AdminServer::AdminServer(event::Dispatcher& dispatcher, AdminRequestHandler handler)
     : dispatcher_(dispatcher), handler_(std::move(handler)) {}
 
 AdminServer::~AdminServer() = default;

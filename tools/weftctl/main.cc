@@ -2,13 +2,18 @@
 //   weftctl check DIR                       validate config files (exit 1 on errors)
 //   weftctl proxy-status [--control HOST:PORT]
 //   weftctl config-dump POD|HOST:PORT [--control HOST:PORT]   a proxy's /config_dump
+//   weftctl inject -f FILE|- [--config INJECTOR_CONFIG]        the webhook's mutation, offline
 
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "controlplane/config/parser.h"
+#include "injector/offline_injector.h"
+#include "security/file.h"
 #include "tools/weftctl/http_get.h"
 
 namespace {
@@ -19,7 +24,10 @@ int usage() {
                "  weftctl check DIR                     validate a config directory\n"
                "  weftctl proxy-status [--control HOST:ADMIN_PORT]   (default 127.0.0.1:15014)\n"
                "  weftctl config-dump POD|HOST:ADMIN_PORT [--control HOST:ADMIN_PORT]\n"
-               "                                        a proxy's live configuration\n");
+               "                                        a proxy's live configuration\n"
+               "  weftctl inject -f FILE|- [--config INJECTOR_CONFIG]\n"
+               "                                        add the sidecar to the pods and pod\n"
+               "                                        templates of manifests (YAML to stdout)\n");
   return 2;
 }
 
@@ -114,12 +122,57 @@ int configDump(std::string target, const std::string& control) {
   return status == 200 ? 0 : 1;
 }
 
+int inject(int argc, char** argv) {
+  std::string file, config_path;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "-f" || flag == "--filename") {
+      file = argv[i + 1];
+    } else if (flag == "--config") {
+      config_path = argv[i + 1];
+    } else {
+      return usage();
+    }
+  }
+  if (file.empty() || argc % 2 != 0) return usage();
+  std::string text, error;
+  if (file == "-") {
+    std::ostringstream in;
+    in << std::cin.rdbuf();
+    text = in.str();
+  } else if (!weft::security::readFile(file, &text)) {
+    std::fprintf(stderr, "weftctl: cannot read %s\n", file.c_str());
+    return 1;
+  }
+  weft::injector::InjectorConfig config;
+  if (!config_path.empty()) {
+    std::string config_text;
+    if (!weft::security::readFile(config_path, &config_text)) {
+      std::fprintf(stderr, "weftctl: cannot read --config %s\n", config_path.c_str());
+      return 1;
+    }
+    if (!weft::injector::parseInjectorConfig(config_text, &config, &error)) {
+      std::fprintf(stderr, "weftctl: %s: %s\n", config_path.c_str(), error.c_str());
+      return 1;
+    }
+  }
+  weft::injector::OfflineResult result;
+  if (!weft::injector::injectManifests(text, config, &result, &error)) {
+    std::fprintf(stderr, "weftctl: %s: %s\n", file == "-" ? "stdin" : file.c_str(), error.c_str());
+    return 1;
+  }
+  std::fwrite(result.yaml.data(), 1, result.yaml.size(), stdout);
+  if (!result.warnings.empty()) std::fprintf(stderr, "%s", result.warnings.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   std::string command = argv[1];
   if (command == "check" && argc == 3) return check(argv[2]);
+  if (command == "inject") return inject(argc, argv);
   if (command == "proxy-status") {
     std::string control = "127.0.0.1:15014";
     if (argc == 4 && std::string(argv[2]) == "--control") control = argv[3];

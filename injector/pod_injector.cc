@@ -1,0 +1,374 @@
+#include "injector/pod_injector.h"
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+namespace weft::injector {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr char kInjectAnnotation[] = "weft.dev/inject";
+constexpr char kStatusAnnotation[] = "weft.dev/status";
+constexpr char kProxyName[] = "weft-proxy";
+constexpr char kInitName[] = "weft-init";
+constexpr char kRuntimeVolume[] = "weft-runtime";
+constexpr char kTokenVolume[] = "weft-token";
+constexpr char kTokenDir[] = "/var/run/secrets/weft/tokens";
+constexpr char kRuntimeDir[] = "/var/run/weft";
+
+struct InvalidAnnotation {
+  std::string message;
+};
+
+const json& field(const json& object, const char* key) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string annotation(const json& pod, const std::string& key) {
+  const json& value = field(field(field(pod, "metadata"), "annotations"), key.c_str());
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+// JSON Pointer escaping (RFC 6901) of one path segment.
+std::string escapePointer(const std::string& segment) {
+  std::string out;
+  for (char c : segment) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string portList(const json& pod, const std::string& key, std::vector<uint16_t> base) {
+  for (const auto& item : splitList(annotation(pod, key))) {
+    char* end = nullptr;
+    long port = std::strtol(item.c_str(), &end, 10);
+    if (*end != '\0' || port < 1 || port > 65535) {
+      throw InvalidAnnotation{"annotation " + key + ": '" + item + "' is not a port (1-65535)"};
+    }
+    base.push_back(static_cast<uint16_t>(port));
+  }
+  std::set<uint16_t> unique(base.begin(), base.end());
+  std::string out;
+  for (uint16_t port : unique) out += (out.empty() ? "" : ",") + std::to_string(port);
+  return out;
+}
+
+bool validCidr(const std::string& cidr) {
+  static const std::regex v4(R"(^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$)");
+  static const std::regex v6(R"(^[0-9a-fA-F:]+/(\d{1,3})$)");
+  std::smatch m;
+  if (std::regex_match(cidr, m, v4)) {
+    for (int i = 1; i <= 4; ++i) {
+      if (std::stoi(m[i]) > 255) return false;
+    }
+    return std::stoi(m[5]) <= 32;
+  }
+  return std::regex_match(cidr, m, v6) && cidr.find(':') != std::string::npos &&
+         std::stoi(m[1]) <= 128;
+}
+
+std::string cidrList(const json& pod, const std::string& key, std::vector<std::string> base) {
+  for (const auto& item : splitList(annotation(pod, key))) {
+    if (!validCidr(item)) {
+      throw InvalidAnnotation{"annotation " + key + ": '" + item + "' is not a CIDR"};
+    }
+    base.push_back(item);
+  }
+  std::string out;
+  for (const auto& cidr : base) out += (out.empty() ? "" : ",") + cidr;
+  return out;
+}
+
+// A Kubernetes resource quantity, e.g. 100m, 0.5, 128Mi, 1G.
+std::string quantity(const json& pod, const std::string& key, const std::string& fallback) {
+  std::string value = annotation(pod, key);
+  if (value.empty()) return fallback;
+  static const std::regex re(R"(^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$)");
+  if (!std::regex_match(value, re)) {
+    throw InvalidAnnotation{"annotation " + key + ": '" + value +
+                            "' is not a resource quantity (e.g. 100m, 128Mi)"};
+  }
+  return value;
+}
+
+json resources(const json& pod, const InjectorConfig& config) {
+  json requests = json::object();
+  json limits = json::object();
+  // A request given by annotation drops the configured limit of that
+  // resource unless the pod sets that limit too: a request above the
+  // default limit would make the pod invalid.
+  auto set = [&](const char* resource, const std::string& request_key, const std::string& limit_key,
+                 const std::string& request_default, const std::string& limit_default) {
+    std::string request = quantity(pod, request_key, request_default);
+    std::string limit = quantity(
+        pod, limit_key, annotation(pod, request_key).empty() ? limit_default : std::string());
+    if (!request.empty()) requests[resource] = request;
+    if (!limit.empty()) limits[resource] = limit;
+  };
+  set("cpu", "weft.dev/proxy-cpu", "weft.dev/proxy-cpu-limit", config.requests.cpu,
+      config.limits.cpu);
+  set("memory", "weft.dev/proxy-memory", "weft.dev/proxy-memory-limit", config.requests.memory,
+      config.limits.memory);
+  json out = json::object();
+  if (!requests.empty()) out["requests"] = requests;
+  if (!limits.empty()) out["limits"] = limits;
+  return out;
+}
+
+json fieldEnv(const char* name, const char* path) {
+  return {{"name", name}, {"valueFrom", {{"fieldRef", {{"fieldPath", path}}}}}};
+}
+
+json valueEnv(const char* name, const std::string& value) {
+  return {{"name", name}, {"value", value}};
+}
+
+json initContainer(const json& pod, const InjectorConfig& config, const json& resources) {
+  std::vector<uint16_t> inbound = config.exclude_inbound_ports;
+  inbound.push_back(config.status_port);  // kubelet probes and Prometheus reach it directly
+  json args = json::array({"init", "--proxy-uid", std::to_string(config.proxy_uid),
+                           "--outbound-port", std::to_string(config.outbound_port),
+                           "--inbound-port", std::to_string(config.inbound_port)});
+  std::string in_ports = portList(pod, "weft.dev/exclude-inbound-ports", inbound);
+  std::string out_ports =
+      portList(pod, "weft.dev/exclude-outbound-ports", config.exclude_outbound_ports);
+  std::string out_cidrs =
+      cidrList(pod, "weft.dev/exclude-outbound-cidrs", config.exclude_outbound_cidrs);
+  if (!in_ports.empty()) args.insert(args.end(), {"--exclude-inbound-ports", in_ports});
+  if (!out_ports.empty()) args.insert(args.end(), {"--exclude-outbound-ports", out_ports});
+  if (!out_cidrs.empty()) args.insert(args.end(), {"--exclude-outbound-cidrs", out_cidrs});
+  return {
+      {"name", kInitName},
+      {"image", config.proxy_image},
+      {"imagePullPolicy", config.image_pull_policy},
+      {"args", args},
+      {"resources", resources},
+      // iptables needs root, NET_ADMIN and NET_RAW, and a writable /run for
+      // its lock; nothing else in the pod gets them.
+      {"securityContext",
+       {{"runAsUser", 0},
+        {"runAsGroup", 0},
+        {"runAsNonRoot", false},
+        {"privileged", false},
+        {"allowPrivilegeEscalation", false},
+        {"readOnlyRootFilesystem", false},
+        {"capabilities", {{"add", {"NET_ADMIN", "NET_RAW"}}, {"drop", {"ALL"}}}}}},
+  };
+}
+
+json proxyContainer(const InjectorConfig& config, const json& resources, bool native,
+                    bool exit_with_app) {
+  json env = json::array({
+      fieldEnv("WEFT_POD_NAME", "metadata.name"),
+      fieldEnv("WEFT_POD_NAMESPACE", "metadata.namespace"),
+      fieldEnv("WEFT_POD_IP", "status.podIP"),
+      fieldEnv("WEFT_SERVICE_ACCOUNT", "spec.serviceAccountName"),
+      valueEnv("WEFT_XDS_ADDRESS", config.xds_address),
+      valueEnv("WEFT_CA_ADDRESS", config.ca_address),
+      valueEnv("WEFT_TRUST_DOMAIN", config.trust_domain),
+      valueEnv("WEFT_CA_TOKEN_FILE", std::string(kTokenDir) + "/weft-token"),
+      valueEnv("WEFT_CONCURRENCY", std::to_string(config.concurrency)),
+      valueEnv("WEFT_OUTBOUND_PORT", std::to_string(config.outbound_port)),
+      valueEnv("WEFT_INBOUND_PORT", std::to_string(config.inbound_port)),
+      valueEnv("WEFT_ADMIN_PORT", std::to_string(config.admin_port)),
+      valueEnv("WEFT_STATUS_PORT", std::to_string(config.status_port)),
+  });
+  if (exit_with_app) env.push_back(valueEnv("WEFT_EXIT_WITH_APP", "true"));
+  json probe = {{"httpGet", {{"path", "/ready"}, {"port", config.status_port}}}};
+  json startup = probe;
+  // Up to 10 minutes for the first configuration; the app waits meanwhile.
+  startup["periodSeconds"] = 1;
+  startup["failureThreshold"] = 600;
+  json readiness = probe;
+  readiness["periodSeconds"] = 5;
+  json container = {
+      {"name", kProxyName},
+      {"image", config.proxy_image},
+      {"imagePullPolicy", config.image_pull_policy},
+      {"args", {"sidecar"}},
+      {"env", env},
+      {"ports",
+       {{{"name", "weft-status"}, {"containerPort", config.status_port}, {"protocol", "TCP"}}}},
+      {"startupProbe", startup},
+      {"readinessProbe", readiness},
+      {"resources", resources},
+      {"securityContext",
+       {{"runAsUser", config.proxy_uid},
+        {"runAsGroup", config.proxy_uid},
+        {"runAsNonRoot", true},
+        {"privileged", false},
+        {"allowPrivilegeEscalation", false},
+        {"readOnlyRootFilesystem", true},
+        {"capabilities", {{"drop", {"ALL"}}}}}},
+      {"volumeMounts",
+       {{{"name", kRuntimeVolume}, {"mountPath", kRuntimeDir}},
+        {{"name", kTokenVolume}, {"mountPath", kTokenDir}, {"readOnly", true}}}},
+  };
+  if (native) {
+    container["restartPolicy"] = "Always";
+  } else {
+    // The kubelet starts regular containers in order, and waits for a
+    // container's postStart hook before starting the next one: the app
+    // starts once the proxy answers /ready.
+    json command = {"/usr/local/bin/weft-proxy",        "wait",        "--port",
+                    std::to_string(config.status_port), "--timeout-s", "600"};
+    container["lifecycle"]["postStart"]["exec"]["command"] = command;
+  }
+  return container;
+}
+
+json volumes() {
+  return json::array({
+      {{"name", kRuntimeVolume}, {"emptyDir", {{"medium", "Memory"}}}},
+      {{"name", kTokenVolume},
+       {"projected",
+        {{"sources",
+          {{{"serviceAccountToken",
+             {{"audience", "weft"}, {"expirationSeconds", 43200}, {"path", "weft-token"}}}}}}}}},
+  });
+}
+
+bool hasContainerNamed(const json& spec, const char* list, const std::string& name) {
+  const json& containers = field(spec, list);
+  if (!containers.is_array()) return false;
+  for (const auto& c : containers) {
+    if (field(c, "name").is_string() && field(c, "name").get<std::string>() == name) return true;
+  }
+  return false;
+}
+
+void addOp(json* patch, const std::string& path, json value) {
+  patch->push_back({{"op", "add"}, {"path", path}, {"value", std::move(value)}});
+}
+
+}  // namespace
+
+bool ownedByJob(const json& pod) {
+  const json& owners = field(field(pod, "metadata"), "ownerReferences");
+  if (!owners.is_array()) return false;
+  for (const auto& owner : owners) {
+    if (field(owner, "kind") == "Job") return true;
+  }
+  return false;
+}
+
+Injection injectPod(const json& pod, Scope scope, const PodSource& source,
+                    const InjectorConfig& config, json* patch) {
+  Injection result;
+  const json& spec = field(pod, "spec");
+  if (field(spec, "hostNetwork") == true) {
+    result.skip_reason = "host_network";
+    return result;
+  }
+  if (!annotation(pod, kStatusAnnotation).empty()) {
+    result.skip_reason = "already_injected";
+    return result;
+  }
+  std::string wanted = annotation(pod, kInjectAnnotation);
+  if (wanted == "false") {
+    result.skip_reason = "opted_out";
+    return result;
+  }
+  if (scope == Scope::kOptInOnly && wanted != "true") {
+    result.skip_reason = "not_opted_in";
+    return result;
+  }
+  for (const char* list : {"containers", "initContainers"}) {
+    for (const char* name : {kProxyName, kInitName}) {
+      if (hasContainerNamed(spec, list, name)) {
+        result.skip_reason = "name_conflict";
+        return result;
+      }
+    }
+  }
+
+  json init, proxy;
+  bool native = config.native_sidecar;
+  bool exit_with_app = !native && source.runs_to_completion;
+  try {
+    json limits = resources(pod, config);
+    init = initContainer(pod, config, limits);
+    proxy = proxyContainer(config, limits, native, exit_with_app);
+  } catch (const InvalidAnnotation& e) {
+    result.skip_reason = "invalid_annotation";
+    result.error = e.message;
+    return result;
+  }
+
+  *patch = json::array();
+  json status = {
+      {"version", kVersion},
+      {"sidecar", native ? "native" : "container"},
+      {"initContainers", native ? json{kInitName, kProxyName} : json{kInitName}},
+      {"containers", native ? json::array() : json{kProxyName}},
+      {"volumes", {kRuntimeVolume, kTokenVolume}},
+  };
+  json annotations = {
+      {kStatusAnnotation, status.dump()},
+      {"prometheus.io/scrape", "true"},
+      {"prometheus.io/port", std::to_string(config.status_port)},
+      {"prometheus.io/path", "/stats/prometheus"},
+  };
+  const json& existing = field(field(pod, "metadata"), "annotations");
+  if (!field(pod, "metadata").is_object()) {
+    addOp(patch, "/metadata", {{"annotations", annotations}});
+  } else if (!existing.is_object()) {
+    addOp(patch, "/metadata/annotations", annotations);
+  } else {
+    // An app that already publishes prometheus.io/* keeps its own.
+    for (const auto& [key, value] : annotations.items()) {
+      if (key != kStatusAnnotation && existing.contains(key)) continue;
+      addOp(patch, "/metadata/annotations/" + escapePointer(key), value);
+    }
+  }
+
+  // weft-init first: it must run before anything that opens a socket; the
+  // native sidecar next, so later init containers already have the mesh.
+  if (!field(spec, "initContainers").is_array()) {
+    addOp(patch, "/spec/initContainers", native ? json{init, proxy} : json{init});
+  } else {
+    if (native) addOp(patch, "/spec/initContainers/0", proxy);
+    addOp(patch, "/spec/initContainers/0", init);
+  }
+  // Without native sidecars the proxy goes first among the containers (see
+  // its postStart hook).
+  if (!native) addOp(patch, "/spec/containers/0", proxy);
+
+  if (!field(spec, "volumes").is_array()) {
+    addOp(patch, "/spec/volumes", volumes());
+  } else {
+    for (const auto& volume : volumes()) addOp(patch, "/spec/volumes/-", volume);
+  }
+  // A Job's pod with the proxy as a regular container: sharing the process
+  // namespace lets the proxy see the app exit and end too.
+  if (exit_with_app) addOp(patch, "/spec/shareProcessNamespace", true);
+  return result;
+}
+
+}  // namespace weft::injector

@@ -1,0 +1,180 @@
+#include "injector/pod_injector.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace weft::injector {
+namespace {
+
+using json = nlohmann::json;
+
+json pod(json annotations = nullptr, json spec_extra = json::object()) {
+  json p = {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata", {{"name", "web"}, {"namespace", "shop"}}},
+            {"spec", {{"containers", {{{"name", "app"}, {"image", "nginx"}}}}}}};
+  if (!annotations.is_null()) p["metadata"]["annotations"] = annotations;
+  p["spec"].update(spec_extra);
+  return p;
+}
+
+json injected(const json& p, InjectorConfig config = {}, PodSource source = {},
+              Scope scope = Scope::kNamespaceEnabled) {
+  json patch;
+  Injection result = injectPod(p, scope, source, config, &patch);
+  EXPECT_EQ(result.skip_reason, "");
+  EXPECT_EQ(result.error, "");
+  return p.patch(patch);
+}
+
+std::string skipReason(const json& p, Scope scope = Scope::kNamespaceEnabled) {
+  json patch;
+  return injectPod(p, scope, {}, InjectorConfig{}, &patch).skip_reason;
+}
+
+const json& named(const json& list, const std::string& name) {
+  for (const auto& c : list) {
+    if (c["name"] == name) return c;
+  }
+  static const json kNone;
+  ADD_FAILURE() << "no " << name << " in " << list.dump();
+  return kNone;
+}
+
+TEST(PodInjectorTest, NativeSidecarGoesAfterInitAndBeforeExistingInitContainers) {
+  json out = injected(pod(nullptr, {{"initContainers", {{{"name", "migrate"}}}}}));
+  const json& init = out["spec"]["initContainers"];
+  ASSERT_EQ(init.size(), 3u);
+  EXPECT_EQ(init[0]["name"], "weft-init");
+  EXPECT_EQ(init[1]["name"], "weft-proxy");
+  EXPECT_EQ(init[1]["restartPolicy"], "Always");
+  EXPECT_EQ(init[2]["name"], "migrate");
+  EXPECT_EQ(out["spec"]["containers"].size(), 1u);
+  EXPECT_EQ(init[1]["startupProbe"]["httpGet"]["path"], "/ready");
+  EXPECT_EQ(init[1]["startupProbe"]["httpGet"]["port"], 15020);
+}
+
+TEST(PodInjectorTest, SecurityContextsGiveCapabilitiesOnlyToInit) {
+  json out = injected(pod());
+  const json& init = named(out["spec"]["initContainers"], "weft-init");
+  const json& proxy = named(out["spec"]["initContainers"], "weft-proxy");
+  EXPECT_EQ(init["securityContext"]["capabilities"]["add"], json({"NET_ADMIN", "NET_RAW"}));
+  EXPECT_EQ(proxy["securityContext"]["capabilities"], json({{"drop", {"ALL"}}}));
+  EXPECT_EQ(proxy["securityContext"]["runAsNonRoot"], true);
+  EXPECT_EQ(proxy["securityContext"]["runAsUser"], 1337);
+  EXPECT_EQ(proxy["securityContext"]["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(init["args"][2], "1337");  // --proxy-uid: the proxy's traffic is not redirected
+}
+
+TEST(PodInjectorTest, ExclusionAnnotationsReachTheInitArguments) {
+  json out = injected(pod({{"weft.dev/exclude-outbound-ports", "5432, 6379"},
+                           {"weft.dev/exclude-inbound-ports", "9090"},
+                           {"weft.dev/exclude-outbound-cidrs", "10.0.0.0/8,169.254.169.254/32"}}));
+  json args = named(out["spec"]["initContainers"], "weft-init")["args"];
+  auto after = [&](const std::string& flag) -> std::string {
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == flag) return args[i + 1];
+    }
+    return "";
+  };
+  EXPECT_EQ(after("--exclude-outbound-ports"), "5432,6379");
+  EXPECT_EQ(after("--exclude-inbound-ports"), "9090,15020");
+  EXPECT_EQ(after("--exclude-outbound-cidrs"), "10.0.0.0/8,169.254.169.254/32");
+}
+
+TEST(PodInjectorTest, BadAnnotationLeavesThePodAloneAndSaysWhy) {
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"weft.dev/exclude-outbound-ports", "http"},
+           {"weft.dev/exclude-inbound-ports", "70000"},
+           {"weft.dev/exclude-outbound-cidrs", "10.0.0.0/33"},
+           {"weft.dev/proxy-cpu", "lots"}}) {
+    json patch;
+    Injection result = injectPod(pod({{key, value}}), Scope::kNamespaceEnabled, {}, {}, &patch);
+    EXPECT_EQ(result.skip_reason, "invalid_annotation") << key;
+    EXPECT_NE(result.error.find(key), std::string::npos) << result.error;
+    EXPECT_NE(result.error.find(value), std::string::npos) << result.error;
+  }
+}
+
+TEST(PodInjectorTest, ResourceAnnotationsOverrideTheConfig) {
+  json out = injected(pod({{"weft.dev/proxy-cpu", "250m"},
+                           {"weft.dev/proxy-memory", "256Mi"},
+                           {"weft.dev/proxy-memory-limit", "512Mi"}}));
+  const json& res = named(out["spec"]["initContainers"], "weft-proxy")["resources"];
+  EXPECT_EQ(res["requests"]["cpu"], "250m");
+  EXPECT_EQ(res["requests"]["memory"], "256Mi");
+  EXPECT_EQ(res["limits"]["memory"], "512Mi");
+  // A request set by annotation drops the default limit (it could be lower).
+  EXPECT_FALSE(res["limits"].contains("cpu"));
+}
+
+TEST(PodInjectorTest, DecisionTable) {
+  EXPECT_EQ(skipReason(pod()), "");
+  EXPECT_EQ(skipReason(pod({{"weft.dev/inject", "false"}})), "opted_out");
+  EXPECT_EQ(skipReason(pod(), Scope::kOptInOnly), "not_opted_in");
+  EXPECT_EQ(skipReason(pod({{"weft.dev/inject", "true"}}), Scope::kOptInOnly), "");
+  EXPECT_EQ(skipReason(pod({{"weft.dev/inject", "false"}}), Scope::kOptInOnly), "opted_out");
+  EXPECT_EQ(skipReason(pod(nullptr, {{"hostNetwork", true}})), "host_network");
+  EXPECT_EQ(skipReason(pod(nullptr, {{"hostNetwork", false}})), "");
+  EXPECT_EQ(skipReason(pod({{"weft.dev/status", "{}"}})), "already_injected");
+  EXPECT_EQ(skipReason(pod(nullptr, {{"containers", {{{"name", "weft-proxy"}}}}})),
+            "name_conflict");
+}
+
+TEST(PodInjectorTest, InjectingTwiceChangesNothing) {
+  json once = injected(pod({{"team", "a"}}, {{"volumes", {{{"name", "data"}}}}}));
+  EXPECT_EQ(skipReason(once), "already_injected");
+  EXPECT_EQ(once["metadata"]["annotations"]["team"], "a");
+  ASSERT_EQ(once["spec"]["volumes"].size(), 3u);
+  EXPECT_EQ(once["spec"]["volumes"][0]["name"], "data");
+  json status = json::parse(once["metadata"]["annotations"]["weft.dev/status"].get<std::string>());
+  EXPECT_EQ(status["version"], kVersion);
+  EXPECT_EQ(status["sidecar"], "native");
+}
+
+TEST(PodInjectorTest, AppOwnPrometheusAnnotationsAreKept) {
+  json out = injected(pod({{"prometheus.io/port", "9102"}}));
+  EXPECT_EQ(out["metadata"]["annotations"]["prometheus.io/port"], "9102");
+  EXPECT_EQ(out["metadata"]["annotations"]["prometheus.io/scrape"], "true");
+}
+
+TEST(PodInjectorTest, RegularContainerFallbackGoesFirstAndWaitsForReady) {
+  InjectorConfig config;
+  config.native_sidecar = false;
+  json out = injected(pod(), config);
+  const json& containers = out["spec"]["containers"];
+  ASSERT_EQ(containers.size(), 2u);
+  EXPECT_EQ(containers[0]["name"], "weft-proxy");
+  EXPECT_FALSE(containers[0].contains("restartPolicy"));
+  EXPECT_EQ(containers[0]["lifecycle"]["postStart"]["exec"]["command"][1], "wait");
+  EXPECT_EQ(out["spec"]["initContainers"].size(), 1u);
+  EXPECT_FALSE(out["spec"].contains("shareProcessNamespace"));
+}
+
+TEST(PodInjectorTest, JobPodsEndTheProxyWithTheApp) {
+  PodSource job;
+  job.runs_to_completion = true;
+  InjectorConfig fallback;
+  fallback.native_sidecar = false;
+  json out = injected(pod(), fallback, job);
+  EXPECT_EQ(out["spec"]["shareProcessNamespace"], true);
+  bool exit_with_app = false;
+  for (const auto& env : out["spec"]["containers"][0]["env"]) {
+    if (env["name"] == "WEFT_EXIT_WITH_APP") exit_with_app = env["value"] == "true";
+  }
+  EXPECT_TRUE(exit_with_app);
+  // A native sidecar ends with the app by itself.
+  json native = injected(pod(), InjectorConfig{}, job);
+  EXPECT_FALSE(native["spec"].contains("shareProcessNamespace"));
+}
+
+TEST(PodInjectorTest, OwnedByJob) {
+  json p = pod();
+  EXPECT_FALSE(ownedByJob(p));
+  p["metadata"]["ownerReferences"] = {{{"kind", "Job"}, {"name", "backup"}}};
+  EXPECT_TRUE(ownedByJob(p));
+}
+
+}  // namespace
+}  // namespace weft::injector

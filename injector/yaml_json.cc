@@ -1,0 +1,117 @@
+#include "injector/yaml_json.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+
+namespace weft::injector {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// How a plain (unquoted) scalar resolves under the YAML 1.2 core schema.
+ojson resolvePlain(const std::string& s) {
+  static const std::regex null_re(R"(^(~|null|Null|NULL|)$)");
+  static const std::regex true_re(R"(^(true|True|TRUE)$)");
+  static const std::regex false_re(R"(^(false|False|FALSE)$)");
+  static const std::regex int_re(R"(^[-+]?[0-9]+$)");
+  static const std::regex float_re(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
+  if (std::regex_match(s, null_re)) return nullptr;
+  if (std::regex_match(s, true_re)) return true;
+  if (std::regex_match(s, false_re)) return false;
+  if (std::regex_match(s, int_re)) {
+    try {
+      return std::stoll(s);
+    } catch (...) {
+      return s;  // out of range: keep the digits
+    }
+  }
+  if (std::regex_match(s, float_re)) return std::stod(s);
+  return s;
+}
+
+ojson toJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return node.Tag() == "!" ? ojson(node.Scalar()) : resolvePlain(node.Scalar());
+    case YAML::NodeType::Sequence: {
+      ojson out = ojson::array();
+      for (const auto& item : node) out.push_back(toJson(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      ojson out = ojson::object();
+      for (const auto& entry : node) out[entry.first.as<std::string>()] = toJson(entry.second);
+      return out;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+void emit(YAML::Emitter& out, const ojson& value) {
+  switch (value.type()) {
+    case ojson::value_t::object:
+      out << YAML::BeginMap;
+      for (const auto& [key, item] : value.items()) {
+        out << YAML::Key << key << YAML::Value;
+        emit(out, item);
+      }
+      out << YAML::EndMap;
+      break;
+    case ojson::value_t::array:
+      out << YAML::BeginSeq;
+      for (const auto& item : value) emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case ojson::value_t::string: {
+      const std::string& s = value.get_ref<const std::string&>();
+      // A string that would read back as another type is quoted.
+      if (!resolvePlain(s).is_string()) {
+        out << YAML::DoubleQuoted << s;
+      } else {
+        out << s;
+      }
+      break;
+    }
+    case ojson::value_t::boolean:
+      out << (value.get<bool>() ? "true" : "false");
+      break;
+    case ojson::value_t::null:
+      out << YAML::Null;
+      break;
+    default:
+      out << value.dump();  // numbers, as JSON writes them
+  }
+}
+
+}  // namespace
+
+bool yamlDocumentsToJson(const std::string& text, std::vector<ojson>* docs, std::string* error) {
+  try {
+    for (const auto& node : YAML::LoadAll(text)) {
+      if (node.IsNull()) continue;
+      docs->push_back(toJson(node));
+    }
+  } catch (const YAML::Exception& e) {
+    *error = "line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
+    return false;
+  }
+  return true;
+}
+
+std::string jsonDocumentsToYaml(const std::vector<ojson>& docs) {
+  std::string out;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    YAML::Emitter emitter;
+    emit(emitter, docs[i]);
+    if (i > 0) out += "---\n";
+    out += emitter.c_str();
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace weft::injector
