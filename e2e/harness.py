@@ -18,6 +18,12 @@ PROXY_BIN = os.environ.get("WEFT_PROXY_BIN", os.path.join(ROOT, "bazel-bin/proxy
 CERTGEN_BIN = os.path.join(ROOT, "bazel-bin/tools/certgen/certgen")
 CONTROL_BIN = os.environ.get("WEFT_CONTROL_BIN",
                              os.path.join(ROOT, "bazel-bin/controlplane/weft-control"))
+INJECTOR_BIN = os.environ.get("WEFT_INJECTOR_BIN",
+                              os.path.join(ROOT, "bazel-bin/injector/weft-injector"))
+WEFTCTL_BIN = os.path.join(ROOT, "bazel-bin/tools/weftctl/weftctl")
+# Installed by tools/setup from npm (Debian has no Helm, and its kubectl is too old).
+KUBECTL = os.path.join(ROOT, ".tools/kubectl")
+HELM = os.path.join(ROOT, ".tools/helm")
 H2_OPTIONS = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
     "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
     "explicit_http_config": {"http2_protocol_options": {}}}}
