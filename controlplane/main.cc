@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
       options.kubeconfig = value();
     } else if (arg == "--xds-address") {
       options.xds_address = value();
+    } else if (arg == "--admin-address") {
+      options.admin_address = value();
     } else if (arg == "--admin-port") {
       options.admin_port = static_cast<uint16_t>(std::atoi(value().c_str()));
     } else if (arg == "--debounce-ms") {
@@ -48,7 +50,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: weft-control (--config-dir DIR | --kubeconfig PATH | in a pod)"
                    " [--xds-address HOST:PORT]"
-                   " [--admin-port N] [--debounce-ms N]\n"
+                   " [--admin-address IP] [--admin-port N] [--debounce-ms N]\n"
                    "       [--ca-address HOST:PORT|''] [--data-dir DIR] [--ca-cert F --ca-key F"
                    " [--ca-chain F]]\n"
                    "       [--ca-extra-roots F] [--workload-tokens F]\n");
