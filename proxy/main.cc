@@ -7,12 +7,14 @@
 #include <cstring>
 #include <string>
 
+#include "proxy/intercept/iptables_rules.h"
 #include "proxy/server/server.h"
 
 namespace {
 void usage() {
   std::fprintf(stderr,
                "usage: weft-proxy -c BOOTSTRAP [--concurrency N] [--drain-time-s S]\n"
+               "       weft-proxy init ...    install a pod's interception rules (see init -h)\n"
                "  -c, --config-path, --bootstrap FILE   Envoy-shaped bootstrap (YAML or JSON)\n"
                "  --concurrency N                       worker threads (default: cores)\n"
                "  --drain-time-s S                      drain timeout on SIGTERM (default 5)\n"
@@ -30,6 +32,7 @@ void usage() {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
+  if (argc > 1 && std::string(argv[1]) == "init") return weft::intercept::runInit(argc, argv, 2);
   weft::server::Options options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -42,6 +42,21 @@ const FilterChainConfig* ListenerConfig::selectChain(uint16_t destination_port,
   return default_filter_chain ? &*default_filter_chain : nullptr;
 }
 
+int Snapshot::listenerForOriginalDestination(const network::Address& destination) const {
+  int wildcard = -1;
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    const ListenerConfig& l = listeners[i];
+    if (l.bind_to_port || l.address.port() != destination.port()) continue;
+    if (l.address == destination) return static_cast<int>(i);
+    std::string ip = l.address.ip();
+    if (wildcard < 0 && (ip == "0.0.0.0" || ip == "::") &&
+        l.address.family() == destination.family()) {
+      wildcard = static_cast<int>(i);
+    }
+  }
+  return wildcard;
+}
+
 bool ListenerConfig::needsInspection(uint16_t destination_port) const {
   if (!inspect_http && !inspect_tls) return false;
   bool has_port_chain = std::any_of(filter_chains.begin(), filter_chains.end(), [&](const auto& c) {

@@ -80,6 +80,12 @@ struct ListenerConfig {
   // HTTP" (server-speaks-first protocols send nothing).
   uint64_t inspect_timeout_ms = 100;
   uint32_t buffer_limit_bytes = 1024 * 1024;
+  // Transparent interception: a connection redirected here (iptables
+  // REDIRECT) is handed to the listener bound to its original destination
+  // (exact address, else 0.0.0.0 with the same port), when there is one.
+  bool use_original_dst = false;
+  // false: a "virtual" listener that only receives such hand-offs.
+  bool bind_to_port = true;
 
   // The chain for a connection to `destination_port` whose first bytes read
   // as `protocol` ("tls" for a TLS ClientHello; "" when not inspected or not
@@ -98,6 +104,11 @@ struct Snapshot {
   uint16_t admin_port = 15000;
   std::string node_id;
   std::string config_dump_json;  // what /config_dump serves
+
+  // The listener a connection redirected to a use_original_dst listener
+  // belongs to: a virtual listener (bind_to_port false) for exactly
+  // `destination`, else for 0.0.0.0 / :: with its port; -1 when none.
+  int listenerForOriginalDestination(const network::Address& destination) const;
 
   const upstream::ClusterConfig* cluster(const std::string& name) const {
     auto it = clusters.find(name);

@@ -490,11 +490,21 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
                                  errors)) {
       ok = false;
     }
+  } else if (proto.type() == cluster_v3::Cluster::ORIGINAL_DST) {
+    out->original_dst = true;
+    if (proto.lb_policy() != cluster_v3::Cluster::CLUSTER_PROVIDED) {
+      errors.add(path + ".lb_policy", "an ORIGINAL_DST cluster needs lb_policy CLUSTER_PROVIDED");
+      ok = false;
+    }
+    if (proto.has_load_assignment()) {
+      errors.add(path + ".load_assignment", "an ORIGINAL_DST cluster has no endpoints of its own");
+      ok = false;
+    }
   } else {
-    errors.add(path + ".type", "only STATIC and EDS clusters are supported");
+    errors.add(path + ".type", "only STATIC, EDS and ORIGINAL_DST clusters are supported");
     ok = false;
   }
-  switch (proto.lb_policy()) {
+  switch (out->original_dst ? cluster_v3::Cluster::ROUND_ROBIN : proto.lb_policy()) {
     case cluster_v3::Cluster::ROUND_ROBIN:
       out->lb_policy = upstream::LbPolicy::kRoundRobin;
       break;
@@ -940,10 +950,8 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
   if (proto.has_listener_filters_timeout()) {
     out->inspect_timeout_ms = durationMs(proto.listener_filters_timeout());
   }
-  if (proto.has_use_original_dst() && proto.use_original_dst().value()) {
-    errors.add(path + ".use_original_dst", "not implemented by weft yet");
-    ok = false;
-  }
+  out->use_original_dst = proto.has_use_original_dst() && proto.use_original_dst().value();
+  out->bind_to_port = !proto.has_bind_to_port() || proto.bind_to_port().value();
   if (proto.has_api_listener()) {
     errors.add(path + ".api_listener", "not supported");
     ok = false;

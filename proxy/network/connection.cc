@@ -73,6 +73,20 @@ void Connection::readAddresses() {
   }
 }
 
+std::optional<Address> Connection::originalDestination() const {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  int fd = this->fd();
+  // Netfilter's NAT lookup: the same option number (80) at SOL_IP for IPv4
+  // and SOL_IPV6 for IPv6 (IP6T_SO_ORIGINAL_DST).
+  constexpr int kSoOriginalDst = 80;
+  int level = local_.family() == AF_INET6 ? SOL_IPV6 : SOL_IP;
+  if (fd < 0 || getsockopt(fd, level, kSoOriginalDst, &ss, &len) != 0) return std::nullopt;
+  Address original = Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss));
+  if (original == local_) return std::nullopt;  // not redirected
+  return original;
+}
+
 int Connection::fd() const {
   uv_os_fd_t fd = -1;
   uv_fileno(reinterpret_cast<const uv_handle_t*>(handle_), &fd);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -82,6 +83,16 @@ class Connection : public event::DeferredWork, private TransportSocketCallbacks 
 
   // Returns the raw fd (for SO_ORIGINAL_DST and socket options).
   int fd() const;
+  // Where the client meant to connect before a REDIRECT rule sent it here
+  // (SO_ORIGINAL_DST / IP6T_SO_ORIGINAL_DST); nullopt when not redirected.
+  std::optional<Address> originalDestination() const;
+  // Transparent interception: from now on localAddress() is the original
+  // destination (filter chain matching, ORIGINAL_DST clusters see it).
+  void restoreLocalAddress(const Address& address) {
+    local_ = address;
+    redirected_ = true;
+  }
+  bool redirected() const { return redirected_; }
 
   void runDeferred() override;
 
@@ -108,6 +119,7 @@ class Connection : public event::DeferredWork, private TransportSocketCallbacks 
 
   event::Dispatcher& dispatcher_;
   uv_tcp_t* handle_;
+  bool redirected_ = false;
   ConnectionCallbacks* callbacks_ = nullptr;
   std::unique_ptr<TransportSocket> transport_;
   State state_ = State::kOpen;

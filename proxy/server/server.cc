@@ -39,6 +39,7 @@ int Server::run() {
   // Static listeners are bound before anything starts, so a port conflict
   // fails the start with a clear message instead of a half-running proxy.
   for (const auto& listener : snapshot_->listeners) {
+    if (!listener.bind_to_port) continue;
     std::vector<int> fds;
     for (int w = 0; w < concurrency_; ++w) {
       int fd = network::bindListeningSocket(listener.address, true, &error);
@@ -203,6 +204,10 @@ void Server::applySnapshot(config::SnapshotPtr snapshot) {
   std::map<std::string, std::vector<int>> next;
   std::vector<std::vector<int>> per_worker(concurrency_);
   for (const auto& listener : snapshot->listeners) {
+    if (!listener.bind_to_port) {
+      for (int w = 0; w < concurrency_; ++w) per_worker[w].push_back(-1);
+      continue;
+    }
     std::string key = listener.address.toString();
     auto it = listener_fds_.find(key);
     if (it != listener_fds_.end()) {

@@ -71,9 +71,16 @@ class InspectingConnection : public ActiveConnection {
 
 void Worker::onAccept(size_t index, std::unique_ptr<network::Connection> connection) {
   if (draining_) return;  // closes the connection
+  if (snapshot_->listeners[index].use_original_dst) {
+    if (auto original = connection->originalDestination()) {
+      connection->restoreLocalAddress(*original);
+      int owner = snapshot_->listenerForOriginalDestination(*original);
+      if (owner >= 0) index = static_cast<size_t>(owner);
+      // No listener for it: this listener's own chains (a passthrough).
+    }
+  }
   const config::ListenerConfig& listener = snapshot_->listeners[index];
-  // The destination port is the listener's own today; with transparent
-  // interception it becomes the original destination's.
+  // The listener's own port, or the original destination's when redirected.
   uint16_t port = connection->localAddress().port();
   if (!listener.needsInspection(port)) {
     startChain(index, listener.selectChain(port, ""), std::move(connection), {});

@@ -56,13 +56,19 @@ void TcpProxy::authorizeThenConnect(std::string_view first_bytes) {
 
 void TcpProxy::connectUpstream(std::string_view initial_data) {
   auto cluster = context_.clusterManager().get(cluster_name_);
-  int host = cluster ? cluster->pickHost(context_.clusterManager().rng()) : -1;
-  if (host < 0) {
+  bool original_dst = cluster && cluster->config().original_dst;
+  int host = cluster && !original_dst ? cluster->pickHost(context_.clusterManager().rng()) : -1;
+  // A client that dialled the passthrough listener itself has nowhere to go
+  // (connecting to our own address would loop).
+  if ((host < 0 && !original_dst) || (original_dst && !downstream_->redirected())) {
     LOG_DEBUG("tcp_proxy: no host for cluster %s", cluster_name_.c_str());
     closeBoth();
     return;
   }
-  upstream_ = network::Connection::connectTo(context_.dispatcher(), cluster->host(host).address);
+  // A passthrough goes where the client meant to (the restored destination).
+  const network::Address& target =
+      original_dst ? downstream_->localAddress() : cluster->host(host).address;
+  upstream_ = network::Connection::connectTo(context_.dispatcher(), target);
   if (cluster->config().tls) {
     upstream_->setTransportSocket(std::make_unique<tls::TlsSocket>(
         cluster->config().tls, &context_.clusterManager().tlsStats()));

@@ -59,6 +59,9 @@ uint64_t steadyNowMs();
 struct ClusterConfig {
   std::string name;
   std::vector<HostConfig> hosts;
+  // ORIGINAL_DST: no hosts of its own; a connection goes where the client
+  // meant it to go (the destination the interception rules redirected).
+  bool original_dst = false;
   LbPolicy lb_policy = LbPolicy::kRoundRobin;
   uint32_t least_request_choices = 2;
   uint64_t connect_timeout_ms = 5000;  // Envoy's default
