@@ -197,5 +197,5 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--banner", action="store_true", help="server-speaks-first TCP echo")
     args = parser.parse_args()
-    srv = serve_banner(args.port) if args.banner else serve(args.port, args.name, args.host)
+    srv = serve_banner(args.port, args.host) if args.banner else serve(args.port, args.name, args.host)
     srv.serve_forever()
