@@ -103,7 +103,8 @@ class InterceptionTest(unittest.TestCase):
         cls.cert_a = pki.issue("client", uri=TRUST + "client", ips=(POD_A,))
         cls.cert_b = pki.issue("echo", uri=TRUST + "echo", ips=(POD_B,))
         for path in os.listdir(cls.dir):
-            os.chmod(os.path.join(cls.dir, path), 0o644)  # the proxies run as UID 1337
+            if path.endswith((".pem", ".key")):
+                os.chmod(os.path.join(cls.dir, path), 0o644)  # the proxies run as UID 1337
 
     @classmethod
     def spawn(cls, ns, args, uid=None, name="proc"):
