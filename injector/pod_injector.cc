@@ -1,7 +1,8 @@
 #include "injector/pod_injector.h"
 
+#include <re2/re2.h>
+
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 namespace weft::injector {
@@ -80,17 +81,13 @@ std::string portList(const json& pod, const std::string& key, std::vector<uint16
 }
 
 bool validCidr(const std::string& cidr) {
-  static const std::regex v4(R"(^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$)");
-  static const std::regex v6(R"(^[0-9a-fA-F:]+/(\d{1,3})$)");
-  std::smatch m;
-  if (std::regex_match(cidr, m, v4)) {
-    for (int i = 1; i <= 4; ++i) {
-      if (std::stoi(m[i]) > 255) return false;
-    }
-    return std::stoi(m[5]) <= 32;
+  static const RE2 v4(R"((\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2}))");
+  static const RE2 v6(R"([0-9a-fA-F:]*:[0-9a-fA-F:]*/(\d{1,3}))");
+  int a = 0, b = 0, c = 0, d = 0, prefix = 0;
+  if (RE2::FullMatch(cidr, v4, &a, &b, &c, &d, &prefix)) {
+    return a <= 255 && b <= 255 && c <= 255 && d <= 255 && prefix <= 32;
   }
-  return std::regex_match(cidr, m, v6) && cidr.find(':') != std::string::npos &&
-         std::stoi(m[1]) <= 128;
+  return RE2::FullMatch(cidr, v6, &prefix) && prefix <= 128;
 }
 
 std::string cidrList(const json& pod, const std::string& key, std::vector<std::string> base) {
@@ -109,8 +106,8 @@ std::string cidrList(const json& pod, const std::string& key, std::vector<std::s
 std::string quantity(const json& pod, const std::string& key, const std::string& fallback) {
   std::string value = annotation(pod, key);
   if (value.empty()) return fallback;
-  static const std::regex re(R"(^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$)");
-  if (!std::regex_match(value, re)) {
+  static const RE2 re(R"([0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?)");
+  if (!RE2::FullMatch(value, re)) {
     throw InvalidAnnotation{"annotation " + key + ": '" + value +
                             "' is not a resource quantity (e.g. 100m, 128Mi)"};
   }

@@ -1,8 +1,7 @@
 #include "injector/yaml_json.h"
 
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
-
-#include <regex>
 
 namespace weft::injector {
 namespace {
@@ -11,22 +10,22 @@ using ojson = nlohmann::ordered_json;
 
 // How a plain (unquoted) scalar resolves under the YAML 1.2 core schema.
 ojson resolvePlain(const std::string& s) {
-  static const std::regex null_re(R"(^(~|null|Null|NULL|)$)");
-  static const std::regex true_re(R"(^(true|True|TRUE)$)");
-  static const std::regex false_re(R"(^(false|False|FALSE)$)");
-  static const std::regex int_re(R"(^[-+]?[0-9]+$)");
-  static const std::regex float_re(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
-  if (std::regex_match(s, null_re)) return nullptr;
-  if (std::regex_match(s, true_re)) return true;
-  if (std::regex_match(s, false_re)) return false;
-  if (std::regex_match(s, int_re)) {
+  static const RE2 null_re(R"(~|null|Null|NULL|)");
+  static const RE2 true_re(R"(true|True|TRUE)");
+  static const RE2 false_re(R"(false|False|FALSE)");
+  static const RE2 int_re(R"([-+]?[0-9]+)");
+  static const RE2 float_re(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (RE2::FullMatch(s, null_re)) return nullptr;
+  if (RE2::FullMatch(s, true_re)) return true;
+  if (RE2::FullMatch(s, false_re)) return false;
+  if (RE2::FullMatch(s, int_re)) {
     try {
       return std::stoll(s);
     } catch (...) {
       return s;  // out of range: keep the digits
     }
   }
-  if (std::regex_match(s, float_re)) return std::stod(s);
+  if (RE2::FullMatch(s, float_re)) return std::stod(s);
   return s;
 }
 
