@@ -84,6 +84,10 @@ class MeshFixture(unittest.TestCase):
 
     def restart_control(self, *extra):
         self.control.stop()
+        # Start on a whole second: a certificate from the old process then expires
+        # before control_started + lifetime, and every one from the new one at or after.
+        time.sleep(1.001 - time.time() % 1)
+        self.control_started = int(time.time())
         self.control = ControlPlane(self.config, xds_port=self.control.xds_port,
                                     admin_port=self.control.admin_port,
                                     extra_args=self.ca_args(*extra))
@@ -182,6 +186,7 @@ class MeshMtlsTest(MeshFixture):
         for proxy in self.proxies:
             proxy.stop()
         self.proxies = []
+        lifetime = 6
         self.echo = self.sidecar("echo-0.default", "echo", "tok-echo", lifetime=10,
                                  APP_IP="127.0.23.1")
         self.client = self.sidecar("client-0.default", "client", "tok-client", lifetime=10,
@@ -209,16 +214,26 @@ class MeshMtlsTest(MeshFixture):
         for proxy in self.proxies:
             proxy.stop()
         self.proxies = []
-        self.echo = self.sidecar("echo-0.default", "echo", "tok-echo", lifetime=6,
+        lifetime = 6
+        self.echo = self.sidecar("echo-0.default", "echo", "tok-echo", lifetime=lifetime,
                                  APP_IP="127.0.23.1")
-        self.client = self.sidecar("client-0.default", "client", "tok-client", lifetime=6,
+        self.client = self.sidecar("client-0.default", "client", "tok-client", lifetime=lifetime,
                                    OUTBOUND_PORT=self.out_port)
         self.wait_for(lambda: self.call("/")[0] == 200, "the mesh to serve")
         old_cert, old_key = os.path.join(self.data, "ca.pem"), os.path.join(self.data, "ca.key")
         new = Pki(self.dir, "root-b")
 
-        def renewed_by_this_ca():  # both sidecars hold a certificate from the running CA
-            return self.control.metric("weft_ca_certificates_issued_total") >= 2
+
+        def renewed_by_this_ca():
+            # Each sidecar has ACKed this control plane's trust bundle and holds a
+            # certificate issued after it started (a certificate's notAfter is its
+            # issue time plus the lifetime). Counting issuances is not enough: one
+            # sidecar can renew twice while the other is still in backoff.
+            if self.control.metric("weft_control_xds_acks_total", type="SDS") < 2:
+                return False
+            floor = self.control_started + lifetime
+            return all(p.metric("weft_tls_certificate_expiry_timestamp_seconds") >= floor
+                       for p in (self.echo, self.client))
         loop = LoadLoop(self.out_port, limit=200000, seconds=90)
         try:
             # 1. Trust the new root beside the old one; still sign with the old.
@@ -237,7 +252,7 @@ class MeshMtlsTest(MeshFixture):
             loop.stop()
         print("\n  root rotation in three steps under load: %d requests, %d failed"
               % (len(loop.results), len(loop.errors)))
-        self.assertEqual(loop.errors, [])
+        self.assertEqual(loop.errors[:5], [])
         # The data plane now trusts only the new root: a certificate from the old is refused.
         pki = Pki.__new__(Pki)
         pki.dir, pki.ca_cert, pki.ca_key = self.dir, old_cert, old_key

@@ -6,17 +6,21 @@ consuming weft-control. Everything is real processes on loopback; the
 "pods" are distinct 127.x addresses."""
 
 import http.client
+import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 import sys
 
-from harness import (ROOT, Backend, ControlPlane, Proxy, free_port, xds_bootstrap)
+from harness import (ROOT, CONTROL_BIN, Backend, ControlPlane, Proxy, free_port, xds_bootstrap)
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
@@ -295,6 +299,62 @@ spec:
             loop.stop()
         self.assertGreater(served_while_down, 100)
         self.assertEqual(loop.errors, [])
+
+    def test_a_control_plane_still_loading_its_config_sends_nothing(self):
+        # A new weft-control whose Kubernetes API never answers (the socket
+        # listens but never accepts) must not program the proxies that
+        # reconnect to it with an empty mesh: they keep their configuration.
+        for pod in self.pods:
+            self.wait_inbound(pod)
+        hung_api = socket.socket()
+        hung_api.bind(("127.0.0.1", 0))
+        hung_api.listen(16)
+        kubeconfig = os.path.join(self.dir, "kubeconfig")
+        write(kubeconfig, """apiVersion: v1
+kind: Config
+current-context: hung
+contexts: [{name: hung, context: {cluster: hung, user: weft}}]
+clusters: [{name: hung, cluster: {server: "https://127.0.0.1:%d", insecure-skip-tls-verify: true}}]
+users: [{name: weft, user: {token: t}}]
+""" % hung_api.getsockname()[1])
+        loop = LoadLoop(self.out_port)
+        loading = None
+        try:
+            self.control.stop(signal.SIGKILL)
+            admin_port = free_port()
+            log = open(os.path.join(self.dir, "loading-control.log"), "w")
+            loading = subprocess.Popen(
+                [CONTROL_BIN, "--kubeconfig", kubeconfig, "--xds-address",
+                 "127.0.0.1:%d" % self.control.xds_port, "--admin-port", str(admin_port)],
+                stdout=log, stderr=subprocess.STDOUT)
+
+            def admin(path):
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (admin_port, path),
+                                                timeout=5) as resp:
+                        return resp.status, resp.read().decode()
+                except urllib.error.HTTPError as e:
+                    return e.code, e.read().decode()
+                except OSError:
+                    return 0, ""
+
+            def reconnected():
+                status, body = admin("/debug/syncz")
+                return status == 200 and len(json.loads(body)) == 3
+            self.wait_for(reconnected, "the proxies connected to the loading control plane", 30)
+            time.sleep(1.0)
+            syncz = json.loads(admin("/debug/syncz")[1])
+            ready_status = admin("/ready")[0]
+        finally:
+            loop.stop()
+            if loading is not None:
+                loading.kill()
+                loading.wait(10)
+            hung_api.close()
+        self.assertGreater(len(loop.results), 100)
+        self.assertEqual(loop.errors[:5], [])
+        self.assertEqual([p["types"] for p in syncz], [{}, {}, {}])
+        self.assertEqual(ready_status, 503)
 
     def test_endpoints_move_without_failed_requests(self):
         for pod in self.pods:

@@ -168,7 +168,13 @@ admin::AdminResponse ControlServer::handleAdmin(const std::string&, const std::s
   admin::AdminResponse response;
   std::string route = path.substr(0, path.find('?'));
   if (route == "/ready") {
-    response.body = "LIVE\n";
+    // Ready once the first configuration is loaded: before that xDS requests wait.
+    if (cache_.ready()) {
+      response.body = "LIVE\n";
+    } else {
+      response.status = 503;
+      response.body = "waiting for the first configuration\n";
+    }
   } else if (route == "/metrics" || route == "/stats/prometheus") {
     response.content_type = "text/plain; version=0.0.4";
     response.body = metrics_.render();
@@ -208,7 +214,9 @@ std::string ControlServer::syncz() const {
 
 std::string ControlServer::configErrors() const {
   std::string out;
-  for (const auto& e : cache_.config()->errors) out += e.toString() + "\n";
+  auto config = cache_.config();
+  if (config == nullptr) return "waiting for the first configuration\n";
+  for (const auto& e : config->errors) out += e.toString() + "\n";
   return out;
 }
 

@@ -219,6 +219,7 @@ class SotwStream final
   void pushLocked(ResourceType type, bool force) {
     TypeState& state = types_[type];
     auto resources = cache_.resourcesFor(identity_, apiListenerNames());
+    if (resources == nullptr) return;  // answered once the first configuration is in
     discovery::DiscoveryResponse response;
     response.set_type_url(typeUrl(type));
     std::string version_input;
@@ -308,6 +309,7 @@ class DeltaStream final
     std::set<std::string> api_names;
     for (const auto& n : types_[kListener].names) api_names.insert(n);
     auto resources = cache_.resourcesFor(identity_, api_names);
+    if (resources == nullptr) return;  // answered once the first configuration is in
     discovery::DeltaDiscoveryResponse response;
     response.set_type_url(typeUrl(type));
     const auto& current = resources->by_type[type];

@@ -36,6 +36,7 @@ std::shared_ptr<const ProxyResources> XdsCache::resourcesFor(
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = translations_.find(key);
     if (it != translations_.end()) return it->second;
+    if (config_ == nullptr) return nullptr;
     config = config_;
     generation = generation_;
   }

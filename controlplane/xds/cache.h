@@ -4,6 +4,11 @@
 // Thread-safe: the config source updates it on the main thread, gRPC
 // reactors read it on gRPC's threads. Translations are cached per config
 // generation and proxy class, so 1,000 identical proxies cost one translation.
+//
+// Until the config source has delivered its first full configuration the
+// cache is not ready and hands out no resources: a proxy that connects to a
+// control plane still reading its config must keep what it has, not be sent
+// an empty mesh (Istio likewise waits for its informers to sync).
 
 #include <functional>
 #include <map>
@@ -20,13 +25,14 @@ namespace weft::control {
 
 class XdsCache {
  public:
-  XdsCache() : config_(std::make_shared<ConfigSet>()) {}
-
   // Installs a new configuration and calls every watcher.
   void update(std::shared_ptr<const ConfigSet> config);
+  // Null until the first update.
   std::shared_ptr<const ConfigSet> config() const;
+  bool ready() const { return config() != nullptr; }
   uint64_t generation() const;
 
+  // Null until the first update.
   std::shared_ptr<const ProxyResources> resourcesFor(const ProxyIdentity& proxy,
                                                      const std::set<std::string>& api_names);
 
