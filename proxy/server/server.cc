@@ -22,7 +22,9 @@ Server::~Server() = default;
 
 int Server::run() {
   std::string error;
-  if (!config::loadBootstrapFile(options_.bootstrap_path, &bootstrap_, &error)) {
+  if (options_.bootstrap) {
+    bootstrap_ = *options_.bootstrap;
+  } else if (!config::loadBootstrapFile(options_.bootstrap_path, &bootstrap_, &error)) {
     std::fprintf(stderr, "weft-proxy: %s\n", error.c_str());
     return 1;
   }
@@ -63,6 +65,10 @@ int Server::run() {
     std::fprintf(stderr, "weft-proxy: admin: %s\n", error.c_str());
     return 1;
   }
+  if (options_.status_port > 0 && !startStatus(&error)) {
+    std::fprintf(stderr, "weft-proxy: status port: %s\n", error.c_str());
+    return 1;
+  }
 
   for (int w = 0; w < concurrency_; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, stats_));
@@ -86,6 +92,8 @@ int Server::run() {
       &sigint_, [](uv_signal_t* h, int) { static_cast<Server*>(h->data)->startDrain(true); },
       SIGINT);
 
+  if (!options_.exit_with_app_proc.empty()) watchApplication();
+
   LOG_INFO("weft-proxy started: %zu listeners, %zu clusters, %d workers, admin on %s%s",
            snapshot_->listeners.size(), snapshot_->clusters.size(), concurrency_,
            admin_address->toString().c_str(), xds_ ? ", xDS on" : "");
@@ -98,11 +106,55 @@ int Server::run() {
     for (int fd : fds) ::close(fd);
   }
   admin_.reset();
+  status_.reset();
+  app_timer_.reset();
   drain_timer_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   LOG_INFO("weft-proxy exiting");
   return exit_code_;
+}
+
+bool Server::startStatus(std::string* error) {
+  status_ = std::make_unique<admin::AdminServer>(
+      main_, [this](const std::string& method, const std::string& path) {
+        return handleStatus(method, path);
+      });
+  auto address =
+      network::Address::fromIpPort("0.0.0.0", static_cast<uint16_t>(options_.status_port));
+  return address && status_->start(*address, error);
+}
+
+admin::AdminResponse Server::handleStatus(const std::string& method, const std::string& path) {
+  std::string route = path.substr(0, path.find('?'));
+  if (route == "/ready" || route == "/stats/prometheus" || route == "/metrics") {
+    if (method == "GET" || method == "HEAD") return handleAdmin("GET", path);
+    admin::AdminResponse refused;
+    refused.status = 405;
+    refused.body = "the status port is read-only\n";
+    return refused;
+  }
+  admin::AdminResponse missing;
+  missing.status = 404;
+  missing.body = "the status port serves /ready and /stats/prometheus\n";
+  return missing;
+}
+
+void Server::watchApplication() {
+  app_watcher_ = std::make_unique<sidecar::AppWatcher>(options_.exit_with_app_proc, getpid());
+  app_timer_ = std::make_unique<event::Timer>(main_, [this] {
+    switch (app_watcher_->poll()) {
+      case sidecar::AppWatcher::State::kAppGone:
+        LOG_INFO("weft-proxy: the application's processes have exited; draining, then exiting");
+        startDrain(true);
+        return;
+      case sidecar::AppWatcher::State::kWaitingForApp:
+      case sidecar::AppWatcher::State::kAppRunning:
+        if (!draining_) app_timer_->enableMs(1000);
+        return;
+    }
+  });
+  app_timer_->enableMs(1000);
 }
 
 bool Server::startXds(std::string* error) {
@@ -316,6 +368,7 @@ void Server::startDrain(bool exit_when_done) {
 
 void Server::finish() {
   if (admin_) admin_->stop();
+  if (status_) status_->stop();
   main_.exit();
 }
 

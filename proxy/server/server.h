@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "proxy/event/dispatcher.h"
 #include "proxy/sds/workload_certificate.h"
 #include "proxy/server/worker.h"
+#include "proxy/sidecar/app_watcher.h"
 #include "proxy/stats/stats.h"
 #include "proxy/xds/xds_client.h"
 
@@ -32,6 +34,14 @@ struct Options {
   std::string ca_identity = "spiffe://cluster.local/ns/weft-system/sa/weft-control";
   std::string trust_domain = "cluster.local";
   int64_t certificate_lifetime_s = 0;  // 0: the mesh default
+  // Given (by `weft-proxy sidecar`): used instead of reading bootstrap_path.
+  std::optional<envoy::config::bootstrap::v3::Bootstrap> bootstrap;
+  // > 0: a second, read-only endpoint on all addresses for the kubelet's
+  // probes and Prometheus (/ready, /stats/prometheus); the admin endpoint
+  // itself stays on loopback.
+  int status_port = 0;
+  // Non-empty: a /proc to watch; exit once the application's processes are gone.
+  std::string exit_with_app_proc;
 };
 
 class Server {
@@ -44,6 +54,9 @@ class Server {
 
  private:
   admin::AdminResponse handleAdmin(const std::string& method, const std::string& path);
+  admin::AdminResponse handleStatus(const std::string& method, const std::string& path);
+  bool startStatus(std::string* error);
+  void watchApplication();
   // Binds what the snapshot adds, keeps what it shares with the current one,
   // closes what it drops, and hands it to every worker.
   void applySnapshot(config::SnapshotPtr snapshot);
@@ -67,6 +80,9 @@ class Server {
   std::unique_ptr<sds::WorkloadCertificate> certificate_;
   bool ready_ = false;
   std::unique_ptr<admin::AdminServer> admin_;
+  std::unique_ptr<admin::AdminServer> status_;
+  std::unique_ptr<sidecar::AppWatcher> app_watcher_;
+  std::unique_ptr<event::Timer> app_timer_;
   uv_signal_t sigterm_;
   uv_signal_t sigint_;
   std::unique_ptr<event::Timer> drain_timer_;
