@@ -230,9 +230,14 @@ class Proxy:
         """Version in service of one dynamic type: clusters, endpoints, listeners, routes."""
         return self.config_dump()["dynamic"][kind]["version"]
 
-    def __init__(self, config, concurrency=2, extra_args=()):
+    def __init__(self, config, concurrency=2, extra_args=(), env=None, admin_port=None):
+        """config None: `weft-proxy sidecar`, configured by `env` (WEFT_* variables)."""
         self.dir = tempfile.mkdtemp(prefix="weft-e2e-")
-        if isinstance(config, str):
+        command = [PROXY_BIN, "-c", None, "--concurrency", str(concurrency), *extra_args]
+        if config is None:
+            command = [PROXY_BIN, "sidecar", *extra_args]
+            self.admin_port = admin_port
+        elif isinstance(config, str):
             self.path = os.path.join(self.dir, "bootstrap.yaml")
             with open(self.path, "w") as f:
                 f.write(config)
@@ -241,11 +246,12 @@ class Proxy:
             with open(self.path, "w") as f:
                 json.dump(config, f)
             self.admin_port = config["admin"]["address"]["socket_address"]["port_value"]
+        if config is not None:
+            command[2] = self.path
         self.log_path = os.path.join(self.dir, "proxy.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [PROXY_BIN, "-c", self.path, "--concurrency", str(concurrency), *extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=None if env is None else {**os.environ, **env})
 
     def wait_ready(self, timeout=10):
         deadline = time.time() + timeout
