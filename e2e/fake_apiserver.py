@@ -7,6 +7,7 @@ ERROR event carrying 410 Gone. Tests drive it through /_test/ endpoints."""
 
 import json
 import os
+import re
 import ssl
 import threading
 import time
@@ -23,7 +24,9 @@ KINDS = {
     "/apis/weft.dev/v1alpha1/authorizationpolicies": ("weft.dev/v1alpha1", "AuthorizationPolicy",
                                                       None),
     "/apis/weft.dev/v1alpha1/meshconfigs": ("weft.dev/v1alpha1", "MeshConfig", None),
+    "/api/v1/namespaces": ("v1", "Namespace", "namespaces.json"),
 }
+CONFIGMAPS = re.compile(r"^/api/v1/namespaces/([a-z0-9-]+)/configmaps(?:/([a-z0-9.-]+))?$")
 
 
 class State:
@@ -35,6 +38,8 @@ class State:
         self.objects = {path: {} for path in KINDS}
         self.events = []  # (rv, path, type, object)
         self.lists = {path: 0 for path in KINDS}
+        self.configmaps = {}  # "ns/name" -> ConfigMap, written by clients
+        self.writes = []  # (method, "ns/name") of each accepted ConfigMap write
         for path, (_, _, fixture) in KINDS.items():
             if fixture is None:
                 continue
@@ -104,11 +109,75 @@ class Handler(BaseHTTPRequestHandler):
                 "extra": {"authentication.kubernetes.io/pod-name": ["%s-0" % sa]}}}
         self.reply(201, out)
 
+    def status(self, code, reason, message):
+        self.reply(code, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                          "status": "Failure", "message": message, "reason": reason,
+                          "code": code})
+
+    def configmap(self, method, namespace, name, body):
+        """ConfigMaps as kube-apiserver answers: 409 for a create over an
+        existing one or an update from a stale resourceVersion, 404 for an
+        update of a missing one."""
+        state = self.server.state
+        with state.lock:
+            key = "%s/%s" % (namespace, name or body.get("metadata", {}).get("name", ""))
+            current = state.configmaps.get(key)
+            if method == "GET":
+                if current is None:
+                    return self.status(404, "NotFound",
+                                       'configmaps "%s" not found' % key.split("/")[1])
+                return self.reply(200, current)
+            if method == "POST" and current is not None:
+                return self.status(409, "AlreadyExists",
+                                   'configmaps "%s" already exists' % key.split("/")[1])
+            if method == "PUT":
+                if current is None:
+                    return self.status(404, "NotFound",
+                                       'configmaps "%s" not found' % key.split("/")[1])
+                sent = body.get("metadata", {}).get("resourceVersion")
+                if sent and sent != current["metadata"]["resourceVersion"]:
+                    return self.status(409, "Conflict", "the object has been modified")
+            state.rv += 1
+            body.setdefault("metadata", {})
+            body["metadata"]["namespace"] = namespace
+            body["metadata"]["resourceVersion"] = str(state.rv)
+            body["metadata"].setdefault("uid", "2f1d6c3e-%08d-4b2e-9d1e-7c5a0e3b9f21" % state.rv)
+            state.configmaps[key] = body
+            state.writes.append((method, key))
+        self.reply(201 if method == "POST" else 200, body)
+
+    def authorized(self):
+        if self.headers.get("Authorization") == "Bearer " + self.server.token:
+            return True
+        self.status(401, "Unauthorized", "Unauthorized")
+        return False
+
+    def do_PUT(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        match = CONFIGMAPS.match(self.path)
+        if not self.authorized():
+            return
+        if not match or not match.group(2):
+            return self.status(404, "NotFound", "the server could not find the requested resource")
+        self.configmap("PUT", match.group(1), match.group(2), body)
+
     def do_POST(self):
         state = self.server.state
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         if self.path == "/apis/authentication.k8s.io/v1/tokenreviews":
             return self.token_review(body)
+        match = CONFIGMAPS.match(self.path)
+        if match and not match.group(2):
+            if self.authorized():
+                self.configmap("POST", match.group(1), None, body)
+            return
+        if self.path == "/_test/configmaps":
+            with state.lock:
+                return self.reply(200, {"objects": state.configmaps, "writes": state.writes})
+        if self.path == "/_test/configmap/delete":
+            with state.lock:
+                state.configmaps.pop(body["key"], None)
+            return self.reply(200, {})
         with state.lock:
             if self.path == "/_test/apply":
                 state.put(body["path"], body["object"])
@@ -131,6 +200,9 @@ class Handler(BaseHTTPRequestHandler):
                                     "code": 401})
         url = urllib.parse.urlparse(self.path)
         query = urllib.parse.parse_qs(url.query)
+        match = CONFIGMAPS.match(url.path)
+        if match and match.group(2):
+            return self.configmap("GET", match.group(1), match.group(2), {})
         if url.path not in KINDS:
             return self.reply(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
         api_version, kind, _ = KINDS[url.path]

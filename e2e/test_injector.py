@@ -17,7 +17,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import INJECTOR_BIN, KUBECTL, WEFTCTL_BIN, Pki, free_port, metric_sum
+from harness import INJECTOR_BIN, KUBECTL, PROXY_BIN, WEFTCTL_BIN, Pki, free_port, metric_sum
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "admission")
 
@@ -170,6 +170,29 @@ class InjectorTest(unittest.TestCase):
         token = volumes["weft-token"]["projected"]["sources"][0]["serviceAccountToken"]
         self.assertEqual(token["audience"], "weft")
         self.assertEqual(volumes["weft-runtime"]["emptyDir"], {"medium": "Memory"})
+        # The files the variables name are where the volumes are mounted.
+        mounts = {m["name"]: m["mountPath"] for m in proxy["volumeMounts"]}
+        self.assertEqual(env["WEFT_CA_ROOT_CERT"], mounts["weft-ca-root"] + "/root-cert.pem")
+        self.assertEqual(env["WEFT_CA_TOKEN_FILE"], mounts["weft-token"] + "/weft-token")
+        # What the injector writes is what `weft-proxy sidecar` reads: the
+        # container's args and variables (downward API filled in as the kubelet
+        # would; the Service names swapped for loopback) build a bootstrap.
+        filled = {"WEFT_POD_NAME": "web-7d9f-abcde", "WEFT_POD_NAMESPACE": "shop",
+                  "WEFT_POD_IP": "10.244.1.7", "WEFT_SERVICE_ACCOUNT": "web",
+                  "WEFT_XDS_ADDRESS": "localhost:15010", "WEFT_CA_ADDRESS": "localhost:15012"}
+        variables = {k: v for k, v in env.items() if isinstance(v, str)}
+        variables.update(filled)
+        self.assertEqual(set(env) - set(variables), set())
+        built = subprocess.run([PROXY_BIN, *proxy["args"], "--print-bootstrap"],
+                               env={"PATH": os.environ.get("PATH", ""), **variables},
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(built.returncode, 0, built.stderr)
+        node = json.loads(built.stdout)["node"]
+        self.assertEqual(node["id"], "web-7d9f-abcde.shop")
+        self.assertEqual(node["metadata"]["SERVICE_ACCOUNT"], "web")
+        self.assertEqual(node["metadata"]["POD_IP"], "10.244.1.7")
+        # The trust bundle weft-control publishes in every namespace.
+        self.assertEqual(volumes["weft-ca-root"]["configMap"], {"name": "weft-ca-root-cert"})
         annotations = pod["metadata"]["annotations"]
         status = json.loads(annotations["weft.dev/status"])
         self.assertEqual(status["version"], "0.1.0")
@@ -185,7 +208,8 @@ class InjectorTest(unittest.TestCase):
         self.assertEqual([c["name"] for c in pod["spec"]["initContainers"]],
                          ["weft-init", "weft-proxy", "migrate"])
         self.assertEqual([v["name"] for v in pod["spec"]["volumes"]],
-                         ["kube-api-access-7x2kq", "cache", "weft-runtime", "weft-token"])
+                         ["kube-api-access-7x2kq", "cache", "weft-runtime", "weft-token",
+                          "weft-ca-root"])
         args = self.containers(pod, "initContainers")["weft-init"]["args"]
         flags = dict(zip(args[1::2], args[2::2]))
         self.assertEqual(flags["--exclude-outbound-ports"], "5432")

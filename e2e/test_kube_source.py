@@ -9,6 +9,7 @@ import copy
 import http.client
 import json
 import os
+import ssl
 import subprocess
 import tempfile
 import time
@@ -46,6 +47,17 @@ clusters: [{name: fake, cluster: {server: "https://127.0.0.1:%d", certificate-au
 users: [{name: weft, user: {token: test-token}}]
 """ % (api_port, ca))
     return api, kubeconfig
+
+
+def api_post(api_port, path, body):
+    """POST to the stand-in's /_test/ endpoints; the parsed answer."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    req = urllib.request.Request("https://127.0.0.1:%d%s" % (api_port, path),
+                                 data=json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(req, context=context, timeout=5) as resp:
+        return json.loads(resp.read())
 
 
 class KubeSourceTest(unittest.TestCase):
@@ -139,14 +151,7 @@ class KubeSourceTest(unittest.TestCase):
         self.post("/_test/apply", {"path": ROUTES, "object": route})
 
     def post(self, path, body):
-        import ssl
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        req = urllib.request.Request("https://127.0.0.1:%d%s" % (self.api_port, path),
-                                     data=json.dumps(body).encode(), method="POST")
-        with urllib.request.urlopen(req, context=context, timeout=5) as resp:
-            return resp.read()
+        return api_post(self.api_port, path, body)
 
 
 if __name__ == "__main__":
@@ -192,7 +197,10 @@ class KubeCaTest(unittest.TestCase):
                                     timeout=5) as resp:
             return metric_sum(resp.read().decode(), name, **labels)
 
-    def sidecar(self, pod, sa, token):
+    def api_post(self, path, body):
+        return api_post(self.api.server_address[1], path, body)
+
+    def sidecar(self, pod, sa, token, root=None):
         token_file = os.path.join(self.dir, pod + ".token")
         with open(token_file, "w") as f:
             f.write(token)
@@ -203,7 +211,8 @@ class KubeCaTest(unittest.TestCase):
         proxy = Proxy(xds_bootstrap(pod + ".default", free_port(), self.xds_port,
                                     SERVICE_ACCOUNT=sa),
                       extra_args=["--ca-address", "127.0.0.1:%d" % self.ca_port,
-                                  "--ca-root-cert", os.path.join(self.dir, "ca", "ca.pem"),
+                                  "--ca-root-cert", root or os.path.join(self.dir, "ca",
+                                                                         "ca.pem"),
                                   "--ca-token-file", token_file])
         self.proxies.append(proxy)
         return proxy.wait_ready(20)
@@ -215,6 +224,45 @@ class KubeCaTest(unittest.TestCase):
                 return
             time.sleep(0.05)
         self.fail("timed out waiting for " + what)
+
+    def test_root_certificate_published_in_every_namespace(self):
+        def configmaps():
+            return self.api_post("/_test/configmaps", {})
+
+        def published():
+            return sorted(configmaps()["objects"])
+        expected = ["default/weft-ca-root-cert", "kube-system/weft-ca-root-cert",
+                    "shop/weft-ca-root-cert"]  # not the Terminating namespace
+        self.wait_for(lambda: published() == expected, "the ConfigMaps in every namespace")
+        objects = configmaps()["objects"]
+        with open(os.path.join(self.dir, "ca", "ca.pem")) as f:
+            root = f.read()
+        for key in expected:
+            self.assertEqual(objects[key]["data"]["root-cert.pem"].strip(), root.strip())
+            self.assertEqual(objects[key]["metadata"]["labels"],
+                             {"app.kubernetes.io/managed-by": "weft-control"})
+        # A namespace created later gets it from the watch.
+        self.api_post("/_test/apply", {"path": "/api/v1/namespaces", "object": {
+            "metadata": {"name": "payments", "uid": "0c8f6a4e-1b7d-4f52-8a3e-6d2b9c1e7f05",
+                         "labels": {"kubernetes.io/metadata.name": "payments"}},
+            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}})
+        self.wait_for(lambda: "payments/weft-ca-root-cert" in published(), "the new namespace")
+        # Deleted by someone: put back on the next relist (forced here by compaction).
+        writes_before = len(configmaps()["writes"])
+        self.api_post("/_test/configmap/delete", {"key": "shop/weft-ca-root-cert"})
+        self.api_post("/_test/compact", {})
+        self.wait_for(lambda: "shop/weft-ca-root-cert" in published(), "the repaired ConfigMap")
+        # Only the missing one is written again; the current ones are left alone.
+        self.assertEqual(configmaps()["writes"][writes_before:],
+                         [["POST", "shop/weft-ca-root-cert"]])
+        # What a pod mounts is enough for its sidecar to reach the CA.
+        mounted = os.path.join(self.dir, "mounted-root-cert.pem")
+        with open(mounted, "w") as f:
+            f.write(configmaps()["objects"]["shop/weft-ca-root-cert"]["data"]["root-cert.pem"])
+        self.api.service_accounts["projected-token-of-web"] = ("default", "web")
+        web = self.sidecar("web-0", "web", "projected-token-of-web", root=mounted)
+        self.wait_for(lambda: web.metric("weft_tls_certificate_expiry_timestamp_seconds") > 0,
+                      "the certificate of the sidecar using the published root")
 
     def test_token_review_proves_the_service_account(self):
         client = self.sidecar("client-0", "client", "projected-token-of-client")

@@ -17,6 +17,10 @@ constexpr char kInitName[] = "weft-init";
 constexpr char kRuntimeVolume[] = "weft-runtime";
 constexpr char kTokenVolume[] = "weft-token";
 constexpr char kTokenDir[] = "/var/run/secrets/weft/tokens";
+// weft-control publishes the trust bundle in every namespace under this name.
+constexpr char kRootVolume[] = "weft-ca-root";
+constexpr char kRootConfigMap[] = "weft-ca-root-cert";
+constexpr char kRootDir[] = "/var/run/secrets/weft/ca";
 constexpr char kRuntimeDir[] = "/var/run/weft";
 
 struct InvalidAnnotation {
@@ -190,6 +194,7 @@ json proxyContainer(const InjectorConfig& config, const json& resources, bool na
       valueEnv("WEFT_CA_ADDRESS", config.ca_address),
       valueEnv("WEFT_TRUST_DOMAIN", config.trust_domain),
       valueEnv("WEFT_CA_TOKEN_FILE", std::string(kTokenDir) + "/weft-token"),
+      valueEnv("WEFT_CA_ROOT_CERT", std::string(kRootDir) + "/root-cert.pem"),
       valueEnv("WEFT_CONCURRENCY", std::to_string(config.concurrency)),
       valueEnv("WEFT_OUTBOUND_PORT", std::to_string(config.outbound_port)),
       valueEnv("WEFT_INBOUND_PORT", std::to_string(config.inbound_port)),
@@ -225,7 +230,8 @@ json proxyContainer(const InjectorConfig& config, const json& resources, bool na
         {"capabilities", {{"drop", {"ALL"}}}}}},
       {"volumeMounts",
        {{{"name", kRuntimeVolume}, {"mountPath", kRuntimeDir}},
-        {{"name", kTokenVolume}, {"mountPath", kTokenDir}, {"readOnly", true}}}},
+        {{"name", kTokenVolume}, {"mountPath", kTokenDir}, {"readOnly", true}},
+        {{"name", kRootVolume}, {"mountPath", kRootDir}, {"readOnly", true}}}},
   };
   if (native) {
     container["restartPolicy"] = "Always";
@@ -248,6 +254,7 @@ json volumes() {
         {{"sources",
           {{{"serviceAccountToken",
              {{"audience", "weft"}, {"expirationSeconds", 43200}, {"path", "weft-token"}}}}}}}}},
+      {{"name", kRootVolume}, {"configMap", {{"name", kRootConfigMap}}}},
   });
 }
 
@@ -324,7 +331,7 @@ Injection injectPod(const json& pod, Scope scope, const PodSource& source,
       {"sidecar", native ? "native" : "container"},
       {"initContainers", native ? json{kInitName, kProxyName} : json{kInitName}},
       {"containers", native ? json::array() : json{kProxyName}},
-      {"volumes", {kRuntimeVolume, kTokenVolume}},
+      {"volumes", {kRuntimeVolume, kTokenVolume, kRootVolume}},
   };
   json annotations = {
       {kStatusAnnotation, status.dump()},

@@ -126,7 +126,7 @@ TEST(PodInjectorTest, InjectingTwiceChangesNothing) {
   json once = injected(pod({{"team", "a"}}, {{"volumes", {{{"name", "data"}}}}}));
   EXPECT_EQ(skipReason(once), "already_injected");
   EXPECT_EQ(once["metadata"]["annotations"]["team"], "a");
-  ASSERT_EQ(once["spec"]["volumes"].size(), 3u);
+  ASSERT_EQ(once["spec"]["volumes"].size(), 4u);
   EXPECT_EQ(once["spec"]["volumes"][0]["name"], "data");
   json status = json::parse(once["metadata"]["annotations"]["weft.dev/status"].get<std::string>());
   EXPECT_EQ(status["version"], kVersion);

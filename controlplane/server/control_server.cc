@@ -128,6 +128,10 @@ int ControlServer::run() {
   } else {
     kube_ = std::make_unique<kube::KubeSource>(main_, api, options_.debounce_ms, apply);
     kube_->start();
+    if (authority_) {
+      root_publisher_ = std::make_unique<kube::RootCertificatePublisher>(api, trust_bundle_pem_);
+      root_publisher_->start();
+    }
   }
 
   admin_ = std::make_unique<admin::AdminServer>(
@@ -159,6 +163,7 @@ int ControlServer::run() {
   admin_.reset();
   watcher_.reset();
   kube_.reset();
+  root_publisher_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   return 0;

@@ -12,6 +12,7 @@
 #include "controlplane/ca/certificate_service.h"
 #include "controlplane/config/dir_watcher.h"
 #include "controlplane/kube/kube_source.h"
+#include "controlplane/kube/root_certificate_publisher.h"
 #include "controlplane/server/metrics.h"
 #include "controlplane/xds/ads_server.h"
 #include "controlplane/xds/cache.h"
@@ -66,6 +67,7 @@ class ControlServer {
   std::unique_ptr<grpc::Server> ca_grpc_;
   std::unique_ptr<DirWatcher> watcher_;
   std::unique_ptr<kube::KubeSource> kube_;
+  std::unique_ptr<kube::RootCertificatePublisher> root_publisher_;
   std::unique_ptr<admin::AdminServer> admin_;
   uv_signal_t sigterm_;
   uv_signal_t sigint_;

@@ -1,0 +1,48 @@
+#pragma once
+
+// Publishes the mesh's trust bundle as the ConfigMap `weft-ca-root-cert`
+// (key root-cert.pem) in every namespace, as Istio publishes
+// istio-ca-root-cert: weft-injector mounts it into each pod, and the sidecar
+// uses it to verify weft-control's CA before its first certificate (after
+// that the bundle arrives over SDS). Namespaces are listed and watched, so a
+// new namespace gets the ConfigMap at once; every relist (at least every five
+// minutes, when the watch times out) puts back a ConfigMap someone deleted or
+// edited. Runs on a thread of its own with the blocking API client.
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "controlplane/kube/http_stream.h"
+
+namespace weft::control::kube {
+
+class RootCertificatePublisher {
+ public:
+  static constexpr char kConfigMapName[] = "weft-ca-root-cert";
+  static constexpr char kKey[] = "root-cert.pem";
+
+  RootCertificatePublisher(ApiServer server, std::string bundle_pem);
+  ~RootCertificatePublisher();
+
+  void start();
+
+ private:
+  void loop();
+  // Lists namespaces, publishes in each, then watches for new ones. False on
+  // errors (the loop backs off); true to relist at once.
+  bool listAndWatch(std::string* error);
+  // Creates or corrects the ConfigMap in `ns`.
+  bool publish(const std::string& ns, std::string* error);
+  bool sleepUnlessStopped(int seconds);
+
+  ApiServer server_;
+  std::string bundle_pem_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  int active_fd_ = -1;
+  std::thread thread_;
+};
+
+}  // namespace weft::control::kube
