@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
       options.ca_address = value();
     } else if (arg == "--data-dir") {
       options.data_dir = value();
+    } else if (arg == "--ca-secret") {
+      options.ca_secret = value();
     } else if (arg == "--ca-cert") {
       options.ca_cert = value();
     } else if (arg == "--ca-key") {
@@ -51,7 +53,8 @@ int main(int argc, char** argv) {
                    "usage: weft-control (--config-dir DIR | --kubeconfig PATH | in a pod)"
                    " [--xds-address HOST:PORT]"
                    " [--admin-address IP] [--admin-port N] [--debounce-ms N]\n"
-                   "       [--ca-address HOST:PORT|''] [--data-dir DIR] [--ca-cert F --ca-key F"
+                   "       [--ca-address HOST:PORT|''] [--data-dir DIR | --ca-secret NS/NAME |"
+                   " --ca-cert F --ca-key F"
                    " [--ca-chain F]]\n"
                    "       [--ca-extra-roots F] [--workload-tokens F]\n");
       return 2;

@@ -26,7 +26,7 @@ KINDS = {
     "/apis/weft.dev/v1alpha1/meshconfigs": ("weft.dev/v1alpha1", "MeshConfig", None),
     "/api/v1/namespaces": ("v1", "Namespace", "namespaces.json"),
 }
-CONFIGMAPS = re.compile(r"^/api/v1/namespaces/([a-z0-9-]+)/configmaps(?:/([a-z0-9.-]+))?$")
+STORED = re.compile(r"^/api/v1/namespaces/([a-z0-9-]+)/(configmaps|secrets)(?:/([a-z0-9.-]+))?$")
 
 
 class State:
@@ -38,8 +38,9 @@ class State:
         self.objects = {path: {} for path in KINDS}
         self.events = []  # (rv, path, type, object)
         self.lists = {path: 0 for path in KINDS}
-        self.configmaps = {}  # "ns/name" -> ConfigMap, written by clients
-        self.writes = []  # (method, "ns/name") of each accepted ConfigMap write
+        # Objects clients write: resource ("configmaps", "secrets") -> "ns/name" -> object.
+        self.stored = {"configmaps": {}, "secrets": {}}
+        self.writes = []  # (method, "resource/ns/name") of each accepted write
         for path, (_, _, fixture) in KINDS.items():
             if fixture is None:
                 continue
@@ -114,26 +115,27 @@ class Handler(BaseHTTPRequestHandler):
                           "status": "Failure", "message": message, "reason": reason,
                           "code": code})
 
-    def configmap(self, method, namespace, name, body):
-        """ConfigMaps as kube-apiserver answers: 409 for a create over an
-        existing one or an update from a stale resourceVersion, 404 for an
-        update of a missing one."""
+    def stored(self, method, resource, namespace, name, body):
+        """ConfigMaps and Secrets as kube-apiserver answers: 409 for a create
+        over an existing one or an update from a stale resourceVersion, 404
+        for an update of a missing one."""
         state = self.server.state
         with state.lock:
             key = "%s/%s" % (namespace, name or body.get("metadata", {}).get("name", ""))
-            current = state.configmaps.get(key)
+            objects = state.stored[resource]
+            current = objects.get(key)
             if method == "GET":
                 if current is None:
                     return self.status(404, "NotFound",
-                                       'configmaps "%s" not found' % key.split("/")[1])
+                                       '%s "%s" not found' % (resource, key.split("/")[1]))
                 return self.reply(200, current)
             if method == "POST" and current is not None:
                 return self.status(409, "AlreadyExists",
-                                   'configmaps "%s" already exists' % key.split("/")[1])
+                                   '%s "%s" already exists' % (resource, key.split("/")[1]))
             if method == "PUT":
                 if current is None:
                     return self.status(404, "NotFound",
-                                       'configmaps "%s" not found' % key.split("/")[1])
+                                       '%s "%s" not found' % (resource, key.split("/")[1]))
                 sent = body.get("metadata", {}).get("resourceVersion")
                 if sent and sent != current["metadata"]["resourceVersion"]:
                     return self.status(409, "Conflict", "the object has been modified")
@@ -142,8 +144,8 @@ class Handler(BaseHTTPRequestHandler):
             body["metadata"]["namespace"] = namespace
             body["metadata"]["resourceVersion"] = str(state.rv)
             body["metadata"].setdefault("uid", "2f1d6c3e-%08d-4b2e-9d1e-7c5a0e3b9f21" % state.rv)
-            state.configmaps[key] = body
-            state.writes.append((method, key))
+            objects[key] = body
+            state.writes.append((method, resource + "/" + key))
         self.reply(201 if method == "POST" else 200, body)
 
     def authorized(self):
@@ -154,29 +156,39 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
-        match = CONFIGMAPS.match(self.path)
+        match = STORED.match(self.path)
         if not self.authorized():
             return
-        if not match or not match.group(2):
+        if not match or not match.group(3):
             return self.status(404, "NotFound", "the server could not find the requested resource")
-        self.configmap("PUT", match.group(1), match.group(2), body)
+        self.stored("PUT", match.group(2), match.group(1), match.group(3), body)
 
     def do_POST(self):
         state = self.server.state
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         if self.path == "/apis/authentication.k8s.io/v1/tokenreviews":
             return self.token_review(body)
-        match = CONFIGMAPS.match(self.path)
-        if match and not match.group(2):
+        match = STORED.match(self.path)
+        if match and not match.group(3):
             if self.authorized():
-                self.configmap("POST", match.group(1), None, body)
+                self.stored("POST", match.group(2), match.group(1), None, body)
             return
-        if self.path == "/_test/configmaps":
+        if self.path in ("/_test/configmaps", "/_test/secrets"):
             with state.lock:
-                return self.reply(200, {"objects": state.configmaps, "writes": state.writes})
+                resource = self.path[len("/_test/"):]
+                prefix = resource + "/"
+                return self.reply(200, {"objects": state.stored[resource],
+                                        "writes": [[m, k[len(prefix):]] for m, k in state.writes
+                                                   if k.startswith(prefix)]})
         if self.path == "/_test/configmap/delete":
             with state.lock:
-                state.configmaps.pop(body["key"], None)
+                state.stored["configmaps"].pop(body["key"], None)
+            return self.reply(200, {})
+        if self.path == "/_test/secret/put":
+            with state.lock:
+                state.rv += 1
+                body["object"]["metadata"]["resourceVersion"] = str(state.rv)
+                state.stored["secrets"][body["key"]] = body["object"]
             return self.reply(200, {})
         with state.lock:
             if self.path == "/_test/apply":
@@ -200,9 +212,9 @@ class Handler(BaseHTTPRequestHandler):
                                     "code": 401})
         url = urllib.parse.urlparse(self.path)
         query = urllib.parse.parse_qs(url.query)
-        match = CONFIGMAPS.match(url.path)
-        if match and match.group(2):
-            return self.configmap("GET", match.group(1), match.group(2), {})
+        match = STORED.match(url.path)
+        if match and match.group(3):
+            return self.stored("GET", match.group(2), match.group(1), match.group(3), {})
         if url.path not in KINDS:
             return self.reply(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
         api_version, kind, _ = KINDS[url.path]

@@ -67,8 +67,8 @@ class HelmChartTest(unittest.TestCase):
         kinds = sorted({d["kind"] for d in docs})
         self.assertEqual(kinds, sorted(
             ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "CustomResourceDefinition",
-             "Deployment", "MeshConfig", "MutatingWebhookConfiguration", "Service",
-             "ServiceAccount"]))
+             "Deployment", "MeshConfig", "MutatingWebhookConfiguration", "Role", "RoleBinding",
+             "Service", "ServiceAccount"]))
         crds = {d["metadata"]["name"]: d for d in docs if d["kind"] == "CustomResourceDefinition"}
         self.assertEqual(sorted(crds), ["authorizationpolicies.weft.dev",
                                         "destinationpolicies.weft.dev", "meshconfigs.weft.dev"])
@@ -96,6 +96,17 @@ class HelmChartTest(unittest.TestCase):
         for key in [("", "services"), ("discovery.k8s.io", "endpointslices"),
                     ("gateway.networking.k8s.io", "httproutes"), ("weft.dev", "meshconfigs")]:
             self.assertIn("watch", verbs[key], key)
+        # The trust bundle goes to every namespace; the CA's Secret stays in weft-system.
+        self.assertEqual(verbs[("", "configmaps")], ["get", "create", "update"])
+        self.assertIn("watch", verbs[("", "namespaces")])
+        self.assertNotIn(("", "secrets"), verbs)
+        ca_role = find(docs, "Role", "weft-control-ca")
+        self.assertEqual(ca_role["metadata"]["namespace"], "weft-system")
+        self.assertEqual(ca_role["rules"], [{"apiGroups": [""], "resources": ["secrets"],
+                                             "verbs": ["get", "create"]}])
+        args = find(docs, "Deployment", "weft-control")["spec"]["template"]["spec"][
+            "containers"][0]["args"]
+        self.assertEqual(args[args.index("--ca-secret") + 1], "weft-system/weft-ca")
         config = yaml.safe_load(find(docs, "ConfigMap", "weft-injector")["data"]["config.yaml"])
         self.assertEqual(config["proxyImage"], "ghcr.io/weft-mesh/weft-proxy:0.1.0")
         self.assertIs(config["nativeSidecar"], True)

@@ -167,20 +167,27 @@ class KubeCaTest(unittest.TestCase):
         self.api, kubeconfig = fake_cluster(self.dir, free_port())
         self.api.service_accounts["projected-token-of-client"] = ("default", "client")
         self.ca_port, self.admin_port = free_port(), free_port()
+        self.kubeconfig = kubeconfig
         self.log = open(os.path.join(self.dir, "control.log"), "w")
         self.xds_port = free_port()
-        self.control = subprocess.Popen(
-            [CONTROL_BIN, "--kubeconfig", kubeconfig, "--xds-address",
-             "127.0.0.1:%d" % self.xds_port, "--admin-port", str(self.admin_port),
-             "--ca-address", "127.0.0.1:%d" % self.ca_port, "--data-dir",
-             os.path.join(self.dir, "ca")], stdout=self.log, stderr=subprocess.STDOUT)
+        self.start_control("--data-dir", os.path.join(self.dir, "ca"))
         self.proxies = []
+
+    def start_control(self, *ca_store):
+        self.control = subprocess.Popen(
+            [CONTROL_BIN, "--kubeconfig", self.kubeconfig, "--xds-address",
+             "127.0.0.1:%d" % self.xds_port, "--admin-port", str(self.admin_port),
+             "--ca-address", "127.0.0.1:%d" % self.ca_port, *ca_store],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop_control(self):
+        self.control.terminate()
+        self.control.wait(10)
 
     def tearDown(self):
         for p in self.proxies:
             p.stop()
-        self.control.terminate()
-        self.control.wait(10)
+        self.stop_control()
         self.log.close()
         self.api.shutdown()
 
@@ -205,7 +212,7 @@ class KubeCaTest(unittest.TestCase):
         with open(token_file, "w") as f:
             f.write(token)
         deadline = time.time() + 10
-        while not os.path.exists(os.path.join(self.dir, "ca", "ca.pem")):
+        while not root and not os.path.exists(os.path.join(self.dir, "ca", "ca.pem")):
             self.assertLess(time.time(), deadline, "the CA did not write its root")
             time.sleep(0.05)
         proxy = Proxy(xds_bootstrap(pod + ".default", free_port(), self.xds_port,
@@ -263,6 +270,53 @@ class KubeCaTest(unittest.TestCase):
         web = self.sidecar("web-0", "web", "projected-token-of-web", root=mounted)
         self.wait_for(lambda: web.metric("weft_tls_certificate_expiry_timestamp_seconds") > 0,
                       "the certificate of the sidecar using the published root")
+
+    def test_ca_root_kept_in_a_secret_survives_a_restart(self):
+        self.stop_control()
+        self.start_control("--ca-secret", "weft-system/weft-ca")
+        self.metric("weft_ca_certificates_issued_total")  # waits for /ready
+
+        def secrets():
+            return self.api_post("/_test/secrets", {})
+
+        def published_root():
+            objects = self.api_post("/_test/configmaps", {})["objects"]
+            cm = objects.get("default/weft-ca-root-cert")
+            return cm and cm["data"]["root-cert.pem"]
+        self.wait_for(published_root, "the published root")
+        stored = secrets()
+        self.assertEqual(stored["writes"], [["POST", "weft-system/weft-ca"]])
+        secret = stored["objects"]["weft-system/weft-ca"]
+        self.assertEqual(secret["type"], "Opaque")
+        root = base64.b64decode(secret["data"]["ca.crt"]).decode()
+        self.assertIn("PRIVATE KEY", base64.b64decode(secret["data"]["ca.key"]).decode())
+        self.assertEqual(published_root().strip(), root.strip())
+        # A restarted weft-control signs with the same root: nothing is rewritten.
+        writes = len(self.api_post("/_test/configmaps", {})["writes"])
+        self.stop_control()
+        self.start_control("--ca-secret", "weft-system/weft-ca")
+        self.metric("weft_ca_certificates_issued_total")
+        self.assertEqual(secrets()["writes"], [["POST", "weft-system/weft-ca"]])
+        time.sleep(0.5)
+        self.assertEqual(len(self.api_post("/_test/configmaps", {})["writes"]), writes)
+        mounted = os.path.join(self.dir, "root-from-secret.pem")
+        with open(mounted, "w") as f:
+            f.write(root)
+        self.api.service_accounts["projected-token-of-web"] = ("default", "web")
+        web = self.sidecar("web-0", "web", "projected-token-of-web", root=mounted)
+        self.wait_for(lambda: web.metric("weft_tls_certificate_expiry_timestamp_seconds") > 0,
+                      "a certificate from the restarted CA")
+        # A Secret without the keys is refused by name, not replaced.
+        self.stop_control()
+        self.api_post("/_test/secret/put", {"key": "weft-system/weft-ca", "object": {
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "weft-ca", "namespace": "weft-system"}, "data": {}}})
+        self.start_control("--ca-secret", "weft-system/weft-ca")
+        self.assertNotEqual(self.control.wait(20), 0)
+        self.log.flush()
+        with open(os.path.join(self.dir, "control.log")) as f:
+            self.assertIn("Secret weft-system/weft-ca has no base64 data.ca.crt and data.ca.key",
+                          f.read())
 
     def test_token_review_proves_the_service_account(self):
         client = self.sidecar("client-0", "client", "projected-token-of-client")

@@ -40,17 +40,20 @@ std::string checkPrivateKeyFileMode(const std::string& path) {
   return "";
 }
 
-LoadedCa loadOrCreateCa(const CaStoreOptions& options, std::string* error) {
-  LoadedCa out;
+namespace {
+
+// The CA's files: the operator's, or a root generated on first start in data_dir.
+bool readCaFiles(const CaStoreOptions& options, std::string* cert_pem, std::string* key_pem,
+                 std::string* origin, std::string* error) {
   std::string cert_path = options.cert_path, key_path = options.key_path;
   if (cert_path.empty() != key_path.empty()) {
     *error = "--ca-cert and --ca-key go together";
-    return out;
+    return false;
   }
   if (cert_path.empty()) {
     if (options.data_dir.empty()) {
       *error = "the CA needs --ca-cert/--ca-key or a --data-dir to keep a generated root in";
-      return out;
+      return false;
     }
     cert_path = options.data_dir + "/ca.pem";
     key_path = options.data_dir + "/ca.key";
@@ -58,26 +61,40 @@ LoadedCa loadOrCreateCa(const CaStoreOptions& options, std::string* error) {
       ::mkdir(options.data_dir.c_str(), 0700);
       auto root = security::CertificateAuthority::generateRoot(
           "weft mesh root (" + options.trust_domain + ")", 10LL * 365 * 86400, error);
-      if (!root) return out;
+      if (!root) return false;
       if (!writeNewFile(key_path, root->keyPem(), 0600, error) ||
           !writeNewFile(cert_path, root->certificatePem(), 0644, error)) {
-        return out;
+        return false;
       }
-      out.origin = "generated, kept in " + options.data_dir;
+      *origin = "generated, kept in " + options.data_dir;
     }
   }
-  if (out.origin.empty()) out.origin = cert_path + ", " + key_path;
+  if (origin->empty()) *origin = cert_path + ", " + key_path;
   if (std::string why = checkPrivateKeyFileMode(key_path); !why.empty()) {
     *error = why;
-    return out;
+    return false;
   }
-  std::string cert_pem, key_pem, chain_pem;
-  if (!security::readFile(cert_path, &cert_pem)) {
+  if (!security::readFile(cert_path, cert_pem)) {
     *error = "cannot read " + cert_path;
-    return out;
+    return false;
   }
-  if (!security::readFile(key_path, &key_pem)) {
+  if (!security::readFile(key_path, key_pem)) {
     *error = "cannot read " + key_path;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+LoadedCa loadOrCreateCa(const CaStoreOptions& options, std::string* error) {
+  LoadedCa out;
+  std::string cert_pem, key_pem, chain_pem;
+  if (!options.cert_pem.empty()) {
+    cert_pem = options.cert_pem;
+    key_pem = options.key_pem;
+    out.origin = options.origin;
+  } else if (!readCaFiles(options, &cert_pem, &key_pem, &out.origin, error)) {
     return out;
   }
   if (!options.chain_path.empty() && !security::readFile(options.chain_path, &chain_pem)) {

@@ -19,6 +19,10 @@ struct CaStoreOptions {
   // Roots trusted besides the CA's own (root rotation: old and new side by side).
   std::string extra_roots_path;
   std::string trust_domain = "cluster.local";
+  // Already loaded (from a Kubernetes Secret): used instead of the files.
+  std::string cert_pem;
+  std::string key_pem;
+  std::string origin;
 };
 
 struct LoadedCa {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controlplane/ca/ca_store.h"
+#include "controlplane/kube/ca_secret.h"
 #include "proxy/common/logging.h"
 #include "security/spiffe_id.h"
 
@@ -23,6 +24,22 @@ bool ControlServer::startCa(const kube::ApiServer& api) {
   store.data_dir = options_.data_dir;
   store.extra_roots_path = options_.ca_extra_roots;
   std::string error;
+  if (!options_.ca_secret.empty() && options_.ca_cert.empty()) {
+    if (!options_.config_dir.empty()) {
+      std::fprintf(stderr,
+                   "weft-control: CA: --ca-secret needs the Kubernetes API, not "
+                   "--config-dir (use --data-dir)\n");
+      return false;
+    }
+    kube::CaSecret secret;
+    if (!kube::loadOrCreateCaSecret(api, options_.ca_secret, store.trust_domain, &secret, &error)) {
+      std::fprintf(stderr, "weft-control: CA: %s\n", error.c_str());
+      return false;
+    }
+    store.cert_pem = secret.cert_pem;
+    store.key_pem = secret.key_pem;
+    store.origin = secret.origin;
+  }
   ca::LoadedCa loaded = ca::loadOrCreateCa(store, &error);
   if (!loaded.authority) {
     std::fprintf(stderr, "weft-control: CA: %s\n", error.c_str());
@@ -172,7 +189,9 @@ int ControlServer::run() {
 admin::AdminResponse ControlServer::handleAdmin(const std::string&, const std::string& path) {
   admin::AdminResponse response;
   std::string route = path.substr(0, path.find('?'));
-  if (route == "/ready") {
+  if (route == "/healthz") {
+    response.body = "ALIVE\n";  // liveness: the process answers, loaded or not
+  } else if (route == "/ready") {
     // Ready once the first configuration is loaded: before that xDS requests wait.
     if (cache_.ready()) {
       response.body = "LIVE\n";
@@ -190,7 +209,7 @@ admin::AdminResponse ControlServer::handleAdmin(const std::string&, const std::s
     response.body = configErrors();
   } else {
     response.status = 404;
-    response.body = "endpoints: /ready /metrics /debug/syncz /debug/config_errors\n";
+    response.body = "endpoints: /healthz /ready /metrics /debug/syncz /debug/config_errors\n";
   }
   return response;
 }

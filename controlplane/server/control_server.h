@@ -31,6 +31,7 @@ struct ControlOptions {
   // The mesh CA (CertificateService over TLS) listens here; "": no CA.
   std::string ca_address;
   std::string data_dir;
+  std::string ca_secret;  // NAMESPACE/NAME: the root kept in a Kubernetes Secret
   std::string ca_cert;
   std::string ca_key;
   std::string ca_chain;
