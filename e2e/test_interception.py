@@ -8,17 +8,11 @@ the reason printed, only where the machine forbids network namespaces."""
 
 import json
 import os
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
 import unittest
 
 from harness import (PROXY_BIN, ROOT, HCM_TYPE, ROUTER_TYPE, TCP_TYPE, Pki, downstream_tls,
                      metric_sum, upstream_tls)
-
-UID = 1337
+from netns import UID, NetnsPods, sh
 TRUST = "spiffe://cluster.local/ns/shop/sa/"
 POD_A, POD_B = "10.77.0.1", "10.77.0.2"
 SERVICE_IP = "10.96.0.10"
@@ -54,26 +48,13 @@ def virtual_http_listener(name, ip, port, cluster, transport_socket=None, **hcm_
             "filter_chains": [chain]}
 
 
-def sh(*args, check=True):
-    return subprocess.run(list(args), capture_output=True, text=True, check=check)
+class InterceptionTest(NetnsPods):
+    prefix = "weft-intercept-"
 
-
-class InterceptionTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.ns_a, cls.ns_b = "weft-a-%d" % os.getpid(), "weft-b-%d" % os.getpid()
-        probe = subprocess.run(["ip", "netns", "add", cls.ns_a], capture_output=True, text=True)
-        if probe.returncode != 0:
-            print("\n  SKIPPED: this machine forbids network namespaces: " + probe.stderr.strip())
-            raise unittest.SkipTest("network namespaces not allowed: " + probe.stderr.strip())
-        cls.procs = []
-        cls.dir = tempfile.mkdtemp(prefix="weft-intercept-")
-        os.chmod(cls.dir, 0o755)
-        # The proxies run as UID 1337, which may not reach the build tree
-        # (under /root): they run a copy.
-        cls.proxy_bin = os.path.join(cls.dir, "weft-proxy")
-        shutil.copy(PROXY_BIN, cls.proxy_bin)
-        os.chmod(cls.proxy_bin, 0o755)
+        cls.start(cls.ns_a)
         try:
             cls.setup_network()
             cls.setup_pki()
@@ -84,7 +65,7 @@ class InterceptionTest(unittest.TestCase):
 
     @classmethod
     def setup_network(cls):
-        sh("ip", "netns", "add", cls.ns_b)
+        cls.add_namespace(cls.ns_b)
         veth_a, veth_b = "wa%d" % (os.getpid() % 100000), "wb%d" % (os.getpid() % 100000)
         sh("ip", "link", "add", veth_a, "type", "veth", "peer", "name", veth_b)
         sh("ip", "link", "set", veth_a, "netns", cls.ns_a)
@@ -105,16 +86,6 @@ class InterceptionTest(unittest.TestCase):
         for path in os.listdir(cls.dir):
             if path.endswith((".pem", ".key")):
                 os.chmod(os.path.join(cls.dir, path), 0o644)  # the proxies run as UID 1337
-
-    @classmethod
-    def spawn(cls, ns, args, uid=None, name="proc"):
-        prefix = ["ip", "netns", "exec", ns]
-        if uid is not None:
-            prefix += ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"]
-        log = open(os.path.join(cls.dir, name + ".log"), "w")
-        proc = subprocess.Popen(prefix + args, stdout=log, stderr=subprocess.STDOUT)
-        cls.procs.append(proc)
-        return proc
 
     @classmethod
     def write_config(cls, name, config):
@@ -177,38 +148,6 @@ class InterceptionTest(unittest.TestCase):
                          .returncode == 0, "the proxy in " + ns)
         cls.wait_for(lambda: cls.in_pod(cls.ns_b, ["curl", "-sf", "http://127.0.0.1:8080/"])
                      .returncode == 0, "the echo app")
-
-    @classmethod
-    def wait_for(cls, condition, what, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if condition():
-                return
-            time.sleep(0.1)
-        logs = "".join(open(os.path.join(cls.dir, f)).read() for f in sorted(os.listdir(cls.dir))
-                       if f.endswith(".log"))
-        raise AssertionError("timed out waiting for %s\n%s" % (what, logs))
-
-    @classmethod
-    def in_pod(cls, ns, args, uid=None):
-        prefix = ["ip", "netns", "exec", ns]
-        if uid is not None:
-            prefix += ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"]
-        return subprocess.run(prefix + args, capture_output=True, text=True, timeout=20)
-
-    @classmethod
-    def tearDownClass(cls):
-        for proc in getattr(cls, "procs", []):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in getattr(cls, "procs", []):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for ns in (cls.ns_a, cls.ns_b):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        shutil.rmtree(getattr(cls, "dir", "/nonexistent"), ignore_errors=True)
 
     def metrics(self, ns):
         return self.in_pod(ns, ["curl", "-s", "http://127.0.0.1:15000/stats/prometheus"]).stdout

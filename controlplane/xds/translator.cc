@@ -379,6 +379,84 @@ bool egressAllowed(const ConfigSet& config, const ProxyIdentity& proxy, const Se
   return false;
 }
 
+// ---- a proxy in a pod with interception ----
+
+constexpr char kOutboundPassthrough[] = "PassthroughCluster";
+constexpr char kInboundPassthrough[] = "InboundPassthroughCluster";
+
+cluster_v3::Cluster originalDestinationCluster(const std::string& name) {
+  cluster_v3::Cluster cluster;
+  cluster.set_name(name);
+  cluster.set_type(cluster_v3::Cluster::ORIGINAL_DST);
+  cluster.set_lb_policy(cluster_v3::Cluster::CLUSTER_PROVIDED);
+  *cluster.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(1000);
+  return cluster;
+}
+
+void addTcpProxy(listener_v3::FilterChain* chain, const std::string& stat_prefix,
+                 const std::string& cluster) {
+  auto* filter = chain->add_filters();
+  filter->set_name("envoy.filters.network.tcp_proxy");
+  envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
+  tcp.set_stat_prefix(stat_prefix);
+  tcp.set_cluster(cluster);
+  filter->mutable_typed_config()->PackFrom(tcp);
+}
+
+// Where redirected connections land (0.0.0.0:PORT): each is handed to the
+// listener for its original destination; what matches none passes through.
+listener_v3::Listener redirectListener(const std::string& name, uint16_t port,
+                                       const std::string& passthrough) {
+  listener_v3::Listener listener;
+  listener.set_name(name);
+  setAddress(listener.mutable_address(), "0.0.0.0", port);
+  listener.mutable_use_original_dst()->set_value(true);
+  addTcpProxy(listener.add_filter_chains(), name, passthrough);
+  return listener;
+}
+
+// A listener that is never bound: found by a redirected connection's
+// original destination.
+void makeVirtual(listener_v3::Listener* listener, const std::string& ip, uint16_t port) {
+  setAddress(listener->mutable_address(), ip, port);
+  listener->mutable_bind_to_port()->set_value(false);
+}
+
+// The app's connections to a Service's cluster IP and port reach that
+// Service whatever their Host header says (Linkerd's model, and Istio's for
+// TCP): one listener per cluster IP and port, its routes the Service's own.
+void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResources& out) {
+  for (const auto& svc : config.services) {
+    if (!egressAllowed(config, proxy, svc)) continue;
+    if (svc.cluster_ip.empty() || svc.cluster_ip == "None") continue;  // headless: passthrough
+    for (const auto& port : svc.ports) {
+      std::string name = "outbound|" + svc.cluster_ip + "_" + std::to_string(port.port);
+      listener_v3::Listener listener;
+      listener.set_name(name);
+      makeVirtual(&listener, svc.cluster_ip, port.port);
+      auto* chain = listener.add_filter_chains();
+      if (isHttpPort(port)) {
+        auto* filter = chain->add_filters();
+        filter->set_name("envoy.filters.network.http_connection_manager");
+        filter->mutable_typed_config()->PackFrom(httpConnectionManager(name, name));
+        route_v3::RouteConfiguration routes;
+        routes.set_name(name);
+        auto* vh = routes.add_virtual_hosts();
+        *vh = serviceVirtualHost(config, svc, port, true);
+        vh->clear_domains();
+        vh->add_domains("*");
+        add(out, kRoute, name, routes);
+      } else {
+        addTcpProxy(chain, name, outboundClusterName(svc, port.port));
+      }
+      add(out, kListener, name, listener);
+    }
+  }
+  add(out, kCluster, kOutboundPassthrough, originalDestinationCluster(kOutboundPassthrough));
+  add(out, kListener, "outbound",
+      redirectListener("outbound", proxy.outbound_port, kOutboundPassthrough));
+}
+
 bool hostMatchesService(const std::string& host, const Service& svc, uint16_t* port) {
   std::string name = host;
   *port = 0;
@@ -407,12 +485,16 @@ ProxyIdentity ProxyIdentity::fromNode(const core_v3::Node& node) {
   if (!port.empty()) id.outbound_port = static_cast<uint16_t>(std::atoi(port.c_str()));
   std::string app = metadataString(node, "APP_IP");
   if (!app.empty()) id.app_ip = app;
+  id.interception = !metadataString(node, "INTERCEPTION").empty();
+  std::string inbound = metadataString(node, "INBOUND_PORT");
+  if (!inbound.empty()) id.inbound_port = static_cast<uint16_t>(std::atoi(inbound.c_str()));
   return id;
 }
 
 std::string ProxyIdentity::cacheKey() const {
   return pod + "|" + ns + "|" + service_account + "|" + outbound_ip + "|" +
-         std::to_string(outbound_port) + "|" + app_ip;
+         std::to_string(outbound_port) + "|" + app_ip + "|" + (interception ? "i" : "e") +
+         std::to_string(inbound_port);
 }
 
 std::string outboundClusterName(const Service& svc, uint16_t port) {
@@ -439,13 +521,18 @@ std::shared_ptr<const ProxyResources> translateForProxy(
     }
   }
   add(*out, kRoute, "outbound", outbound_routes);
-  listener_v3::Listener outbound;
-  outbound.set_name("outbound");
-  setAddress(outbound.mutable_address(), proxy.outbound_ip, proxy.outbound_port);
-  auto* filter = outbound.add_filter_chains()->add_filters();
-  filter->set_name("envoy.filters.network.http_connection_manager");
-  filter->mutable_typed_config()->PackFrom(httpConnectionManager("outbound", "outbound"));
-  add(*out, kListener, "outbound", outbound);
+  if (proxy.interception) {
+    addServiceListeners(config, proxy, *out);
+  } else {
+    // No interception: an HTTP listener the app calls explicitly, routing by Host.
+    listener_v3::Listener outbound;
+    outbound.set_name("outbound");
+    setAddress(outbound.mutable_address(), proxy.outbound_ip, proxy.outbound_port);
+    auto* filter = outbound.add_filter_chains()->add_filters();
+    filter->set_name("envoy.filters.network.http_connection_manager");
+    filter->mutable_typed_config()->PackFrom(httpConnectionManager("outbound", "outbound"));
+    add(*out, kListener, "outbound", outbound);
+  }
 
   // Inbound: the ports of the Services whose endpoints are this proxy's pod.
   for (const auto& slice : config.endpoint_slices) {
@@ -480,7 +567,12 @@ std::shared_ptr<const ProxyResources> translateForProxy(
 
         listener_v3::Listener inbound;
         inbound.set_name(name);
-        setAddress(inbound.mutable_address(), ep.addresses[0], endpoint_port);
+        if (proxy.interception) {
+          // The app listens on this port itself; the proxy's listener is virtual.
+          makeVirtual(&inbound, ep.addresses[0], endpoint_port);
+        } else {
+          setAddress(inbound.mutable_address(), ep.addresses[0], endpoint_port);
+        }
         envoy::config::rbac::v3::RBAC authz;
         bool authorized = authorizationFor(config, *svc, &authz);
         auto* chain = inbound.add_filter_chains();
@@ -512,6 +604,15 @@ std::shared_ptr<const ProxyResources> translateForProxy(
         add(*out, kListener, name, inbound);
       }
     }
+  }
+  if (proxy.interception) {
+    // Inbound to ports no Service names: passed to the app, under the
+    // namespace's mTLS mode like any other (STRICT: mTLS callers only).
+    listener_v3::Listener inbound =
+        redirectListener("inbound", proxy.inbound_port, kInboundPassthrough);
+    secureInboundListener(config, proxy.ns, &inbound);
+    add(*out, kListener, "inbound", inbound);
+    add(*out, kCluster, kInboundPassthrough, originalDestinationCluster(kInboundPassthrough));
   }
   if (meshTlsEnabled(config)) add(*out, kSecret, kTrustBundleSecret, trustBundleSecret(config));
 

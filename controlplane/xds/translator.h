@@ -32,6 +32,11 @@ struct ProxyIdentity {
   std::string outbound_ip = "127.0.0.1";
   uint16_t outbound_port = 15001;
   std::string app_ip = "127.0.0.1";
+  // In a pod with weft-init's iptables rules (node metadata INTERCEPTION):
+  // redirected traffic arrives at these ports, and the listeners the app's
+  // connections meant are found by their original destination.
+  bool interception = false;
+  uint16_t inbound_port = 15006;
 
   static ProxyIdentity fromNode(const envoy::config::core::v3::Node& node);
   // Proxies with equal keys see equal resources (the translation cache key).

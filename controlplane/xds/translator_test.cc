@@ -5,6 +5,7 @@
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 
 namespace weft::control {
@@ -208,6 +209,111 @@ spec: {mtls: {mode: STRICT, namespaces: {data: DISABLE}}}
   EXPECT_FALSE(cluster("outbound|80||legacy.shop.svc.cluster.local").has_transport_socket());
   EXPECT_FALSE(cluster("outbound|80||db.data.svc.cluster.local").has_transport_socket());
   EXPECT_EQ(r->by_type[kSecret].count("ROOTCA"), 1u);
+}
+
+TEST(TranslatorTest, InterceptedPodGetsOriginalDestinationListeners) {
+  ConfigSet set;
+  parseYamlDocuments(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  clusterIP: 10.96.0.10
+  ports: [{name: http, port: 80, targetPort: 8080}, {name: tcp-admin, port: 9000}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-canary, namespace: shop}
+spec: {clusterIP: 10.96.0.11, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: peers, namespace: shop}
+spec: {clusterIP: None, ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-abc
+  namespace: shop
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports: [{name: http, port: 8080}, {name: tcp-admin, port: 9000}]
+endpoints:
+- addresses: [10.244.1.7]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: web-0, namespace: shop}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: shop}
+spec:
+  parentRefs: [{kind: Service, name: web, port: 80}]
+  rules:
+  - backendRefs: [{name: web, port: 80, weight: 9}, {name: web-canary, port: 80, weight: 1}]
+---
+apiVersion: weft.dev/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh}
+spec: {mtls: {mode: STRICT}}
+)",
+                     "mesh.yaml", set);
+  validateConfig(set);
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  set.trust_bundle_pem = "-----BEGIN CERTIFICATE-----\n";
+  envoy::config::core::v3::Node node;
+  node.set_id("web-0.shop");
+  auto& fields = *node.mutable_metadata()->mutable_fields();
+  fields["SERVICE_ACCOUNT"].set_string_value("web");
+  fields["INTERCEPTION"].set_string_value("iptables");
+  fields["INBOUND_PORT"].set_string_value("15006");
+  auto r = translateForProxy(set, ProxyIdentity::fromNode(node), {});
+  auto listener = [&](const std::string& name) {
+    envoy::config::listener::v3::Listener l;
+    EXPECT_EQ(r->by_type[kListener].count(name), 1u) << name;
+    if (r->by_type[kListener].count(name)) r->by_type[kListener].at(name).any.UnpackTo(&l);
+    return l;
+  };
+  // Where iptables sends the app's connections, and inbound ones.
+  auto outbound = listener("outbound");
+  EXPECT_EQ(outbound.address().socket_address().address(), "0.0.0.0");
+  EXPECT_EQ(outbound.address().socket_address().port_value(), 15001u);
+  EXPECT_TRUE(outbound.use_original_dst().value());
+  EXPECT_EQ(r->by_type[kCluster].count("PassthroughCluster"), 1u);
+  auto inbound = listener("inbound");
+  EXPECT_EQ(inbound.address().socket_address().port_value(), 15006u);
+  EXPECT_TRUE(inbound.use_original_dst().value());
+  // STRICT: what passes through inbound must be mTLS too.
+  ASSERT_EQ(inbound.filter_chains_size(), 1);
+  EXPECT_TRUE(inbound.filter_chains(0).has_transport_socket());
+  // One virtual listener per cluster IP and port; none for the headless Service.
+  auto http = listener("outbound|10.96.0.10_80");
+  EXPECT_TRUE(http.has_bind_to_port());
+  EXPECT_FALSE(http.bind_to_port().value());
+  EXPECT_EQ(http.address().socket_address().address(), "10.96.0.10");
+  EXPECT_EQ(listener("outbound|10.96.0.10_9000").filter_chains(0).filters(0).name(),
+            "envoy.filters.network.tcp_proxy");
+  EXPECT_EQ(listener("outbound|10.96.0.11_80").address().socket_address().port_value(), 80u);
+  for (const auto& [name, resource] : r->by_type[kListener]) {
+    EXPECT_EQ(name.find("None"), std::string::npos) << name;
+  }
+  // Its routes are the Service's (the canary split included), whatever the Host.
+  envoy::config::route::v3::RouteConfiguration routes;
+  ASSERT_TRUE(r->by_type[kRoute].at("outbound|10.96.0.10_80").any.UnpackTo(&routes));
+  ASSERT_EQ(routes.virtual_hosts_size(), 1);
+  ASSERT_EQ(routes.virtual_hosts(0).domains_size(), 1);
+  EXPECT_EQ(routes.virtual_hosts(0).domains(0), "*");
+  EXPECT_EQ(routes.virtual_hosts(0).routes(0).route().weighted_clusters().clusters_size(), 2);
+  // The pod's own ports: virtual too, as the app listens on them itself.
+  auto app = listener("inbound|8080");
+  EXPECT_FALSE(app.bind_to_port().value());
+  EXPECT_EQ(app.address().socket_address().address(), "10.244.1.7");
+
+  // The same proxy without interception keeps the explicit listener.
+  fields.erase("INTERCEPTION");
+  auto explicit_proxy = translateForProxy(set, ProxyIdentity::fromNode(node), {});
+  EXPECT_EQ(explicit_proxy->by_type[kListener].count("outbound|10.96.0.10_80"), 0u);
+  EXPECT_EQ(explicit_proxy->by_type[kListener].count("inbound"), 0u);
 }
 
 }  // namespace

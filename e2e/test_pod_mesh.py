@@ -1,0 +1,231 @@
+"""The injected pod, whole, in network namespaces the test creates: each
+"pod" gets the rules of the real `weft-proxy init` and a `weft-proxy sidecar`
+(UID 1337) configured only by the variables the injector sets; weft-control
+(in a third namespace, as in its own pod) generates the interception
+listeners for them and signs their certificates. The apps know nothing of
+the mesh: they call Service IPs that exist nowhere, and get there over mTLS.
+Skipped, with the reason printed, only where network namespaces are forbidden."""
+
+import json
+import os
+import unittest
+
+from harness import CONTROL_BIN, ROOT, metric_sum
+from netns import UID, NetnsPods, sh
+
+POD_A, POD_B, CONTROL = "10.78.0.1", "10.78.0.2", "10.78.0.3"
+ECHO_IP, BANNER_IP = "10.96.1.10", "10.96.1.11"
+BACKEND = os.path.join(ROOT, "e2e", "backend.py")
+TRUST = "spiffe://cluster.local/ns/shop/sa/"
+
+MESH = """
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: shop}
+spec:
+  clusterIP: %(echo)s
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: echo-x1
+  namespace: shop
+  labels: {kubernetes.io/service-name: echo}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints:
+- addresses: [%(b)s]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: echo-0, namespace: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: banner, namespace: shop}
+spec:
+  clusterIP: %(banner)s
+  ports: [{name: tcp-banner, port: 9000, targetPort: 9000}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: banner-x1
+  namespace: shop
+  labels: {kubernetes.io/service-name: banner}
+addressType: IPv4
+ports: [{name: tcp-banner, port: 9000}]
+endpoints:
+- addresses: [%(b)s]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: echo-0, namespace: shop}
+---
+apiVersion: weft.dev/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh, namespace: weft-system}
+spec:
+  mtls: {mode: STRICT}
+"""
+
+
+def tcp_banner(host, port):
+    """Python run in a pod: connect, print the first line received."""
+    return ("import socket; s = socket.create_connection(('%s', %d), timeout=5); "
+            "print(s.recv(64).decode().strip())" % (host, port))
+
+
+class PodMeshTest(NetnsPods):
+    prefix = "weft-pod-mesh-"
+
+    @classmethod
+    def setUpClass(cls):
+        pid = os.getpid()
+        cls.ns_a, cls.ns_b, cls.ns_c = ("weft-pa-%d" % pid, "weft-pb-%d" % pid,
+                                        "weft-pc-%d" % pid)
+        cls.start(cls.ns_a)
+        try:
+            cls.setup_network(pid)
+            cls.start_control()
+            cls.start_pod(cls.ns_a, "client-0", POD_A, "client")
+            cls.start_pod(cls.ns_b, "echo-0", POD_B, "echo")
+            cls.spawn(cls.ns_b, ["python3", BACKEND, "--port", "8080", "--host", "0.0.0.0",
+                                 "--name", "echo"], name="echo-app")
+            cls.spawn(cls.ns_b, ["python3", BACKEND, "--port", "9000", "--host", "0.0.0.0",
+                                 "--banner"], name="banner-app")
+            cls.spawn(cls.ns_b, ["python3", BACKEND, "--port", "7070", "--host", "0.0.0.0",
+                                 "--banner"], name="unlisted-app")
+            cls.spawn(cls.ns_c, ["python3", BACKEND, "--port", "7000", "--host", CONTROL,
+                                 "--banner"], name="outside-app")
+            for ns in (cls.ns_a, cls.ns_b):
+                # The postStart hook of the fallback shape, run in the pod.
+                ready = cls.in_pod(ns, [cls.proxy_bin, "wait", "--port", "15020",
+                                        "--timeout-s", "30"], timeout=40)
+                if ready.returncode != 0:
+                    raise AssertionError("sidecar in %s not ready: %s\n%s"
+                                         % (ns, ready.stderr, cls.logs()))
+            cls.wait_for(lambda: cls.in_pod(cls.ns_b, ["python3", "-c", tcp_banner(
+                "127.0.0.1", 9000)]).returncode == 0, "the apps in pod B")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def setup_network(cls, pid):
+        """Three namespaces on one bridge (in C): pod A, pod B, the control plane."""
+        cls.add_namespace(cls.ns_b)
+        cls.add_namespace(cls.ns_c)
+        sh("ip", "-n", cls.ns_c, "link", "add", "br0", "type", "bridge")
+        sh("ip", "-n", cls.ns_c, "addr", "add", CONTROL + "/24", "dev", "br0")
+        sh("ip", "-n", cls.ns_c, "link", "set", "br0", "up")
+        sh("ip", "-n", cls.ns_c, "link", "set", "lo", "up")
+        for ns, ip, tag in ((cls.ns_a, POD_A, "a"), (cls.ns_b, POD_B, "b")):
+            pod_end, bridge_end = "p%s%d" % (tag, pid % 100000), "q%s%d" % (tag, pid % 100000)
+            sh("ip", "link", "add", pod_end, "type", "veth", "peer", "name", bridge_end)
+            sh("ip", "link", "set", pod_end, "netns", ns)
+            sh("ip", "link", "set", bridge_end, "netns", cls.ns_c)
+            sh("ip", "-n", cls.ns_c, "link", "set", bridge_end, "master", "br0")
+            sh("ip", "-n", cls.ns_c, "link", "set", bridge_end, "up")
+            sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", pod_end)
+            sh("ip", "-n", ns, "link", "set", pod_end, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            # The Service range routes out of the pod like a cluster's would.
+            sh("ip", "-n", ns, "route", "add", "10.96.0.0/16", "dev", pod_end)
+
+    @classmethod
+    def start_control(cls):
+        config = os.path.join(cls.dir, "config")
+        os.mkdir(config)
+        with open(os.path.join(config, "mesh.yaml"), "w") as f:
+            f.write(MESH % {"echo": ECHO_IP, "banner": BANNER_IP, "b": POD_B})
+        tokens = os.path.join(cls.dir, "tokens")
+        with open(tokens, "w") as f:
+            f.write("tok-client shop client\ntok-echo shop echo\n")
+        cls.data = os.path.join(cls.dir, "ca")
+        cls.spawn(cls.ns_c, [CONTROL_BIN, "--config-dir", config,
+                             "--xds-address", CONTROL + ":15010",
+                             "--ca-address", CONTROL + ":15012", "--data-dir", cls.data,
+                             "--workload-tokens", tokens, "--admin-port", "15014"],
+                  name="control")
+        cls.wait_for(lambda: os.path.exists(os.path.join(cls.data, "ca.pem")) and cls.in_pod(
+            cls.ns_c, ["curl", "-sf", "http://127.0.0.1:15014/ready"]).returncode == 0,
+            "weft-control")
+        # What the ConfigMap weft-ca-root-cert would mount.
+        cls.root = cls.readable(os.path.join(cls.data, "ca.pem"))
+
+    @classmethod
+    def start_pod(cls, ns, pod, pod_ip, service_account):
+        init = sh("ip", "netns", "exec", ns, cls.proxy_bin, "init", "--proxy-uid", str(UID),
+                  "--outbound-port", "15001", "--inbound-port", "15006",
+                  "--exclude-inbound-ports", "15020", check=False)
+        if init.returncode != 0:
+            raise AssertionError("weft-proxy init: " + init.stdout + init.stderr)
+        token = os.path.join(cls.dir, pod + ".token")
+        with open(token, "w") as f:
+            f.write("tok-%s\n" % service_account)
+        os.chmod(token, 0o644)
+        env = {"WEFT_POD_NAME": pod, "WEFT_POD_NAMESPACE": "shop", "WEFT_POD_IP": pod_ip,
+               "WEFT_SERVICE_ACCOUNT": service_account,
+               "WEFT_XDS_ADDRESS": CONTROL + ":15010", "WEFT_CA_ADDRESS": CONTROL + ":15012",
+               "WEFT_CA_ROOT_CERT": cls.root, "WEFT_CA_TOKEN_FILE": token,
+               "WEFT_TRUST_DOMAIN": "cluster.local", "WEFT_CONCURRENCY": "1",
+               "WEFT_OUTBOUND_PORT": "15001", "WEFT_INBOUND_PORT": "15006",
+               "WEFT_ADMIN_PORT": "15000", "WEFT_STATUS_PORT": "15020"}
+        cls.spawn(ns, [cls.proxy_bin, "sidecar"], uid=UID, name="proxy-" + pod, env=env)
+
+    def metrics(self, ns):
+        return self.in_pod(ns, ["curl", "-s", "http://127.0.0.1:15020/stats/prometheus"]).stdout
+
+    def test_http_to_a_service_ip_arrives_over_mtls_whatever_the_host(self):
+        for host in (ECHO_IP, "anything.example"):
+            out = self.in_pod(self.ns_a, ["curl", "-s", "--max-time", "10", "-H", "Host: " + host,
+                                          "http://%s/headers" % ECHO_IP])
+            if out.returncode != 0:
+                self.fail("curl: %s\n%s" % (out.stderr, self.logs()))
+            headers = json.loads(out.stdout)
+            # B's sidecar terminated mTLS and saw A's SPIFFE identity from the CA.
+            self.assertIn("URI=" + TRUST + "client", headers.get("x-forwarded-client-cert", ""))
+        text_a, text_b = self.metrics(self.ns_a), self.metrics(self.ns_b)
+        self.assertGreaterEqual(metric_sum(text_a, "weft_upstream_rq_total",
+                                           cluster="outbound|80||echo.shop.svc.cluster.local"), 2)
+        self.assertGreaterEqual(metric_sum(text_b, "weft_upstream_rq_total",
+                                           cluster="inbound|8080||"), 2)
+        self.assertGreaterEqual(metric_sum(text_b, "weft_tls_handshakes_total"), 1)
+
+    def test_tcp_to_a_service_ip_arrives_over_mtls(self):
+        before = metric_sum(self.metrics(self.ns_b), "weft_tls_handshakes_total")
+        out = self.in_pod(self.ns_a, ["python3", "-c", tcp_banner(BANNER_IP, 9000)])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.strip(), "220 weft-test ready")
+        self.assertGreater(metric_sum(self.metrics(self.ns_b), "weft_tls_handshakes_total"),
+                           before)
+
+    def test_plaintext_straight_to_the_pod_is_refused(self):
+        # The proxy's UID bypasses A's rules: plaintext straight to B's port
+        # still lands in B's sidecar, which demands mTLS (STRICT).
+        out = self.in_pod(self.ns_a, ["curl", "-s", "--max-time", "5",
+                                      "http://%s:8080/" % POD_B], uid=UID)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertNotIn("echo", out.stdout)
+        # So is a port no Service names: the inbound passthrough is STRICT too.
+        unlisted = self.in_pod(self.ns_a, ["python3", "-c", tcp_banner(POD_B, 7070)])
+        self.assertNotIn("220 weft-test ready", unlisted.stdout)
+
+    def test_outside_the_mesh_passes_through(self):
+        out = self.in_pod(self.ns_a, ["python3", "-c", tcp_banner(CONTROL, 7000)])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.strip(), "220 weft-test ready")
+        self.assertGreaterEqual(metric_sum(self.metrics(self.ns_a), "weft_upstream_cx_total",
+                                           cluster="PassthroughCluster")
+                                + metric_sum(self.metrics(self.ns_a), "weft_downstream_cx_total",
+                                             listener="outbound"), 1)
+
+    def test_the_control_plane_sees_both_sidecars(self):
+        syncz = json.loads(self.in_pod(self.ns_c, ["curl", "-s",
+                                                    "http://127.0.0.1:15014/debug/syncz"]).stdout)
+        nodes = {p["node_id"]: p for p in syncz}
+        self.assertEqual(sorted(nodes), ["client-0.shop", "echo-0.shop"])
+        for node in nodes.values():
+            self.assertEqual({t["status"] for t in node["types"].values()}, {"SYNCED"})
+
+
+if __name__ == "__main__":
+    unittest.main()
