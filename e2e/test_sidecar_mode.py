@@ -32,7 +32,10 @@ class SidecarModeTest(MeshFixture):
             "WEFT_CA_ROOT_CERT": os.path.join(self.data, "ca.pem"),
             "WEFT_CA_TOKEN_FILE": token_file, "WEFT_TRUST_DOMAIN": "cluster.local",
             "WEFT_CONCURRENCY": "2", "WEFT_OUTBOUND_PORT": str(self.web_out),
-            "WEFT_ADMIN_PORT": str(self.web_admin), "WEFT_STATUS_PORT": str(self.web_status)}
+            "WEFT_ADMIN_PORT": str(self.web_admin), "WEFT_STATUS_PORT": str(self.web_status),
+            # No iptables here: the app calls the outbound port (e2e/test_pod_mesh.py
+            # runs the default, interception, in network namespaces).
+            "WEFT_INTERCEPTION": "none"}
         env.update(extra)
         return env
 

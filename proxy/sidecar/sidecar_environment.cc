@@ -144,10 +144,16 @@ bool optionsFromEnvironment(const Environment& env, const Resolver& resolve,
   int xds_port = 0;
   if (!hostPort(env, "WEFT_XDS_ADDRESS", resolve, &xds_ip, &xds_port, error)) return false;
 
+  std::string interception = get(env, "WEFT_INTERCEPTION", "iptables");
+  if (interception != "iptables" && interception != "none") {
+    *error = "WEFT_INTERCEPTION='" + interception + "' is not iptables or none";
+    return false;
+  }
   nlohmann::json metadata = {{"SERVICE_ACCOUNT", service_account},
                              {"OUTBOUND_PORT", std::to_string(outbound)},
-                             {"INBOUND_PORT", std::to_string(inbound)},
-                             {"INTERCEPTION", "iptables"}};
+                             {"INBOUND_PORT", std::to_string(inbound)}};
+  // "none": no weft-init rules; the app calls 127.0.0.1:OUTBOUND_PORT itself.
+  if (interception == "iptables") metadata["INTERCEPTION"] = "iptables";
   std::string pod_ip = get(env, "WEFT_POD_IP", "");
   if (!pod_ip.empty()) metadata["POD_IP"] = pod_ip;
   nlohmann::json bootstrap = {

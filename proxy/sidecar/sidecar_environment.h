@@ -14,6 +14,8 @@
 //   WEFT_OUTBOUND_PORT, WEFT_INBOUND_PORT (node metadata), WEFT_ADMIN_PORT
 //   (127.0.0.1 only), WEFT_STATUS_PORT (all addresses: /ready and metrics)
 //   WEFT_EXIT_WITH_APP                  "true": exit once the app's processes are gone
+//   WEFT_INTERCEPTION                   "iptables" (weft-init's rules; default) or
+//                                       "none" (the app calls the outbound port)
 
 #include <functional>
 #include <map>

@@ -77,6 +77,7 @@ TEST(SidecarEnvironment, OptionalPartsAndOverrides) {
   env["WEFT_EXIT_WITH_APP"] = "true";
   env["WEFT_XDS_ADDRESS"] = "[fd00::15]:15010";
   env["WEFT_DRAIN_TIME_S"] = "20";
+  env["WEFT_INTERCEPTION"] = "none";
   server::Options options;
   std::string error;
   ASSERT_TRUE(optionsFromEnvironment(env, table({{"fd00::15", "fd00::15"}}), &options, &error))
@@ -85,6 +86,7 @@ TEST(SidecarEnvironment, OptionalPartsAndOverrides) {
   EXPECT_EQ(metadata(options, "SERVICE_ACCOUNT"), "default");
   EXPECT_EQ(options.exit_with_app_proc, "/proc");
   EXPECT_EQ(options.drain_timeout_ms, 20000u);
+  EXPECT_EQ(metadata(options, "INTERCEPTION"), "");  // explicit: no interception listeners
   EXPECT_EQ(options.bootstrap->static_resources()
                 .clusters(0)
                 .load_assignment()
@@ -114,6 +116,7 @@ TEST(SidecarEnvironment, EachBadVariableIsNamed) {
       {"WEFT_CONCURRENCY", "many", "WEFT_CONCURRENCY='many' is not a worker count"},
       {"WEFT_DRAIN_TIME_S", "soon", "WEFT_DRAIN_TIME_S='soon'"},
       {"WEFT_EXIT_WITH_APP", "yes", "WEFT_EXIT_WITH_APP='yes' is not true or false"},
+      {"WEFT_INTERCEPTION", "ebpf", "WEFT_INTERCEPTION='ebpf' is not iptables or none"},
       {"WEFT_SERVICE_ACCOUNT", "web/app", "WEFT_SERVICE_ACCOUNT"},
   };
   for (const auto& c : cases) {
