@@ -134,6 +134,24 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/delay":
             time.sleep(int(query.get("ms", ["100"])[0]) / 1000.0)
             return self.send_body(200, self.server.name.encode())
+        if url.path in ("/trickle", "/stall"):
+            # /trickle: a chunk every `every_ms`; /stall: one chunk, then silence
+            # for `stall_ms`, then the rest.
+            chunks = int(query.get("chunks", ["10"])[0])
+            every = int(query.get("every_ms", ["100"])[0]) / 1000.0
+            stall = int(query.get("stall_ms", ["0"])[0]) / 1000.0
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for i in range(chunks):
+                    self.wfile.write(b"6\r\nchunk%d\r\n" % (i % 10))
+                    self.wfile.flush()
+                    time.sleep(stall if (url.path == "/stall" and i == 0) else every)
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                self.close_connection = True
+            return
         if url.path == "/reset":
             self.send_response(200)
             self.send_header("Content-Length", "100000")

@@ -3,6 +3,7 @@ retry, and circuit breakers, against real failing backends."""
 
 import concurrent.futures
 import http.client
+import socket
 import time
 import unittest
 
@@ -17,6 +18,77 @@ def get(port, path, headers=None):
     conn.request("GET", path, headers=headers or {})
     resp = conn.getresponse()
     return resp.status, resp.read(), dict(resp.getheaders())
+
+
+class StreamTimeoutTest(unittest.TestCase):
+    """The connection manager's request_timeout and stream_idle_timeout (400 ms
+    each here; the route's own timeout off, so only these can act)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Backend("app")
+        cls.port, admin = free_port(), free_port()
+        cls.proxy = Proxy(bootstrap(
+            [http_listener("in", cls.port, [{"name": "all", "domains": ["*"], "routes": [
+                {"match": {"prefix": "/"}, "route": {"cluster": "app", "timeout": "0s"}}]}],
+                request_timeout="0.4s", stream_idle_timeout="0.4s")],
+            [static_cluster("app", [cls.app.port])], admin)).wait_ready()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        cls.app.stop()
+
+    def timeouts(self):
+        return self.proxy.metric("weft_downstream_rq_timeout_total", listener="in")
+
+    def test_a_request_body_that_never_finishes_gets_408(self):
+        before = self.timeouts()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            # Trickled: each byte is activity, so only request_timeout can end it.
+            sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+            started, answer = time.monotonic(), b""
+            sock.settimeout(0.1)
+            for _ in range(50):
+                try:
+                    sock.sendall(b"x")
+                    answer += sock.recv(4096)
+                except socket.timeout:
+                    pass
+                except OSError:
+                    break
+                if b"request timeout" in answer:
+                    break
+        print("\n  request_timeout 400 ms: 408 after %.0f ms of a trickled body"
+              % ((time.monotonic() - started) * 1000))
+        self.assertTrue(answer.startswith(b"HTTP/1.1 408"), answer)
+        self.assertIn(b"request timeout", answer)
+        self.assertEqual(self.timeouts() - before, 1)
+
+    def test_an_upstream_that_never_answers_gets_408(self):
+        before = self.timeouts()
+        status, body, _ = get(self.port, "/delay?ms=1500")
+        self.assertEqual((status, body), (408, b"stream idle timeout\n"))
+        self.assertEqual(self.timeouts() - before, 1)
+
+    def test_a_response_stalled_midway_is_reset(self):
+        before = self.timeouts()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("GET", "/stall?chunks=3&stall_ms=1500")
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        with self.assertRaises((http.client.IncompleteRead, ConnectionError)):
+            resp.read()
+        conn.close()
+        self.assertEqual(self.timeouts() - before, 1)
+
+    def test_a_slow_but_steady_response_is_not_cut(self):
+        before = self.timeouts()
+        # 10 chunks 150 ms apart: 1.5 s in all, never 400 ms without a byte.
+        status, body, _ = get(self.port, "/trickle?chunks=10&every_ms=150")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, b"".join(b"chunk%d" % i for i in range(10)))
+        self.assertEqual(self.timeouts() - before, 0)
 
 
 class OutlierDetectionTest(unittest.TestCase):

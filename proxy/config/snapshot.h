@@ -41,6 +41,13 @@ struct HttpListenerSettings {
   // A downstream connection with no request in flight closes after this
   // (common_http_protocol_options.idle_timeout; Envoy's default 1 h; 0: never).
   uint64_t idle_timeout_ms = 3600000;
+  // A stream with no activity either way for this long ends: 408 before the
+  // response started, a reset after (stream_idle_timeout; Envoy's default
+  // 5 min; 0: never). Guards against peers that stall a stream forever.
+  uint64_t stream_idle_timeout_ms = 300000;
+  // The whole request must arrive within this (request_timeout; 0: no limit,
+  // as in Envoy): a slow-body client gets 408.
+  uint64_t request_timeout_ms = 0;
   std::optional<router::FaultConfig> fault;  // the envoy.filters.http.fault filter
   // x-forwarded-client-cert (Envoy's forward_client_cert_details).
   ForwardClientCert forward_client_cert = ForwardClientCert::kSanitize;

@@ -871,9 +871,12 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
         ok = false;
       }
     }
-    for (const char* unsupported :
-         {"stream_idle_timeout", "request_timeout", "drain_timeout", "use_remote_address",
-          "server_name", "http_protocol_options", "http2_protocol_options"}) {
+    if (hcm.has_stream_idle_timeout()) {
+      out->http.stream_idle_timeout_ms = durationMs(hcm.stream_idle_timeout());
+    }
+    if (hcm.has_request_timeout()) out->http.request_timeout_ms = durationMs(hcm.request_timeout());
+    for (const char* unsupported : {"drain_timeout", "use_remote_address", "server_name",
+                                    "http_protocol_options", "http2_protocol_options"}) {
       const auto* field = hcm.GetDescriptor()->FindFieldByName(unsupported);
       bool set = field->is_repeated() ? hcm.GetReflection()->FieldSize(hcm, field) > 0
                                       : hcm.GetReflection()->HasField(hcm, field);

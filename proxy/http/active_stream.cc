@@ -155,7 +155,13 @@ void UpstreamRequest::onBelowWriteBufferLowWatermark() {
 ActiveStream::ActiveStream(ConnectionManager& manager, StreamEncoder& response_encoder)
     : manager_(manager),
       response_encoder_(response_encoder),
-      start_ms_(manager.context().dispatcher().nowMs()) {}
+      start_ms_(manager.context().dispatcher().nowMs()),
+      idle_timeout_ms_(manager.chain().http.stream_idle_timeout_ms),
+      last_activity_ms_(start_ms_) {
+  if (manager.chain().http.request_timeout_ms > 0) {
+    request_deadline_ms_ = start_ms_ + manager.chain().http.request_timeout_ms;
+  }
+}
 
 ActiveStream::~ActiveStream() {
   if (upstream_) upstream_->cancel();
@@ -180,6 +186,8 @@ void ActiveStream::endRetry() {
 void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   request_headers_ = std::move(headers);
   request_complete_ = end_stream;
+  if (end_stream) request_deadline_ms_ = 0;
+  armDeadlineTimer();
   const auto& http = manager_.chain().http;
   if (http.rbac && !authorize(*http.rbac)) return;
   routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
@@ -386,7 +394,11 @@ void ActiveStream::sendBody(StreamEncoder& encoder) {
 
 void ActiveStream::decodeData(std::string_view data, bool end_stream) {
   if (done_ || response_complete_) return;
-  if (end_stream) request_complete_ = true;
+  touch();
+  if (end_stream) {
+    request_complete_ = true;
+    request_deadline_ms_ = 0;
+  }
   body_.append(data);
   if (keep_body_ && body_.size() > kMaxReplayBody) keep_body_ = false;  // too big to replay
   if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
@@ -407,7 +419,9 @@ void ActiveStream::decodeData(std::string_view data, bool end_stream) {
 
 void ActiveStream::decodeTrailers(HeaderMap&& trailers) {
   if (done_ || response_complete_) return;
+  touch();
   request_complete_ = true;
+  request_deadline_ms_ = 0;
   request_trailers_ = std::move(trailers);
   has_trailers_ = true;
   if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
@@ -539,6 +553,7 @@ bool ActiveStream::maybeRetry(Failure failure, const HeaderMap* response) {
 void ActiveStream::onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& headers,
                                      bool end_stream) {
   if (&attempt != upstream_.get() || done_ || response_started_) return;
+  touch();
   int code = headers.statusCode();
   using Result = upstream::WorkerCluster::Result;
   cluster_->reportResult(host_, code >= 502 && code <= 504 ? Result::kGatewayFailure
@@ -550,7 +565,12 @@ void ActiveStream::onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& heade
   response_code_ = headers.statusCode();
   bool tunnel_up = response_code_ == 101 ||
                    (request_headers_.method() == "CONNECT" && response_code_ / 100 == 2);
-  if (tunnel_up) clearDeadlines();
+  if (tunnel_up) {
+    // A tunnel's bytes bypass the stream: the connection's own idle timeout governs it.
+    idle_timeout_ms_ = 0;
+    request_deadline_ms_ = 0;
+    clearDeadlines();
+  }
   routes_->responseMutation().apply(headers);
   route_->response_mutation.apply(headers);
   if (response_code_ >= 500) stats::inc(cluster_->stats().rq_5xx);
@@ -565,6 +585,7 @@ void ActiveStream::onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& heade
 void ActiveStream::onUpstreamData(UpstreamRequest& attempt, std::string_view data,
                                   bool end_stream) {
   if (&attempt != upstream_.get() || done_ || !response_started_) return;
+  touch();
   if (end_stream) {
     response_complete_ = true;
     clearDeadlines();
@@ -575,6 +596,7 @@ void ActiveStream::onUpstreamData(UpstreamRequest& attempt, std::string_view dat
 
 void ActiveStream::onUpstreamTrailers(UpstreamRequest& attempt, HeaderMap&& trailers) {
   if (&attempt != upstream_.get() || done_ || !response_started_) return;
+  touch();
   response_complete_ = true;
   clearDeadlines();
   response_encoder_.encodeTrailers(trailers);
@@ -608,8 +630,16 @@ void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason r
 }
 
 void ActiveStream::armDeadlineTimer() {
-  uint64_t next = deadline_ms_;
-  if (try_deadline_ms_ != 0 && (next == 0 || try_deadline_ms_ < next)) next = try_deadline_ms_;
+  uint64_t next = 0;
+  auto sooner = [&next](uint64_t deadline) {
+    if (deadline != 0 && (next == 0 || deadline < next)) next = deadline;
+  };
+  if (!done_) {
+    sooner(deadline_ms_);
+    sooner(try_deadline_ms_);
+    sooner(request_deadline_ms_);
+    if (idle_timeout_ms_ > 0) sooner(last_activity_ms_ + idle_timeout_ms_);
+  }
   if (next == 0) {
     if (deadline_timer_) deadline_timer_->disable();
     return;
@@ -624,7 +654,12 @@ void ActiveStream::armDeadlineTimer() {
 
 void ActiveStream::onDeadlineTimer() {
   uint64_t now = manager_.context().dispatcher().nowMs();
-  if (deadline_ms_ != 0 && now >= deadline_ms_) {
+  if (request_deadline_ms_ != 0 && now >= request_deadline_ms_) {
+    request_deadline_ms_ = 0;
+    onDownstreamTimeout("request timeout");
+  } else if (idle_timeout_ms_ > 0 && now >= last_activity_ms_ + idle_timeout_ms_) {
+    onDownstreamTimeout("stream idle timeout");
+  } else if (deadline_ms_ != 0 && now >= deadline_ms_) {
     onRouteTimeout();
   } else if (try_deadline_ms_ != 0 && now >= try_deadline_ms_) {
     try_deadline_ms_ = 0;
@@ -632,6 +667,22 @@ void ActiveStream::onDeadlineTimer() {
   } else {
     armDeadlineTimer();
   }
+}
+
+void ActiveStream::touch() { last_activity_ms_ = manager_.context().dispatcher().nowMs(); }
+
+void ActiveStream::onDownstreamTimeout(const char* what) {
+  if (done_) return;
+  stats::inc(manager_.stats().rq_downstream_timeout);
+  if (upstream_) upstream_->cancel();
+  if (backoff_) backoff_->disable();
+  if (!response_started_) {
+    sendLocalReply(408, what);
+    return;
+  }
+  response_complete_ = true;
+  response_encoder_.resetStream(StreamResetReason::kLocalReset);
+  finishResponse(response_code_);
 }
 
 void ActiveStream::onPerTryTimeout() {

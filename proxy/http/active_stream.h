@@ -88,6 +88,12 @@ class ActiveStream : public StreamDecoder {
   void onUpstreamReset(UpstreamRequest& attempt, StreamResetReason reason);
   void onRouteTimeout();
   void onPerTryTimeout();
+  // The connection manager's request_timeout and stream_idle_timeout: 408
+  // before the response starts, a reset after.
+  void onDownstreamTimeout(const char* what);
+  // Activity either way pushes the idle deadline; the timer is re-armed
+  // lazily when it fires, so busy streams cost no timer updates.
+  void touch();
   // One timer per stream serves both the route deadline and the current
   // attempt's per-try deadline: it is armed for the sooner of the two.
   void armDeadlineTimer();
@@ -147,7 +153,10 @@ class ActiveStream : public StreamDecoder {
   uint64_t start_ms_ = 0;
   bool grpc_ = false;         // content-type application/grpc*
   uint64_t deadline_ms_ = 0;  // absolute (loop clock): the route timeout or grpc-timeout, if sooner
-  uint64_t try_deadline_ms_ = 0;  // absolute: the current attempt's per-try timeout
+  uint64_t try_deadline_ms_ = 0;      // absolute: the current attempt's per-try timeout
+  uint64_t request_deadline_ms_ = 0;  // absolute: the whole request received by then
+  uint64_t idle_timeout_ms_ = 0;
+  uint64_t last_activity_ms_ = 0;
   std::unique_ptr<event::Timer> deadline_timer_;
   std::unique_ptr<event::Timer> backoff_;
   std::unique_ptr<event::Timer> fault_delay_;

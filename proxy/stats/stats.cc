@@ -14,6 +14,7 @@ struct Store::Families {
   prometheus::Family<prometheus::Counter>* downstream_rq;
   prometheus::Family<prometheus::Gauge>* downstream_cx_active;
   prometheus::Family<prometheus::Counter>* downstream_cx_total;
+  prometheus::Family<prometheus::Counter>* downstream_rq_timeout;
   prometheus::Family<prometheus::Histogram>* upstream_rq_time;
   prometheus::Family<prometheus::Counter>* upstream_rq;
   prometheus::Family<prometheus::Counter>* upstream_rq_5xx;
@@ -48,6 +49,11 @@ Store::Store()
                                         .Name("weft_downstream_cx_total")
                                         .Help("Downstream connections accepted")
                                         .Register(r);
+  families_->downstream_rq_timeout =
+      &prometheus::BuildCounter()
+           .Name("weft_downstream_rq_timeout_total")
+           .Help("Downstream streams ended by request_timeout or stream_idle_timeout")
+           .Register(r);
   families_->upstream_rq_time = &prometheus::BuildHistogram()
                                      .Name("weft_upstream_rq_time_ms")
                                      .Help("Upstream request latency in milliseconds")
@@ -168,6 +174,7 @@ ListenerStats Store::listener(const std::string& name) {
       &families_->downstream_cx_total->Add({{"listener", name}}),
       &families_->rbac->Add({{"listener", name}, {"decision", "allowed"}}),
       &families_->rbac->Add({{"listener", name}, {"decision", "denied"}}),
+      &families_->downstream_rq_timeout->Add({{"listener", name}}),
   };
 }
 

@@ -28,6 +28,7 @@ struct ListenerStats {
   prometheus::Counter* cx_total;
   prometheus::Counter* rbac_allowed;  // by envoy.filters.http.rbac / network.rbac
   prometheus::Counter* rbac_denied;
+  prometheus::Counter* rq_downstream_timeout;  // request_timeout / stream_idle_timeout
 };
 
 struct ClusterStats {
