@@ -40,6 +40,32 @@ class TcpProxyTest(unittest.TestCase):
             proxy.stop()
             banner.stop()
 
+    def test_idle_connection_closes_but_a_talking_one_does_not(self):
+        banner = BannerBackend()
+        port, admin = free_port(), free_port()
+        listener = tcp_listener("idle", port, "db")
+        listener["filter_chains"][0]["filters"][0]["typed_config"]["idle_timeout"] = "0.4s"
+        proxy = Proxy(bootstrap([listener], [static_cluster("db", [banner.port])],
+                                admin)).wait_ready()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as quiet, \
+                    socket.create_connection(("127.0.0.1", port), timeout=5) as talking:
+                for s in (quiet, talking):
+                    self.assertEqual(s.recv(100), b"220 weft-test ready\r\n")
+                # 1.2 s, three idle timeouts: one byte echoed every 150 ms keeps
+                # `talking` open; `quiet` says nothing and is closed.
+                for i in range(8):
+                    talking.sendall(b"%d" % i)
+                    self.assertEqual(talking.recv(10), b"%d" % i)
+                    time.sleep(0.15)
+                self.assertEqual(quiet.recv(100), b"")
+                talking.sendall(b"z")
+                self.assertEqual(talking.recv(10), b"z")
+            self.assertEqual(proxy.metric("weft_downstream_rq_timeout_total", listener="idle"), 1)
+        finally:
+            proxy.stop()
+            banner.stop()
+
     def test_unreachable_upstream_closes_client(self):
         port, admin = free_port(), free_port()
         proxy = Proxy(bootstrap([tcp_listener("t", port, "gone")],

@@ -69,7 +69,10 @@ struct FilterChainConfig {
   std::string fingerprint;
   bool is_http = true;
   HttpListenerSettings http;
-  std::string tcp_cluster;       // when !is_http
+  std::string tcp_cluster;  // when !is_http
+  // tcp_proxy.idle_timeout: a connection with no bytes either way this long
+  // is closed (Envoy's default 1 h; 0: never).
+  uint64_t tcp_idle_timeout_ms = 3600000;
   rbac::RbacEnginePtr tcp_rbac;  // envoy.filters.network.rbac before tcp_proxy
 };
 

@@ -894,10 +894,7 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
       errors.add(fpath + ".typed_config.cluster", "is required");
       ok = false;
     }
-    if (tcp.has_idle_timeout()) {
-      errors.add(fpath + ".typed_config.idle_timeout", "not implemented by weft yet");
-      ok = false;
-    }
+    if (tcp.has_idle_timeout()) out->tcp_idle_timeout_ms = durationMs(tcp.idle_timeout());
   } else {
     errors.add(fpath + ".typed_config", "unsupported network filter type '" + type + "'");
     ok = false;

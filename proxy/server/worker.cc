@@ -125,7 +125,8 @@ void Worker::startChain(size_t index, const config::FilterChainConfig* chain,
     return;
   }
   auto proxy = std::make_unique<tcp::TcpProxy>(*this, chain->tcp_cluster, std::move(connection),
-                                               listener_stats_[index], listener.buffer_limit_bytes);
+                                               listener_stats_[index], listener.buffer_limit_bytes,
+                                               chain->tcp_idle_timeout_ms);
   tcp::TcpProxy* raw = proxy.get();
   connections_[raw] = std::move(proxy);
   raw->setRbac(chain->tcp_rbac);

@@ -52,7 +52,9 @@ Store::Store()
   families_->downstream_rq_timeout =
       &prometheus::BuildCounter()
            .Name("weft_downstream_rq_timeout_total")
-           .Help("Downstream streams ended by request_timeout or stream_idle_timeout")
+           .Help(
+               "Downstream streams and TCP connections ended by a timeout (request_timeout, "
+               "stream_idle_timeout, tcp_proxy idle_timeout)")
            .Register(r);
   families_->upstream_rq_time = &prometheus::BuildHistogram()
                                      .Name("weft_upstream_rq_time_ms")

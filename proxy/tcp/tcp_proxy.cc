@@ -8,8 +8,9 @@ namespace weft::tcp {
 
 TcpProxy::TcpProxy(server::WorkerContext& context, const std::string& cluster_name,
                    std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
-                   uint32_t buffer_limit)
-    : context_(context),
+                   uint32_t buffer_limit, uint64_t idle_timeout_ms)
+    : idle_timeout_ms_(idle_timeout_ms),
+      context_(context),
       cluster_name_(cluster_name),
       buffer_limit_(buffer_limit),
       downstream_(std::move(downstream)),
@@ -19,6 +20,23 @@ TcpProxy::TcpProxy(server::WorkerContext& context, const std::string& cluster_na
   downstream_->setCallbacks(&downstream_side_);
   downstream_->enableHalfClose(true);
   downstream_->setBufferLimit(buffer_limit);
+  if (idle_timeout_ms_ > 0) {
+    last_activity_ms_ = context_.dispatcher().nowMs();
+    idle_timer_ = std::make_unique<event::Timer>(context_.dispatcher(), [this] { onIdleTimer(); });
+    idle_timer_->enableMs(idle_timeout_ms_);
+  }
+}
+
+void TcpProxy::onIdleTimer() {
+  if (closed_) return;
+  uint64_t idle = context_.dispatcher().nowMs() - last_activity_ms_;
+  if (idle < idle_timeout_ms_) {
+    idle_timer_->enableMs(idle_timeout_ms_ - idle);
+    return;
+  }
+  stats::inc(stats_.rq_downstream_timeout);
+  LOG_DEBUG("tcp_proxy: idle for %llu ms; closing", static_cast<unsigned long long>(idle));
+  closeBoth();
 }
 
 void TcpProxy::start(std::string_view initial_data) {
@@ -88,6 +106,7 @@ TcpProxy::~TcpProxy() {
 
 void TcpProxy::Side::onData(std::string_view data, bool end_stream) {
   if (parent_.closed_) return;
+  if (parent_.idle_timer_) parent_.last_activity_ms_ = parent_.context_.dispatcher().nowMs();
   if (downstream_ && parent_.rbac_) {
     if (!data.empty()) parent_.authorizeThenConnect(data);
     if (end_stream || parent_.closed_) {
@@ -129,6 +148,7 @@ void TcpProxy::Side::onBelowWriteBufferLowWatermark() {
 void TcpProxy::closeBoth() {
   if (closed_) return;
   closed_ = true;
+  if (idle_timer_) idle_timer_->disable();
   stats::gaugeAdd(stats_.cx_active, -1);
   downstream_->close(network::CloseType::kFlushWrite);
   if (upstream_) upstream_->close(network::CloseType::kFlushWrite);

@@ -1,10 +1,12 @@
 #pragma once
 
 // Opaque TCP proxying: bytes both ways, half-close propagated, each side's
-// reading paused while the other side's write buffer is over its limit.
+// reading paused while the other side's write buffer is over its limit, and
+// both closed after the idle timeout with no bytes either way.
 
 #include <memory>
 
+#include "proxy/event/dispatcher.h"
 #include "proxy/network/connection.h"
 #include "proxy/rbac/rbac_engine.h"
 #include "proxy/server/worker_context.h"
@@ -15,7 +17,7 @@ class TcpProxy : public server::ActiveConnection {
  public:
   TcpProxy(server::WorkerContext& context, const std::string& cluster,
            std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
-           uint32_t buffer_limit);
+           uint32_t buffer_limit, uint64_t idle_timeout_ms);
   ~TcpProxy() override;
 
   // Connects upstream; `initial_data` (bytes read while inspecting the
@@ -48,6 +50,11 @@ class TcpProxy : public server::ActiveConnection {
   // Removes this proxy once both sockets have flushed and closed.
   void maybeRemove();
   bool removed_ = false;
+  // Activity stamps a time; the timer checks it when it fires (no re-arm per read).
+  void onIdleTimer();
+  uint64_t idle_timeout_ms_;
+  uint64_t last_activity_ms_ = 0;
+  std::unique_ptr<event::Timer> idle_timer_;
 
   server::WorkerContext& context_;
   std::string cluster_name_;
