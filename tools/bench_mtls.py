@@ -8,8 +8,9 @@ TLS 1.3, client certificates required and verified): two weft-proxies, two
 HAProxies, two nginx. One worker/thread per proxy; proxies and backend share
 CPU 0, the load generator runs on CPU 1. Prints, per pair: requests/s with
 p50/p99 at maximum load, p50/p99 at a fixed moderate rate, both proxies' RSS,
-new mTLS handshakes per second against the inbound proxy, and the ratios to
-weft. Absolute figures drift between runs on shared machines: read the ratios.
+new mTLS connections per second against the inbound proxy (each completing
+its handshake and one request) with the inbound proxy's CPU per connection,
+and the ratios to weft. Absolute figures drift between runs on shared machines: read the ratios.
 """
 
 import os
@@ -149,15 +150,24 @@ def fixed_rate(port, pids):
     return cpu * 1e6 / max(done, 1), float(m.group(3)), float(m.group(4)), int(m.group(2))
 
 
-def handshakes(port, ca, client, seconds=5):
+def handshakes(port, ca, client, pid, seconds=5):
+    """New mTLS connections one after the other, each carrying one request
+    (`-www /`): the answer proves the server finished the handshake, client
+    certificate verified. Without it the count is of client-side handshakes
+    only: a TLS 1.3 client is done before the server has read its
+    certificate, and a server that sent session tickets the client never
+    read gets a RST that discards that last flight unread (so it never
+    verifies it). Returns (per second, wall clock; the server's CPU ms per one)."""
+    before = cpu_seconds(pid)
     out = subprocess.run(
         ["taskset", "-c", "1", "openssl", "s_time", "-connect", "127.0.0.1:%d" % port, "-new",
-         "-cert", client[0], "-key", client[1], "-CAfile", ca, "-time", str(seconds)],
+         "-www", "/", "-cert", client[0], "-key", client[1], "-CAfile", ca, "-time", str(seconds)],
         capture_output=True, text=True).stdout
-    # Wall-clock rate, one handshake after the other (s_time's first line is
-    # per second of its own CPU, which says nothing about the server).
+    cpu = cpu_seconds(pid) - before
     m = re.search(r"(\d+) connections in (\d+) real seconds", out)
-    return int(m.group(1)) / float(m.group(2)) if m else 0.0
+    if not m or int(m.group(1)) == 0:
+        return 0.0, 0.0
+    return int(m.group(1)) / float(m.group(2)), cpu * 1000 / int(m.group(1))
 
 
 def main():
@@ -244,10 +254,10 @@ def main():
             rps, p50, p99, bad = wrk(out_port)
             cpu_us, paced_p50, paced_p99, paced_bad = fixed_rate(
                 out_port, [pids[name + "-out"], pids[name + "-in"]])
-            hs = handshakes(in_port, ca, client)
+            hs, hs_cpu_ms = handshakes(in_port, ca, client, pids[name + "-in"])
             rss = rss_kb(pids[name + "-out"]) + rss_kb(pids[name + "-in"])
             results[name] = (rps, p50, p99, cpu_us, paced_p50, paced_p99, rss, hs,
-                             bad + paced_bad)
+                             bad + paced_bad, hs_cpu_ms)
     finally:
         for _, p in procs:
             p.terminate()
@@ -263,19 +273,20 @@ def main():
           % (DURATION, CONNECTIONS, "HTTP/2" if H2_BETWEEN else "HTTP/1.1"))
     print("max load: wrk -c%d; fixed rate: %d req/s open loop (latency from the intended send "
           "time), CPU of both proxies per request from /proc/PID/stat" % (CONNECTIONS, RATE))
-    print("%-10s %10s %8s %8s | %13s %8s %8s | %9s | %12s | %s" % (
+    print("%-10s %10s %8s %8s | %13s %8s %8s | %9s | %12s %16s | %s" % (
         "pair", "max req/s", "p50 ms", "p99 ms", "CPU us/req", "p50 ms", "p99 ms", "RSS MB",
-        "handshakes/s", "errors"))
+        "handshakes/s", "server CPU ms/hs", "errors"))
     for name, r in results.items():
-        print("%-10s %10.0f %8.2f %8.2f | %13.1f %8.2f %8.2f | %9.1f | %12.0f | %d" % (
-            name, r[0], r[1], r[2], r[3], r[4], r[5], r[6] / 1024.0, r[7], r[8]))
+        print("%-10s %10.0f %8.2f %8.2f | %13.1f %8.2f %8.2f | %9.1f | %12.0f %16.2f | %d" % (
+            name, r[0], r[1], r[2], r[3], r[4], r[5], r[6] / 1024.0, r[7], r[9], r[8]))
     w = results["weft"]
     for other in ("haproxy", "haproxy-h2", "nginx"):
         o = results[other]
         print("weft / %-10s: throughput %.2fx, p99 at max load %.2fx, CPU per request at %d/s "
-              "%.2fx, p99 there %.2fx, RSS %.2fx, handshakes/s %.2fx" % (
+              "%.2fx, p99 there %.2fx, RSS %.2fx, handshakes/s %.2fx, server CPU per handshake "
+              "%.2fx" % (
                   other, w[0] / o[0], w[2] / o[2], RATE, w[3] / max(o[3], 0.01), w[5] / max(o[5], 0.001), w[6] / o[6],
-                  w[7] / max(o[7], 1)))
+                  w[7] / max(o[7], 1), w[9] / max(o[9], 0.001)))
     shutil.rmtree(d, ignore_errors=True)
 
 
