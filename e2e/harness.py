@@ -116,6 +116,21 @@ def metric_sum(text, name, **labels):
     return total
 
 
+def wait_for(predicate, what, timeout=15, interval=0.05, details=None):
+    """Polls `predicate` until it is true; on timeout fails naming `what`
+    (with `details()` appended, e.g. process logs). Tests wait for outcomes
+    this way rather than sleeping a fixed time."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    message = "timed out waiting for " + what
+    if details is not None:
+        message += "\n" + details()
+    raise AssertionError(message)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,10 +6,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import unittest
 
-from harness import PROXY_BIN
+from harness import PROXY_BIN, wait_for
 
 UID = 1337
 
@@ -84,12 +83,7 @@ class NetnsPods(unittest.TestCase):
 
     @classmethod
     def wait_for(cls, condition, what, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if condition():
-                return
-            time.sleep(0.1)
-        raise AssertionError("timed out waiting for %s\n%s" % (what, cls.logs()))
+        wait_for(condition, what, timeout, interval=0.1, details=cls.logs)
 
     @classmethod
     def tearDownClass(cls):

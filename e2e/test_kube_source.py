@@ -17,7 +17,8 @@ import unittest
 import urllib.request
 
 import fake_apiserver
-from harness import ROOT, Backend, CONTROL_BIN, Proxy, free_port, metric_sum, xds_bootstrap
+from harness import (ROOT, Backend, CONTROL_BIN, Proxy, free_port, metric_sum, wait_for,
+                     xds_bootstrap)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROUTES = "/apis/gateway.networking.k8s.io/v1/httproutes"
@@ -225,12 +226,7 @@ class KubeCaTest(unittest.TestCase):
         return proxy.wait_ready(20)
 
     def wait_for(self, predicate, what, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        self.fail("timed out waiting for " + what)
+        wait_for(predicate, what, timeout, interval=0.05)
 
     def test_root_certificate_published_in_every_namespace(self):
         def configmaps():

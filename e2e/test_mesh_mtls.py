@@ -16,7 +16,7 @@ import unittest
 import ssl
 
 from harness import (CONTROL_BIN, BannerBackend, Backend, ControlPlane, Pki, Proxy, free_port,
-                     xds_bootstrap)
+                     wait_for, xds_bootstrap)
 from test_xds import LoadLoop, write
 
 TD = "spiffe://cluster.local/ns/default/sa/"
@@ -120,12 +120,7 @@ class MeshFixture(unittest.TestCase):
         return resp.status, body
 
     def wait_for(self, predicate, what, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        self.fail("timed out waiting for " + what)
+        wait_for(predicate, what, timeout, interval=0.05)
 
     def plaintext_answered(self):
         """Whether a plaintext HTTP request to the meshed inbound port gets an answer."""

@@ -20,7 +20,8 @@ import urllib.request
 
 import sys
 
-from harness import (ROOT, CONTROL_BIN, Backend, ControlPlane, Proxy, free_port, xds_bootstrap)
+from harness import (ROOT, CONTROL_BIN, Backend, ControlPlane, Proxy, free_port, wait_for,
+                     xds_bootstrap)
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
@@ -184,12 +185,7 @@ class MeshTest(unittest.TestCase):
                                              OUTBOUND_PORT=free_port())
 
     def wait_for(self, predicate, what, timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.02)
-        self.fail("timed out waiting for " + what)
+        wait_for(predicate, what, timeout, interval=0.02)
 
     def wait_inbound(self, pod):
         """Until the pod's sidecar serves its inbound listener."""
