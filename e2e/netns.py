@@ -46,6 +46,15 @@ class NetnsPods(unittest.TestCase):
         cls.namespaces.append(name)
 
     @classmethod
+    def address_pod(cls, ns, dev, ip):
+        """`dev` (already in `ns`) gets `ip`/24; the Service range (10.96/16)
+        routes out of it, as a cluster's would."""
+        sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev)
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        sh("ip", "-n", ns, "route", "add", "10.96.0.0/16", "dev", dev)
+
+    @classmethod
     def readable(cls, path):
         """A copy of `path` in cls.dir that UID 1337 can read."""
         copy = os.path.join(cls.dir, os.path.basename(path))

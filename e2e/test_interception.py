@@ -70,12 +70,8 @@ class InterceptionTest(NetnsPods):
         sh("ip", "link", "add", veth_a, "type", "veth", "peer", "name", veth_b)
         sh("ip", "link", "set", veth_a, "netns", cls.ns_a)
         sh("ip", "link", "set", veth_b, "netns", cls.ns_b)
-        for ns, dev, ip in ((cls.ns_a, veth_a, POD_A), (cls.ns_b, veth_b, POD_B)):
-            sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev)
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-            # The Service range routes out of the pod like a cluster's would.
-            sh("ip", "-n", ns, "route", "add", "10.96.0.0/16", "dev", dev)
+        cls.address_pod(cls.ns_a, veth_a, POD_A)
+        cls.address_pod(cls.ns_b, veth_b, POD_B)
 
     @classmethod
     def setup_pki(cls):

@@ -124,11 +124,7 @@ class PodMeshTest(NetnsPods):
             sh("ip", "link", "set", bridge_end, "netns", cls.ns_c)
             sh("ip", "-n", cls.ns_c, "link", "set", bridge_end, "master", "br0")
             sh("ip", "-n", cls.ns_c, "link", "set", bridge_end, "up")
-            sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", pod_end)
-            sh("ip", "-n", ns, "link", "set", pod_end, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-            # The Service range routes out of the pod like a cluster's would.
-            sh("ip", "-n", ns, "route", "add", "10.96.0.0/16", "dev", pod_end)
+            cls.address_pod(ns, pod_end, ip)
 
     @classmethod
     def start_control(cls):
