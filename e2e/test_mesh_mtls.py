@@ -175,6 +175,9 @@ class MeshMtlsTest(MeshFixture):
             loop.stop()
         print("\n  PERMISSIVE -> STRICT under load: %d requests, %d failed"
               % (len(loop.results), len(loop.errors)))
+        if loop.errors:
+            print("CLIENT LOG\n" + self.client.output()[-4000:])
+            print("ECHO LOG\n" + self.echo.output()[-4000:])
         self.assertEqual(loop.errors, [])
 
     def test_ten_second_certificates_rotate_under_load_without_failures(self):

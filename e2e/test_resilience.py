@@ -30,6 +30,10 @@ class StreamTimeoutTest(unittest.TestCase):
         cls.port, admin = free_port(), free_port()
         cls.proxy = Proxy(bootstrap(
             [http_listener("in", cls.port, [{"name": "all", "domains": ["*"], "routes": [
+                # A route may allow its streams longer silences than the listener.
+                {"match": {"prefix": "/", "headers": [{"name": "x-patient",
+                                                       "string_match": {"exact": "1"}}]},
+                 "route": {"cluster": "app", "timeout": "0s", "idle_timeout": "3s"}},
                 {"match": {"prefix": "/"}, "route": {"cluster": "app", "timeout": "0s"}}]}],
                 request_timeout="0.4s", stream_idle_timeout="0.4s")],
             [static_cluster("app", [cls.app.port])], admin)).wait_ready()
@@ -81,6 +85,12 @@ class StreamTimeoutTest(unittest.TestCase):
             resp.read()
         conn.close()
         self.assertEqual(self.timeouts() - before, 1)
+
+    def test_a_route_idle_timeout_replaces_the_listeners(self):
+        before = self.timeouts()
+        status, body, _ = get(self.port, "/delay?ms=1000", headers={"x-patient": "1"})
+        self.assertEqual((status, body), (200, b"app"))
+        self.assertEqual(self.timeouts() - before, 0)
 
     def test_a_slow_but_steady_response_is_not_cut(self):
         before = self.timeouts()

@@ -12,8 +12,11 @@ namespace weft::control {
 ControlServer::ControlServer(ControlOptions options) : options_(std::move(options)) {}
 
 ControlServer::~ControlServer() {
-  if (grpc_) grpc_->Shutdown();
-  if (ca_grpc_) ca_grpc_->Shutdown();
+  // With a deadline: ADS streams never end on their own, and a start that
+  // fails after xDS is up (a bad CA Secret, say) must still exit.
+  auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(1);
+  if (grpc_) grpc_->Shutdown(deadline);
+  if (ca_grpc_) ca_grpc_->Shutdown(deadline);
 }
 
 bool ControlServer::startCa(const kube::ApiServer& api) {

@@ -397,10 +397,7 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, router::Ro
   if (action.has_timeout()) out->timeout_ms = durationMs(action.timeout());
   out->prefix_rewrite = action.prefix_rewrite();
   out->host_rewrite = action.host_rewrite_literal();
-  if (action.has_idle_timeout()) {
-    errors.add(path + ".route.idle_timeout", "not implemented by weft yet");
-    ok = false;
-  }
+  if (action.has_idle_timeout()) out->idle_timeout_ms = durationMs(action.idle_timeout());
   if (action.has_retry_policy() &&
       !retryPolicyFrom(action.retry_policy(), path + ".route.retry_policy", &out->retry, errors)) {
     ok = false;

@@ -200,6 +200,10 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
     sendLocalReply(static_cast<int>(route_->direct_status), route_->direct_body);
     return;
   }
+  if (route_->idle_timeout_ms) {
+    idle_timeout_ms_ = *route_->idle_timeout_ms;
+    armDeadlineTimer();
+  }
   // envoy.filters.http.fault: the route's own configuration, else the chain's.
   const router::FaultConfig* fault =
       route_->fault ? &*route_->fault : (http.fault ? &*http.fault : nullptr);
@@ -624,6 +628,8 @@ void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason r
     return;
   }
   // Mid-response: the client must see the failure, not a truncated success.
+  LOG_DEBUG("upstream reset mid-response (cluster %s, %s): resetting the downstream stream",
+            cluster_->config().name.c_str(), resetReasonName(reason));
   response_complete_ = true;
   response_encoder_.resetStream(reason);
   finishResponse(response_code_);

@@ -61,8 +61,15 @@ class ServerConnection {
   // Peer closed its side.
   virtual void onRemoteEof() = 0;
   // Start draining: HTTP/1 adds `connection: close` to the next response,
-  // HTTP/2 sends GOAWAY.
+  // HTTP/2 sends a GOAWAY announcing the end (last stream 2^31-1: requests
+  // already on the wire are still served).
   virtual void shutdownNotice() = 0;
+  // HTTP/2's final GOAWAY (the last stream processed); the connection then
+  // closes once its streams are done. RFC 9113 §6.8: send it a round trip or
+  // more after the notice, so no request the client sent meanwhile is lost.
+  virtual void goAway() {}
+  // True when shutdownNotice() needs a later goAway().
+  virtual bool graceful() const { return false; }
   virtual size_t activeStreams() const = 0;
   virtual void onAboveWriteBufferHighWatermark() = 0;
   virtual void onBelowWriteBufferLowWatermark() = 0;

@@ -41,7 +41,7 @@ void ConnectionManager::armIdleTimer() {
 void ConnectionManager::onIdleTimeout() {
   if (closed_ || !streams_.empty()) return;
   // HTTP/2 gets a GOAWAY first; either way the connection closes cleanly.
-  if (codec_) codec_->shutdownNotice();
+  if (codec_) codec_->goAway();
   connection_->close(network::CloseType::kFlushWrite);
 }
 
@@ -69,7 +69,7 @@ bool ConnectionManager::createCodec(std::string_view first_bytes) {
     settings.upgrade_types = chain_.http.upgrade_types;
     codec_ = std::make_unique<Http1ServerConnection>(*connection_, *this, settings);
   }
-  if (context_.draining()) codec_->shutdownNotice();
+  if (context_.draining() || draining_) drainCodec();
   return true;
 }
 
@@ -136,10 +136,39 @@ void ConnectionManager::onStreamDone(ActiveStream* stream) {
   if (streams_.empty()) armIdleTimer();
 }
 
+namespace {
+// Between HTTP/2's GOAWAY notice and the final GOAWAY: well over a round
+// trip in a cluster, so requests the client sent before seeing the notice
+// arrive and are served.
+constexpr uint64_t kGoAwayGraceMs = 1000;
+}  // namespace
+
 void ConnectionManager::startDrain() {
-  if (closed_) return;
-  if (codec_) codec_->shutdownNotice();
-  if (streams_.empty()) connection_->close(network::CloseType::kFlushWrite);
+  if (closed_ || draining_) return;
+  draining_ = true;
+  if (codec_) {
+    drainCodec();
+    return;
+  }
+  // Nothing read yet, so no protocol to drain with: give bytes that may be on
+  // the way the same grace, then close if none came.
+  goaway_timer_ = std::make_unique<event::Timer>(context_.dispatcher(), [this] {
+    if (!closed_ && !codec_) connection_->close(network::CloseType::kFlushWrite);
+  });
+  goaway_timer_->enableMs(kGoAwayGraceMs);
+}
+
+void ConnectionManager::drainCodec() {
+  codec_->shutdownNotice();
+  if (!codec_->graceful()) {
+    if (streams_.empty()) connection_->close(network::CloseType::kFlushWrite);
+    return;
+  }
+  goaway_timer_ = std::make_unique<event::Timer>(context_.dispatcher(), [this] {
+    if (closed_) return;
+    codec_->goAway();  // closes the connection once its streams are done
+  });
+  goaway_timer_->enableMs(kGoAwayGraceMs);
 }
 
 }  // namespace weft::http

@@ -52,6 +52,9 @@ class ConnectionManager : public network::ConnectionCallbacks,
 
  private:
   bool createCodec(std::string_view first_bytes);
+  // Drain on the codec: HTTP/1 closes after its current response; HTTP/2
+  // announces it, and sends the final GOAWAY after kGoAwayGraceMs.
+  void drainCodec();
   void armIdleTimer();
   void onIdleTimeout();
 
@@ -65,6 +68,8 @@ class ConnectionManager : public network::ConnectionCallbacks,
   std::list<std::unique_ptr<ActiveStream>> streams_;
   bool closed_ = false;
   std::unique_ptr<event::Timer> idle_timer_;  // armed while no stream is active
+  bool draining_ = false;
+  std::unique_ptr<event::Timer> goaway_timer_;
 };
 
 }  // namespace weft::http

@@ -123,7 +123,11 @@ void Http2ConnectionBase::sendPending() {
     if (n == 0) break;
     connection_.write(std::string_view(reinterpret_cast<const char*>(out), static_cast<size_t>(n)));
   }
-  if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
+  // nghttp2 is done once a GOAWAY has gone and nothing is left to send, but
+  // a stream whose response is still coming (its data deferred until the
+  // upstream sends more) is not done: closing then would cut that response.
+  if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0 &&
+      streams_.empty()) {
     connection_.close(network::CloseType::kFlushWrite);
   }
 }
@@ -397,8 +401,15 @@ void Http2ServerConnection::onRemoteEof() {
 }
 
 void Http2ServerConnection::shutdownNotice() {
-  if (shutdown_sent_ || failed_) return;
-  shutdown_sent_ = true;
+  if (notice_sent_ || goaway_sent_ || failed_) return;
+  notice_sent_ = true;
+  nghttp2_submit_shutdown_notice(session_);
+  sendPending();
+}
+
+void Http2ServerConnection::goAway() {
+  if (goaway_sent_ || failed_) return;
+  goaway_sent_ = true;
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
                         nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
                         nullptr, 0);
@@ -415,7 +426,7 @@ void Http2ServerConnection::onStreamHeadersBegin(int32_t stream_id) {
 }
 
 void Http2ServerConnection::onStreamClosedHook(Stream&) {
-  if (shutdown_sent_ && streams_.empty()) connection_.close(network::CloseType::kFlushWrite);
+  if (goaway_sent_ && streams_.empty()) connection_.close(network::CloseType::kFlushWrite);
 }
 
 // ---- client ----

@@ -72,6 +72,8 @@ class Http2ServerConnection : public Http2ConnectionBase, public ServerConnectio
   void dispatch(std::string_view data) override;
   void onRemoteEof() override;
   void shutdownNotice() override;
+  void goAway() override;
+  bool graceful() const override { return true; }
   size_t activeStreams() const override { return streams_.size(); }
   void onAboveWriteBufferHighWatermark() override { notifyWatermark(true); }
   void onBelowWriteBufferLowWatermark() override { notifyWatermark(false); }
@@ -81,7 +83,8 @@ class Http2ServerConnection : public Http2ConnectionBase, public ServerConnectio
   void onStreamClosedHook(Stream& stream) override;
 
   ServerConnectionCallbacks& callbacks_;
-  bool shutdown_sent_ = false;
+  bool notice_sent_ = false;
+  bool goaway_sent_ = false;
 };
 
 class Http2ClientConnection : public Http2ConnectionBase, public ClientConnection {

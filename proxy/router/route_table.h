@@ -94,6 +94,9 @@ struct RouteEntry {
   std::string direct_body;
 
   uint64_t timeout_ms = 15000;  // Envoy's default route timeout; 0 disables
+  // route.idle_timeout: replaces the connection manager's stream_idle_timeout
+  // for this route's streams (0: none).
+  std::optional<uint64_t> idle_timeout_ms;
   RetryPolicy retry;
   std::optional<FaultConfig> fault;  // typed_per_filter_config["envoy.filters.http.fault"]
   std::string prefix_rewrite;
