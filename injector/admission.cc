@@ -1,6 +1,6 @@
 #include "injector/admission.h"
 
-#include <openssl/evp.h>
+#include "security/base64.h"
 
 #include <nlohmann/json.hpp>
 
@@ -10,15 +10,6 @@ namespace weft::injector {
 namespace {
 
 using json = nlohmann::json;
-
-std::string base64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 AdmissionAnswer badRequest(const std::string& message, InjectorMetrics& metrics) {
   metrics.error("bad_request");
@@ -99,7 +90,8 @@ AdmissionAnswer review(std::string_view body, Scope scope, const InjectorConfig&
     // unlike any the API server would send): it would fail the pod.
     (void)object->patch(patch);
     metrics.injected();
-    return answer(id, {{"patchType", "JSONPatch"}, {"patch", base64(patch.dump())}}, metrics);
+    return answer(id, {{"patchType", "JSONPatch"}, {"patch", security::base64Encode(patch.dump())}},
+                  metrics);
   } catch (const std::exception& e) {
     // A pod shaped in a way the mutation did not expect: never fail the
     // pod's creation for it (failurePolicy is the operator's choice, not ours).

@@ -1,7 +1,7 @@
 #include "injector/admission.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
+#include "security/base64.h"
 
 #include <nlohmann/json.hpp>
 
@@ -28,15 +28,7 @@ json podObject() {
           {"spec", {{"containers", {{{"name", "app"}, {"image", "nginx"}}}}}}};
 }
 
-std::string decode64(const std::string& in) {
-  std::string out(in.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  while (!out.empty() && out.back() == '\0') out.pop_back();  // base64 padding
-  return out;
-}
+std::string decode64(const std::string& in) { return security::base64Decode(in).value_or(""); }
 
 TEST(AdmissionTest, PodGetsABase64JsonPatchAndTheUidBack) {
   InjectorMetrics metrics;

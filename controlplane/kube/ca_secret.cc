@@ -1,9 +1,8 @@
 #include "controlplane/kube/ca_secret.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 
+#include "security/base64.h"
 #include "security/certificate_authority.h"
 
 namespace weft::control::kube {
@@ -13,26 +12,10 @@ namespace {
 constexpr char kCertKey[] = "ca.crt";
 constexpr char kKeyKey[] = "ca.key";
 
-std::string encode(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-bool decode(const std::string& in, std::string* out) {
-  std::string buffer(in.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(buffer.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return false;
-  size_t padding = 0;
-  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++padding;
-  buffer.resize(static_cast<size_t>(n) - padding);
-  *out = std::move(buffer);
-  return true;
+bool decodeInto(const std::string& text, std::string* out) {
+  auto decoded = security::base64Decode(text);
+  if (decoded) *out = std::move(*decoded);
+  return decoded.has_value();
 }
 
 // 1 found, 0 absent, -1 error.
@@ -53,8 +36,8 @@ int read(const ApiServer& server, const std::string& path, const std::string& re
                                                                                   : nullptr;
   if (data == nullptr || !data->contains(kCertKey) || !data->contains(kKeyKey) ||
       !(*data)[kCertKey].is_string() || !(*data)[kKeyKey].is_string() ||
-      !decode((*data)[kCertKey].get<std::string>(), &out->cert_pem) ||
-      !decode((*data)[kKeyKey].get<std::string>(), &out->key_pem)) {
+      !decodeInto((*data)[kCertKey].get<std::string>(), &out->cert_pem) ||
+      !decodeInto((*data)[kKeyKey].get<std::string>(), &out->key_pem)) {
     *error = "Secret " + ref + " has no base64 data." + kCertKey + " and data." + kKeyKey;
     return -1;
   }
@@ -82,15 +65,16 @@ bool loadOrCreateCaSecret(const ApiServer& server, const std::string& ref,
   auto root = security::CertificateAuthority::generateRoot("weft mesh root (" + trust_domain + ")",
                                                            10LL * 365 * 86400, error);
   if (!root) return false;
-  nlohmann::json secret = {
-      {"apiVersion", "v1"},
-      {"kind", "Secret"},
-      {"type", "Opaque"},
-      {"metadata",
-       {{"name", name},
-        {"namespace", ns},
-        {"labels", {{"app.kubernetes.io/managed-by", "weft-control"}}}}},
-      {"data", {{kCertKey, encode(root->certificatePem())}, {kKeyKey, encode(root->keyPem())}}}};
+  nlohmann::json secret = {{"apiVersion", "v1"},
+                           {"kind", "Secret"},
+                           {"type", "Opaque"},
+                           {"metadata",
+                            {{"name", name},
+                             {"namespace", ns},
+                             {"labels", {{"app.kubernetes.io/managed-by", "weft-control"}}}}},
+                           {"data",
+                            {{kCertKey, security::base64Encode(root->certificatePem())},
+                             {kKeyKey, security::base64Encode(root->keyPem())}}}};
   HttpStream create;
   if (!create.request(server, "POST", collection, secret.dump(), 30, error)) return false;
   std::string answer = create.readAll();

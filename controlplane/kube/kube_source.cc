@@ -1,8 +1,8 @@
 #include "controlplane/kube/kube_source.h"
 
-#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <yaml-cpp/yaml.h>
+#include "security/base64.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -22,18 +22,6 @@ std::string readFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-std::string base64Decode(const std::string& in) {
-  std::string out(in.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return "";
-  size_t padding = 0;
-  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
 }
 
 YAML::Node findNamed(const YAML::Node& list, const std::string& name) {
@@ -66,7 +54,8 @@ bool loadKubeconfig(const std::string& path, ApiServer* server, std::string* err
     return false;
   }
   if (cluster["certificate-authority-data"]) {
-    server->ca_pem = base64Decode(cluster["certificate-authority-data"].Scalar());
+    server->ca_pem =
+        security::base64Decode(cluster["certificate-authority-data"].Scalar()).value_or("");
   } else if (cluster["certificate-authority"]) {
     server->ca_pem = readFile(cluster["certificate-authority"].Scalar());
   }
