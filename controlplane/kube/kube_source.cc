@@ -11,6 +11,7 @@
 
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
+#include "controlplane/kube/watch.h"
 #include "proxy/common/logging.h"
 
 namespace weft::control::kube {
@@ -119,26 +120,10 @@ void KubeSource::start() {
   for (size_t i = 0; i < kinds_.size(); ++i) threads_.emplace_back([this, i] { watchLoop(i); });
 }
 
-bool KubeSource::sleepUnlessStopped(int seconds) {
-  for (int i = 0; i < seconds * 10 && !stop_; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return !stop_;
-}
-
 void KubeSource::watchLoop(size_t index) {
-  int backoff = 1;
-  while (!stop_) {
-    std::string error;
-    if (listAndWatch(index, &error)) {
-      backoff = 1;
-      continue;  // 410 Gone or a closed watch: list again at once
-    }
-    if (stop_) return;
-    LOG_WARN("kube: %s: %s; retrying in %d s", kinds_[index].kind.c_str(), error.c_str(), backoff);
-    if (!sleepUnlessStopped(backoff)) return;
-    backoff = std::min(backoff * 2, 30);
-  }
+  listAndWatchUntilStopped(stop_, kinds_[index].kind, [this, index](std::string* error) {
+    return listAndWatch(index, error);
+  });
 }
 
 // Returns true when the caller should relist at once (410 Gone), false on
@@ -172,50 +157,28 @@ bool KubeSource::listAndWatch(size_t index, std::string* error) {
   LOG_INFO("kube: listed %zu %s (resourceVersion %s)", json["items"].size(), kind.kind.c_str(),
            version.c_str());
 
-  while (!stop_) {
-    HttpStream watch;
-    std::string path = kind.path + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=300" +
-                       "&resourceVersion=" + version;
-    if (!watch.get(server_, path, 330, error)) return false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      active_fds_[index] = watch.fd();
-    }
-    if (watch.status() == 410) return true;
-    if (watch.status() != 200) {
-      *error = "watch " + kind.path + ": HTTP " + std::to_string(watch.status());
-      return false;
-    }
-    std::string line;
-    while (!stop_ && watch.readLine(&line)) {
-      if (line.empty()) continue;
-      auto event = nlohmann::json::parse(line, nullptr, false);
-      if (!event.is_object()) continue;
-      std::string type = event.value("type", "");
-      const auto& object = event["object"];
-      if (type == "ERROR") {
-        if (object.value("code", 0) == 410) {
-          LOG_INFO("kube: %s: resourceVersion %s is gone (410); relisting", kind.kind.c_str(),
-                   version.c_str());
-          return true;
-        }
-        *error = "watch error: " + object.value("message", std::string("unknown"));
+  WatchCallbacks callbacks;
+  callbacks.active_fd = [this, index](int fd) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    active_fds_[index] = fd;
+  };
+  callbacks.on_event = [this, index](const std::string& type, const nlohmann::json& object) {
+    store(index, type, object.dump());
+    changed();
+  };
+  for (;;) {
+    switch (watchOnce(server_, kind.path, &version, stop_, callbacks, error)) {
+      case WatchEnd::kTimedOut:
+        continue;  // watch again from `version`
+      case WatchEnd::kGone:
+        LOG_INFO("kube: %s: resourceVersion %s is gone (410); relisting", kind.kind.c_str(),
+                 version.c_str());
+        return true;
+      case WatchEnd::kError:
+      case WatchEnd::kStopped:
         return false;
-      }
-      if (object.contains("metadata")) {
-        version = object["metadata"].value("resourceVersion", version);
-      }
-      if (type == "BOOKMARK") continue;
-      store(index, type, object.dump());
-      changed();
     }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      active_fds_[index] = -1;
-    }
-    // The server closed the watch (timeoutSeconds): watch again from `version`.
   }
-  return false;
 }
 
 void KubeSource::store(size_t index, const std::string& type, const std::string& object_json) {

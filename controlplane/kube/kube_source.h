@@ -49,7 +49,6 @@ class KubeSource {
   void store(size_t index, const std::string& type, const std::string& object_json);
   void changed();
   void rebuild();
-  bool sleepUnlessStopped(int seconds);
 
   event::Dispatcher& dispatcher_;
   ApiServer server_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "controlplane/kube/watch.h"
 #include "proxy/common/logging.h"
 
 namespace weft::control::kube {
@@ -25,26 +26,9 @@ void RootCertificatePublisher::start() {
   thread_ = std::thread([this] { loop(); });
 }
 
-bool RootCertificatePublisher::sleepUnlessStopped(int seconds) {
-  for (int i = 0; i < seconds * 10 && !stop_; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return !stop_;
-}
-
 void RootCertificatePublisher::loop() {
-  int backoff = 1;
-  while (!stop_) {
-    std::string error;
-    if (listAndWatch(&error)) {
-      backoff = 1;
-      continue;
-    }
-    if (stop_) return;
-    LOG_WARN("kube: publishing %s: %s; retrying in %d s", kConfigMapName, error.c_str(), backoff);
-    if (!sleepUnlessStopped(backoff)) return;
-    backoff = std::min(backoff * 2, 30);
-  }
+  listAndWatchUntilStopped(stop_, std::string("publishing ") + kConfigMapName,
+                           [this](std::string* error) { return listAndWatch(error); });
 }
 
 bool RootCertificatePublisher::publish(const std::string& ns, std::string* error) {
@@ -91,6 +75,14 @@ bool RootCertificatePublisher::publish(const std::string& ns, std::string* error
   return true;
 }
 
+void RootCertificatePublisher::publishOrWarn(const std::string& ns) {
+  std::string why;
+  if (!publish(ns, &why)) {
+    // Retried on the next relist.
+    LOG_WARN("kube: publishing %s in %s: %s", kConfigMapName, ns.c_str(), why.c_str());
+  }
+}
+
 bool RootCertificatePublisher::listAndWatch(std::string* error) {
   HttpStream list;
   if (!list.get(server_, "/api/v1/namespaces", 30, error)) return false;
@@ -110,52 +102,22 @@ bool RootCertificatePublisher::listAndWatch(std::string* error) {
     std::string ns = item["metadata"].value("name", "");
     bool terminating = item.contains("status") && item["status"].is_object() &&
                        item["status"].value("phase", std::string()) == "Terminating";
-    if (ns.empty() || terminating) continue;
-    std::string why;
-    if (!publish(ns, &why)) {
-      LOG_WARN("kube: publishing %s in %s: %s", kConfigMapName, ns.c_str(), why.c_str());
-    }
+    if (!ns.empty() && !terminating) publishOrWarn(ns);
   }
-  while (!stop_) {
-    HttpStream watch;
-    std::string path =
-        "/api/v1/namespaces?watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=" +
-        version;
-    if (!watch.get(server_, path, 330, error)) return false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      active_fd_ = watch.fd();
-    }
-    if (watch.status() == 410) return true;
-    if (watch.status() != 200) {
-      *error = "watch namespaces: HTTP " + std::to_string(watch.status());
-      return false;
-    }
-    std::string line;
-    while (!stop_ && watch.readLine(&line)) {
-      auto event = nlohmann::json::parse(line, nullptr, false);
-      if (!event.is_object()) continue;
-      std::string type = event.value("type", "");
-      const auto& object = event["object"];
-      if (type == "ERROR") return object.value("code", 0) == 410;
-      if (!object.is_object() || !object["metadata"].is_object()) continue;
-      version = object["metadata"].value("resourceVersion", version);
-      if (type != "ADDED") continue;
-      std::string ns = object["metadata"].value("name", "");
-      std::string why;
-      if (!ns.empty() && !publish(ns, &why)) {
-        LOG_WARN("kube: publishing %s in %s: %s", kConfigMapName, ns.c_str(), why.c_str());
-      }
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      active_fd_ = -1;
-    }
-    // The watch timed out: relist, which also repairs edited or deleted copies
-    // and retries the namespaces that failed.
-    return true;
-  }
-  return false;
+  WatchCallbacks callbacks;
+  callbacks.active_fd = [this](int fd) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    active_fd_ = fd;
+  };
+  callbacks.on_event = [this](const std::string& type, const nlohmann::json& object) {
+    if (type != "ADDED" || !object.contains("metadata")) return;
+    std::string ns = object["metadata"].value("name", "");
+    if (!ns.empty()) publishOrWarn(ns);
+  };
+  // However the watch ends, list again: a relist also repairs edited or
+  // deleted copies and retries the namespaces that failed.
+  WatchEnd end = watchOnce(server_, "/api/v1/namespaces", &version, stop_, callbacks, error);
+  return end == WatchEnd::kTimedOut || end == WatchEnd::kGone;
 }
 
 }  // namespace weft::control::kube

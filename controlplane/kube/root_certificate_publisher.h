@@ -35,7 +35,7 @@ class RootCertificatePublisher {
   bool listAndWatch(std::string* error);
   // Creates or corrects the ConfigMap in `ns`.
   bool publish(const std::string& ns, std::string* error);
-  bool sleepUnlessStopped(int seconds);
+  void publishOrWarn(const std::string& ns);
 
   ApiServer server_;
   std::string bundle_pem_;
