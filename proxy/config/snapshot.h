@@ -33,6 +33,9 @@ struct HttpListenerSettings {
   std::shared_ptr<const router::RouteTable> routes;
   CodecType codec = CodecType::kAuto;
   size_t max_request_headers_bytes = 60 * 1024;
+  // common_http_protocol_options.max_headers_count (Envoy's default 100):
+  // a request with more header fields gets 431, on either codec.
+  uint32_t max_headers_count = 100;
   std::string stat_prefix;
   // upgrade_configs: Upgrade tokens (lower case, e.g. "websocket", "connect"
   // for CONNECT) tunnelled as raw bytes after the upgrade response.

@@ -861,10 +861,16 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
     if (hcm.has_common_http_protocol_options()) {
       const auto& common = hcm.common_http_protocol_options();
       if (common.has_idle_timeout()) out->http.idle_timeout_ms = durationMs(common.idle_timeout());
-      if (common.has_max_connection_duration() || common.has_max_headers_count() ||
-          common.has_max_stream_duration()) {
+      if (common.has_max_headers_count()) {
+        out->http.max_headers_count = common.max_headers_count().value();
+        if (out->http.max_headers_count == 0) {
+          errors.add(hpath + ".common_http_protocol_options.max_headers_count", "must be >= 1");
+          ok = false;
+        }
+      }
+      if (common.has_max_connection_duration() || common.has_max_stream_duration()) {
         errors.add(hpath + ".common_http_protocol_options",
-                   "only idle_timeout is implemented by weft yet");
+                   "only idle_timeout and max_headers_count are implemented by weft yet");
         ok = false;
       }
     }

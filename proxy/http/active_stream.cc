@@ -90,12 +90,33 @@ void UpstreamRequest::cancel() {
     pool_->cancel(pending_);
     pending_ = nullptr;
   }
-  if (encoder_ != nullptr && !complete_) {
+  if (encoder_ != nullptr) {
     StreamEncoder* e = encoder_;
     encoder_ = nullptr;
     e->resetStream(StreamResetReason::kLocalReset);
   }
+}
+
+void UpstreamRequest::readDisable(bool disable) {
+  if (encoder_ == nullptr) return;
+  if (disable) {
+    ++read_disabled_;
+  } else if (read_disabled_ > 0) {
+    --read_disabled_;
+  } else {
+    return;
+  }
+  encoder_->readDisable(disable);
+}
+
+void UpstreamRequest::onComplete() {
+  complete_ = true;
+  if (encoder_ == nullptr) return;
+  StreamEncoder* e = encoder_;
   encoder_ = nullptr;
+  for (; read_disabled_ > 0; --read_disabled_) e->readDisable(false);
+  // A request body still being sent is abandoned: the upstream has answered.
+  e->releaseDecoder(*this);
 }
 
 void UpstreamRequest::onPoolReady(StreamEncoder& encoder, bool reused) {
@@ -113,19 +134,19 @@ void UpstreamRequest::onPoolFailure(upstream::PoolFailureReason reason) {
 void UpstreamRequest::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   if (cancelled_) return;
   response_started_ = true;
-  if (end_stream) complete_ = true;
+  if (end_stream) onComplete();
   parent_.onUpstreamHeaders(*this, std::move(headers), end_stream);
 }
 
 void UpstreamRequest::decodeData(std::string_view data, bool end_stream) {
   if (cancelled_) return;
-  if (end_stream) complete_ = true;
+  if (end_stream) onComplete();
   parent_.onUpstreamData(*this, data, end_stream);
 }
 
 void UpstreamRequest::decodeTrailers(HeaderMap&& trailers) {
   if (cancelled_) return;
-  complete_ = true;
+  onComplete();
   parent_.onUpstreamTrailers(*this, std::move(trailers));
 }
 
@@ -447,19 +468,11 @@ void ActiveStream::onResetStream(StreamResetReason) {
 
 void ActiveStream::onAboveWriteBufferHighWatermark() {
   // The client is slow to read the response: stop reading from upstream.
-  if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
-    ++upstream_read_disabled_;
-    encoder->readDisable(true);
-  }
+  if (upstream_) upstream_->readDisable(true);
 }
 
 void ActiveStream::onBelowWriteBufferLowWatermark() {
-  if (upstream_read_disabled_ > 0) {
-    --upstream_read_disabled_;
-    if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
-      encoder->readDisable(false);
-    }
-  }
+  if (upstream_) upstream_->readDisable(false);
 }
 
 void ActiveStream::onUpstreamReady(UpstreamRequest& attempt, StreamEncoder& encoder) {
@@ -613,8 +626,11 @@ void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason r
     // A keep-alive connection the upstream closed as we reused it: one free
     // retry on a fresh connection for idempotent requests (the "reset before
     // headers" 503s of other meshes).
-    if (attempt.reusedConnection() && !attempt.responseStarted() && !stale_retry_used_ &&
-        idempotent(request_headers_.method()) && keep_body_) {
+    // Not after a protocol error: then response bytes did arrive, and the
+    // upstream may have acted on the request.
+    if (reason != StreamResetReason::kProtocolError && attempt.reusedConnection() &&
+        !attempt.responseStarted() && !stale_retry_used_ && idempotent(request_headers_.method()) &&
+        keep_body_) {
       stale_retry_used_ = true;
       upstream_->cancel();
       startAttempt();
@@ -622,6 +638,11 @@ void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason r
     }
     cluster_->reportResult(host_, upstream::WorkerCluster::Result::kGatewayFailure);
     if (maybeRetry(Failure::kReset, nullptr)) return;
+    if (reason == StreamResetReason::kProtocolError) {
+      // The upstream answered with something that is not HTTP (RFC 9112 §5.1: 502).
+      sendLocalReply(502, "upstream sent an invalid response");
+      return;
+    }
     sendLocalReply(503, std::string("upstream connect error or disconnect/reset before headers. "
                                     "reset reason: ") +
                             resetReasonName(reason));
@@ -766,12 +787,8 @@ void ActiveStream::finish() {
     downstream_read_disabled_ = false;
     response_encoder_.readDisable(false);
   }
-  while (upstream_read_disabled_ > 0) {
-    --upstream_read_disabled_;
-    if (StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
-      encoder->readDisable(false);
-    }
-  }
+  // Nothing the client sends on this stream from now on reaches it.
+  response_encoder_.releaseDecoder(*this);
   manager_.onStreamDone(this);
 }
 

@@ -30,7 +30,12 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
   void start(upstream::HttpConnPool& pool, bool fresh_connection);
   // Abandons this attempt (cancels a wait, or resets the stream).
   void cancel();
+  // The request's encoder while the attempt is live; nullptr once its
+  // response is complete or it was reset (the codec may then reuse or free it).
   StreamEncoder* encoder() { return encoder_; }
+  // Pauses / resumes reading the response (nested); undone when the
+  // attempt ends, so a connection never goes back to its pool paused.
+  void readDisable(bool disable);
   bool reusedConnection() const { return reused_; }
   bool responseStarted() const { return response_started_; }
 
@@ -47,6 +52,9 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
   void onBelowWriteBufferLowWatermark() override;
 
  private:
+  // The response is complete: let go of the codec's stream.
+  void onComplete();
+
   ActiveStream& parent_;
   upstream::HttpConnPool* pool_ = nullptr;
   upstream::HttpConnPool::PendingRequest* pending_ = nullptr;
@@ -55,6 +63,7 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
   bool reused_ = false;
   bool response_started_ = false;
   bool cancelled_ = false;
+  int read_disabled_ = 0;
 };
 
 class ActiveStream : public StreamDecoder {
@@ -144,7 +153,6 @@ class ActiveStream : public StreamDecoder {
   bool response_complete_ = false;
   bool done_ = false;
   bool downstream_read_disabled_ = false;
-  int upstream_read_disabled_ = 0;
   int response_code_ = 0;
   uint32_t attempts_ = 0;
   bool in_retry_ = false;          // counted in the cluster's active retries

@@ -44,6 +44,13 @@ class StreamEncoder {
   virtual void resetStream(StreamResetReason reason) = 0;
   // Pauses / resumes delivery of the other direction of this stream (nested).
   virtual void readDisable(bool disable) = 0;
+  // `decoder` is going away: if it still receives this stream, the codec
+  // delivers it nothing more. Whatever of the other direction is still
+  // arriving is discarded: HTTP/2 resets the stream (RST_STREAM NO_ERROR
+  // once this side's END_STREAM has gone, RFC 9113 §8.1), HTTP/1 does not
+  // reuse the connection. Called by every decoder before it dies, so no
+  // frame that arrives later can reach freed memory.
+  virtual void releaseDecoder(StreamDecoder& decoder) = 0;
 };
 
 // Server side: one per downstream connection.

@@ -62,10 +62,14 @@ bool ConnectionManager::createCodec(std::string_view first_bytes) {
     }
   }
   if (codec == config::CodecType::kHttp2) {
-    codec_ = std::make_unique<Http2ServerConnection>(*connection_, *this);
+    Http2Settings settings;
+    settings.max_header_list_bytes = chain_.http.max_request_headers_bytes;
+    settings.max_headers_count = chain_.http.max_headers_count;
+    codec_ = std::make_unique<Http2ServerConnection>(*connection_, *this, settings);
   } else {
     Http1Settings settings;
     settings.max_request_headers_bytes = chain_.http.max_request_headers_bytes;
+    settings.max_headers_count = chain_.http.max_headers_count;
     settings.upgrade_types = chain_.http.upgrade_types;
     codec_ = std::make_unique<Http1ServerConnection>(*connection_, *this, settings);
   }

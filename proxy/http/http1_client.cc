@@ -1,5 +1,7 @@
 #include "proxy/http/http1_client.h"
 
+#include "proxy/common/logging.h"
+
 namespace weft::http {
 
 namespace {
@@ -109,6 +111,14 @@ void Http1ClientConnection::resetStream(StreamResetReason) {
 
 void Http1ClientConnection::readDisable(bool disable) { connection_.readDisable(disable); }
 
+void Http1ClientConnection::releaseDecoder(StreamDecoder& decoder) {
+  if (decoder_ != &decoder) return;  // that exchange is over; the connection may serve another
+  decoder_ = nullptr;
+  // Abandoned mid-exchange: the rest of the response (or of the request)
+  // would be taken for the next one's.
+  if (!response_end_sent_ || !request_complete_) resetStream(StreamResetReason::kLocalReset);
+}
+
 void Http1ClientConnection::dispatch(std::string_view data) {
   if (tunnel_) {
     if (decoder_ != nullptr && !data.empty()) decoder_->decodeData(data, false);
@@ -189,7 +199,12 @@ int Http1ClientConnection::onHeadersComplete(http_parser* p) {
   HeaderMap headers;
   headers.add(":status", std::to_string(code));
   HeaderMap regular;
-  s->header_collector_.finish(regular);
+  if (!s->header_collector_.finish(regular)) {
+    // RFC 9112 §5.1 / RFC 9110 §5.1: a response a lenient client would
+    // read differently is not forwarded (502 to the client).
+    LOG_DEBUG("upstream response: invalid header field name");
+    return -1;
+  }
   if (const std::string* upgrade = regular.get("upgrade")) s->upgrade_value_ = *upgrade;
   http1::removeConnectionHeaders(regular);
   for (const auto& [name, value] : regular.entries()) headers.add(name, value);

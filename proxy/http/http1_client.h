@@ -43,6 +43,7 @@ class Http1ClientConnection : public ClientConnection, public StreamEncoder {
   void encodeTrailers(const HeaderMap& trailers) override;
   void resetStream(StreamResetReason reason) override;
   void readDisable(bool disable) override;
+  void releaseDecoder(StreamDecoder& decoder) override;
 
  private:
   static int onHeaderField(http_parser* p, const char* at, size_t len);

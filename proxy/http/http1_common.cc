@@ -52,7 +52,19 @@ void appendChunk(std::string_view data, std::string& out) {
   out.append("\r\n");
 }
 
+bool isToken(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void HeaderCollector::onField(std::string_view fragment) {
+  if (field_.empty() || last_was_value_) ++count_;
   if (last_was_value_) {
     toLowerInPlace(field_);
     collected_.add(std::move(field_), std::move(value_));
@@ -70,7 +82,7 @@ void HeaderCollector::onValue(std::string_view fragment) {
   bytes_ += fragment.size();
 }
 
-void HeaderCollector::finish(HeaderMap& headers) {
+bool HeaderCollector::finish(HeaderMap& headers) {
   if (last_was_value_ || !field_.empty()) {
     toLowerInPlace(field_);
     collected_.add(std::move(field_), std::move(value_));
@@ -78,8 +90,13 @@ void HeaderCollector::finish(HeaderMap& headers) {
   field_.clear();
   value_.clear();
   last_was_value_ = false;
-  for (auto& e : collected_.entries()) headers.add(e.first, e.second);
+  bool valid = true;
+  for (const auto& e : collected_.entries()) valid &= isToken(e.first);
+  if (valid) {
+    for (auto& e : collected_.entries()) headers.add(e.first, e.second);
+  }
   collected_ = HeaderMap();
+  return valid;
 }
 
 void HeaderCollector::reset() {
@@ -87,6 +104,7 @@ void HeaderCollector::reset() {
   value_.clear();
   last_was_value_ = false;
   bytes_ = 0;
+  count_ = 0;
   collected_ = HeaderMap();
 }
 

@@ -19,14 +19,22 @@ void appendHeaderBlock(const HeaderMap& headers, std::string& out);
 
 void appendChunk(std::string_view data, std::string& out);
 
+// RFC 9110 §5.1: a field name is a token (no whitespace, no separators).
+// http_parser without HTTP_PARSER_STRICT (Debian's build) lets spaces
+// through, so "Content-Length : 5" would reach a lenient backend as a
+// second, unframed length: the codecs check every name themselves.
+bool isToken(std::string_view name);
+
 // Collects header name/value fragments as http_parser delivers them.
 class HeaderCollector {
  public:
   void onField(std::string_view fragment);
   void onValue(std::string_view fragment);
-  // Adds the last pending pair to `headers`.
-  void finish(HeaderMap& headers);
+  // Adds the collected fields to `headers`; false (and nothing added) when
+  // a field name is not a token.
+  bool finish(HeaderMap& headers);
   size_t bytes() const { return bytes_; }
+  size_t count() const { return count_; }  // fields started so far
   void reset();
 
  private:
@@ -34,6 +42,7 @@ class HeaderCollector {
   std::string value_;
   bool last_was_value_ = false;
   size_t bytes_ = 0;
+  size_t count_ = 0;
   HeaderMap collected_;
 };
 

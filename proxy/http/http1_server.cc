@@ -104,7 +104,9 @@ void Http1ServerConnection::dispatch(std::string_view data) {
     return;
   }
   if (err != HPE_OK) {
-    if (header_overflow_) {
+    if (refusal_code_ != 0) {
+      sendError(refusal_code_, refusal_reason_);
+    } else if (header_overflow_) {
       sendError(431, "request headers too large");
     } else {
       sendError(400, http_errno_description(err));
@@ -178,7 +180,8 @@ int Http1ServerConnection::onHeaderField(http_parser* p, const char* at, size_t 
   auto* s = self(p);
   if (s->headers_complete_) return 0;  // trailers: not forwarded over HTTP/1
   s->header_collector_.onField(std::string_view(at, len));
-  if (s->url_.size() + s->header_collector_.bytes() > s->settings_.max_request_headers_bytes) {
+  if (s->url_.size() + s->header_collector_.bytes() > s->settings_.max_request_headers_bytes ||
+      s->header_collector_.count() > s->settings_.max_headers_count) {
     s->header_overflow_ = true;
     return 1;
   }
@@ -199,6 +202,32 @@ int Http1ServerConnection::onHeaderValue(http_parser* p, const char* at, size_t 
 int Http1ServerConnection::onHeadersComplete(http_parser* p) {
   auto* s = self(p);
   s->headers_complete_ = true;
+  auto refuse = [s](int code, const char* reason) {
+    s->refusal_code_ = code;
+    s->refusal_reason_ = reason;
+    return -1;  // stops http_parser; dispatch() answers
+  };
+  HeaderMap regular;
+  if (!s->header_collector_.finish(regular)) {
+    return refuse(400, "invalid header field name (RFC 9110 section 5.1)");
+  }
+  // RFC 9112 §3.2: more than one Host is a 400 (which one would route?).
+  size_t hosts = 0;
+  for (const auto& [name, value] : regular.entries()) hosts += name == "host";
+  if (hosts > 1) return refuse(400, "more than one host header");
+  // A fragment is never part of a request target (RFC 9110 §4.2.5): a
+  // client sending one is broken or probing path matching.
+  if (s->url_.find('#') != std::string::npos) return refuse(400, "fragment in the request target");
+  if (const std::string* te = regular.get("transfer-encoding")) {
+    // Only chunked is decoded here; forwarding "gzip, chunked" as a plain
+    // body would drop the gzip coding (Envoy: 501 too).
+    std::string coding = *te;
+    toLowerInPlace(coding);
+    size_t b = coding.find_first_not_of(" \t"), e = coding.find_last_not_of(" \t");
+    if (b == std::string::npos || coding.substr(b, e - b + 1) != "chunked") {
+      return refuse(501, "transfer-encoding other than chunked is not implemented");
+    }
+  }
 
   HeaderMap headers;
   headers.add(":method", http_method_str(static_cast<http_method>(p->method)));
@@ -212,8 +241,6 @@ int Http1ServerConnection::onHeadersComplete(http_parser* p) {
         host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
     path = path_start == std::string::npos ? "/" : path.substr(path_start);
   }
-  HeaderMap regular;
-  s->header_collector_.finish(regular);
   if (authority.empty()) {
     if (const std::string* host = regular.get("host")) authority = *host;
   }
@@ -407,6 +434,13 @@ void Http1ServerConnection::resetStream(StreamResetReason) {
   decoder_ = nullptr;
   closed_ = true;
   connection_.close(network::CloseType::kNoFlush);
+}
+
+void Http1ServerConnection::releaseDecoder(StreamDecoder& decoder) {
+  if (decoder_ != &decoder) return;  // a pipelined request may already have the connection
+  // Its response never completed (that would have detached it): nobody
+  // will finish this exchange now.
+  resetStream(StreamResetReason::kLocalReset);
 }
 
 void Http1ServerConnection::readDisable(bool disable) {

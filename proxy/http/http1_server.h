@@ -16,6 +16,7 @@ namespace weft::http {
 
 struct Http1Settings {
   size_t max_request_headers_bytes = 60 * 1024;  // Envoy's default 60 KiB
+  uint32_t max_headers_count = 100;              // Envoy's default
   // Upgrade tokens tunnelled after the response ("websocket", "connect").
   std::vector<std::string> upgrade_types;
 };
@@ -39,6 +40,7 @@ class Http1ServerConnection : public ServerConnection, public StreamEncoder {
   void encodeTrailers(const HeaderMap& trailers) override;
   void resetStream(StreamResetReason reason) override;
   void readDisable(bool disable) override;
+  void releaseDecoder(StreamDecoder& decoder) override;
 
  private:
   static int onMessageBegin(http_parser* p);
@@ -62,6 +64,10 @@ class Http1ServerConnection : public ServerConnection, public StreamEncoder {
   std::string url_;
   bool headers_complete_ = false;
   bool header_overflow_ = false;
+  // Set by a parser callback that refused the request (the parser stops):
+  // the status and reason the client gets.
+  int refusal_code_ = 0;
+  const char* refusal_reason_ = "";
   StreamDecoder* decoder_ = nullptr;
   bool request_complete_ = false;
   bool request_end_sent_ = false;

@@ -39,14 +39,20 @@ class Http2ConnectionBase::Stream : public StreamEncoder {
   }
   void resetStream(StreamResetReason) override { parent_.resetStreamOn(*this); }
   void readDisable(bool disable) override { parent_.readDisableOn(*this, disable); }
+  void releaseDecoder(StreamDecoder& decoder) override { parent_.releaseDecoderOn(*this, decoder); }
 
   Http2ConnectionBase& parent_;
   int32_t id = -1;
   StreamDecoder* decoder = nullptr;
-  HeaderMap receiving;  // headers or trailers being received
+  HeaderMap receiving;         // headers or trailers being received
+  size_t receiving_bytes = 0;  // RFC 9113 §6.5.2's size of `receiving`
+  bool receiving_too_large = false;
   bool headers_received = false;
   bool remote_end = false;
   bool local_end = false;
+  bool local_end_sent = false;   // the frame carrying our END_STREAM went out
+  bool reset_after_end = false;  // RST_STREAM NO_ERROR once it has
+  bool closed = false;           // nghttp2 closed it; only deferred deletion is left
   bool provider_attached = false;
   bool data_deferred = false;
   std::string send_buffer;
@@ -61,8 +67,9 @@ class Http2ConnectionBase::Stream : public StreamEncoder {
   size_t pendingSend() const { return send_buffer.size() - send_offset; }
 };
 
-Http2ConnectionBase::Http2ConnectionBase(network::Connection& connection, bool is_server)
-    : connection_(connection), is_server_(is_server) {
+Http2ConnectionBase::Http2ConnectionBase(network::Connection& connection, bool is_server,
+                                         Http2Settings settings)
+    : connection_(connection), settings_(settings), is_server_(is_server) {
   nghttp2_session_callbacks* callbacks;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &onBeginHeaders);
@@ -70,9 +77,18 @@ Http2ConnectionBase::Http2ConnectionBase(network::Connection& connection, bool i
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &onFrameRecv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &onDataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &onStreamClose);
+  nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &onFrameSend);
   nghttp2_option* option;
   nghttp2_option_new(&option);
   nghttp2_option_set_no_auto_window_update(option, 1);
+  // Floods end the connection with a GOAWAY instead of costing memory or
+  // CPU: Rapid Reset (CVE-2023-44487; nghttp2's own defaults, set here so
+  // they are on record), CONTINUATION floods, and SETTINGS frames with more
+  // entries than any real peer sends.
+  nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33);
+  nghttp2_option_set_max_continuations(option, 8);
+  nghttp2_option_set_max_settings(option, 32);
+  nghttp2_option_set_max_outbound_ack(option, 1000);
   if (is_server) {
     nghttp2_session_server_new2(&session_, callbacks, this, option);
   } else {
@@ -81,12 +97,13 @@ Http2ConnectionBase::Http2ConnectionBase(network::Connection& connection, bool i
   nghttp2_option_del(option);
   nghttp2_session_callbacks_del(callbacks);
 
-  nghttp2_settings_entry settings[] = {
+  nghttp2_settings_entry local_settings[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 1024},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kStreamWindow)},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 60 * 1024},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+       static_cast<uint32_t>(settings_.max_header_list_bytes)},
   };
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 3);
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, local_settings, 3);
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
 }
 
@@ -123,6 +140,10 @@ void Http2ConnectionBase::sendPending() {
     if (n == 0) break;
     connection_.write(std::string_view(reinterpret_cast<const char*>(out), static_cast<size_t>(n)));
   }
+  if (connection_error_sent_) {
+    closeAfterConnectionError();
+    return;
+  }
   // nghttp2 is done once a GOAWAY has gone and nothing is left to send, but
   // a stream whose response is still coming (its data deferred until the
   // upstream sends more) is not done: closing then would cut that response.
@@ -130,6 +151,17 @@ void Http2ConnectionBase::sendPending() {
       streams_.empty()) {
     connection_.close(network::CloseType::kFlushWrite);
   }
+}
+
+void Http2ConnectionBase::closeAfterConnectionError() {
+  failed_ = true;
+  std::vector<StreamDecoder*> decoders;
+  for (auto& [id, stream] : streams_) {
+    if (stream->decoder != nullptr) decoders.push_back(stream->decoder);
+    stream->decoder = nullptr;
+  }
+  for (auto* decoder : decoders) decoder->onResetStream(StreamResetReason::kProtocolError);
+  connection_.close(network::CloseType::kFlushWrite);
 }
 
 void Http2ConnectionBase::onProtocolFailure() {
@@ -191,7 +223,7 @@ void Http2ConnectionBase::encodeHeadersOn(Stream& stream, const HeaderMap& heade
 }
 
 void Http2ConnectionBase::encodeDataOn(Stream& stream, std::string_view data, bool end_stream) {
-  if (failed_ || !stream.provider_attached || stream.id < 0) return;
+  if (failed_ || stream.closed || !stream.provider_attached || stream.id < 0) return;
   stream.send_buffer.append(data);
   if (end_stream) stream.send_end = true;
   if (!stream.above_watermark && stream.pendingSend() > kStreamSendHighWatermark) {
@@ -206,7 +238,7 @@ void Http2ConnectionBase::encodeDataOn(Stream& stream, std::string_view data, bo
 }
 
 void Http2ConnectionBase::encodeTrailersOn(Stream& stream, const HeaderMap& trailers) {
-  if (failed_ || stream.id < 0) return;
+  if (failed_ || stream.closed || stream.id < 0) return;
   if (!stream.provider_attached) return;  // the stream already ended with its headers
   stream.trailers = trailers;
   stream.has_trailers = true;
@@ -257,6 +289,7 @@ ssize_t Http2ConnectionBase::readData(nghttp2_session* session, int32_t, uint8_t
 
 void Http2ConnectionBase::resetStreamOn(Stream& stream) {
   stream.decoder = nullptr;
+  if (stream.closed) return;
   if (stream.id >= 0) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id, NGHTTP2_CANCEL);
     sendPending();
@@ -286,6 +319,32 @@ void Http2ConnectionBase::readDisableOn(Stream& stream, bool disable) {
   }
 }
 
+void Http2ConnectionBase::releaseDecoderOn(Stream& stream, StreamDecoder& decoder) {
+  if (stream.decoder != &decoder) return;
+  stream.decoder = nullptr;
+  if (stream.closed || failed_) return;
+  if (stream.id < 0) {  // a client stream never submitted: nothing on the wire
+    resetStreamOn(stream);
+    return;
+  }
+  bool our_end_queued = stream.local_end || stream.send_end;
+  if (stream.remote_end && our_end_queued) return;  // it closes once our end is out
+  if (our_end_queued) {
+    // Our side is complete (an early response): ask the peer to stop
+    // sending, without error, once END_STREAM is out.
+    if (stream.local_end_sent) {
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id, NGHTTP2_NO_ERROR);
+      sendPending();
+    } else {
+      stream.reset_after_end = true;
+    }
+    return;
+  }
+  // Our side will never complete now: end the stream.
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id, NGHTTP2_CANCEL);
+  sendPending();
+}
+
 void Http2ConnectionBase::notifyWatermark(bool above) {
   for (auto& [id, stream] : streams_) {
     if (stream->decoder == nullptr) continue;
@@ -311,7 +370,16 @@ int Http2ConnectionBase::onHeader(nghttp2_session*, const nghttp2_frame* frame, 
                                   void* user) {
   auto* self = static_cast<Http2ConnectionBase*>(user);
   Stream* stream = self->findStream(frame->hd.stream_id);
-  if (stream == nullptr) return 0;
+  if (stream == nullptr || stream->receiving_too_large) return 0;
+  // Counted as it decodes, so a small HPACK block that expands to megabytes
+  // is refused before it is stored.
+  stream->receiving_bytes += namelen + valuelen + 32;
+  if (stream->receiving_bytes > self->settings_.max_header_list_bytes ||
+      stream->receiving.size() >= self->settings_.max_headers_count) {
+    stream->receiving_too_large = true;
+    stream->receiving = HeaderMap();
+    return 0;
+  }
   stream->receiving.add(std::string(reinterpret_cast<const char*>(name), namelen),
                         std::string(reinterpret_cast<const char*>(value), valuelen));
   return 0;
@@ -329,14 +397,30 @@ int Http2ConnectionBase::onFrameRecv(nghttp2_session*, const nghttp2_frame* fram
   if (frame->hd.type == NGHTTP2_HEADERS) {
     HeaderMap headers = std::move(stream->receiving);
     stream->receiving = HeaderMap();
+    stream->receiving_bytes = 0;
+    if (end) stream->remote_end = true;
+    if (stream->receiving_too_large) {
+      stream->receiving_too_large = false;
+      self->onHeadersTooLarge(*stream);
+      return 0;
+    }
     if (!stream->headers_received) {
       int status = headers.statusCode();
-      if (!self->is_server_ && status >= 100 && status < 200) return 0;  // interim
+      if (!self->is_server_ && status >= 100 && status < 200) {  // interim
+        stream->remote_end = false;
+        return 0;
+      }
       stream->headers_received = true;
-      if (end) stream->remote_end = true;
+      if (self->is_server_) {
+        // RFC 9113 §8.3.1: a request may carry host instead of :authority.
+        if (headers.authority().empty()) {
+          if (const std::string* host = headers.get("host")) headers.set(":authority", *host);
+        }
+        headers.remove("host");
+        stream->decoder = self->newDecoder(*stream);
+      }
       if (stream->decoder != nullptr) stream->decoder->decodeHeaders(std::move(headers), end);
     } else {
-      stream->remote_end = true;
       if (stream->decoder != nullptr) stream->decoder->decodeTrailers(std::move(headers));
     }
   } else if (frame->hd.type == NGHTTP2_DATA && end) {
@@ -371,9 +455,13 @@ int Http2ConnectionBase::onStreamClose(nghttp2_session*, int32_t stream_id, uint
   if (it == self->streams_.end()) return 0;
   std::unique_ptr<Stream> stream = std::move(it->second);
   self->streams_.erase(it);
+  stream->closed = true;
   StreamDecoder* decoder = stream->decoder;
   stream->decoder = nullptr;
-  if (decoder != nullptr && (error_code != NGHTTP2_NO_ERROR || !stream->remote_end)) {
+  // Closed before both directions completed (a reset, even one with
+  // NO_ERROR): the decoder must learn of it, or it keeps a freed encoder.
+  if (decoder != nullptr &&
+      (error_code != NGHTTP2_NO_ERROR || !stream->remote_end || !stream->local_end_sent)) {
     decoder->onResetStream(StreamResetReason::kRemoteReset);
   }
   self->onStreamClosedHook(*stream);
@@ -382,11 +470,33 @@ int Http2ConnectionBase::onStreamClose(nghttp2_session*, int32_t stream_id, uint
   return 0;
 }
 
+int Http2ConnectionBase::onFrameSend(nghttp2_session* session, const nghttp2_frame* frame,
+                                     void* user) {
+  auto* self = static_cast<Http2ConnectionBase*>(user);
+  if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
+    self->connection_error_sent_ = true;
+    return 0;
+  }
+  if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0 ||
+      (frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS)) {
+    return 0;
+  }
+  Stream* stream = self->findStream(frame->hd.stream_id);
+  if (stream == nullptr) return 0;
+  stream->local_end_sent = true;
+  if (stream->reset_after_end && !stream->remote_end) {
+    stream->reset_after_end = false;
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream->id, NGHTTP2_NO_ERROR);
+  }
+  return 0;
+}
+
 // ---- server ----
 
 Http2ServerConnection::Http2ServerConnection(network::Connection& connection,
-                                             ServerConnectionCallbacks& callbacks)
-    : Http2ConnectionBase(connection, true), callbacks_(callbacks) {}
+                                             ServerConnectionCallbacks& callbacks,
+                                             Http2Settings settings)
+    : Http2ConnectionBase(connection, true, settings), callbacks_(callbacks) {}
 
 Http2ServerConnection::~Http2ServerConnection() = default;
 
@@ -420,9 +530,29 @@ void Http2ServerConnection::goAway() {
 void Http2ServerConnection::onStreamHeadersBegin(int32_t stream_id) {
   auto stream = std::make_unique<Stream>(*this);
   stream->id = stream_id;
-  Stream* raw = stream.get();
   streams_[stream_id] = std::move(stream);
-  raw->decoder = &callbacks_.newStream(*raw);
+}
+
+StreamDecoder* Http2ServerConnection::newDecoder(Stream& stream) {
+  return &callbacks_.newStream(stream);
+}
+
+void Http2ServerConnection::onHeadersTooLarge(Stream& stream) {
+  if (stream.headers_received) {  // trailers: the request is already with the router
+    StreamDecoder* decoder = stream.decoder;
+    stream.decoder = nullptr;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id, NGHTTP2_CANCEL);
+    if (decoder != nullptr) decoder->onResetStream(StreamResetReason::kProtocolError);
+    return;
+  }
+  stream.headers_received = true;
+  LOG_DEBUG("http2: stream %d: request headers over the limits (%zu bytes, %u fields): 431",
+            stream.id, settings_.max_header_list_bytes, settings_.max_headers_count);
+  static const std::string kStatus = ":status", k431 = "431";
+  nghttp2_nv status = makeNv(kStatus, k431);
+  stream.local_end = true;
+  if (!stream.remote_end) stream.reset_after_end = true;
+  nghttp2_submit_response(session_, stream.id, &status, 1, nullptr);
 }
 
 void Http2ServerConnection::onStreamClosedHook(Stream&) {
@@ -432,8 +562,9 @@ void Http2ServerConnection::onStreamClosedHook(Stream&) {
 // ---- client ----
 
 Http2ClientConnection::Http2ClientConnection(network::Connection& connection,
-                                             ClientConnectionCallbacks& callbacks)
-    : Http2ConnectionBase(connection, false), callbacks_(callbacks) {
+                                             ClientConnectionCallbacks& callbacks,
+                                             Http2Settings settings)
+    : Http2ConnectionBase(connection, false, settings), callbacks_(callbacks) {
   sendPending();  // the client preface and SETTINGS
 }
 
@@ -473,6 +604,14 @@ void Http2ClientConnection::onConnectionClosed(StreamResetReason reason) {
     stream->decoder = nullptr;
   }
   for (auto* decoder : decoders) decoder->onResetStream(reason);
+}
+
+void Http2ClientConnection::onHeadersTooLarge(Stream& stream) {
+  LOG_DEBUG("http2: stream %d: response headers over the limits: reset", stream.id);
+  StreamDecoder* decoder = stream.decoder;
+  stream.decoder = nullptr;
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id, NGHTTP2_CANCEL);
+  if (decoder != nullptr) decoder->onResetStream(StreamResetReason::kProtocolError);
 }
 
 void Http2ClientConnection::onStreamClosedHook(Stream&) { callbacks_.onStreamComplete(); }
