@@ -597,7 +597,6 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
       ok = false;
     }
   }
-  out->resources = std::make_shared<upstream::ClusterResources>(out->hosts.size());
   if (proto.has_transport_socket() &&
       !transportSocketFrom(proto.transport_socket(), false, path + ".transport_socket", secrets,
                            errors, &out->tls)) {

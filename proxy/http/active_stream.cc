@@ -186,6 +186,7 @@ ActiveStream::ActiveStream(ConnectionManager& manager, StreamEncoder& response_e
 
 ActiveStream::~ActiveStream() {
   if (upstream_) upstream_->cancel();
+  upstream_.reset();  // before the host whose pool it used is let go
   releaseHost();
   endRetry();
   if (counted_active_) {
@@ -194,9 +195,13 @@ ActiveStream::~ActiveStream() {
   }
 }
 
+void ActiveStream::reportOutcome(upstream::WorkerCluster::Result result) {
+  if (host_ != nullptr) cluster_->reportResult(*host_, result);
+}
+
 void ActiveStream::releaseHost() {
-  if (cluster_ != nullptr && host_ >= 0) cluster_->onRequestEnd(host_);
-  host_ = -1;
+  if (cluster_ != nullptr && host_ != nullptr) cluster_->onRequestEnd(*host_);
+  host_ = nullptr;
 }
 
 void ActiveStream::endRetry() {
@@ -272,7 +277,7 @@ void ActiveStream::continueToUpstream() {
     sendLocalReply(503, "unknown cluster '" + cluster_name + "'");
     return;
   }
-  resources_ = cluster_->config().resources;
+  resources_ = cluster_->resources();
   // Circuit breaker: refuse at once rather than queue past the limit.
   if (resources_->active_requests.load(std::memory_order_relaxed) >=
       cluster_->config().max_requests) {
@@ -305,12 +310,13 @@ void ActiveStream::startAttempt() {
   ++attempts_;
   releaseHost();
   auto& cm = manager_.context().clusterManager();
+  // The cluster as it is now: a retry after a push picks among today's hosts.
   host_ = cluster_->pickHost(cm.rng());
-  if (host_ < 0) {
+  if (host_ == nullptr) {
     sendLocalReply(503, "no healthy upstream");
     return;
   }
-  cluster_->onRequestStart(host_);
+  cluster_->onRequestStart(*host_);
   if (attempts_ > 1) request_headers_.set("x-weft-attempt-count", std::to_string(attempts_));
   if (grpc_ && deadline_ms_ > 0) {
     uint64_t now = manager_.context().dispatcher().nowMs();
@@ -325,7 +331,7 @@ void ActiveStream::startAttempt() {
   }
   armDeadlineTimer();
   bool fresh = stale_retry_used_ && attempts_ > 1;
-  upstream_->start(cluster_->pool(host_), fresh);
+  upstream_->start(host_->pool(), fresh);
 }
 
 void ActiveStream::rewriteRequest() {
@@ -494,7 +500,7 @@ void ActiveStream::onUpstreamFailure(UpstreamRequest& attempt, upstream::PoolFai
     return;
   }
   stats::inc(cluster_->stats().cx_connect_fail);
-  cluster_->reportResult(host_, upstream::WorkerCluster::Result::kGatewayFailure);
+  reportOutcome(upstream::WorkerCluster::Result::kGatewayFailure);
   if (maybeRetry(Failure::kConnectFailure, nullptr)) return;
   sendLocalReply(503, std::string("upstream connect error or disconnect/reset before headers. "
                                   "reset reason: ") +
@@ -573,9 +579,9 @@ void ActiveStream::onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& heade
   touch();
   int code = headers.statusCode();
   using Result = upstream::WorkerCluster::Result;
-  cluster_->reportResult(host_, code >= 502 && code <= 504 ? Result::kGatewayFailure
-                                : code >= 500              ? Result::k5xx
-                                                           : Result::kSuccess);
+  reportOutcome(code >= 502 && code <= 504 ? Result::kGatewayFailure
+                : code >= 500              ? Result::k5xx
+                                           : Result::kSuccess);
   if (maybeRetry(Failure::kStatus, &headers)) return;
   clearTryDeadline();
   response_started_ = true;
@@ -636,7 +642,7 @@ void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason r
       startAttempt();
       return;
     }
-    cluster_->reportResult(host_, upstream::WorkerCluster::Result::kGatewayFailure);
+    reportOutcome(upstream::WorkerCluster::Result::kGatewayFailure);
     if (maybeRetry(Failure::kReset, nullptr)) return;
     if (reason == StreamResetReason::kProtocolError) {
       // The upstream answered with something that is not HTTP (RFC 9112 §5.1: 502).
@@ -715,7 +721,7 @@ void ActiveStream::onDownstreamTimeout(const char* what) {
 void ActiveStream::onPerTryTimeout() {
   if (done_ || response_started_) return;
   stats::inc(cluster_->stats().rq_per_try_timeout);
-  cluster_->reportResult(host_, upstream::WorkerCluster::Result::kGatewayFailure);
+  reportOutcome(upstream::WorkerCluster::Result::kGatewayFailure);
   if (maybeRetry(Failure::kPerTryTimeout, nullptr)) return;
   upstream_->cancel();
   sendLocalReply(504, "upstream per-try timeout");

@@ -27,6 +27,7 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
  public:
   explicit UpstreamRequest(ActiveStream& parent) : parent_(parent) {}
 
+  // `host` outlives the attempt: the stream holds it.
   void start(upstream::HttpConnPool& pool, bool fresh_connection);
   // Abandons this attempt (cancels a wait, or resets the stream).
   void cancel();
@@ -122,6 +123,8 @@ class ActiveStream : public StreamDecoder {
   bool maybeRetry(Failure failure, const HeaderMap* response);
   bool retriable(Failure failure, const HeaderMap* response) const;
   void releaseHost();
+  // The current attempt's outcome, for outlier detection.
+  void reportOutcome(upstream::WorkerCluster::Result result);
   void endRetry();
 
   void sendLocalReply(int code, std::string_view body, bool overflow = false);
@@ -141,7 +144,7 @@ class ActiveStream : public StreamDecoder {
   const router::RouteEntry* route_ = nullptr;
   std::shared_ptr<upstream::WorkerCluster> cluster_;
   std::shared_ptr<upstream::ClusterResources> resources_;
-  int host_ = -1;
+  upstream::WorkerHostPtr host_;  // the current attempt's host
   // Request body: kept whole while a retry may need to replay it; `sent_`
   // bytes of it went to the current attempt.
   std::string body_;

@@ -296,7 +296,8 @@ void Server::applySnapshot(config::SnapshotPtr snapshot) {
   }
   listener_fds_ = std::move(next);
   snapshot_ = snapshot;
-  for (int w = 0; w < concurrency_; ++w) workers_[w]->apply(snapshot, per_worker[w]);
+  upstream::RuntimeViewsPtr runtime = runtime_.update(*snapshot);
+  for (int w = 0; w < concurrency_; ++w) workers_[w]->apply(snapshot, runtime, per_worker[w]);
 }
 
 std::string Server::configDump() const {
@@ -414,7 +415,9 @@ admin::AdminResponse Server::handleAdmin(const std::string& method, const std::s
 std::string Server::clustersText() const {
   // Envoy's /clusters text shape: cluster::host::field::value.
   std::string out;
+  const upstream::RuntimeViews& runtime = *runtime_.current();
   for (const auto& [name, cluster] : snapshot_->clusters) {
+    const upstream::ClusterRuntimeView& view = runtime.at(name);
     out += name +
            "::default_priority::max_connections::" + std::to_string(cluster->max_connections) +
            "\n";
@@ -423,7 +426,7 @@ std::string Server::clustersText() const {
     uint64_t now = upstream::steadyNowMs();
     for (size_t i = 0; i < cluster->hosts.size(); ++i) {
       const auto& host = cluster->hosts[i];
-      const auto& outlier = cluster->resources->outlier[i];
+      const auto& outlier = *view.hosts[i];
       bool ejected = outlier.ejected_until_ms.load() > now;
       std::string prefix = name + "::" + host.address.toString() + "::";
       out += prefix + "weight::" + std::to_string(host.weight) + "\n";

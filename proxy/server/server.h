@@ -19,6 +19,7 @@
 #include "proxy/server/worker.h"
 #include "proxy/sidecar/app_watcher.h"
 #include "proxy/stats/stats.h"
+#include "proxy/upstream/cluster_runtime.h"
 #include "proxy/xds/xds_client.h"
 
 namespace weft::server {
@@ -69,6 +70,8 @@ class Server {
   Options options_;
   event::Dispatcher main_;
   stats::Store stats_;
+  // Breaker counters and ejections, carried from snapshot to snapshot.
+  upstream::ClusterRuntimeRegistry runtime_{stats_};
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
   config::SnapshotPtr snapshot_;
   int concurrency_ = 1;

@@ -32,11 +32,13 @@ void Worker::start() {
   thread_ = std::thread([this] { dispatcher_->run(); });
 }
 
-void Worker::apply(config::SnapshotPtr snapshot, std::vector<int> listener_fds) {
-  dispatcher_->post([this, snapshot = std::move(snapshot), fds = std::move(listener_fds)] {
+void Worker::apply(config::SnapshotPtr snapshot, upstream::RuntimeViewsPtr runtime,
+                   std::vector<int> listener_fds) {
+  dispatcher_->post([this, snapshot = std::move(snapshot), runtime = std::move(runtime),
+                     fds = std::move(listener_fds)] {
     drainChangedConnections(*snapshot);
     snapshot_ = snapshot;
-    cluster_manager_->update(*snapshot_);
+    cluster_manager_->update(*snapshot_, *runtime);
     listener_stats_.clear();
     listeners_.clear();
     for (size_t i = 0; i < snapshot_->listeners.size(); ++i) {

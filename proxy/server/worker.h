@@ -21,9 +21,10 @@ class Worker : public WorkerContext {
   ~Worker() override;
 
   void start();
-  // Thread-safe. Installs `snapshot`; `listener_fds[i]` is this worker's
-  // socket for snapshot->listeners[i].
-  void apply(config::SnapshotPtr snapshot, std::vector<int> listener_fds);
+  // Thread-safe. Installs `snapshot` with the clusters' shared `runtime`;
+  // `listener_fds[i]` is this worker's socket for snapshot->listeners[i].
+  void apply(config::SnapshotPtr snapshot, upstream::RuntimeViewsPtr runtime,
+             std::vector<int> listener_fds);
   // Thread-safe. Stops accepting, drains connections, then calls `on_idle`
   // (on this worker's thread) once none remain.
   void drain(std::function<void()> on_idle);

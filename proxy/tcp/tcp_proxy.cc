@@ -75,17 +75,17 @@ void TcpProxy::authorizeThenConnect(std::string_view first_bytes) {
 void TcpProxy::connectUpstream(std::string_view initial_data) {
   auto cluster = context_.clusterManager().get(cluster_name_);
   bool original_dst = cluster && cluster->config().original_dst;
-  int host = cluster && !original_dst ? cluster->pickHost(context_.clusterManager().rng()) : -1;
+  upstream::WorkerHostPtr host =
+      cluster && !original_dst ? cluster->pickHost(context_.clusterManager().rng()) : nullptr;
   // A client that dialled the passthrough listener itself has nowhere to go
   // (connecting to our own address would loop).
-  if ((host < 0 && !original_dst) || (original_dst && !downstream_->redirected())) {
+  if ((host == nullptr && !original_dst) || (original_dst && !downstream_->redirected())) {
     LOG_DEBUG("tcp_proxy: no host for cluster %s", cluster_name_.c_str());
     closeBoth();
     return;
   }
   // A passthrough goes where the client meant to (the restored destination).
-  const network::Address& target =
-      original_dst ? downstream_->localAddress() : cluster->host(host).address;
+  const network::Address& target = original_dst ? downstream_->localAddress() : host->address();
   upstream_ = network::Connection::connectTo(context_.dispatcher(), target);
   if (cluster->config().tls) {
     upstream_->setTransportSocket(std::make_unique<tls::TlsSocket>(

@@ -3,7 +3,6 @@
 // Immutable description of an upstream cluster, built from an Envoy Cluster
 // (and its ClusterLoadAssignment) and shared by every worker.
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,25 +19,6 @@ enum class UpstreamProtocol { kHttp1, kHttp2 };
 struct HostConfig {
   network::Address address;
   uint32_t weight = 1;
-};
-
-// Outlier-detection state of one host, shared by every worker.
-struct HostOutlierState {
-  std::atomic<uint32_t> consecutive_5xx{0};
-  std::atomic<uint32_t> consecutive_gateway_failure{0};
-  std::atomic<uint64_t> ejected_until_ms{0};  // steady-clock ms; 0: not ejected
-  std::atomic<uint32_t> ejections{0};
-};
-
-// Counters every worker shares for one cluster: the circuit breakers, the
-// retry budget and outlier detection are cluster-wide, as in Envoy.
-struct ClusterResources {
-  explicit ClusterResources(size_t hosts = 0) : outlier(hosts) {}
-  std::atomic<uint32_t> active_requests{0};
-  std::atomic<uint32_t> active_retries{0};
-  std::atomic<uint32_t> connections{0};       // open or opening, every worker's pools
-  std::atomic<uint32_t> pending_requests{0};  // waiting for a connection
-  std::vector<HostOutlierState> outlier;      // by host index
 };
 
 // Envoy's OutlierDetection, the consecutive-error detectors.
@@ -84,7 +64,8 @@ struct ClusterConfig {
   uint32_t min_retry_concurrency = 3;
   OutlierConfig outlier;
   tls::TlsContextPtr tls;  // transport_socket: originate TLS (mTLS to meshed endpoints)
-  std::shared_ptr<ClusterResources> resources = std::make_shared<ClusterResources>();
+  // Runtime state (breaker counters, ejections) is not here: it outlives
+  // this config and lives in upstream/cluster_runtime.h.
 };
 
 using ClusterConfigPtr = std::shared_ptr<const ClusterConfig>;

@@ -10,10 +10,55 @@ uint64_t steadyNowMs() {
                                    .count());
 }
 
-void WorkerCluster::reportResult(int host, Result result) {
+void WorkerCluster::update(ClusterConfigPtr config, const ClusterRuntimeView& runtime) {
+  config_ = std::move(config);
+  resources_ = runtime.resources;
+  std::multimap<std::string, WorkerHostPtr> previous;
+  for (auto& host : hosts_) previous.emplace(host->address().toString(), std::move(host));
+  hosts_.clear();
+  lb_hosts_.clear();
+  for (size_t i = 0; i < config_->hosts.size(); ++i) {
+    const HostConfig& host_config = config_->hosts[i];
+    WorkerHostPtr host;
+    auto kept = previous.find(host_config.address.toString());
+    if (kept != previous.end()) {
+      host = std::move(kept->second);
+      previous.erase(kept);
+      host->config_ = host_config;
+      host->outlier_ = runtime.hosts[i];
+      host->pool_->updateCluster(config_, resources_);
+    } else {
+      host = std::make_shared<WorkerHost>(
+          host_config, runtime.hosts[i],
+          std::make_unique<HttpConnPool>(dispatcher_, config_, resources_, host_config,
+                                         stats_.cx_overflow, tls_stats_));
+    }
+    host->lb_.weight = host_config.weight;
+    hosts_.push_back(host);
+    lb_hosts_.push_back(&host->lb_);
+  }
+  // Gone from the cluster: no new stream picks them; streams still on them
+  // hold them until they end, then the pool (drained meanwhile) is freed.
+  for (auto& [address, host] : previous) {
+    host->removed_ = true;
+    host->pool_->drainConnections();
+  }
+}
+
+void WorkerCluster::remove() {
+  removed_ = true;
+  for (auto& host : hosts_) {
+    host->removed_ = true;
+    host->pool_->drainConnections();
+  }
+  hosts_.clear();
+  lb_hosts_.clear();
+}
+
+void WorkerCluster::reportResult(WorkerHost& host, Result result) {
   const OutlierConfig& o = config_->outlier;
-  if (!o.enabled || host < 0) return;
-  HostOutlierState& state = config_->resources->outlier[host];
+  if (!o.enabled || host.removed_) return;
+  HostOutlierState& state = host.outlier();
   if (result == Result::kSuccess) {
     state.consecutive_5xx.store(0, std::memory_order_relaxed);
     state.consecutive_gateway_failure.store(0, std::memory_order_relaxed);
@@ -32,97 +77,81 @@ void WorkerCluster::reportResult(int host, Result result) {
   }
 }
 
-void WorkerCluster::tryEject(int host, uint64_t now_ms) {
+void WorkerCluster::tryEject(WorkerHost& host, uint64_t now_ms) {
   const OutlierConfig& o = config_->outlier;
-  auto& hosts = config_->resources->outlier;
-  if (hosts[host].ejected_until_ms.load(std::memory_order_relaxed) > now_ms) return;
+  HostOutlierState& state = host.outlier();
+  if (state.ejected_until_ms.load(std::memory_order_relaxed) > now_ms) return;
   size_t ejected = 0;
-  for (const auto& h : hosts)
-    ejected += h.ejected_until_ms.load(std::memory_order_relaxed) > now_ms;
+  for (const auto& h : hosts_)
+    ejected += h->outlier().ejected_until_ms.load(std::memory_order_relaxed) > now_ms;
   // Never eject past max_ejection_percent; like Envoy, one host may always go.
-  size_t limit = hosts.size() * o.max_ejection_percent / 100;
+  size_t limit = hosts_.size() * o.max_ejection_percent / 100;
   if (limit == 0 && o.max_ejection_percent > 0) limit = 1;
-  if (ejected >= limit || hosts.size() < 2) return;
-  uint32_t n = hosts[host].ejections.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (ejected >= limit || hosts_.size() < 2) return;
+  uint32_t n = state.ejections.fetch_add(1, std::memory_order_relaxed) + 1;
   uint64_t duration = std::min<uint64_t>(o.base_ejection_time_ms * n,
                                          std::max(o.base_ejection_time_ms, o.max_ejection_time_ms));
-  hosts[host].ejected_until_ms.store(now_ms + duration, std::memory_order_relaxed);
-  hosts[host].consecutive_5xx.store(0, std::memory_order_relaxed);
-  hosts[host].consecutive_gateway_failure.store(0, std::memory_order_relaxed);
+  state.ejected_until_ms.store(now_ms + duration, std::memory_order_relaxed);
+  state.consecutive_5xx.store(0, std::memory_order_relaxed);
+  state.consecutive_gateway_failure.store(0, std::memory_order_relaxed);
   stats::inc(stats_.outlier_ejections);
   stats::gaugeAdd(stats_.outlier_ejections_active, 1);
 }
 
-int WorkerCluster::pickHost(std::mt19937_64& rng) {
-  if (lb_hosts_.empty()) return -1;
+WorkerHostPtr WorkerCluster::pickHost(std::mt19937_64& rng) {
+  if (hosts_.empty()) return nullptr;
   if (config_->outlier.enabled) {
     uint64_t now = steadyNowMs();
     bool any = false;
-    for (size_t i = 0; i < lb_hosts_.size(); ++i) {
-      auto& state = config_->resources->outlier[i];
+    for (auto& host : hosts_) {
+      auto& state = host->outlier();
       uint64_t until = state.ejected_until_ms.load(std::memory_order_relaxed);
       // An ejection that has run out: the one worker that clears it counts it.
       if (until != 0 && until <= now &&
           state.ejected_until_ms.compare_exchange_strong(until, 0, std::memory_order_relaxed)) {
         stats::gaugeAdd(stats_.outlier_ejections_active, -1);
       }
-      lb_hosts_[i].available = state.ejected_until_ms.load(std::memory_order_relaxed) <= now;
-      any |= lb_hosts_[i].available;
+      host->lb_.available = state.ejected_until_ms.load(std::memory_order_relaxed) <= now;
+      any |= host->lb_.available;
     }
     // Every host ejected (cannot happen within the percent limit, but config
     // changes can shrink a cluster): use them all rather than fail (panic mode).
     if (!any) {
-      for (auto& h : lb_hosts_) h.available = true;
+      for (auto& host : hosts_) host->lb_.available = true;
     }
   }
-  if (lb_hosts_.size() == 1) return lb_hosts_[0].available ? 0 : -1;
-  if (config_->lb_policy == LbPolicy::kLeastRequest) {
-    return LoadBalancer::pickLeastRequest(lb_hosts_, config_->least_request_choices, rng);
+  int index;
+  if (hosts_.size() == 1) {
+    index = hosts_[0]->lb_.available ? 0 : -1;
+  } else if (config_->lb_policy == LbPolicy::kLeastRequest) {
+    index = LoadBalancer::pickLeastRequest(lb_hosts_, config_->least_request_choices, rng);
+  } else {
+    index = LoadBalancer::pickRoundRobin(lb_hosts_);
   }
-  return LoadBalancer::pickRoundRobin(lb_hosts_);
+  return index < 0 ? nullptr : hosts_[index];
 }
 
-void ClusterManager::update(const config::Snapshot& snapshot) {
-  std::map<std::string, std::shared_ptr<WorkerCluster>> next;
+void ClusterManager::update(const config::Snapshot& snapshot, const RuntimeViews& runtime) {
   for (const auto& [name, config] : snapshot.clusters) {
-    auto cluster = std::make_shared<WorkerCluster>(config, stats_.cluster(name));
-    std::shared_ptr<WorkerCluster> previous = get(name);
-    for (const auto& host : config->hosts) {
-      std::unique_ptr<HttpConnPool> pool;
-      if (previous != nullptr) {
-        for (auto& old : previous->pools_) {
-          if (old && old->host().address == host.address) {
-            pool = std::move(old);
-            pool->updateCluster(config);
-            break;
-          }
-        }
-      }
-      if (!pool) {
-        pool = std::make_unique<HttpConnPool>(dispatcher_, config, host,
-                                              cluster->stats().cx_overflow, &stats_.tls());
-      }
-      LbHost lb;
-      lb.weight = host.weight;
-      cluster->lb_hosts_.push_back(lb);
-      cluster->pools_.push_back(std::move(pool));
+    auto& cluster = clusters_[name];
+    if (!cluster) {
+      cluster = std::make_shared<WorkerCluster>(dispatcher_, stats_.cluster(name), &stats_.tls());
     }
-    next[name] = std::move(cluster);
+    cluster->update(config, runtime.at(name));
   }
-  for (auto& [name, cluster] : clusters_) {
-    for (auto& pool : cluster->pools_) {
-      if (pool) {
-        pool->drainConnections();
-        retired_pools_.push_back(std::move(pool));
-      }
+  for (auto it = clusters_.begin(); it != clusters_.end();) {
+    if (snapshot.clusters.count(it->first) != 0) {
+      ++it;
+      continue;
     }
+    it->second->remove();  // streams still on it keep it until they end
+    it = clusters_.erase(it);
   }
-  clusters_ = std::move(next);
 }
 
 void ClusterManager::drainConnections() {
   for (auto& [name, cluster] : clusters_) {
-    for (auto& pool : cluster->pools_) pool->drainConnections();
+    for (auto& host : cluster->hosts_) host->pool().drainConnections();
   }
 }
 

@@ -1,8 +1,13 @@
 #pragma once
 
-// Per-worker view of the upstream clusters: load-balancer state and
-// connection pools, rebuilt from each snapshot while keeping pools (and their
-// warm connections) for hosts that did not change.
+// Per-worker runtime of the upstream clusters. A WorkerCluster lives as long
+// as its cluster name is configured (not per snapshot), and a WorkerHost as
+// long as its address is in the cluster: an update swaps the config they
+// read and keeps their load-balancer state, connection pools and (shared
+// with every worker) breaker counters and ejections. A stream in flight holds
+// its cluster and its host by shared_ptr, so whatever a push removes stays
+// valid until the stream lets go; a removed host's pool drains and is freed
+// with the last stream using it.
 
 #include <map>
 #include <memory>
@@ -13,36 +18,74 @@
 #include "proxy/config/snapshot.h"
 #include "proxy/event/dispatcher.h"
 #include "proxy/stats/stats.h"
+#include "proxy/upstream/cluster_runtime.h"
 #include "proxy/upstream/conn_pool.h"
 #include "proxy/upstream/load_balancer.h"
 
 namespace weft::upstream {
 
+class WorkerHost {
+ public:
+  WorkerHost(HostConfig config, std::shared_ptr<HostOutlierState> outlier,
+             std::unique_ptr<HttpConnPool> pool)
+      : config_(std::move(config)), outlier_(std::move(outlier)), pool_(std::move(pool)) {}
+
+  const HostConfig& config() const { return config_; }
+  const network::Address& address() const { return config_.address; }
+  HttpConnPool& pool() { return *pool_; }
+  HostOutlierState& outlier() { return *outlier_; }
+  LbHost& lb() { return lb_; }
+  bool removed() const { return removed_; }
+
+ private:
+  friend class WorkerCluster;
+  HostConfig config_;
+  std::shared_ptr<HostOutlierState> outlier_;
+  std::unique_ptr<HttpConnPool> pool_;
+  LbHost lb_;
+  bool removed_ = false;
+};
+
+using WorkerHostPtr = std::shared_ptr<WorkerHost>;
+
 class WorkerCluster {
  public:
-  WorkerCluster(ClusterConfigPtr config, stats::ClusterStats stats)
-      : config_(std::move(config)), stats_(stats) {}
+  WorkerCluster(event::Dispatcher& dispatcher, stats::ClusterStats stats,
+                const stats::TlsStats* tls_stats)
+      : dispatcher_(dispatcher), stats_(stats), tls_stats_(tls_stats) {}
 
+  // The cluster's current configuration (the latest push).
   const ClusterConfig& config() const { return *config_; }
   const stats::ClusterStats& stats() const { return stats_; }
-  // Index of the chosen host, or -1 when none is available.
-  int pickHost(std::mt19937_64& rng);
-  HttpConnPool& pool(int host) { return *pools_[host]; }
-  const HostConfig& host(int index) const { return config_->hosts[index]; }
-  void onRequestStart(int host) { ++lb_hosts_[host].active_requests; }
+  // Held by whoever counted itself in, so the count it undoes is the one it made.
+  const std::shared_ptr<ClusterResources>& resources() const { return resources_; }
+  // A host chosen among the current, non-ejected ones; nullptr when none.
+  WorkerHostPtr pickHost(std::mt19937_64& rng);
+  const std::vector<WorkerHostPtr>& hosts() const { return hosts_; }
+  void onRequestStart(WorkerHost& host) { ++host.lb_.active_requests; }
+  void onRequestEnd(WorkerHost& host) { --host.lb_.active_requests; }
   // The outcome of one attempt on `host`, for outlier detection.
   enum class Result { kSuccess, k5xx, kGatewayFailure };
-  void reportResult(int host, Result result);
-  void onRequestEnd(int host) { --lb_hosts_[host].active_requests; }
+  void reportResult(WorkerHost& host, Result result);
+  // True once a push removed the cluster: nothing new is sent to it.
+  bool removed() const { return removed_; }
 
  private:
   friend class ClusterManager;
-  void tryEject(int host, uint64_t now_ms);
+  // Adopts `config`: hosts matched by address keep their WorkerHost (pool,
+  // load-balancer state); removed ones drain.
+  void update(ClusterConfigPtr config, const ClusterRuntimeView& runtime);
+  void remove();
+  void tryEject(WorkerHost& host, uint64_t now_ms);
 
-  ClusterConfigPtr config_;
+  event::Dispatcher& dispatcher_;
   stats::ClusterStats stats_;
-  std::vector<LbHost> lb_hosts_;
-  std::vector<std::unique_ptr<HttpConnPool>> pools_;
+  const stats::TlsStats* tls_stats_;
+  ClusterConfigPtr config_;
+  std::shared_ptr<ClusterResources> resources_;
+  std::vector<WorkerHostPtr> hosts_;
+  std::vector<LbHost*> lb_hosts_;  // hosts_' load-balancer entries, for the algorithms
+  bool removed_ = false;
 };
 
 class ClusterManager {
@@ -51,8 +94,9 @@ class ClusterManager {
       : dispatcher_(dispatcher), stats_(stats), rng_(std::random_device{}()) {}
   const stats::TlsStats& tlsStats() const { return stats_.tls(); }
 
-  void update(const config::Snapshot& snapshot);
-  // Shared: a request in flight keeps its cluster's state across an update.
+  // `runtime` holds a view for every cluster of `snapshot`.
+  void update(const config::Snapshot& snapshot, const RuntimeViews& runtime);
+  // Shared: a request in flight keeps its cluster across an update.
   std::shared_ptr<WorkerCluster> get(const std::string& name) {
     auto it = clusters_.find(name);
     return it == clusters_.end() ? nullptr : it->second;
@@ -66,8 +110,6 @@ class ClusterManager {
   stats::Store& stats_;
   std::mt19937_64 rng_;
   std::map<std::string, std::shared_ptr<WorkerCluster>> clusters_;
-  // Pools of removed hosts live until their in-flight streams end.
-  std::vector<std::unique_ptr<HttpConnPool>> retired_pools_;
 };
 
 }  // namespace weft::upstream

@@ -49,7 +49,7 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
  public:
   ActiveClient(HttpConnPool& pool, std::unique_ptr<network::Connection> connection)
       : pool_(pool),
-        counted_(pool.cluster_->resources, &ClusterResources::connections),
+        counted_(pool.resources_, &ClusterResources::connections),
         connection_(std::move(connection)),
         connect_timer_(pool.dispatcher_, [this] { onConnectTimeout(); }),
         idle_timer_(pool.dispatcher_, [this] { close(); }) {
@@ -135,10 +135,12 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
   uint32_t requests_served_ = 0;
 };
 
-HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host,
+HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster,
+                           std::shared_ptr<ClusterResources> resources, HostConfig host,
                            prometheus::Counter* cx_overflow, const stats::TlsStats* tls_stats)
     : dispatcher_(dispatcher),
       cluster_(std::move(cluster)),
+      resources_(std::move(resources)),
       host_(std::move(host)),
       cx_overflow_(cx_overflow),
       tls_stats_(tls_stats) {}
@@ -163,12 +165,12 @@ HttpConnPool::PendingRequest* HttpConnPool::newStream(http::StreamDecoder& respo
     }
   }
   // Cluster-wide: every worker's pools for every host count.
-  if (cluster_->resources->pending_requests.load(std::memory_order_relaxed) >=
+  if (resources_->pending_requests.load(std::memory_order_relaxed) >=
       cluster_->max_pending_requests) {
     callbacks.onPoolFailure(PoolFailureReason::kOverflow);
     return nullptr;
   }
-  auto* request = new PendingRequest(response_decoder, callbacks, cluster_->resources);
+  auto* request = new PendingRequest(response_decoder, callbacks, resources_);
   pending_.push_back(request);
   processPending();
   return request;
@@ -248,8 +250,7 @@ void HttpConnPool::removeClient(ActiveClient* client) {
 }
 
 bool HttpConnPool::mayOpenConnection() {
-  if (cluster_->resources->connections.load(std::memory_order_relaxed) <
-      cluster_->max_connections) {
+  if (resources_->connections.load(std::memory_order_relaxed) < cluster_->max_connections) {
     return true;
   }
   if (cx_overflow_ != nullptr) stats::inc(cx_overflow_);

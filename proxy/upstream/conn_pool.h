@@ -14,6 +14,7 @@
 #include "proxy/network/connection.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_config.h"
+#include "proxy/upstream/cluster_runtime.h"
 
 namespace weft::upstream {
 
@@ -32,7 +33,9 @@ class HttpConnPool {
   class PendingRequest;
 
   // `cx_overflow` counts connections the max_connections limit held back.
-  HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster, HostConfig host,
+  // `resources`: the cluster's counters, shared with every pool of the cluster.
+  HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster,
+               std::shared_ptr<ClusterResources> resources, HostConfig host,
                prometheus::Counter* cx_overflow = nullptr,
                const stats::TlsStats* tls_stats = nullptr);
   ~HttpConnPool();
@@ -50,7 +53,11 @@ class HttpConnPool {
   size_t pendingCount() const { return pending_.size(); }
   // Closes idle connections; busy ones close when their stream ends.
   void drainConnections();
-  void updateCluster(ClusterConfigPtr cluster) { cluster_ = std::move(cluster); }
+  // A push kept this host: new settings (limits, timeouts) apply from now on.
+  void updateCluster(ClusterConfigPtr cluster, std::shared_ptr<ClusterResources> resources) {
+    cluster_ = std::move(cluster);
+    resources_ = std::move(resources);
+  }
 
  private:
   class ActiveClient;
@@ -67,6 +74,7 @@ class HttpConnPool {
 
   event::Dispatcher& dispatcher_;
   ClusterConfigPtr cluster_;
+  std::shared_ptr<ClusterResources> resources_;
   HostConfig host_;
   std::list<std::unique_ptr<ActiveClient>> clients_;
   std::deque<PendingRequest*> pending_;

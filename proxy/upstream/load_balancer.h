@@ -20,8 +20,9 @@ struct LbHost {
 class LoadBalancer {
  public:
   // Returns an index into `hosts`, or -1 when none is available.
-  static int pickRoundRobin(std::vector<LbHost>& hosts);
-  static int pickLeastRequest(std::vector<LbHost>& hosts, uint32_t choices, std::mt19937_64& rng);
+  static int pickRoundRobin(const std::vector<LbHost*>& hosts);
+  static int pickLeastRequest(const std::vector<LbHost*>& hosts, uint32_t choices,
+                              std::mt19937_64& rng);
 };
 
 }  // namespace weft::upstream
