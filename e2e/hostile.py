@@ -249,11 +249,19 @@ class H2Client:
                 self._on(kind, flags, sid, payload)
         return until()
 
+    def _reply(self, data):
+        """A frame the protocol asks of us while reading: a peer that has
+        closed simply ends the conversation."""
+        try:
+            self.send_raw(data)
+        except OSError:
+            self.closed = True
+
     def _on(self, kind, flags, sid, payload):
         if kind == FRAME_SETTINGS and not flags & FLAG_ACK:
-            self.send_raw(frame(FRAME_SETTINGS, FLAG_ACK, 0))
+            self._reply(frame(FRAME_SETTINGS, FLAG_ACK, 0))
         elif kind == FRAME_PING and not flags & FLAG_ACK:
-            self.send_raw(frame(FRAME_PING, FLAG_ACK, 0, payload))
+            self._reply(frame(FRAME_PING, FLAG_ACK, 0, payload))
         elif kind == FRAME_HEADERS:
             r = self.responses.setdefault(sid, {"data": b"", "ended": False})
             r.setdefault("headers", {}).update(
@@ -264,7 +272,7 @@ class H2Client:
             r["data"] += payload
             r["ended"] = r["ended"] or bool(flags & FLAG_END_STREAM)
             if payload:
-                self.send_raw(frame(FRAME_WINDOW_UPDATE, 0, sid, struct.pack(">I", len(payload))))
+                self._reply(frame(FRAME_WINDOW_UPDATE, 0, sid, struct.pack(">I", len(payload))))
         elif kind == FRAME_RST_STREAM:
             self.resets[sid] = struct.unpack(">I", payload)[0]
         elif kind == FRAME_GOAWAY:

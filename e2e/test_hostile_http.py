@@ -3,11 +3,14 @@ client gets, what the upstream received (recorded bytes), and that the proxy
 is still alive with its memory bounded. Raw sockets and hand-made HTTP/2
 frames; every loop bounded in count and time."""
 
+import struct
 import time
 import unittest
 
 from harness import Proxy, bootstrap, free_port, http_listener, route_to, static_cluster
-from hostile import (FLAG_END_HEADERS, FLAG_END_STREAM, FRAME_DATA, FRAME_HEADERS, H2Client,
+
+from hostile import (FLAG_END_HEADERS, FLAG_END_STREAM, FRAME_CONTINUATION, FRAME_DATA,
+                     FRAME_HEADERS, FRAME_PING, FRAME_RST_STREAM, FRAME_SETTINGS, H2Client,
                      RecordingUpstream, frame, hpack_int, hpack_literal, hpack_request,
                      peak_rss_kb, raw_http1, status_of)
 
@@ -23,7 +26,11 @@ class HostileClientTest(unittest.TestCase):
                  {"header": {"key": "x-vhost", "value": "named"}}])]},
             {"name": "any", "domains": ["*"], "routes": [route_to("up")]},
         ]
-        cls.proxy = Proxy(bootstrap([http_listener("in", cls.port, vhosts)],
+        # "edge": configured as weft-control configures a sidecar's listeners.
+        cls.edge_port = free_port()
+        edge = http_listener("edge", cls.edge_port, vhosts, use_remote_address=True,
+                             request_headers_timeout="1s")
+        cls.proxy = Proxy(bootstrap([http_listener("in", cls.port, vhosts), edge],
                                     [static_cluster("up", [cls.upstream.port])], free_port()),
                           concurrency=1).wait_ready()
 
@@ -175,6 +182,176 @@ class HostileClientTest(unittest.TestCase):
         response = raw_http1(self.port, b"GET /badresp HTTP/1.1\r\nhost: x\r\n\r\n", timeout=3)
         self.assertEqual(status_of(response), 502)
         self.assertNotIn(b"hello", response)
+        self.assert_alive()
+
+
+    # ---- HTTP/1 smuggling vectors: each refused, nothing forwarded ----
+
+    def test_smuggling_vectors_are_refused(self):
+        cases = {
+            b"/cl-te": (b"POST /cl-te HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n"
+                        b"transfer-encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+            b"/two-cl": (b"POST /two-cl HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n"
+                         b"content-length: 5\r\n\r\nabcde", 400),
+            b"/te-gzip": (b"POST /te-gzip HTTP/1.1\r\nhost: x\r\n"
+                          b"transfer-encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+            b"/te-x": (b"POST /te-x HTTP/1.1\r\nhost: x\r\ntransfer-encoding: xchunked\r\n\r\n",
+                       501),
+            b"/chunk": (b"POST /chunk HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n"
+                        b"zz\r\nhello\r\n0\r\n\r\n", 400),
+            b"/chunk-big": (b"POST /chunk-big HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n"
+                            b"\r\nffffffffffffffffff\r\nhello\r\n", 400),
+            b"/two-hosts": (b"GET /two-hosts HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n", 400),
+            b"/frag": (b"GET /frag#x HTTP/1.1\r\nhost: x\r\n\r\n", 400),
+        }
+        for path, (request, expected) in cases.items():
+            with self.subTest(path=path):
+                self.assertEqual(status_of(raw_http1(self.port, request, timeout=3)), expected)
+                self.assertEqual(self.upstream.requests(path.decode()), [],
+                                 "%s reached the upstream" % path)
+        self.assert_alive()
+
+    def test_obs_fold_and_bare_lf_reach_the_upstream_unambiguously(self):
+        # RFC 9112 §5.2 lets a server unfold; §2.2 lets it accept a bare LF.
+        # What matters is that the upstream gets one well-formed message.
+        for path, request in ((b"/fold", b"GET /fold HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n 2\r\n\r\n"),
+                              (b"/lf", b"GET /lf HTTP/1.1\nhost: x\nx-a: 1\n\n")):
+            with self.subTest(path=path):
+                status = status_of(raw_http1(self.port, request, timeout=3))
+                self.assertIn(status, (200, 400))
+                for head in self.upstream.requests(path.decode()):
+                    for line in head.split(b"\r\n")[1:]:
+                        self.assertNotIn(b"\n", line)
+                        self.assertFalse(line.startswith((b" ", b"\t")), head)
+        self.assert_alive()
+
+    # ---- slow and idle clients ----
+
+    def test_slowloris_is_cut_by_the_request_headers_timeout(self):
+        import socket
+        socks = []
+        for _ in range(100):
+            s = socket.create_connection(("127.0.0.1", self.edge_port), timeout=5)
+            s.sendall(b"GET /slow HTTP/1.1\r\nhost: x\r\n")
+            socks.append(s)
+        started = time.time()
+        answers = []
+        try:
+            for _ in range(3):  # a header byte every 0.25 s, up to the 1 s limit
+                for s in socks:
+                    try:
+                        s.sendall(b"x")
+                    except OSError:
+                        pass
+                time.sleep(0.25)
+            for s in socks:
+                s.settimeout(3)
+                try:
+                    answers.append(s.recv(4096))
+                except OSError as e:
+                    answers.append(repr(e).encode())
+        finally:
+            for s in socks:
+                s.close()
+        print("\n  100 slowloris connections: %d got 408 within %.1f s"
+              % (sum(1 for a in answers if status_of(a) == 408), time.time() - started))
+        self.assertEqual([status_of(a) for a in answers], [408] * 100)
+        self.assertEqual(self.upstream.requests("/slow"), [])
+        self.assert_alive()
+
+    # ---- untrusted headers at the mesh edge ----
+
+    def test_mesh_headers_from_the_edge_are_removed(self):
+        forged = (b"GET /forged HTTP/1.1\r\nhost: x\r\nx-weft-attempt-count: 9\r\n"
+                  b"x-weft-overflow: true\r\nx-envoy-retry-on: 5xx\r\nx-forwarded-proto: https\r\n"
+                  b"x-forwarded-for: 1.2.3.4\r\nconnection: close\r\n\r\n")
+        self.assertEqual(status_of(raw_http1(self.edge_port, forged)), 200)
+        head = self.upstream.requests("/forged")[-1].lower()
+        self.assertNotIn(b"x-weft-", head)
+        self.assertNotIn(b"x-envoy-retry-on", head)
+        self.assertIn(b"\r\nx-forwarded-proto: http\r\n", head + b"\r\n")
+        self.assertIn(b"\r\nx-forwarded-for: 1.2.3.4,127.0.0.1", head)
+        self.assertIn(b"\r\nx-envoy-external-address: 127.0.0.1", head)
+        # A listener not at the edge (a trusted hop) passes them on.
+        self.assertEqual(status_of(raw_http1(self.port, forged)), 200)
+        self.assertIn(b"x-weft-overflow: true", self.upstream.requests("/forged")[-1].lower())
+
+    # ---- HTTP/2 floods and violations ----
+
+    def test_rapid_reset_flood_ends_the_connection(self):
+        c = H2Client(self.port)
+        try:
+            sent = 0
+            try:
+                for _ in range(3000):
+                    sid = c.request("/ok", end_stream=False)
+                    c.send_raw(frame(FRAME_RST_STREAM, 0, sid, struct.pack(">I", 8)))
+                    sent += 1
+            except OSError:
+                pass  # cut while still sending: what should happen
+            self.assertTrue(c.wait_closed(5), "the reset flood was not cut")
+            # nghttp2's reset rate limit (1000 burst, 33/s) ends the session.
+            self.assertIn(c.goaway, (2, 11, None))
+            print("\n  Rapid Reset: cut after %d of 3000 request+reset pairs" % sent)
+        finally:
+            c.close()
+        self.assert_alive()
+
+    def test_continuation_flood_ends_the_connection(self):
+        c = H2Client(self.port)
+        try:
+            sid = c.new_stream()
+            c.send_raw(frame(FRAME_HEADERS, 0, sid, hpack_request(b"/cont")))
+            try:
+                for _ in range(200):
+                    c.send_raw(frame(FRAME_CONTINUATION, 0, sid, hpack_literal(b"x-c", b"v")))
+            except OSError:
+                pass  # cut while still sending
+            self.assertTrue(c.wait_closed(5), "the CONTINUATION flood was not cut")
+        finally:
+            c.close()
+        self.assertEqual(self.upstream.requests("/cont"), [])
+        self.assert_alive()
+
+    def test_settings_and_ping_floods_stay_bounded(self):
+        rss_before = peak_rss_kb(self.proxy.proc.pid)
+        c = H2Client(self.port)
+        try:
+            flood = frame(FRAME_PING, 0, 0, b"12345678") * 2000 + frame(FRAME_SETTINGS, 0, 0) * 2000
+            try:
+                for _ in range(5):
+                    c.send_raw(flood)  # never reading the ACKs
+            except OSError:
+                pass  # nghttp2's bound on queued ACKs (1000) ended the connection
+            self.assertTrue(c.wait_closed(3), "a peer that never reads its ACKs was kept")
+        finally:
+            c.close()
+        self.assertLess(peak_rss_kb(self.proxy.proc.pid) - rss_before, 64 * 1024)
+        self.assert_alive()
+
+    def test_zero_window_with_a_large_response_is_held_not_buffered_forever(self):
+        rss_before = peak_rss_kb(self.proxy.proc.pid)
+        c = H2Client(self.port)
+        try:
+            # SETTINGS_INITIAL_WINDOW_SIZE 0: the proxy may send no DATA at all.
+            c.send_raw(frame(FRAME_SETTINGS, 0, 0, struct.pack(">HI", 4, 0)))
+            sids = [c.request("/ok") for _ in range(20)]
+            c.pump(lambda: all(c.responses.get(s, {}).get("headers") for s in sids), timeout=3)
+            self.assertTrue(all(c.status(s) == 200 for s in sids))
+            self.assertFalse(any(c.responses[s]["data"] for s in sids), "DATA sent into a zero window")
+        finally:
+            c.close()
+        self.assertLess(peak_rss_kb(self.proxy.proc.pid) - rss_before, 64 * 1024)
+        self.assert_alive()
+
+    def test_frames_on_a_closed_or_idle_stream_are_a_protocol_error(self):
+        c = H2Client(self.port)
+        try:
+            c.send_raw(frame(FRAME_DATA, 0, 7, b"data on a stream never opened"))
+            self.assertTrue(c.wait_closed(3))
+            self.assertEqual(c.goaway, 1, "expected GOAWAY PROTOCOL_ERROR")
+        finally:
+            c.close()
         self.assert_alive()
 
 

@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 
+#include "proxy/common/yaml_documents.h"
+
 namespace weft::injector {
 namespace {
 
@@ -67,13 +69,14 @@ void quantities(const YAML::Node& node, const std::string& key, ResourceQuantiti
 }  // namespace
 
 bool parseInjectorConfig(const std::string& yaml, InjectorConfig* config, std::string* error) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    *error = "line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
+  std::vector<YAML::Node> documents;
+  if (!common::loadYamlDocuments(yaml, &documents, error)) return false;
+  if (documents.size() > 1) {
+    *error =
+        "the injector config must be one YAML document, not " + std::to_string(documents.size());
     return false;
   }
+  YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
   if (root.IsNull()) return true;
   if (!root.IsMap()) {
     *error = "the injector config must be a map";

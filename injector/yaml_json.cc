@@ -3,6 +3,8 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include "proxy/common/yaml_documents.h"
+
 namespace weft::injector {
 namespace {
 
@@ -89,8 +91,10 @@ void emit(YAML::Emitter& out, const ojson& value) {
 }  // namespace
 
 bool yamlDocumentsToJson(const std::string& text, std::vector<ojson>* docs, std::string* error) {
+  std::vector<YAML::Node> nodes;
+  if (!common::loadYamlDocuments(text, &nodes, error)) return false;
   try {
-    for (const auto& node : YAML::LoadAll(text)) {
+    for (const auto& node : nodes) {
       if (node.IsNull()) continue;
       docs->push_back(toJson(node));
     }

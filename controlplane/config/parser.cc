@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "controlplane/config/validate.h"
+#include "proxy/common/yaml_documents.h"
 
 namespace weft::control {
 
@@ -502,11 +503,9 @@ std::optional<uint64_t> parseGatewayDurationMs(const std::string& text) {
 
 void parseYamlDocuments(const std::string& text, const std::string& file, ConfigSet& out) {
   std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    out.errors.push_back(
-        {file + ":" + std::to_string(e.mark.line + 1), "", "", "invalid YAML: " + e.msg});
+  std::string error;
+  if (!common::loadYamlDocuments(text, &docs, &error)) {
+    out.errors.push_back({file, "", "", error});
     return;
   }
   for (size_t i = 0; i < docs.size(); ++i) {

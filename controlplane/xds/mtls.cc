@@ -100,6 +100,9 @@ void secureInboundListener(const ConfigSet& config, const std::string& ns,
   if (filter->typed_config().UnpackTo(&hcm)) {
     hcm.set_forward_client_cert_details(hcm_v3::HttpConnectionManager::SANITIZE_SET);
     hcm.mutable_set_current_client_cert_details()->set_uri(true);
+    // A caller that proved a mesh identity is a sidecar: its headers (and
+    // the x-forwarded-for it carries) are the mesh's, not an edge client's.
+    hcm.clear_use_remote_address();
     filter->mutable_typed_config()->PackFrom(hcm);
   }
 

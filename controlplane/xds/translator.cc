@@ -73,11 +73,31 @@ void add(ProxyResources& out, ResourceType type, const std::string& name, const 
   out.by_type[type][name].any.PackFrom(message);
 }
 
+// Who is on the other side of an HTTP listener.
+enum class Downstream {
+  kApp,         // the pod's own app (outbound): untrusted for mesh headers
+  kPeer,        // a caller of the pod (inbound); secureInboundListener trusts mTLS ones
+  kGrpcClient,  // gRPC's xDS client (API listener): no connection of ours
+};
+
+// Slowloris bound for every listener a sidecar serves: headers must be
+// complete 10 s after their first byte (HAProxy's usual http-request timeout).
+constexpr int64_t kRequestHeadersTimeoutMs = 10000;
+
 hcm_v3::HttpConnectionManager httpConnectionManager(const std::string& stat_prefix,
-                                                    const std::string& rds_name) {
+                                                    const std::string& rds_name,
+                                                    Downstream downstream) {
   hcm_v3::HttpConnectionManager hcm;
   hcm.set_stat_prefix(stat_prefix);
   hcm.set_codec_type(hcm_v3::HttpConnectionManager::AUTO);
+  if (downstream != Downstream::kGrpcClient) {
+    *hcm.mutable_request_headers_timeout() =
+        TimeUtil::MillisecondsToDuration(kRequestHeadersTimeoutMs);
+    // The mesh edge: x-envoy-* / x-weft-* from here are not the mesh's.
+    hcm.mutable_use_remote_address()->set_value(true);
+    // The app's own address (loopback) says nothing to the callee.
+    hcm.set_skip_xff_append(downstream == Downstream::kApp);
+  }
   auto* rds = hcm.mutable_rds();
   rds->set_route_config_name(rds_name);
   setAdsSource(rds->mutable_config_source());
@@ -438,7 +458,8 @@ void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, Pr
       if (isHttpPort(port)) {
         auto* filter = chain->add_filters();
         filter->set_name("envoy.filters.network.http_connection_manager");
-        filter->mutable_typed_config()->PackFrom(httpConnectionManager(name, name));
+        filter->mutable_typed_config()->PackFrom(
+            httpConnectionManager(name, name, Downstream::kApp));
         route_v3::RouteConfiguration routes;
         routes.set_name(name);
         auto* vh = routes.add_virtual_hosts();
@@ -530,7 +551,8 @@ std::shared_ptr<const ProxyResources> translateForProxy(
     setAddress(outbound.mutable_address(), proxy.outbound_ip, proxy.outbound_port);
     auto* filter = outbound.add_filter_chains()->add_filters();
     filter->set_name("envoy.filters.network.http_connection_manager");
-    filter->mutable_typed_config()->PackFrom(httpConnectionManager("outbound", "outbound"));
+    filter->mutable_typed_config()->PackFrom(
+        httpConnectionManager("outbound", "outbound", Downstream::kApp));
     add(*out, kListener, "outbound", outbound);
   }
 
@@ -579,7 +601,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
         auto* f = chain->add_filters();
         if (isHttpPort(port)) {
           f->set_name("envoy.filters.network.http_connection_manager");
-          auto hcm = httpConnectionManager(name, name);
+          auto hcm = httpConnectionManager(name, name, Downstream::kPeer);
           if (authorized) addHttpRbac(authz, &hcm);
           f->mutable_typed_config()->PackFrom(hcm);
           route_v3::RouteConfiguration routes;
@@ -626,7 +648,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
       listener_v3::Listener api;
       api.set_name(requested);
       api.mutable_api_listener()->mutable_api_listener()->PackFrom(
-          httpConnectionManager(requested, "outbound"));
+          httpConnectionManager(requested, "outbound", Downstream::kGrpcClient));
       add(*out, kListener, requested, api);
       break;
     }

@@ -14,6 +14,7 @@
 
 int main(int argc, char** argv) {
   std::string target = "127.0.0.1:50051";
+  std::string authority;  // :authority, when not the target (a Service name through a proxy)
   std::string mode = "unary";
   int count = 1;
   int fail_with = 0;
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> metadata;  // --header NAME=VALUE
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--target") == 0) target = argv[i + 1];
+    if (std::strcmp(argv[i], "--authority") == 0) authority = argv[i + 1];
     if (std::strcmp(argv[i], "--mode") == 0) mode = argv[i + 1];
     if (std::strcmp(argv[i], "--count") == 0) count = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--fail-with") == 0) fail_with = std::atoi(argv[i + 1]);
@@ -38,7 +40,10 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--show-deadline") == 0)
       show_deadline = std::strcmp(argv[i + 1], "1") == 0;
   }
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  grpc::ChannelArguments channel_args;
+  if (!authority.empty()) channel_args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, authority);
+  auto channel =
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), channel_args);
   auto stub = weft::test::Echo::NewStub(channel);
 
   if (mode == "bidi") {

@@ -65,16 +65,18 @@ class EchoService final : public weft::test::Echo::Service {
 
 int main(int argc, char** argv) {
   std::string port = "50051";
+  std::string host = "127.0.0.1";
   std::string name = "grpc-backend";
   int fail_every = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--port") == 0) port = argv[i + 1];
+    if (std::strcmp(argv[i], "--host") == 0) host = argv[i + 1];
     if (std::strcmp(argv[i], "--name") == 0) name = argv[i + 1];
     if (std::strcmp(argv[i], "--fail-every") == 0) fail_every = std::atoi(argv[i + 1]);
   }
   EchoService service(name, fail_every);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:" + port, grpc::InsecureServerCredentials());
+  builder.AddListeningPort(host + ":" + port, grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();
   if (!server) {

@@ -51,6 +51,20 @@ struct HttpListenerSettings {
   // The whole request must arrive within this (request_timeout; 0: no limit,
   // as in Envoy): a slow-body client gets 408.
   uint64_t request_timeout_ms = 0;
+  // A request's headers must be complete this long after its first byte
+  // (request_headers_timeout; 0: no limit, as in Envoy; weft-control sets
+  // 10 s): slowloris clients holding connections with a byte now and then
+  // are cut with 408.
+  uint64_t request_headers_timeout_ms = 0;
+  // use_remote_address: the downstream is the mesh edge (the app, or a peer
+  // outside the mesh): its x-envoy-* and x-weft-* headers are removed (only
+  // the mesh sets them), x-forwarded-proto is the connection's, and its
+  // address is appended to x-forwarded-for unless skip_xff_append.
+  bool use_remote_address = false;
+  bool skip_xff_append = false;
+  // With use_remote_address: x-envoy-external-address is the address this
+  // many hops from the right of x-forwarded-for (0: the peer itself).
+  uint32_t xff_num_trusted_hops = 0;
   std::optional<router::FaultConfig> fault;  // the envoy.filters.http.fault filter
   // x-forwarded-client-cert (Envoy's forward_client_cert_details).
   ForwardClientCert forward_client_cert = ForwardClientCert::kSanitize;

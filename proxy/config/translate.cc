@@ -28,7 +28,6 @@ namespace tcp_v3 = envoy::extensions::filters::network::tcp_proxy::v3;
 namespace {
 
 constexpr char kHcmName[] = "envoy.filters.network.http_connection_manager";
-constexpr char kTcpProxyName[] = "envoy.filters.network.tcp_proxy";
 constexpr char kRouterName[] = "envoy.filters.http.router";
 constexpr char kHttpProtocolOptionsKey[] = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
@@ -877,8 +876,21 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
       out->http.stream_idle_timeout_ms = durationMs(hcm.stream_idle_timeout());
     }
     if (hcm.has_request_timeout()) out->http.request_timeout_ms = durationMs(hcm.request_timeout());
-    for (const char* unsupported : {"drain_timeout", "use_remote_address", "server_name",
-                                    "http_protocol_options", "http2_protocol_options"}) {
+    if (hcm.has_request_headers_timeout()) {
+      out->http.request_headers_timeout_ms = durationMs(hcm.request_headers_timeout());
+    }
+    out->http.use_remote_address = hcm.use_remote_address().value();
+    out->http.skip_xff_append = hcm.skip_xff_append();
+    out->http.xff_num_trusted_hops = hcm.xff_num_trusted_hops();
+    if ((hcm.skip_xff_append() || hcm.xff_num_trusted_hops() > 0) &&
+        !hcm.use_remote_address().value()) {
+      // Accepting them would do nothing: x-forwarded-for is only touched at the edge.
+      errors.add(hpath + (hcm.skip_xff_append() ? ".skip_xff_append" : ".xff_num_trusted_hops"),
+                 "has an effect only with use_remote_address: true");
+      ok = false;
+    }
+    for (const char* unsupported :
+         {"drain_timeout", "server_name", "http_protocol_options", "http2_protocol_options"}) {
       const auto* field = hcm.GetDescriptor()->FindFieldByName(unsupported);
       bool set = field->is_repeated() ? hcm.GetReflection()->FieldSize(hcm, field) > 0
                                       : hcm.GetReflection()->HasField(hcm, field);

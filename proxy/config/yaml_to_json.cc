@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "proxy/common/yaml_documents.h"
+
 namespace weft::config {
 
 namespace {
@@ -48,9 +50,14 @@ nlohmann::json toJson(const YAML::Node& node) {
 }  // namespace
 
 bool yamlToJson(const std::string& yaml, std::string* json, std::string* error) {
+  std::vector<YAML::Node> documents;
+  if (!common::loadYamlDocuments(yaml, &documents, error)) return false;
+  if (documents.size() > 1) {
+    *error = "one YAML document expected, found " + std::to_string(documents.size());
+    return false;
+  }
   try {
-    YAML::Node root = YAML::Load(yaml);
-    *json = toJson(root).dump();
+    *json = toJson(documents.empty() ? YAML::Node() : documents[0]).dump();
     return true;
   } catch (const YAML::Exception& e) {
     *error = "invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +

@@ -4,6 +4,7 @@
 
 #include "proxy/common/logging.h"
 #include "proxy/http/connection_manager.h"
+#include "proxy/http/edge_headers.h"
 
 namespace weft::http {
 
@@ -215,6 +216,9 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   if (end_stream) request_deadline_ms_ = 0;
   armDeadlineTimer();
   const auto& http = manager_.chain().http;
+  // Before anything reads them (RBAC, route matches): what the edge may not claim.
+  sanitizeAtEdge(request_headers_, http, manager_.connection().remoteAddress(),
+                 manager_.connection().transportInfo() != nullptr);
   if (http.rbac && !authorize(*http.rbac)) return;
   routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
   route_ = routes_ ? routes_->route(request_headers_) : nullptr;

@@ -80,6 +80,9 @@ class ServerConnection {
   virtual size_t activeStreams() const = 0;
   virtual void onAboveWriteBufferHighWatermark() = 0;
   virtual void onBelowWriteBufferLowWatermark() = 0;
+  // A request began arriving but its headers never completed in time: HTTP/1
+  // answers 408 and closes, HTTP/2 sends GOAWAY and closes.
+  virtual void abortIncompleteRequest() = 0;
 };
 
 // Client side: one per upstream connection.

@@ -62,6 +62,7 @@ bool ConnectionManager::createCodec(std::string_view first_bytes) {
     }
   }
   if (codec == config::CodecType::kHttp2) {
+    http2_ = true;
     Http2Settings settings;
     settings.max_header_list_bytes = chain_.http.max_request_headers_bytes;
     settings.max_headers_count = chain_.http.max_headers_count;
@@ -86,13 +87,41 @@ void ConnectionManager::onData(std::string_view data, bool end_stream) {
   }
   if (!codec_) {
     sniffed_.append(data);
-    if (!createCodec(sniffed_)) return;
-    std::string first;
-    first.swap(sniffed_);
-    codec_->dispatch(first);
-    return;
+    if (createCodec(sniffed_)) {
+      std::string first;
+      first.swap(sniffed_);
+      codec_->dispatch(first);
+    }
+  } else {
+    codec_->dispatch(data);
   }
-  codec_->dispatch(data);
+  // HTTP/1 only: bytes with no request in progress are the start of one. On
+  // HTTP/2 they can be PINGs and SETTINGS of an idle, pooled connection
+  // (headers arrive whole, in at most 8 CONTINUATIONs nghttp2 allows).
+  if (!closed_ && !http2_ && streams_.empty()) armHeadersTimer();
+}
+
+void ConnectionManager::armHeadersTimer() {
+  if (headers_timer_armed_ || chain_.http.request_headers_timeout_ms == 0) return;
+  if (!headers_timer_) {
+    headers_timer_ =
+        std::make_unique<event::Timer>(context_.dispatcher(), [this] { onHeadersTimeout(); });
+  }
+  headers_timer_armed_ = true;
+  headers_timer_->enableMs(chain_.http.request_headers_timeout_ms);
+}
+
+void ConnectionManager::onHeadersTimeout() {
+  headers_timer_armed_ = false;
+  if (closed_ || !streams_.empty()) return;
+  stats::inc(stats_.rq_downstream_timeout);
+  LOG_DEBUG("request headers incomplete after %llu ms: closing",
+            static_cast<unsigned long long>(chain_.http.request_headers_timeout_ms));
+  if (codec_) {
+    codec_->abortIncompleteRequest();
+  } else {
+    connection_->close(network::CloseType::kNoFlush);
+  }
 }
 
 void ConnectionManager::onEvent(network::ConnectionEvent event) {
@@ -125,6 +154,10 @@ void ConnectionManager::onBelowWriteBufferLowWatermark() {
 
 StreamDecoder& ConnectionManager::newStream(StreamEncoder& response_encoder) {
   if (idle_timer_) idle_timer_->disable();
+  if (headers_timer_armed_) {
+    headers_timer_armed_ = false;
+    headers_timer_->disable();
+  }
   streams_.push_back(std::make_unique<ActiveStream>(*this, response_encoder));
   return *streams_.back();
 }

@@ -57,6 +57,10 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void drainCodec();
   void armIdleTimer();
   void onIdleTimeout();
+  // request_headers_timeout: armed when bytes arrive and no request is in
+  // progress yet (so a request that arrives whole touches no timer).
+  void armHeadersTimer();
+  void onHeadersTimeout();
 
   server::WorkerContext& context_;
   const config::FilterChainConfig& chain_;
@@ -68,6 +72,9 @@ class ConnectionManager : public network::ConnectionCallbacks,
   std::list<std::unique_ptr<ActiveStream>> streams_;
   bool closed_ = false;
   std::unique_ptr<event::Timer> idle_timer_;  // armed while no stream is active
+  std::unique_ptr<event::Timer> headers_timer_;
+  bool headers_timer_armed_ = false;
+  bool http2_ = false;
   bool draining_ = false;
   std::unique_ptr<event::Timer> goaway_timer_;
 };

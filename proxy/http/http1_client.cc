@@ -23,7 +23,7 @@ const http_parser_settings Http1ClientConnection::kParserSettings = [] {
   return s;
 }();
 
-Http1ClientConnection::Http1ClientConnection(network::Connection& connection,
+Http1ClientConnection::Http1ClientConnection(network::ByteStream& connection,
                                              ClientConnectionCallbacks& callbacks)
     : connection_(connection), callbacks_(callbacks) {
   http_parser_init(&parser_, HTTP_RESPONSE);

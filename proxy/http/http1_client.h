@@ -9,7 +9,7 @@
 
 #include "proxy/http/codec.h"
 #include "proxy/http/http1_common.h"
-#include "proxy/network/connection.h"
+#include "proxy/network/byte_stream.h"
 
 namespace weft::http {
 
@@ -24,7 +24,7 @@ class ClientConnectionCallbacks {
 
 class Http1ClientConnection : public ClientConnection, public StreamEncoder {
  public:
-  Http1ClientConnection(network::Connection& connection, ClientConnectionCallbacks& callbacks);
+  Http1ClientConnection(network::ByteStream& connection, ClientConnectionCallbacks& callbacks);
 
   // ClientConnection
   StreamEncoder& newStream(StreamDecoder& response_decoder) override;
@@ -53,7 +53,7 @@ class Http1ClientConnection : public ClientConnection, public StreamEncoder {
   static int onMessageComplete(http_parser* p);
   static const http_parser_settings kParserSettings;
 
-  network::Connection& connection_;
+  network::ByteStream& connection_;
   ClientConnectionCallbacks& callbacks_;
   http_parser parser_;
   http1::HeaderCollector header_collector_;

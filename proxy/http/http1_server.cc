@@ -69,7 +69,7 @@ const http_parser_settings Http1ServerConnection::kParserSettings = [] {
   return s;
 }();
 
-Http1ServerConnection::Http1ServerConnection(network::Connection& connection,
+Http1ServerConnection::Http1ServerConnection(network::ByteStream& connection,
                                              ServerConnectionCallbacks& callbacks,
                                              Http1Settings settings)
     : connection_(connection), callbacks_(callbacks), settings_(settings) {

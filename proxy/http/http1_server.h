@@ -10,7 +10,7 @@
 
 #include "proxy/http/codec.h"
 #include "proxy/http/http1_common.h"
-#include "proxy/network/connection.h"
+#include "proxy/network/byte_stream.h"
 
 namespace weft::http {
 
@@ -23,13 +23,14 @@ struct Http1Settings {
 
 class Http1ServerConnection : public ServerConnection, public StreamEncoder {
  public:
-  Http1ServerConnection(network::Connection& connection, ServerConnectionCallbacks& callbacks,
+  Http1ServerConnection(network::ByteStream& connection, ServerConnectionCallbacks& callbacks,
                         Http1Settings settings);
 
   // ServerConnection
   void dispatch(std::string_view data) override;
   void onRemoteEof() override;
   void shutdownNotice() override { draining_ = true; }
+  void abortIncompleteRequest() override { sendError(408, "request headers timeout"); }
   size_t activeStreams() const override { return decoder_ != nullptr ? 1 : 0; }
   void onAboveWriteBufferHighWatermark() override;
   void onBelowWriteBufferLowWatermark() override;
@@ -56,7 +57,7 @@ class Http1ServerConnection : public ServerConnection, public StreamEncoder {
   void onResponseComplete();
   void resumeAfterResponse();
 
-  network::Connection& connection_;
+  network::ByteStream& connection_;
   ServerConnectionCallbacks& callbacks_;
   Http1Settings settings_;
   http_parser parser_;

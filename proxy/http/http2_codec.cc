@@ -67,7 +67,7 @@ class Http2ConnectionBase::Stream : public StreamEncoder {
   size_t pendingSend() const { return send_buffer.size() - send_offset; }
 };
 
-Http2ConnectionBase::Http2ConnectionBase(network::Connection& connection, bool is_server,
+Http2ConnectionBase::Http2ConnectionBase(network::ByteStream& connection, bool is_server,
                                          Http2Settings settings)
     : connection_(connection), settings_(settings), is_server_(is_server) {
   nghttp2_session_callbacks* callbacks;
@@ -493,7 +493,7 @@ int Http2ConnectionBase::onFrameSend(nghttp2_session* session, const nghttp2_fra
 
 // ---- server ----
 
-Http2ServerConnection::Http2ServerConnection(network::Connection& connection,
+Http2ServerConnection::Http2ServerConnection(network::ByteStream& connection,
                                              ServerConnectionCallbacks& callbacks,
                                              Http2Settings settings)
     : Http2ConnectionBase(connection, true, settings), callbacks_(callbacks) {}
@@ -525,6 +525,13 @@ void Http2ServerConnection::goAway() {
                         nullptr, 0);
   sendPending();
   if (streams_.empty()) connection_.close(network::CloseType::kFlushWrite);
+}
+
+void Http2ServerConnection::abortIncompleteRequest() {
+  if (failed_) return;
+  goAway();
+  failed_ = true;
+  connection_.close(network::CloseType::kFlushWrite);
 }
 
 void Http2ServerConnection::onStreamHeadersBegin(int32_t stream_id) {
@@ -561,7 +568,7 @@ void Http2ServerConnection::onStreamClosedHook(Stream&) {
 
 // ---- client ----
 
-Http2ClientConnection::Http2ClientConnection(network::Connection& connection,
+Http2ClientConnection::Http2ClientConnection(network::ByteStream& connection,
                                              ClientConnectionCallbacks& callbacks,
                                              Http2Settings settings)
     : Http2ConnectionBase(connection, false, settings), callbacks_(callbacks) {

@@ -14,7 +14,7 @@
 
 #include "proxy/http/codec.h"
 #include "proxy/http/http1_client.h"
-#include "proxy/network/connection.h"
+#include "proxy/network/byte_stream.h"
 
 namespace weft::http {
 
@@ -34,7 +34,7 @@ class Http2ConnectionBase {
  protected:
   class Stream;
 
-  Http2ConnectionBase(network::Connection& connection, bool is_server, Http2Settings settings);
+  Http2ConnectionBase(network::ByteStream& connection, bool is_server, Http2Settings settings);
 
   void dispatchData(std::string_view data);
   // Serialises whatever nghttp2 has queued into the connection.
@@ -74,7 +74,7 @@ class Http2ConnectionBase {
   static ssize_t readData(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
                           uint32_t* data_flags, nghttp2_data_source* source, void* user);
 
-  network::Connection& connection_;
+  network::ByteStream& connection_;
   Http2Settings settings_;
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<Stream>> streams_;
@@ -87,7 +87,7 @@ class Http2ConnectionBase {
 
 class Http2ServerConnection : public Http2ConnectionBase, public ServerConnection {
  public:
-  Http2ServerConnection(network::Connection& connection, ServerConnectionCallbacks& callbacks,
+  Http2ServerConnection(network::ByteStream& connection, ServerConnectionCallbacks& callbacks,
                         Http2Settings settings = {});
   ~Http2ServerConnection() override;
 
@@ -96,6 +96,7 @@ class Http2ServerConnection : public Http2ConnectionBase, public ServerConnectio
   void shutdownNotice() override;
   void goAway() override;
   bool graceful() const override { return true; }
+  void abortIncompleteRequest() override;
   size_t activeStreams() const override { return streams_.size(); }
   void onAboveWriteBufferHighWatermark() override { notifyWatermark(true); }
   void onBelowWriteBufferLowWatermark() override { notifyWatermark(false); }
@@ -115,7 +116,7 @@ class Http2ServerConnection : public Http2ConnectionBase, public ServerConnectio
 
 class Http2ClientConnection : public Http2ConnectionBase, public ClientConnection {
  public:
-  Http2ClientConnection(network::Connection& connection, ClientConnectionCallbacks& callbacks,
+  Http2ClientConnection(network::ByteStream& connection, ClientConnectionCallbacks& callbacks,
                         Http2Settings settings = {});
   ~Http2ClientConnection() override;
 

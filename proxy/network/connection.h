@@ -14,12 +14,12 @@
 
 #include "proxy/event/dispatcher.h"
 #include "proxy/network/address.h"
+#include "proxy/network/byte_stream.h"
 #include "proxy/network/transport_socket.h"
 
 namespace weft::network {
 
 enum class ConnectionEvent { kConnected, kConnectFailed, kRemoteClose, kLocalClose };
-enum class CloseType { kFlushWrite, kNoFlush };
 
 class ConnectionCallbacks {
  public:
@@ -32,7 +32,7 @@ class ConnectionCallbacks {
   virtual void onBelowWriteBufferLowWatermark() {}
 };
 
-class Connection : public event::DeferredWork, private TransportSocketCallbacks {
+class Connection : public ByteStream, public event::DeferredWork, private TransportSocketCallbacks {
  public:
   // Wraps an accepted socket (already initialised on `dispatcher`'s loop).
   Connection(event::Dispatcher& dispatcher, uv_tcp_t* accepted);
@@ -55,19 +55,18 @@ class Connection : public event::DeferredWork, private TransportSocketCallbacks 
   // Bytes read from the socket before the owner existed (an inspector's):
   // processed as if they had just arrived.
   void injectReadData(std::string_view data);
-  void enableHalfClose(bool enabled) { half_close_ = enabled; }
+  void enableHalfClose(bool enabled) override { half_close_ = enabled; }
   void setBufferLimit(uint32_t bytes) { high_watermark_ = bytes; }
 
   // Starts reading (accepted connections start paused so the owner can set
   // callbacks first).
   void startReading();
   // Nested: each disable needs a matching enable.
-  void readDisable(bool disable);
+  void readDisable(bool disable) override;
 
-  void write(std::string_view data);
-  // Half-close: FIN after everything queued is written.
-  void shutdownWrite();
-  void close(CloseType type);
+  void write(std::string_view data) override;
+  void shutdownWrite() override;
+  void close(CloseType type) override;
 
   bool isOpen() const { return state_ == State::kOpen || state_ == State::kConnecting; }
   bool connected() const { return state_ == State::kOpen; }
@@ -79,7 +78,7 @@ class Connection : public event::DeferredWork, private TransportSocketCallbacks 
   const Address& remoteAddress() const { return remote_; }
   const Address& localAddress() const { return local_; }
   uint64_t id() const { return id_; }
-  event::Dispatcher& dispatcher() { return dispatcher_; }
+  event::Dispatcher& dispatcher() override { return dispatcher_; }
 
   // Returns the raw fd (for SO_ORIGINAL_DST and socket options).
   int fd() const;

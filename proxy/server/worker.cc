@@ -1,9 +1,11 @@
 #include "proxy/server/worker.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <optional>
 #include <set>
+#include <string>
 
 #include "proxy/common/logging.h"
 #include "proxy/http/connection_manager.h"
@@ -29,7 +31,12 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] { dispatcher_->run(); });
+  thread_ = std::thread([this] {
+    // Named for top -H and gdb: which worker burns the CPU.
+    std::string name = "weft-worker-" + std::to_string(index_);
+    pthread_setname_np(pthread_self(), name.c_str());
+    dispatcher_->run();
+  });
 }
 
 void Worker::apply(config::SnapshotPtr snapshot, upstream::RuntimeViewsPtr runtime,
