@@ -399,7 +399,12 @@ class ChurnSoakTest(unittest.TestCase):
                            if k not in ("unary", "bidi")), rotations, len(windows), len(late), retries))
         print("  RSS kB before -> after: " + ", ".join(
             "%s %d -> %d" % (pod, rss_before[pod], rss_after[pod]) for pod in self.proxies))
-        self.assertEqual(outcomes.unexpected[:20], [])
+        if outcomes.unexpected:
+            for pod, proxy in self.proxies.items():
+                print("  %s: %s" % (pod, [line for line in proxy.admin("/stats/prometheus")[1]
+                                          .splitlines() if "fail" in line and not line.startswith("#")
+                                          and not line.endswith(" 0")]))
+        self.assertEqual(outcomes.unexpected[:20], [], "\n".join(map(repr, outcomes.unexpected[:20])))
         self.assertEqual(late[:10], [])
         self.assertGreater(ok, 1000)
         self.assertGreater(injected, 0)

@@ -5,6 +5,10 @@
 #include "proxy/common/logging.h"
 #include "proxy/http/connection_manager.h"
 #include "proxy/http/edge_headers.h"
+#include "proxy/http/filters/fault_filter.h"
+#include "proxy/http/filters/rbac_filter.h"
+#include "proxy/http/filters/xfcc.h"
+#include "proxy/http/local_reply.h"
 
 namespace weft::http {
 
@@ -78,100 +82,6 @@ uint32_t grpcRetryBit(const HeaderMap& headers) {
 }
 }  // namespace
 
-// ---- UpstreamRequest ----
-
-void UpstreamRequest::start(upstream::HttpConnPool& pool, bool fresh_connection) {
-  pool_ = &pool;
-  pending_ = pool.newStream(*this, *this, fresh_connection);
-}
-
-void UpstreamRequest::cancel() {
-  cancelled_ = true;
-  if (pending_ != nullptr) {
-    pool_->cancel(pending_);
-    pending_ = nullptr;
-  }
-  if (encoder_ != nullptr) {
-    StreamEncoder* e = encoder_;
-    encoder_ = nullptr;
-    e->resetStream(StreamResetReason::kLocalReset);
-  }
-}
-
-void UpstreamRequest::readDisable(bool disable) {
-  if (encoder_ == nullptr) return;
-  if (disable) {
-    ++read_disabled_;
-  } else if (read_disabled_ > 0) {
-    --read_disabled_;
-  } else {
-    return;
-  }
-  encoder_->readDisable(disable);
-}
-
-void UpstreamRequest::onComplete() {
-  complete_ = true;
-  if (encoder_ == nullptr) return;
-  StreamEncoder* e = encoder_;
-  encoder_ = nullptr;
-  for (; read_disabled_ > 0; --read_disabled_) e->readDisable(false);
-  // A request body still being sent is abandoned: the upstream has answered.
-  e->releaseDecoder(*this);
-}
-
-void UpstreamRequest::onPoolReady(StreamEncoder& encoder, bool reused) {
-  pending_ = nullptr;
-  encoder_ = &encoder;
-  reused_ = reused;
-  parent_.onUpstreamReady(*this, encoder);
-}
-
-void UpstreamRequest::onPoolFailure(upstream::PoolFailureReason reason) {
-  pending_ = nullptr;
-  parent_.onUpstreamFailure(*this, reason);
-}
-
-void UpstreamRequest::decodeHeaders(HeaderMap&& headers, bool end_stream) {
-  if (cancelled_) return;
-  response_started_ = true;
-  if (end_stream) onComplete();
-  parent_.onUpstreamHeaders(*this, std::move(headers), end_stream);
-}
-
-void UpstreamRequest::decodeData(std::string_view data, bool end_stream) {
-  if (cancelled_) return;
-  if (end_stream) onComplete();
-  parent_.onUpstreamData(*this, data, end_stream);
-}
-
-void UpstreamRequest::decodeTrailers(HeaderMap&& trailers) {
-  if (cancelled_) return;
-  onComplete();
-  parent_.onUpstreamTrailers(*this, std::move(trailers));
-}
-
-void UpstreamRequest::onResetStream(StreamResetReason reason) {
-  encoder_ = nullptr;
-  if (cancelled_) return;
-  parent_.onUpstreamReset(*this, reason);
-}
-
-void UpstreamRequest::onAboveWriteBufferHighWatermark() {
-  // The upstream connection is congested: stop reading the request body.
-  if (!cancelled_ && !parent_.downstream_read_disabled_) {
-    parent_.downstream_read_disabled_ = true;
-    parent_.response_encoder_.readDisable(true);
-  }
-}
-
-void UpstreamRequest::onBelowWriteBufferLowWatermark() {
-  if (!cancelled_ && parent_.downstream_read_disabled_) {
-    parent_.downstream_read_disabled_ = false;
-    parent_.response_encoder_.readDisable(false);
-  }
-}
-
 // ---- ActiveStream ----
 
 ActiveStream::ActiveStream(ConnectionManager& manager, StreamEncoder& response_encoder)
@@ -215,6 +125,8 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   request_complete_ = end_stream;
   if (end_stream) request_deadline_ms_ = 0;
   armDeadlineTimer();
+  // Known before routing, so even "no route" answers a gRPC client in gRPC.
+  grpc_ = isGrpcRequest(request_headers_);
   const auto& http = manager_.chain().http;
   // Before anything reads them (RBAC, route matches): what the edge may not claim.
   sanitizeAtEdge(request_headers_, http, manager_.connection().remoteAddress(),
@@ -223,23 +135,20 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
   route_ = routes_ ? routes_->route(request_headers_) : nullptr;
   if (route_ == nullptr) {
-    sendLocalReply(404, "no route matched");
+    sendLocalReply(404, "no route matched", flagBit(ResponseFlag::kNoRoute));
     return;
   }
   if (route_->direct_status != 0) {
-    sendLocalReply(static_cast<int>(route_->direct_status), route_->direct_body);
+    sendLocalReply(static_cast<int>(route_->direct_status), route_->direct_body, 0);
     return;
   }
   if (route_->idle_timeout_ms) {
     idle_timeout_ms_ = *route_->idle_timeout_ms;
     armDeadlineTimer();
   }
-  // envoy.filters.http.fault: the route's own configuration, else the chain's.
-  const router::FaultConfig* fault =
-      route_->fault ? &*route_->fault : (http.fault ? &*http.fault : nullptr);
-  if (fault != nullptr && !fault->empty()) {
-    auto& rng = manager_.context().clusterManager().rng();
-    if (fault->delay_per_million > 0 && rng() % 1000000 < fault->delay_per_million) {
+  if (const router::FaultConfig* fault = faultFor(*route_, http)) {
+    if (rollFaultDelay(*fault, manager_.context().clusterManager().rng())) {
+      response_flags_ |= flagBit(ResponseFlag::kDelayInjected);
       fault_delay_ = std::make_unique<event::Timer>(manager_.context().dispatcher(), [this, fault] {
         if (!done_ && !maybeInjectAbort(*fault)) continueToUpstream();
       });
@@ -252,24 +161,14 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
 }
 
 bool ActiveStream::maybeInjectAbort(const router::FaultConfig& fault) {
-  if (fault.abort_per_million == 0 ||
-      manager_.context().clusterManager().rng()() % 1000000 >= fault.abort_per_million) {
-    return false;
+  if (!rollFaultAbort(fault, manager_.context().clusterManager().rng())) return false;
+  std::optional<int> grpc_status;
+  if (fault.abort_grpc_status >= 0) {
+    grpc_status = fault.abort_grpc_status;  // a gRPC abort answers gRPC even to non-gRPC clients
+    grpc_ = true;
   }
-  if (fault.abort_grpc_status < 0) {
-    sendLocalReply(fault.abort_http_status, "fault filter abort");
-    return true;
-  }
-  // gRPC: a trailers-only response carrying the status.
-  response_started_ = true;
-  response_complete_ = true;
-  HeaderMap headers;
-  headers.add(":status", "200");
-  headers.add("content-type", "application/grpc");
-  headers.add("grpc-status", std::to_string(fault.abort_grpc_status));
-  headers.add("grpc-message", "fault filter abort");
-  response_encoder_.encodeHeaders(headers, true);
-  finishResponse(200);
+  sendLocalReply(fault.abort_http_status, "fault filter abort",
+                 flagBit(ResponseFlag::kFaultInjected), false, grpc_status);
   return true;
 }
 
@@ -278,7 +177,8 @@ void ActiveStream::continueToUpstream() {
   const std::string& cluster_name = route_->pickCluster(cm.rng()());
   cluster_ = cm.get(cluster_name);
   if (cluster_ == nullptr) {
-    sendLocalReply(503, "unknown cluster '" + cluster_name + "'");
+    sendLocalReply(503, "unknown cluster '" + cluster_name + "'",
+                   flagBit(ResponseFlag::kNoClusterFound));
     return;
   }
   resources_ = cluster_->resources();
@@ -286,7 +186,8 @@ void ActiveStream::continueToUpstream() {
   if (resources_->active_requests.load(std::memory_order_relaxed) >=
       cluster_->config().max_requests) {
     stats::inc(cluster_->stats().rq_max_requests_overflow);
-    sendLocalReply(503, "upstream overflow: max_requests", true);
+    sendLocalReply(503, "upstream overflow: max_requests", flagBit(ResponseFlag::kUpstreamOverflow),
+                   true);
     return;
   }
   resources_->active_requests.fetch_add(1, std::memory_order_relaxed);
@@ -297,8 +198,6 @@ void ActiveStream::continueToUpstream() {
   keep_body_ = route_->retry.enabled() || idempotent(request_headers_.method());
   // The deadline: the route timeout, or a gRPC client's own deadline when
   // it is sooner (grpc-timeout is honoured, and re-sent as what remains).
-  const std::string* content_type = request_headers_.get("content-type");
-  grpc_ = content_type != nullptr && content_type->rfind("application/grpc", 0) == 0;
   uint64_t timeout_ms = route_->timeout_ms;
   if (const std::string* grpc_timeout = request_headers_.get("grpc-timeout")) {
     if (auto ms = parseGrpcTimeout(*grpc_timeout)) {
@@ -317,7 +216,7 @@ void ActiveStream::startAttempt() {
   // The cluster as it is now: a retry after a push picks among today's hosts.
   host_ = cluster_->pickHost(cm.rng());
   if (host_ == nullptr) {
-    sendLocalReply(503, "no healthy upstream");
+    sendLocalReply(503, "no healthy upstream", flagBit(ResponseFlag::kNoHealthyUpstream));
     return;
   }
   cluster_->onRequestStart(*host_);
@@ -329,7 +228,7 @@ void ActiveStream::startAttempt() {
   }
   sent_ = 0;
   if (upstream_) manager_.context().dispatcher().deferDelete(std::move(upstream_));
-  upstream_ = std::make_unique<UpstreamRequest>(*this);
+  upstream_ = std::make_unique<UpstreamRequest>(static_cast<UpstreamRequestCallbacks&>(*this));
   if (route_->retry.per_try_timeout_ms > 0) {
     try_deadline_ms_ = manager_.context().dispatcher().nowMs() + route_->retry.per_try_timeout_ms;
   }
@@ -352,66 +251,16 @@ void ActiveStream::rewriteRequest() {
   if (!request_headers_.has("x-forwarded-proto")) {
     request_headers_.add("x-forwarded-proto", tls != nullptr ? "https" : "http");
   }
-  applyForwardedClientCert(tls);
+  applyForwardedClientCert(request_headers_, manager_.chain().http, tls);
 }
 
-// envoy.filters.http.rbac: who may ask for what, by the peer's mTLS identity.
 bool ActiveStream::authorize(const rbac::RbacEngine& engine) {
-  const network::TransportInfo* tls = manager_.connection().transportInfo();
-  rbac::RequestContext request;
-  request.headers = &request_headers_;
-  if (tls != nullptr && tls->peer_certificate) {
-    request.authenticated = true;
-    request.peer_identity = tls->peer_identity;
-  }
-  std::string policy;
-  if (engine.allowed(request, &policy)) {
-    stats::inc(manager_.stats().rbac_allowed);
+  if (rbacAllows(engine, request_headers_, manager_.connection().transportInfo(),
+                 manager_.stats())) {
     return true;
   }
-  stats::inc(manager_.stats().rbac_denied);
-  LOG_DEBUG("rbac: denied %s %.*s from '%s' (policy '%s')",
-            std::string(request_headers_.method()).c_str(),
-            static_cast<int>(request_headers_.path().size()), request_headers_.path().data(),
-            tls != nullptr ? tls->peer_identity.c_str() : "", policy.c_str());
-  sendLocalReply(403, "RBAC: access denied");
+  sendLocalReply(403, "RBAC: access denied", flagBit(ResponseFlag::kUnauthorized));
   return false;
-}
-
-// Envoy's forward_client_cert_details: the app learns who called it (the
-// peer's SPIFFE identity) from x-forwarded-client-cert, and a client cannot
-// forge the header where it is sanitized.
-void ActiveStream::applyForwardedClientCert(const network::TransportInfo* tls) {
-  using Mode = config::ForwardClientCert;
-  static constexpr std::string_view kXfcc = "x-forwarded-client-cert";
-  const auto& settings = manager_.chain().http;
-  bool mtls = tls != nullptr && tls->peer_certificate;
-  switch (settings.forward_client_cert) {
-    case Mode::kAlwaysForwardOnly:
-      return;
-    case Mode::kForwardOnly:
-      if (!mtls) request_headers_.remove(kXfcc);
-      return;
-    case Mode::kSanitize:
-      request_headers_.remove(kXfcc);
-      return;
-    case Mode::kAppendForward:
-    case Mode::kSanitizeSet:
-      break;
-  }
-  if (!mtls) {
-    request_headers_.remove(kXfcc);
-    return;
-  }
-  std::string element;
-  if (!tls->local_identity.empty()) element = "By=" + tls->local_identity + ";";
-  element += "Hash=" + tls->peer_cert_hash;
-  if (settings.xfcc_uri && !tls->peer_identity.empty()) element += ";URI=" + tls->peer_identity;
-  const std::string* existing = request_headers_.get(kXfcc);
-  if (settings.forward_client_cert == Mode::kAppendForward && existing != nullptr) {
-    element = *existing + "," + element;
-  }
-  request_headers_.set(kXfcc, std::move(element));
 }
 
 void ActiveStream::sendBody(StreamEncoder& encoder) {
@@ -472,6 +321,7 @@ void ActiveStream::onResetStream(StreamResetReason) {
   // The client went away: abandon the upstream side too.
   if (done_) return;
   response_complete_ = true;
+  response_flags_ |= flagBit(ResponseFlag::kDownstreamConnectionTermination);
   if (upstream_) upstream_->cancel();
   finish();
 }
@@ -483,6 +333,12 @@ void ActiveStream::onAboveWriteBufferHighWatermark() {
 
 void ActiveStream::onBelowWriteBufferLowWatermark() {
   if (upstream_) upstream_->readDisable(false);
+}
+
+void ActiveStream::onUpstreamWatermark(bool above) {
+  if (above == downstream_read_disabled_) return;
+  downstream_read_disabled_ = above;
+  response_encoder_.readDisable(above);
 }
 
 void ActiveStream::onUpstreamReady(UpstreamRequest& attempt, StreamEncoder& encoder) {
@@ -500,15 +356,18 @@ void ActiveStream::onUpstreamFailure(UpstreamRequest& attempt, upstream::PoolFai
   if (&attempt != upstream_.get() || done_) return;
   if (reason == upstream::PoolFailureReason::kOverflow) {
     stats::inc(cluster_->stats().rq_overflow);
-    sendLocalReply(503, "upstream overflow: max_pending_requests", true);
+    sendLocalReply(503, "upstream overflow: max_pending_requests",
+                   flagBit(ResponseFlag::kUpstreamOverflow), true);
     return;
   }
   stats::inc(cluster_->stats().cx_connect_fail);
   reportOutcome(upstream::WorkerCluster::Result::kGatewayFailure);
   if (maybeRetry(Failure::kConnectFailure, nullptr)) return;
-  sendLocalReply(503, std::string("upstream connect error or disconnect/reset before headers. "
-                                  "reset reason: ") +
-                          failureText(reason));
+  sendLocalReply(503,
+                 std::string("upstream connect error or disconnect/reset before headers. "
+                             "reset reason: ") +
+                     failureText(reason),
+                 flagBit(ResponseFlag::kUpstreamConnectionFailure));
 }
 
 bool ActiveStream::retriable(Failure failure, const HeaderMap* response) const {
@@ -540,7 +399,11 @@ bool ActiveStream::maybeRetry(Failure failure, const HeaderMap* response) {
   if (done_ || response_started_ || !route_->retry.enabled()) return false;
   if (!retriable(failure, response)) return false;
   uint32_t retries_done = attempts_ - 1 - (stale_retry_used_ ? 1 : 0);
-  if (retries_done >= route_->retry.num_retries) return false;
+  if (retries_done >= route_->retry.num_retries) {
+    // What the client gets now is the last attempt's failure.
+    response_flags_ |= flagBit(ResponseFlag::kUpstreamRetryLimitExceeded);
+    return false;
+  }
   if (!keep_body_) return false;  // the body could not be kept for replay
   const auto& config = cluster_->config();
   if (!in_retry_) {
@@ -650,18 +513,22 @@ void ActiveStream::onUpstreamReset(UpstreamRequest& attempt, StreamResetReason r
     if (maybeRetry(Failure::kReset, nullptr)) return;
     if (reason == StreamResetReason::kProtocolError) {
       // The upstream answered with something that is not HTTP (RFC 9112 §5.1: 502).
-      sendLocalReply(502, "upstream sent an invalid response");
+      sendLocalReply(502, "upstream sent an invalid response",
+                     flagBit(ResponseFlag::kUpstreamProtocolError));
       return;
     }
-    sendLocalReply(503, std::string("upstream connect error or disconnect/reset before headers. "
-                                    "reset reason: ") +
-                            resetReasonName(reason));
+    sendLocalReply(503,
+                   std::string("upstream connect error or disconnect/reset before headers. "
+                               "reset reason: ") +
+                       resetReasonName(reason),
+                   resetFlag(reason));
     return;
   }
   // Mid-response: the client must see the failure, not a truncated success.
   LOG_DEBUG("upstream reset mid-response (cluster %s, %s): resetting the downstream stream",
             cluster_->config().name.c_str(), resetReasonName(reason));
   response_complete_ = true;
+  response_flags_ |= resetFlag(reason);
   response_encoder_.resetStream(reason);
   finishResponse(response_code_);
 }
@@ -693,9 +560,9 @@ void ActiveStream::onDeadlineTimer() {
   uint64_t now = manager_.context().dispatcher().nowMs();
   if (request_deadline_ms_ != 0 && now >= request_deadline_ms_) {
     request_deadline_ms_ = 0;
-    onDownstreamTimeout("request timeout");
+    onDownstreamTimeout("request timeout", flagBit(ResponseFlag::kDownstreamRequestTimeout));
   } else if (idle_timeout_ms_ > 0 && now >= last_activity_ms_ + idle_timeout_ms_) {
-    onDownstreamTimeout("stream idle timeout");
+    onDownstreamTimeout("stream idle timeout", flagBit(ResponseFlag::kStreamIdleTimeout));
   } else if (deadline_ms_ != 0 && now >= deadline_ms_) {
     onRouteTimeout();
   } else if (try_deadline_ms_ != 0 && now >= try_deadline_ms_) {
@@ -708,16 +575,17 @@ void ActiveStream::onDeadlineTimer() {
 
 void ActiveStream::touch() { last_activity_ms_ = manager_.context().dispatcher().nowMs(); }
 
-void ActiveStream::onDownstreamTimeout(const char* what) {
+void ActiveStream::onDownstreamTimeout(const char* what, uint32_t flag) {
   if (done_) return;
   stats::inc(manager_.stats().rq_downstream_timeout);
   if (upstream_) upstream_->cancel();
   if (backoff_) backoff_->disable();
   if (!response_started_) {
-    sendLocalReply(408, what);
+    sendLocalReply(408, what, flag);
     return;
   }
   response_complete_ = true;
+  response_flags_ |= flag;
   response_encoder_.resetStream(StreamResetReason::kLocalReset);
   finishResponse(response_code_);
 }
@@ -728,7 +596,8 @@ void ActiveStream::onPerTryTimeout() {
   reportOutcome(upstream::WorkerCluster::Result::kGatewayFailure);
   if (maybeRetry(Failure::kPerTryTimeout, nullptr)) return;
   upstream_->cancel();
-  sendLocalReply(504, "upstream per-try timeout");
+  sendLocalReply(504, "upstream per-try timeout", flagBit(ResponseFlag::kUpstreamRequestTimeout),
+                 false, 4);
 }
 
 void ActiveStream::onRouteTimeout() {
@@ -736,27 +605,20 @@ void ActiveStream::onRouteTimeout() {
   stats::inc(cluster_->stats().rq_timeout);
   if (upstream_) upstream_->cancel();
   if (backoff_) backoff_->disable();
-  if (!response_started_ && grpc_) {
+  if (!response_started_) {
     // A gRPC client understands DEADLINE_EXCEEDED, not an HTTP 504.
-    response_started_ = true;
-    response_complete_ = true;
-    HeaderMap headers;
-    headers.add(":status", "200");
-    headers.add("content-type", "application/grpc");
-    headers.add("grpc-status", "4");
-    headers.add("grpc-message", "upstream request timeout");
-    response_encoder_.encodeHeaders(headers, true);
-    finishResponse(200);
-  } else if (!response_started_) {
-    sendLocalReply(504, "upstream request timeout");
+    sendLocalReply(504, "upstream request timeout", flagBit(ResponseFlag::kUpstreamRequestTimeout),
+                   false, 4);
   } else {
     response_complete_ = true;
+    response_flags_ |= flagBit(ResponseFlag::kUpstreamRequestTimeout);
     response_encoder_.resetStream(StreamResetReason::kLocalReset);
     finishResponse(response_code_);
   }
 }
 
-void ActiveStream::sendLocalReply(int code, std::string_view body, bool overflow) {
+void ActiveStream::sendLocalReply(int code, std::string_view body, uint32_t flags, bool overflow,
+                                  std::optional<int> grpc_status) {
   if (done_) return;
   if (upstream_) upstream_->cancel();
   clearDeadlines();
@@ -764,15 +626,24 @@ void ActiveStream::sendLocalReply(int code, std::string_view body, bool overflow
   if (backoff_) backoff_->disable();
   response_started_ = true;
   response_complete_ = true;
-  HeaderMap headers;
-  headers.add(":status", std::to_string(code));
-  headers.add("content-type", "text/plain");
-  std::string text = std::string(body) + "\n";
-  headers.add("content-length", std::to_string(text.size()));
-  if (overflow) headers.add("x-weft-overflow", "true");
-  response_encoder_.encodeHeaders(headers, false);
-  response_encoder_.encodeData(text, true);
-  finishResponse(code);
+  response_flags_ |= flags;
+  encodeLocalReply(response_encoder_, grpc_, code, body, grpc_status, overflow);
+  finishResponse(grpc_ ? 200 : code);
+}
+
+uint32_t ActiveStream::resetFlag(StreamResetReason reason) {
+  switch (reason) {
+    case StreamResetReason::kConnectionTermination:
+    case StreamResetReason::kConnectionFailure:
+      return flagBit(ResponseFlag::kUpstreamConnectionTermination);
+    case StreamResetReason::kLocalReset:
+      return flagBit(ResponseFlag::kLocalReset);
+    case StreamResetReason::kProtocolError:
+      return flagBit(ResponseFlag::kUpstreamProtocolError);
+    case StreamResetReason::kRemoteReset:
+      break;
+  }
+  return flagBit(ResponseFlag::kUpstreamRemoteReset);
 }
 
 void ActiveStream::finishResponse(int code) {
@@ -787,6 +658,10 @@ void ActiveStream::finishResponse(int code) {
 void ActiveStream::finish() {
   if (done_) return;
   done_ = true;
+  for (int i = 0; i < kResponseFlagCount; ++i) {
+    if (response_flags_ & (1u << i))
+      stats::countResponseFlag(manager_.stats(), responseFlagName(i));
+  }
   clearDeadlines();
   clearTryDeadline();
   if (backoff_) backoff_->disable();

@@ -14,6 +14,8 @@
 
 #include "proxy/event/dispatcher.h"
 #include "proxy/http/codec.h"
+#include "proxy/http/response_flags.h"
+#include "proxy/http/upstream_request.h"
 #include "proxy/router/route_table.h"
 #include "proxy/upstream/cluster_manager.h"
 #include "proxy/upstream/conn_pool.h"
@@ -23,51 +25,7 @@ namespace weft::http {
 class ConnectionManager;
 class ActiveStream;
 
-class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks {
- public:
-  explicit UpstreamRequest(ActiveStream& parent) : parent_(parent) {}
-
-  // `host` outlives the attempt: the stream holds it.
-  void start(upstream::HttpConnPool& pool, bool fresh_connection);
-  // Abandons this attempt (cancels a wait, or resets the stream).
-  void cancel();
-  // The request's encoder while the attempt is live; nullptr once its
-  // response is complete or it was reset (the codec may then reuse or free it).
-  StreamEncoder* encoder() { return encoder_; }
-  // Pauses / resumes reading the response (nested); undone when the
-  // attempt ends, so a connection never goes back to its pool paused.
-  void readDisable(bool disable);
-  bool reusedConnection() const { return reused_; }
-  bool responseStarted() const { return response_started_; }
-
-  // upstream::ConnPoolCallbacks
-  void onPoolReady(StreamEncoder& encoder, bool reused) override;
-  void onPoolFailure(upstream::PoolFailureReason reason) override;
-
-  // StreamDecoder: the response
-  void decodeHeaders(HeaderMap&& headers, bool end_stream) override;
-  void decodeData(std::string_view data, bool end_stream) override;
-  void decodeTrailers(HeaderMap&& trailers) override;
-  void onResetStream(StreamResetReason reason) override;
-  void onAboveWriteBufferHighWatermark() override;
-  void onBelowWriteBufferLowWatermark() override;
-
- private:
-  // The response is complete: let go of the codec's stream.
-  void onComplete();
-
-  ActiveStream& parent_;
-  upstream::HttpConnPool* pool_ = nullptr;
-  upstream::HttpConnPool::PendingRequest* pending_ = nullptr;
-  StreamEncoder* encoder_ = nullptr;
-  bool complete_ = false;
-  bool reused_ = false;
-  bool response_started_ = false;
-  bool cancelled_ = false;
-  int read_disabled_ = 0;
-};
-
-class ActiveStream : public StreamDecoder {
+class ActiveStream : public StreamDecoder, private UpstreamRequestCallbacks {
  public:
   ActiveStream(ConnectionManager& manager, StreamEncoder& response_encoder);
   ~ActiveStream() override;
@@ -81,7 +39,6 @@ class ActiveStream : public StreamDecoder {
   void onBelowWriteBufferLowWatermark() override;
 
  private:
-  friend class UpstreamRequest;
   enum class Failure { kConnectFailure, kReset, kPerTryTimeout, kStatus };
 
   void startAttempt();
@@ -90,17 +47,19 @@ class ActiveStream : public StreamDecoder {
   void continueToUpstream();
   // An injected abort, rolled against the fault's percentage; true if sent.
   bool maybeInjectAbort(const router::FaultConfig& fault);
-  void onUpstreamReady(UpstreamRequest& attempt, StreamEncoder& encoder);
-  void onUpstreamFailure(UpstreamRequest& attempt, upstream::PoolFailureReason reason);
-  void onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& headers, bool end_stream);
-  void onUpstreamData(UpstreamRequest& attempt, std::string_view data, bool end_stream);
-  void onUpstreamTrailers(UpstreamRequest& attempt, HeaderMap&& trailers);
-  void onUpstreamReset(UpstreamRequest& attempt, StreamResetReason reason);
+  // UpstreamRequestCallbacks
+  void onUpstreamReady(UpstreamRequest& attempt, StreamEncoder& encoder) override;
+  void onUpstreamFailure(UpstreamRequest& attempt, upstream::PoolFailureReason reason) override;
+  void onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& headers, bool end_stream) override;
+  void onUpstreamData(UpstreamRequest& attempt, std::string_view data, bool end_stream) override;
+  void onUpstreamTrailers(UpstreamRequest& attempt, HeaderMap&& trailers) override;
+  void onUpstreamReset(UpstreamRequest& attempt, StreamResetReason reason) override;
+  void onUpstreamWatermark(bool above) override;
   void onRouteTimeout();
   void onPerTryTimeout();
   // The connection manager's request_timeout and stream_idle_timeout: 408
   // before the response starts, a reset after.
-  void onDownstreamTimeout(const char* what);
+  void onDownstreamTimeout(const char* what, uint32_t flag);
   // Activity either way pushes the idle deadline; the timer is re-armed
   // lazily when it fires, so busy streams cost no timer updates.
   void touch();
@@ -127,8 +86,11 @@ class ActiveStream : public StreamDecoder {
   void reportOutcome(upstream::WorkerCluster::Result result);
   void endRetry();
 
-  void sendLocalReply(int code, std::string_view body, bool overflow = false);
-  void applyForwardedClientCert(const network::TransportInfo* tls);
+  // A response made here: gRPC-shaped for gRPC requests (grpc_status, or
+  // the HTTP-to-gRPC mapping), with `flags` recorded on the stream.
+  void sendLocalReply(int code, std::string_view body, uint32_t flags, bool overflow = false,
+                      std::optional<int> grpc_status = std::nullopt);
+  static uint32_t resetFlag(StreamResetReason reason);
   bool authorize(const rbac::RbacEngine& engine);
   void finishResponse(int code);
   void finish();
@@ -162,7 +124,8 @@ class ActiveStream : public StreamDecoder {
   bool stale_retry_used_ = false;  // the free retry after a stale keep-alive connection
   bool counted_active_ = false;    // counted in the cluster's active requests
   uint64_t start_ms_ = 0;
-  bool grpc_ = false;         // content-type application/grpc*
+  bool grpc_ = false;            // content-type application/grpc*
+  uint32_t response_flags_ = 0;  // ResponseFlag bits: why it ended as it did
   uint64_t deadline_ms_ = 0;  // absolute (loop clock): the route timeout or grpc-timeout, if sooner
   uint64_t try_deadline_ms_ = 0;      // absolute: the current attempt's per-try timeout
   uint64_t request_deadline_ms_ = 0;  // absolute: the whole request received by then

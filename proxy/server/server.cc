@@ -172,21 +172,20 @@ bool Server::startXds(std::string* error) {
       snapshot_->admin_address + ":" + std::to_string(snapshot_->admin_port));
   xds_ = std::make_unique<xds::XdsClient>(
       main_, node, cluster->hosts[0].address, cluster_name,
-      [this](const config::DynamicResources& candidate, std::vector<std::string>* missing) {
+      [this](const config::DynamicResources& candidate, std::vector<std::string>* missing,
+             std::string* error) {
         config::ErrorList errors;
-        config::buildSnapshot(bootstrap_, &candidate, errors, missing);
-        return errors.joined();
+        auto snapshot = config::buildSnapshot(bootstrap_, &candidate, errors, missing);
+        if (snapshot == nullptr) *error = errors.joined();
+        return snapshot;
       },
-      [this](const config::DynamicResources& resources) {
+      [this](config::SnapshotPtr snapshot, const config::DynamicResources& resources) {
         auto bundle = resources.secrets.find("ROOTCA");
         if (certificate_ && bundle != resources.secrets.end()) {
           certificate_->setTrustBundle(
               bundle->second.validation_context().trusted_ca().inline_string());
         }
-        config::ErrorList errors;
-        auto snapshot = config::buildSnapshot(bootstrap_, &resources, errors, nullptr);
-        if (snapshot == nullptr) return;  // validated before acceptance; cannot happen
-        applySnapshot(snapshot);
+        applySnapshot(std::move(snapshot));
         if (!ready_) LOG_INFO("weft-proxy: initial configuration from xDS applied");
         ready_ = true;
       });

@@ -15,6 +15,7 @@ struct Store::Families {
   prometheus::Family<prometheus::Gauge>* downstream_cx_active;
   prometheus::Family<prometheus::Counter>* downstream_cx_total;
   prometheus::Family<prometheus::Counter>* downstream_rq_timeout;
+  prometheus::Family<prometheus::Counter>* downstream_rq_response_flags;
   prometheus::Family<prometheus::Histogram>* upstream_rq_time;
   prometheus::Family<prometheus::Counter>* upstream_rq;
   prometheus::Family<prometheus::Counter>* upstream_rq_5xx;
@@ -49,6 +50,13 @@ Store::Store()
                                         .Name("weft_downstream_cx_total")
                                         .Help("Downstream connections accepted")
                                         .Register(r);
+  families_->downstream_rq_response_flags =
+      &prometheus::BuildCounter()
+           .Name("weft_downstream_rq_response_flags_total")
+           .Help(
+               "Streams the proxy answered or cut itself, by Envoy's response flag (UH, UF, "
+               "UO, NR, URX, UT, LR, UR, UC, DC, DI, FI, UAEX, UPE, SI, NC, DT)")
+           .Register(*registry_);
   families_->downstream_rq_timeout =
       &prometheus::BuildCounter()
            .Name("weft_downstream_rq_timeout_total")
@@ -177,7 +185,16 @@ ListenerStats Store::listener(const std::string& name) {
       &families_->rbac->Add({{"listener", name}, {"decision", "allowed"}}),
       &families_->rbac->Add({{"listener", name}, {"decision", "denied"}}),
       &families_->downstream_rq_timeout->Add({{"listener", name}}),
+      families_->downstream_rq_response_flags,
+      name,
   };
+}
+
+void countResponseFlag(const ListenerStats& stats, const char* flag) {
+  if (stats.rq_response_flags == nullptr) return;
+  // Family::Add returns the existing series for known labels (a lookup
+  // under its mutex): fine on this path, which only error outcomes take.
+  stats.rq_response_flags->Add({{"listener", stats.name}, {"flag", flag}}).Increment();
 }
 
 ClusterStats Store::cluster(const std::string& name) {

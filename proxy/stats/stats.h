@@ -10,6 +10,8 @@
 #include <string>
 
 namespace prometheus {
+template <typename T>
+class Family;
 class Counter;
 class Gauge;
 class Histogram;
@@ -29,6 +31,10 @@ struct ListenerStats {
   prometheus::Counter* rbac_allowed;  // by envoy.filters.http.rbac / network.rbac
   prometheus::Counter* rbac_denied;
   prometheus::Counter* rq_downstream_timeout;  // request_timeout / stream_idle_timeout
+  // weft_downstream_rq_response_flags_total{listener, flag}: series made on
+  // first use (most listeners never see most flags).
+  prometheus::Family<prometheus::Counter>* rq_response_flags;
+  std::string name;
 };
 
 struct ClusterStats {
@@ -94,5 +100,7 @@ void gaugeAdd(prometheus::Gauge* gauge, double by);
 void gaugeSet(prometheus::Gauge* gauge, double value);
 void observe(prometheus::Histogram* histogram, double value);
 void countResponseCode(const ListenerStats& stats, int code);
+// One stream that ended with response flag `flag` (Envoy's short name).
+void countResponseFlag(const ListenerStats& stats, const char* flag);
 
 }  // namespace weft::stats

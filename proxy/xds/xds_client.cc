@@ -63,13 +63,13 @@ std::string unpackAll(const discovery::DiscoveryResponse& response, std::map<std
 }  // namespace
 
 XdsClient::XdsClient(event::Dispatcher& dispatcher, envoy::config::core::v3::Node node,
-                     network::Address server, std::string authority, Validator validator,
+                     network::Address server, std::string authority, Builder builder,
                      OnUpdate on_update)
     : dispatcher_(dispatcher),
       node_(std::move(node)),
       server_(server),
       authority_(std::move(authority)),
-      validator_(std::move(validator)),
+      builder_(std::move(builder)),
       on_update_(std::move(on_update)),
       retry_timer_(dispatcher, [this] { connect(); }),
       warming_timer_(dispatcher, [this] {
@@ -104,16 +104,38 @@ void XdsClient::connect() {
 
 void XdsClient::setLocalSecret(
     const envoy::extensions::transport_sockets::tls::v3::Secret& secret) {
-  config::DynamicResources candidate = resources_;
-  candidate.secrets[secret.name()] = secret;
+  // A renewed certificate goes into service now, whatever is warming: held
+  // back behind a route that has not arrived (a control plane restarting
+  // mid-push), a short-lived certificate would expire in use. So it is
+  // applied to the configuration in service, and also merged into the one
+  // warming, which keeps waiting for what it lacks.
+  bool warming = unpublished_ != nullptr;
+  config::DynamicResources in_service = warming ? published_ : resources_;
+  in_service.secrets[secret.name()] = secret;
   std::vector<std::string> missing;
-  std::string error = validator_(candidate, &missing);
-  if (!error.empty()) {
+  std::string error;
+  config::SnapshotPtr snapshot = builder_(in_service, &missing, &error);
+  if (snapshot == nullptr) {
     LOG_ERROR("xds: local secret '%s' does not build: %s", secret.name().c_str(), error.c_str());
     return;
   }
   local_secrets_[secret.name()] = secret;
-  resources_ = std::move(candidate);
+  published_ = in_service;
+  on_update_(std::move(snapshot), published_);
+  if (!warming) {
+    resources_ = std::move(in_service);
+    updateSubscriptions();
+    return;
+  }
+  config::DynamicResources pending = resources_;
+  pending.secrets[secret.name()] = secret;
+  missing.clear();
+  config::SnapshotPtr pending_snapshot = builder_(pending, &missing, &error);
+  if (pending_snapshot != nullptr) {
+    resources_ = std::move(pending);
+    unpublished_ = std::move(pending_snapshot);
+    missing_ = std::move(missing);
+  }
   updateSubscriptions();
   maybePublish(/*force=*/false);
 }
@@ -211,7 +233,9 @@ void XdsClient::handleResponse(const discovery::DiscoveryResponse& response) {
       break;
   }
   std::vector<std::string> missing;
-  if (error.empty()) error = validator_(candidate, &missing);
+  config::SnapshotPtr snapshot;
+  if (error.empty()) snapshot = builder_(candidate, &missing, &error);
+  if (error.empty() && snapshot == nullptr) error = "the configuration does not build";
   TypeStatus& status = status_[type];
   if (!error.empty()) {
     status.rejected_version = response.version_info();
@@ -223,6 +247,8 @@ void XdsClient::handleResponse(const discovery::DiscoveryResponse& response) {
     return;
   }
   resources_ = std::move(candidate);
+  unpublished_ = std::move(snapshot);
+  missing_ = std::move(missing);
   status.version = response.version_info();
   ++status.accepted;
   LOG_INFO("xds: accepted %s version %s (%d resources)", typeName(type),
@@ -282,16 +308,18 @@ void XdsClient::updateSubscriptions() {
 }
 
 void XdsClient::maybePublish(bool force) {
-  std::vector<std::string> missing;
-  if (!validator_(resources_, &missing).empty()) return;  // each part was validated already
-  if (!missing.empty() && !force) {
+  if (unpublished_ == nullptr) return;
+  if (!missing_.empty() && !force) {
     // Warming: keep serving the previous configuration until what the new
     // one references has arrived, or the timeout says to go ahead.
     if (!warming_timer_.enabled()) warming_timer_.enableMs(kWarmingTimeoutMs);
     return;
   }
   warming_timer_.disable();
-  on_update_(resources_);
+  config::SnapshotPtr snapshot = std::move(unpublished_);
+  unpublished_ = nullptr;
+  published_ = resources_;
+  on_update_(std::move(snapshot), published_);
 }
 
 }  // namespace weft::xds

@@ -2,10 +2,11 @@
 
 // The proxy's xDS client: one aggregated (ADS) state-of-the-world stream to
 // the control plane. Subscribes to CDS and LDS, then to the EDS and RDS names
-// they reference. Every response is validated by building the configuration
-// it would produce; a bad one is NACKed with the reason and the last good
-// configuration keeps serving. Reconnects with jittered backoff, and serves
-// its last configuration meanwhile.
+// they reference. Every response is translated once, into the snapshot it
+// would produce: a bad one is NACKed with the reason and the last good
+// configuration keeps serving; a good one's snapshot is the one applied (no
+// second translation). Reconnects with jittered backoff, and serves its last
+// configuration meanwhile.
 
 #include <array>
 #include <functional>
@@ -34,17 +35,18 @@ struct TypeStatus {
 
 class XdsClient {
  public:
-  // Returns "" when `candidate` builds, else the error to NACK with; lists
-  // references still missing (warming) in `missing`.
-  using Validator = std::function<std::string(const config::DynamicResources& candidate,
-                                              std::vector<std::string>* missing)>;
-  // Called with the accepted resources once nothing they reference is missing
-  // (or the warming timeout passed).
-  using OnUpdate = std::function<void(const config::DynamicResources& resources)>;
+  // The snapshot `candidate` translates to, or nullptr with `error` set (the
+  // NACK's reason); references still missing (warming) go to `missing`.
+  using Builder =
+      std::function<config::SnapshotPtr(const config::DynamicResources& candidate,
+                                        std::vector<std::string>* missing, std::string* error)>;
+  // Called with the accepted resources' snapshot once nothing they reference
+  // is missing (or the warming timeout passed).
+  using OnUpdate =
+      std::function<void(config::SnapshotPtr snapshot, const config::DynamicResources& resources)>;
 
   XdsClient(event::Dispatcher& dispatcher, envoy::config::core::v3::Node node,
-            network::Address server, std::string authority, Validator validator,
-            OnUpdate on_update);
+            network::Address server, std::string authority, Builder builder, OnUpdate on_update);
   ~XdsClient();
 
   void start();
@@ -68,7 +70,7 @@ class XdsClient {
   envoy::config::core::v3::Node node_;
   network::Address server_;
   std::string authority_;
-  Validator validator_;
+  Builder builder_;
   OnUpdate on_update_;
   std::unique_ptr<grpc::GrpcStream> stream_;
   event::Timer retry_timer_;
@@ -78,6 +80,11 @@ class XdsClient {
   bool node_sent_ = false;
 
   config::DynamicResources resources_;
+  // resources_' snapshot, built when they were accepted and not published
+  // yet (warming); nullptr once published.
+  config::SnapshotPtr unpublished_;
+  std::vector<std::string> missing_;
+  config::DynamicResources published_;  // what the configuration in service was built from
   std::array<TypeStatus, kXdsTypeCount> status_;
   std::array<std::string, kXdsTypeCount> nonce_;
   std::array<bool, kXdsTypeCount> requested_{};
