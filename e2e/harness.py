@@ -131,6 +131,19 @@ def wait_for(predicate, what, timeout=15, interval=0.05, details=None):
     raise AssertionError(message)
 
 
+_sanitized = None
+
+
+def proxy_is_sanitized():
+    """True when PROXY_BIN is an ASan build (its memory figures are ASan's:
+    quarantine and shadow pages, not the proxy's)."""
+    global _sanitized
+    if _sanitized is None:
+        with open(PROXY_BIN, "rb") as f:
+            _sanitized = b"AddressSanitizer" in f.read()
+    return _sanitized
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
