@@ -17,6 +17,7 @@ class RecordingUpstream:
       /early    200 at once, before reading any body, then discards input
       /hold     never answers; records when the proxy closes the connection
       /badresp  a response whose header name has whitespace before the colon
+      /garbage  "ok" the first time on a connection, bytes that are not HTTP after
       anything else: reads a Content-Length body, answers 200 "ok" (keep-alive)
     """
 
@@ -51,6 +52,7 @@ class RecordingUpstream:
         with self.lock:
             self.open_connections += 1
         buf = b""
+        served = 0  # /garbage requests on this connection
         try:
             conn.settimeout(30)
             while True:
@@ -74,6 +76,11 @@ class RecordingUpstream:
                     with self.lock:
                         self.hold_closed += 1
                     return
+                if path.startswith(b"/garbage"):
+                    served += 1
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok" if served == 1
+                                 else b"SMTP 220 not http\r\n\r\n")
+                    continue
                 if path.startswith(b"/badresp"):
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello")
                     continue

@@ -3,6 +3,7 @@ client gets, what the upstream received (recorded bytes), and that the proxy
 is still alive with its memory bounded. Raw sockets and hand-made HTTP/2
 frames; every loop bounded in count and time."""
 
+import http.client
 import struct
 import time
 import unittest
@@ -184,6 +185,40 @@ class HostileClientTest(unittest.TestCase):
         self.assertNotIn(b"hello", response)
         self.assert_alive()
 
+
+    def test_a_garbage_response_on_a_reused_connection_is_not_retried(self):
+        before = len(self.upstream.requests("/garbage"))
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("GET", "/garbage", headers={"Host": "x"})
+            first = conn.getresponse()
+            self.assertEqual((first.status, first.read()), (200, b"ok"))
+            # The proxy reuses its upstream connection, which now answers junk:
+            # bytes arrived, so the upstream may have acted; no second GET.
+            conn.request("GET", "/garbage", headers={"Host": "x"})
+            second = conn.getresponse()
+            second.read()
+            self.assertEqual(second.status, 502)
+        finally:
+            conn.close()
+        self.assertEqual(len(self.upstream.requests("/garbage")) - before, 2,
+                         "the request was sent again after a response byte had arrived")
+        self.assert_alive()
+
+    def test_an_idle_connection_flood_stays_bounded(self):
+        import socket
+        rss_before = peak_rss_kb(self.proxy.proc.pid)
+        socks = [socket.create_connection(("127.0.0.1", self.edge_port), timeout=5)
+                 for _ in range(500)]
+        try:
+            time.sleep(0.5)
+            self.assert_alive()  # still serving with 500 idle connections open
+            grown = peak_rss_kb(self.proxy.proc.pid) - rss_before
+            print("\n  500 idle connections: peak RSS +%d kB" % grown)
+            self.assertLess(grown, 64 * 1024)
+        finally:
+            for s in socks:
+                s.close()
 
     # ---- HTTP/1 smuggling vectors: each refused, nothing forwarded ----
 

@@ -60,7 +60,20 @@ std::optional<size_t> firstInvalidUtf8(std::string_view text) {
 
 bool loadYamlDocuments(const std::string& text, std::vector<YAML::Node>* documents,
                        std::string* error) {
-  if (auto bad = firstInvalidUtf8(text)) {
+  // YAML's printable set excludes C0 controls but TAB, LF and CR; they are
+  // also what makes yaml-cpp guess UTF-16/32 from NULs and re-encode the
+  // text into bytes that are not UTF-8 (bootstrap_fuzz).
+  std::optional<size_t> bad = firstInvalidUtf8(text);
+  const char* what = "not UTF-8";
+  for (size_t i = 0; i < text.size() && (!bad || i < *bad); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      bad = i;
+      what = "a control character YAML does not allow";
+      break;
+    }
+  }
+  if (bad) {
     size_t line = 0, column = 0;
     for (size_t i = 0; i < *bad; ++i) {
       if (text[i] == '\n') {
@@ -70,7 +83,8 @@ bool loadYamlDocuments(const std::string& text, std::vector<YAML::Node>* documen
         ++column;
       }
     }
-    *error = "not UTF-8 at " + where(line, column) + " (byte " + std::to_string(*bad) + ")";
+    *error =
+        std::string(what) + " at " + where(line, column) + " (byte " + std::to_string(*bad) + ")";
     return false;
   }
   try {

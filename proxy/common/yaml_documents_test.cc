@@ -32,6 +32,15 @@ TEST(YamlDocumentsTest, BytesThatAreNotUtf8AreAnErrorWithTheirPlace) {
   EXPECT_TRUE(loadYamlDocuments("name: caf\xc3\xa9\n", &docs, &error)) << error;
 }
 
+// Found by bootstrap_fuzz: NULs made yaml-cpp read the text as UTF-32.
+TEST(YamlDocumentsTest, ControlCharactersAreAnError) {
+  std::vector<YAML::Node> docs;
+  std::string error;
+  EXPECT_FALSE(loadYamlDocuments(std::string("\x01\0\0\0\0\0\0\x07#", 9), &docs, &error));
+  EXPECT_EQ(error, "a control character YAML does not allow at line 1, column 1 (byte 0)");
+  EXPECT_TRUE(loadYamlDocuments("a: \"x\ty\"\r\n", &docs, &error)) << error;
+}
+
 TEST(YamlDocumentsTest, Utf8Validation) {
   EXPECT_FALSE(firstInvalidUtf8("plain ascii"));
   EXPECT_FALSE(firstInvalidUtf8("\xe2\x82\xac \xf0\x9f\x98\x80"));

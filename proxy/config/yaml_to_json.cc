@@ -59,6 +59,10 @@ bool yamlToJson(const std::string& yaml, std::string* json, std::string* error) 
   try {
     *json = toJson(documents.empty() ? YAML::Node() : documents[0]).dump();
     return true;
+  } catch (const nlohmann::json::exception& e) {
+    // Not expected once the text passed loadYamlDocuments; never terminate on input.
+    *error = std::string("cannot convert the YAML to JSON: ") + e.what();
+    return false;
   } catch (const YAML::Exception& e) {
     *error = "invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
              std::to_string(e.mark.column + 1) + ": " + e.msg;
