@@ -140,7 +140,7 @@ def proxy_is_sanitized():
     global _sanitized
     if _sanitized is None:
         with open(PROXY_BIN, "rb") as f:
-            _sanitized = b"AddressSanitizer" in f.read()
+            _sanitized = b"__asan_init" in f.read()  # gcc links libasan: the symbol is imported
     return _sanitized
 
 
