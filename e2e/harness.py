@@ -144,6 +144,15 @@ def proxy_is_sanitized():
     return _sanitized
 
 
+def proc_status_kb(pid, field):
+    """A kB figure of /proc/PID/status: VmRSS (now), VmHWM (peak)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

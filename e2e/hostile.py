@@ -10,6 +10,8 @@ import time
 
 import hpack
 
+from harness import proc_status_kb
+
 
 class RecordingUpstream:
     """An HTTP/1.1 server on loopback that records every request head it
@@ -301,8 +303,4 @@ class H2Client:
 
 
 def peak_rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
+    return proc_status_kb(pid, "VmHWM")

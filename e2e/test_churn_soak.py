@@ -23,8 +23,8 @@ import threading
 import time
 import unittest
 
-from harness import (Backend, ControlPlane, Proxy, free_port, proxy_is_sanitized, wait_for,
-                     xds_bootstrap)
+from harness import (Backend, ControlPlane, Proxy, free_port, proc_status_kb, proxy_is_sanitized,
+                     wait_for, xds_bootstrap)
 from hostile import H2Client
 from test_http2_grpc import GRPC_DIR, start_grpc_server
 from test_xds import write
@@ -152,11 +152,7 @@ FLAKY_PATH = "/flaky?p=10"
 
 
 def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    return proc_status_kb(pid, "VmRSS")
 
 
 class Outcomes:
