@@ -658,7 +658,7 @@ void ActiveStream::finishResponse(int code) {
 void ActiveStream::finish() {
   if (done_) return;
   done_ = true;
-  for (int i = 0; i < kResponseFlagCount; ++i) {
+  for (int i = 0; response_flags_ != 0 && i < kResponseFlagCount; ++i) {
     if (response_flags_ & (1u << i))
       stats::countResponseFlag(manager_.stats(), responseFlagName(i));
   }

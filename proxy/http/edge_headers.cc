@@ -34,6 +34,9 @@ void sanitizeAtEdge(HeaderMap& headers, const config::HttpListenerSettings& sett
   }
   for (const auto& name : internal) headers.remove(name);
   headers.set("x-forwarded-proto", tls ? "https" : "http");
+  // The app's own outbound requests (skip_xff_append) stop here: its
+  // loopback address says nothing to the callee, and this runs per request.
+  if (settings.skip_xff_append) return;
   std::string peer = remote.ip();
   const std::string* existing = headers.get("x-forwarded-for");
   // Envoy's rule: with N trusted hops in front of this proxy, the client is
@@ -45,9 +48,7 @@ void sanitizeAtEdge(HeaderMap& headers, const config::HttpListenerSettings& sett
     std::vector<std::string> hops = splitForwardedFor(*existing);
     if (hops.size() >= n) client = hops[hops.size() - n];
   }
-  if (!settings.skip_xff_append) {
-    headers.set("x-forwarded-for", existing ? *existing + "," + peer : peer);
-  }
+  headers.set("x-forwarded-for", existing ? *existing + "," + peer : peer);
   headers.set("x-envoy-external-address", client);
 }
 

@@ -4,7 +4,9 @@
 // outside the mesh, or the app itself, may not claim. Only the mesh sets
 // x-envoy-* and x-weft-* headers (retry and overflow signals, attempt
 // counts), so the edge removes them; x-forwarded-proto says what the
-// connection is; the peer's address joins x-forwarded-for. Inside the mesh
+// connection is; the peer's address joins x-forwarded-for and names the
+// client in x-envoy-external-address (both skipped with skip_xff_append,
+// which weft-control sets for the app's own requests). Inside the mesh
 // (mTLS between sidecars) the previous hop is trusted and nothing changes.
 
 #include "proxy/config/snapshot.h"
