@@ -1,5 +1,6 @@
 #include "proxy/sds/workload_certificate.h"
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,10 @@ namespace weft::sds {
 namespace {
 constexpr char kMethod[] = "/weft.security.v1.CertificateService/CreateCertificate";
 constexpr uint64_t kMaxBackoffMs = 30000;
+// A CA that has not answered by then is asked again (the answer may be lost:
+// a connection cut mid-request, a CA restarted).
+constexpr uint64_t kRequestDeadlineMs = 10000;
+constexpr uint64_t kMinWaitMs = 200;
 }  // namespace
 
 std::unique_ptr<WorkloadCertificate> WorkloadCertificate::create(event::Dispatcher& dispatcher,
@@ -44,7 +49,8 @@ WorkloadCertificate::WorkloadCertificate(event::Dispatcher& dispatcher,
       options_(std::move(options)),
       stats_(stats),
       on_issued_(std::move(on_issued)),
-      timer_(dispatcher, [this] { request(); }) {}
+      timer_(dispatcher, [this] { request(); }),
+      deadline_(dispatcher, [this] { onDeadline(); }) {}
 
 void WorkloadCertificate::start() { request(); }
 
@@ -89,15 +95,36 @@ void WorkloadCertificate::request() {
   weft::security::v1::CreateCertificateRequest request;
   request.set_csr(csr);
   request.set_validity_duration(options_.lifetime_s);
+  uint64_t generation = ++generation_;
   stream_ = std::make_unique<grpc::GrpcStream>(
       dispatcher_, options_.ca_address, options_.ca_authority, kMethod,
-      [this](std::string_view bytes) { onMessage(bytes); },
-      [this](int status, const std::string& message) { onClose(status, message); });
+      [this, generation](std::string_view bytes) {
+        if (generation == generation_) onMessage(bytes);
+      },
+      [this, generation](int status, const std::string& message) {
+        if (generation == generation_) onClose(status, message);
+      });
   stream_->setTls(ca_tls_, stats_);
   stream_->addMetadata("authorization", "Bearer " + token);
   stream_->send(request.SerializeAsString());
   stream_->closeSend();
   stream_->start();
+  uint64_t deadline = kRequestDeadlineMs;
+  if (uint64_t left = lifeLeftMs(); left > 0) {
+    deadline = std::clamp<uint64_t>(left / 4, kMinWaitMs, kRequestDeadlineMs);
+  }
+  deadline_.enableMs(deadline);
+}
+
+uint64_t WorkloadCertificate::lifeLeftMs() const {
+  int64_t left = not_after_ - static_cast<int64_t>(std::time(nullptr));
+  return not_after_ > 0 && left > 0 ? static_cast<uint64_t>(left) * 1000 : 0;
+}
+
+void WorkloadCertificate::onDeadline() {
+  ++generation_;  // whatever the abandoned request still receives is dropped
+  if (stream_) dispatcher_.deferDelete(std::move(stream_));
+  retryLater("no answer from the CA in time");
 }
 
 void WorkloadCertificate::onMessage(std::string_view bytes) {
@@ -107,6 +134,7 @@ void WorkloadCertificate::onMessage(std::string_view bytes) {
 }
 
 void WorkloadCertificate::onClose(int status, const std::string& message) {
+  deadline_.disable();
   if (status != 0 || chain_pem_.empty()) {
     retryLater("CA answered grpc-status " + std::to_string(status) + ": " + message);
     return;
@@ -132,6 +160,10 @@ void WorkloadCertificate::onClose(int status, const std::string& message) {
 
 void WorkloadCertificate::retryLater(const std::string& why) {
   uint64_t delay = backoff_ms_ / 2 + rng_() % (backoff_ms_ / 2 + 1);
+  // Never wait out the certificate in service: at most a quarter of its rest.
+  if (uint64_t left = lifeLeftMs(); left > 0) {
+    delay = std::min(delay, std::max(kMinWaitMs, left / 4));
+  }
   LOG_WARN("workload certificate for %s: %s; retrying in %llu ms%s", options_.identity.c_str(),
            why.c_str(), static_cast<unsigned long long>(delay),
            not_after_ > 0 ? " (the current certificate keeps serving)" : "");

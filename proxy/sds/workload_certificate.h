@@ -3,8 +3,11 @@
 // This proxy's workload certificate: a P-256 key made in memory (never
 // written anywhere), a CSR for the proxy's SPIFFE identity sent to the mesh
 // CA over TLS, the signed chain handed on as the local secret "default".
-// Renewed at half its lifetime (jittered); while the CA is unreachable the
-// request is retried with backoff and the current certificate keeps serving.
+// Renewed at half its lifetime (jittered); while the CA is unreachable or
+// slow the request is retried with backoff and the current certificate keeps
+// serving. Each request has a deadline and no wait outlasts a quarter of the
+// current certificate's remaining life, so a renewal lost on a busy CA is
+// asked for again well before the certificate expires.
 
 #include <cstdint>
 #include <functional>
@@ -55,7 +58,10 @@ class WorkloadCertificate {
   void request();
   void onMessage(std::string_view bytes);
   void onClose(int status, const std::string& message);
+  void onDeadline();
   void retryLater(const std::string& why);
+  // What is left of the current certificate's life, in ms (0: none yet).
+  uint64_t lifeLeftMs() const;
 
   event::Dispatcher& dispatcher_;
   WorkloadCertificateOptions options_;
@@ -65,6 +71,9 @@ class WorkloadCertificate {
   std::string bundle_pem_;
   std::unique_ptr<grpc::GrpcStream> stream_;
   event::Timer timer_;
+  event::Timer deadline_;  // of the request in flight
+  uint64_t generation_ =
+      0;                 // of the request in flight: a late answer to an abandoned one is dropped
   std::string key_pem_;  // of the request in flight
   std::string chain_pem_;
   int64_t not_after_ = 0;

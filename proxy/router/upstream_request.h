@@ -9,7 +9,7 @@
 #include "proxy/http/codec.h"
 #include "proxy/upstream/conn_pool.h"
 
-namespace weft::http {
+namespace weft::router {
 
 class UpstreamRequest;
 
@@ -17,19 +17,19 @@ class UpstreamRequest;
 class UpstreamRequestCallbacks {
  public:
   virtual ~UpstreamRequestCallbacks() = default;
-  virtual void onUpstreamReady(UpstreamRequest& attempt, StreamEncoder& encoder) = 0;
+  virtual void onUpstreamReady(UpstreamRequest& attempt, http::StreamEncoder& encoder) = 0;
   virtual void onUpstreamFailure(UpstreamRequest& attempt, upstream::PoolFailureReason reason) = 0;
-  virtual void onUpstreamHeaders(UpstreamRequest& attempt, HeaderMap&& headers,
+  virtual void onUpstreamHeaders(UpstreamRequest& attempt, http::HeaderMap&& headers,
                                  bool end_stream) = 0;
   virtual void onUpstreamData(UpstreamRequest& attempt, std::string_view data, bool end_stream) = 0;
-  virtual void onUpstreamTrailers(UpstreamRequest& attempt, HeaderMap&& trailers) = 0;
-  virtual void onUpstreamReset(UpstreamRequest& attempt, StreamResetReason reason) = 0;
+  virtual void onUpstreamTrailers(UpstreamRequest& attempt, http::HeaderMap&& trailers) = 0;
+  virtual void onUpstreamReset(UpstreamRequest& attempt, http::StreamResetReason reason) = 0;
   // The upstream connection is congested (true) / drained: pause / resume
   // reading the request body from the client.
   virtual void onUpstreamWatermark(bool above) = 0;
 };
 
-class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks {
+class UpstreamRequest : public http::StreamDecoder, public upstream::ConnPoolCallbacks {
  public:
   explicit UpstreamRequest(UpstreamRequestCallbacks& callbacks) : callbacks_(callbacks) {}
 
@@ -39,7 +39,7 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
   void cancel();
   // The request's encoder while the attempt is live; nullptr once its
   // response is complete or it was reset (the codec may then reuse or free it).
-  StreamEncoder* encoder() { return encoder_; }
+  http::StreamEncoder* encoder() { return encoder_; }
   // Pauses / resumes reading the response (nested); undone when the
   // attempt ends, so a connection never goes back to its pool paused.
   void readDisable(bool disable);
@@ -47,14 +47,14 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
   bool responseStarted() const { return response_started_; }
 
   // upstream::ConnPoolCallbacks
-  void onPoolReady(StreamEncoder& encoder, bool reused) override;
+  void onPoolReady(http::StreamEncoder& encoder, bool reused) override;
   void onPoolFailure(upstream::PoolFailureReason reason) override;
 
-  // StreamDecoder: the response
-  void decodeHeaders(HeaderMap&& headers, bool end_stream) override;
+  // http::StreamDecoder: the response
+  void decodeHeaders(http::HeaderMap&& headers, bool end_stream) override;
   void decodeData(std::string_view data, bool end_stream) override;
-  void decodeTrailers(HeaderMap&& trailers) override;
-  void onResetStream(StreamResetReason reason) override;
+  void decodeTrailers(http::HeaderMap&& trailers) override;
+  void onResetStream(http::StreamResetReason reason) override;
   void onAboveWriteBufferHighWatermark() override;
   void onBelowWriteBufferLowWatermark() override;
 
@@ -65,7 +65,7 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
   UpstreamRequestCallbacks& callbacks_;
   upstream::HttpConnPool* pool_ = nullptr;
   upstream::HttpConnPool::PendingRequest* pending_ = nullptr;
-  StreamEncoder* encoder_ = nullptr;
+  http::StreamEncoder* encoder_ = nullptr;
   bool complete_ = false;
   bool reused_ = false;
   bool response_started_ = false;
@@ -73,4 +73,4 @@ class UpstreamRequest : public StreamDecoder, public upstream::ConnPoolCallbacks
   int read_disabled_ = 0;
 };
 
-}  // namespace weft::http
+}  // namespace weft::router

@@ -1,6 +1,6 @@
-#include "proxy/http/upstream_request.h"
+#include "proxy/router/upstream_request.h"
 
-namespace weft::http {
+namespace weft::router {
 
 void UpstreamRequest::start(upstream::HttpConnPool& pool, bool fresh_connection) {
   pool_ = &pool;
@@ -14,9 +14,9 @@ void UpstreamRequest::cancel() {
     pending_ = nullptr;
   }
   if (encoder_ != nullptr) {
-    StreamEncoder* e = encoder_;
+    http::StreamEncoder* e = encoder_;
     encoder_ = nullptr;
-    e->resetStream(StreamResetReason::kLocalReset);
+    e->resetStream(http::StreamResetReason::kLocalReset);
   }
 }
 
@@ -35,14 +35,14 @@ void UpstreamRequest::readDisable(bool disable) {
 void UpstreamRequest::onComplete() {
   complete_ = true;
   if (encoder_ == nullptr) return;
-  StreamEncoder* e = encoder_;
+  http::StreamEncoder* e = encoder_;
   encoder_ = nullptr;
   for (; read_disabled_ > 0; --read_disabled_) e->readDisable(false);
   // A request body still being sent is abandoned: the upstream has answered.
   e->releaseDecoder(*this);
 }
 
-void UpstreamRequest::onPoolReady(StreamEncoder& encoder, bool reused) {
+void UpstreamRequest::onPoolReady(http::StreamEncoder& encoder, bool reused) {
   pending_ = nullptr;
   encoder_ = &encoder;
   reused_ = reused;
@@ -54,7 +54,7 @@ void UpstreamRequest::onPoolFailure(upstream::PoolFailureReason reason) {
   callbacks_.onUpstreamFailure(*this, reason);
 }
 
-void UpstreamRequest::decodeHeaders(HeaderMap&& headers, bool end_stream) {
+void UpstreamRequest::decodeHeaders(http::HeaderMap&& headers, bool end_stream) {
   if (cancelled_) return;
   response_started_ = true;
   if (end_stream) onComplete();
@@ -67,13 +67,13 @@ void UpstreamRequest::decodeData(std::string_view data, bool end_stream) {
   callbacks_.onUpstreamData(*this, data, end_stream);
 }
 
-void UpstreamRequest::decodeTrailers(HeaderMap&& trailers) {
+void UpstreamRequest::decodeTrailers(http::HeaderMap&& trailers) {
   if (cancelled_) return;
   onComplete();
   callbacks_.onUpstreamTrailers(*this, std::move(trailers));
 }
 
-void UpstreamRequest::onResetStream(StreamResetReason reason) {
+void UpstreamRequest::onResetStream(http::StreamResetReason reason) {
   encoder_ = nullptr;
   if (cancelled_) return;
   callbacks_.onUpstreamReset(*this, reason);
@@ -88,4 +88,4 @@ void UpstreamRequest::onBelowWriteBufferLowWatermark() {
   if (!cancelled_) callbacks_.onUpstreamWatermark(false);
 }
 
-}  // namespace weft::http
+}  // namespace weft::router
