@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "mesh/sidecar_env.h"
+
 namespace weft::injector {
 
 struct ResourceQuantities {
@@ -27,10 +29,11 @@ struct InjectorConfig {
   // >= 1.29); false injects a regular container first in the list.
   bool native_sidecar = true;
   int64_t proxy_uid = 1337;
-  uint16_t outbound_port = 15001;
-  uint16_t inbound_port = 15006;
-  uint16_t admin_port = 15000;   // loopback only
-  uint16_t status_port = 15020;  // /ready and /stats/prometheus for kubelet and Prometheus
+  uint16_t outbound_port = mesh::sidecar_env::kDefaultOutboundPort;
+  uint16_t inbound_port = mesh::sidecar_env::kDefaultInboundPort;
+  uint16_t admin_port = mesh::sidecar_env::kDefaultAdminPort;    // loopback only
+  uint16_t status_port = mesh::sidecar_env::kDefaultStatusPort;  // /ready and /stats/prometheus for
+                                                                 // kubelet and Prometheus
   int concurrency = 2;
   ResourceQuantities requests{"100m", "128Mi"};
   ResourceQuantities limits{"2", "1Gi"};

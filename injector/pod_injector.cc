@@ -1,4 +1,5 @@
 #include "injector/pod_injector.h"
+#include "mesh/sidecar_env.h"
 
 #include <re2/re2.h>
 
@@ -186,22 +187,22 @@ json initContainer(const json& pod, const InjectorConfig& config, const json& re
 json proxyContainer(const InjectorConfig& config, const json& resources, bool native,
                     bool exit_with_app) {
   json env = json::array({
-      fieldEnv("WEFT_POD_NAME", "metadata.name"),
-      fieldEnv("WEFT_POD_NAMESPACE", "metadata.namespace"),
-      fieldEnv("WEFT_POD_IP", "status.podIP"),
-      fieldEnv("WEFT_SERVICE_ACCOUNT", "spec.serviceAccountName"),
-      valueEnv("WEFT_XDS_ADDRESS", config.xds_address),
-      valueEnv("WEFT_CA_ADDRESS", config.ca_address),
-      valueEnv("WEFT_TRUST_DOMAIN", config.trust_domain),
-      valueEnv("WEFT_CA_TOKEN_FILE", std::string(kTokenDir) + "/weft-token"),
-      valueEnv("WEFT_CA_ROOT_CERT", std::string(kRootDir) + "/root-cert.pem"),
-      valueEnv("WEFT_CONCURRENCY", std::to_string(config.concurrency)),
-      valueEnv("WEFT_OUTBOUND_PORT", std::to_string(config.outbound_port)),
-      valueEnv("WEFT_INBOUND_PORT", std::to_string(config.inbound_port)),
-      valueEnv("WEFT_ADMIN_PORT", std::to_string(config.admin_port)),
-      valueEnv("WEFT_STATUS_PORT", std::to_string(config.status_port)),
+      fieldEnv(mesh::sidecar_env::kPodName, "metadata.name"),
+      fieldEnv(mesh::sidecar_env::kPodNamespace, "metadata.namespace"),
+      fieldEnv(mesh::sidecar_env::kPodIp, "status.podIP"),
+      fieldEnv(mesh::sidecar_env::kServiceAccount, "spec.serviceAccountName"),
+      valueEnv(mesh::sidecar_env::kXdsAddress, config.xds_address),
+      valueEnv(mesh::sidecar_env::kCaAddress, config.ca_address),
+      valueEnv(mesh::sidecar_env::kTrustDomain, config.trust_domain),
+      valueEnv(mesh::sidecar_env::kCaTokenFile, std::string(kTokenDir) + "/weft-token"),
+      valueEnv(mesh::sidecar_env::kCaRootCert, std::string(kRootDir) + "/root-cert.pem"),
+      valueEnv(mesh::sidecar_env::kConcurrency, std::to_string(config.concurrency)),
+      valueEnv(mesh::sidecar_env::kOutboundPort, std::to_string(config.outbound_port)),
+      valueEnv(mesh::sidecar_env::kInboundPort, std::to_string(config.inbound_port)),
+      valueEnv(mesh::sidecar_env::kAdminPort, std::to_string(config.admin_port)),
+      valueEnv(mesh::sidecar_env::kStatusPort, std::to_string(config.status_port)),
   });
-  if (exit_with_app) env.push_back(valueEnv("WEFT_EXIT_WITH_APP", "true"));
+  if (exit_with_app) env.push_back(valueEnv(mesh::sidecar_env::kExitWithApp, "true"));
   json probe = {{"httpGet", {{"path", "/ready"}, {"port", config.status_port}}}};
   json startup = probe;
   // Up to 10 minutes for the first configuration; the app waits meanwhile.

@@ -221,15 +221,15 @@ std::string ControlServer::syncz() const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& status : registry_.snapshot()) {
     nlohmann::json types = nlohmann::json::object();
-    for (int t = 0; t < kResourceTypeCount; ++t) {
+    for (int t = 0; t < kXdsTypeCount; ++t) {
       if (status.sent[t].empty()) continue;
       std::string state = !status.nacked_error[t].empty()     ? "NACKED"
                           : status.sent[t] == status.acked[t] ? "SYNCED"
                                                               : "STALE";
-      types[typeShortName(static_cast<ResourceType>(t))] = {{"sent", status.sent[t]},
-                                                            {"acked", status.acked[t]},
-                                                            {"status", state},
-                                                            {"error", status.nacked_error[t]}};
+      types[mesh::shortName(static_cast<ResourceType>(t))] = {{"sent", status.sent[t]},
+                                                              {"acked", status.acked[t]},
+                                                              {"status", state},
+                                                              {"error", status.nacked_error[t]}};
     }
     out.push_back({{"node_id", status.node_id},
                    {"protocol", status.protocol},

@@ -16,6 +16,7 @@
 #include "controlplane/server/metrics.h"
 #include "controlplane/xds/ads_server.h"
 #include "controlplane/xds/cache.h"
+#include "mesh/names.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/event/dispatcher.h"
 
@@ -38,8 +39,8 @@ struct ControlOptions {
   std::string ca_extra_roots;
   std::string workload_tokens;  // config-dir mode: "TOKEN NAMESPACE SERVICE_ACCOUNT" lines
   // weft-control's own identity (its CA serving certificate's URI SAN).
-  std::string own_namespace = "weft-system";
-  std::string own_service_account = "weft-control";
+  std::string own_namespace = mesh::kControlPlaneNamespace;
+  std::string own_service_account = mesh::kControlPlaneServiceAccount;
 };
 
 class ControlServer {

@@ -15,7 +15,7 @@ struct ControlMetrics::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   prometheus::Gauge* connected;
   prometheus::Counter* pushes;
-  std::array<prometheus::Counter*, kResourceTypeCount> acks;
+  std::array<prometheus::Counter*, kXdsTypeCount> acks;
   prometheus::Counter* nacks;
   prometheus::Gauge* config_errors;
   prometheus::Counter* config_updates;
@@ -41,8 +41,8 @@ ControlMetrics::ControlMetrics() : impl_(std::make_unique<Impl>()) {
                    .Name("weft_control_xds_acks_total")
                    .Help("xDS responses acknowledged, by type")
                    .Register(r);
-  for (int t = 0; t < kResourceTypeCount; ++t) {
-    impl_->acks[t] = &acks.Add({{"type", typeShortName(static_cast<ResourceType>(t))}});
+  for (int t = 0; t < kXdsTypeCount; ++t) {
+    impl_->acks[t] = &acks.Add({{"type", mesh::shortName(static_cast<ResourceType>(t))}});
   }
   impl_->nacks = &prometheus::BuildCounter()
                       .Name("weft_control_xds_nacks_total")

@@ -102,7 +102,7 @@ class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public Str
       status_.nacked_error[type] = request.error_detail().message();
       metrics_.nack();
       LOG_WARN("xds: %s NACKed %s (%s; version in service %s): %s", status_.node_id.c_str(),
-               typeShortName(type), status_.protocol.c_str(), status_.acked[type].c_str(),
+               mesh::shortName(type), status_.protocol.c_str(), status_.acked[type].c_str(),
                request.error_detail().message().c_str());
       return false;
     }
@@ -184,7 +184,7 @@ class SotwStream final
 
   void handleRequestLocked(const discovery::DiscoveryRequest& request) override {
     ResourceType type = typeFromUrl(request.type_url());
-    if (type == kResourceTypeCount) return;  // a type weft does not serve: nothing to send
+    if (type == kXdsTypeCount) return;  // a type weft does not serve: nothing to send
     TypeState& state = types_[type];
     if (!request.response_nonce().empty() && request.response_nonce() != state.sent_nonce) {
       return;  // a reply to an older response: superseded
@@ -198,7 +198,7 @@ class SotwStream final
     }
     std::set<std::string> names(request.resource_names().begin(), request.resource_names().end());
     bool wildcard = names.empty() || names.count("*") > 0;
-    if (type == kEndpoint || type == kRoute) wildcard = names.count("*") > 0;
+    if (type == kEds || type == kRds) wildcard = names.count("*") > 0;
     bool changed = !state.requested || names != state.names || wildcard != state.wildcard;
     state.requested = true;
     state.names = std::move(names);
@@ -208,7 +208,7 @@ class SotwStream final
 
   std::set<std::string> apiListenerNames() const {
     std::set<std::string> out;
-    auto it = types_.find(kListener);
+    auto it = types_.find(kLds);
     if (it == types_.end()) return out;
     for (const auto& n : it->second.names) {
       if (n != "*") out.insert(n);
@@ -272,7 +272,7 @@ class DeltaStream final
 
   void handleRequestLocked(const discovery::DeltaDiscoveryRequest& request) override {
     ResourceType type = typeFromUrl(request.type_url());
-    if (type == kResourceTypeCount) return;
+    if (type == kXdsTypeCount) return;
     TypeState& state = types_[type];
     if (!request.response_nonce().empty()) {
       if (request.response_nonce() != state.sent_nonce) return;
@@ -284,7 +284,7 @@ class DeltaStream final
       // Delta: a first request without names subscribes to everything (for
       // the wildcard types); a reconnecting client says what it already has.
       state.wildcard =
-          request.resource_names_subscribe_size() == 0 && (type == kCluster || type == kListener);
+          request.resource_names_subscribe_size() == 0 && (type == kCds || type == kLds);
       for (const auto& [name, version] : request.initial_resource_versions()) {
         state.client_versions[name] = version;
       }
@@ -307,7 +307,7 @@ class DeltaStream final
   void pushLocked(ResourceType type) {
     TypeState& state = types_[type];
     std::set<std::string> api_names;
-    for (const auto& n : types_[kListener].names) api_names.insert(n);
+    for (const auto& n : types_[kLds].names) api_names.insert(n);
     auto resources = cache_.resourcesFor(identity_, api_names);
     if (resources == nullptr) return;  // answered once the first configuration is in
     discovery::DeltaDiscoveryResponse response;

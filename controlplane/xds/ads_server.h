@@ -24,9 +24,9 @@ struct ProxySyncStatus {
   std::string node_id;
   std::string protocol;       // "sotw" or "delta"
   std::string admin_address;  // node metadata ADMIN_ADDRESS, when the proxy sends it
-  std::array<std::string, kResourceTypeCount> sent;
-  std::array<std::string, kResourceTypeCount> acked;
-  std::array<std::string, kResourceTypeCount> nacked_error;
+  std::array<std::string, kXdsTypeCount> sent;
+  std::array<std::string, kXdsTypeCount> acked;
+  std::array<std::string, kXdsTypeCount> nacked_error;
 };
 
 class StreamRegistry {

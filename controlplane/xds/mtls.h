@@ -10,11 +10,12 @@
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+#include "mesh/names.h"
 
 namespace weft::control {
 
-inline constexpr char kWorkloadCertificateSecret[] = "default";
-inline constexpr char kTrustBundleSecret[] = "ROOTCA";
+using mesh::kTrustBundleSecret;
+inline constexpr const char* kWorkloadCertificateSecret = mesh::kWorkloadSecret;
 
 // mTLS applies once the mesh has a CA (a trust bundle to hand out).
 bool meshTlsEnabled(const ConfigSet& config);

@@ -4,47 +4,6 @@
 
 namespace weft::control {
 
-const char* typeUrl(ResourceType type) {
-  switch (type) {
-    case kCluster:
-      return "type.googleapis.com/envoy.config.cluster.v3.Cluster";
-    case kEndpoint:
-      return "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-    case kListener:
-      return "type.googleapis.com/envoy.config.listener.v3.Listener";
-    case kRoute:
-      return "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
-    case kSecret:
-      return "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
-    default:
-      return "";
-  }
-}
-
-ResourceType typeFromUrl(const std::string& url) {
-  for (int t = 0; t < kResourceTypeCount; ++t) {
-    if (url == typeUrl(static_cast<ResourceType>(t))) return static_cast<ResourceType>(t);
-  }
-  return kResourceTypeCount;
-}
-
-const char* typeShortName(ResourceType type) {
-  switch (type) {
-    case kCluster:
-      return "CDS";
-    case kEndpoint:
-      return "EDS";
-    case kListener:
-      return "LDS";
-    case kRoute:
-      return "RDS";
-    case kSecret:
-      return "SDS";
-    default:
-      return "?";
-  }
-}
-
 std::string contentHash(const std::string& bytes) {
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : bytes) {
@@ -57,7 +16,7 @@ std::string contentHash(const std::string& bytes) {
 }
 
 void ProxyResources::seal() {
-  for (int t = 0; t < kResourceTypeCount; ++t) {
+  for (int t = 0; t < kXdsTypeCount; ++t) {
     std::string all;
     for (auto& [name, resource] : by_type[t]) {
       resource.version = contentHash(resource.any.value());

@@ -9,26 +9,21 @@
 #include <map>
 #include <string>
 
+#include "mesh/xds_types.h"
+
 namespace weft::control {
 
-enum ResourceType {
-  kCluster = 0,
-  kEndpoint = 1,
-  kListener = 2,
-  kRoute = 3,
-  kSecret = 4,
-  kResourceTypeCount = 5
-};
+// The resource types are the mesh's one table (mesh/xds_types.h).
+using ResourceType = mesh::XdsType;
+using enum mesh::XdsType;
 
 // The order a client expects on a full push: SDS, CDS, EDS, LDS, RDS (so
 // that nothing references a resource it does not have yet).
-inline constexpr std::array<ResourceType, kResourceTypeCount> kPushOrder = {
-    kSecret, kCluster, kEndpoint, kListener, kRoute};
+inline constexpr std::array<ResourceType, kXdsTypeCount> kPushOrder = {kSds, kCds, kEds, kLds,
+                                                                       kRds};
 
-const char* typeUrl(ResourceType type);
-// kResourceTypeCount when `url` is not a type weft serves.
-ResourceType typeFromUrl(const std::string& url);
-const char* typeShortName(ResourceType type);  // "CDS", "EDS", "LDS", "RDS", "SDS"
+using mesh::typeFromUrl;
+using mesh::typeUrl;
 
 struct NamedResource {
   google::protobuf::Any any;
@@ -36,8 +31,8 @@ struct NamedResource {
 };
 
 struct ProxyResources {
-  std::array<std::map<std::string, NamedResource>, kResourceTypeCount> by_type;
-  std::array<std::string, kResourceTypeCount> version;  // hash of the whole type
+  std::array<std::map<std::string, NamedResource>, kXdsTypeCount> by_type;
+  std::array<std::string, kXdsTypeCount> version;  // hash of the whole type
   // Fills in per-resource and per-type versions.
   void seal();
 };

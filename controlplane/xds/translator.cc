@@ -16,6 +16,8 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
+#include "mesh/names.h"
+#include "mesh/node_metadata.h"
 
 namespace weft::control {
 
@@ -376,7 +378,7 @@ route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service&
   for (auto& c : candidates) *vh.add_routes() = std::move(c.route);
   // Without a matching HTTPRoute rule, traffic goes to the Service itself.
   auto* fallback = vh.add_routes();
-  fallback->set_name("default");
+  fallback->set_name(mesh::kWorkloadSecret);
   fallback->mutable_match()->set_prefix("/");
   fallback->mutable_route()->set_cluster(outboundClusterName(svc, port.port));
   return vh;
@@ -466,15 +468,15 @@ void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, Pr
         *vh = serviceVirtualHost(config, svc, port, true);
         vh->clear_domains();
         vh->add_domains("*");
-        add(out, kRoute, name, routes);
+        add(out, kRds, name, routes);
       } else {
         addTcpProxy(chain, name, outboundClusterName(svc, port.port));
       }
-      add(out, kListener, name, listener);
+      add(out, kLds, name, listener);
     }
   }
-  add(out, kCluster, kOutboundPassthrough, originalDestinationCluster(kOutboundPassthrough));
-  add(out, kListener, "outbound",
+  add(out, kCds, kOutboundPassthrough, originalDestinationCluster(kOutboundPassthrough));
+  add(out, kLds, "outbound",
       redirectListener("outbound", proxy.outbound_port, kOutboundPassthrough));
 }
 
@@ -498,16 +500,16 @@ ProxyIdentity ProxyIdentity::fromNode(const core_v3::Node& node) {
   size_t dot = node.id().find('.');
   id.pod = node.id().substr(0, dot);
   if (dot != std::string::npos) id.ns = node.id().substr(dot + 1);
-  std::string sa = metadataString(node, "SERVICE_ACCOUNT");
+  std::string sa = metadataString(node, mesh::node_metadata::kServiceAccount);
   if (!sa.empty()) id.service_account = sa;
-  std::string ip = metadataString(node, "OUTBOUND_IP");
+  std::string ip = metadataString(node, mesh::node_metadata::kOutboundIp);
   if (!ip.empty()) id.outbound_ip = ip;
-  std::string port = metadataString(node, "OUTBOUND_PORT");
+  std::string port = metadataString(node, mesh::node_metadata::kOutboundPort);
   if (!port.empty()) id.outbound_port = static_cast<uint16_t>(std::atoi(port.c_str()));
-  std::string app = metadataString(node, "APP_IP");
+  std::string app = metadataString(node, mesh::node_metadata::kAppIp);
   if (!app.empty()) id.app_ip = app;
-  id.interception = !metadataString(node, "INTERCEPTION").empty();
-  std::string inbound = metadataString(node, "INBOUND_PORT");
+  id.interception = !metadataString(node, mesh::node_metadata::kInterception).empty();
+  std::string inbound = metadataString(node, mesh::node_metadata::kInboundPort);
   if (!inbound.empty()) id.inbound_port = static_cast<uint16_t>(std::atoi(inbound.c_str()));
   return id;
 }
@@ -534,14 +536,14 @@ std::shared_ptr<const ProxyResources> translateForProxy(
     if (!egressAllowed(config, proxy, svc)) continue;
     bool first_http = true;
     for (const auto& port : svc.ports) {
-      add(*out, kCluster, outboundClusterName(svc, port.port), outboundCluster(config, svc, port));
-      add(*out, kEndpoint, outboundClusterName(svc, port.port), loadAssignment(config, svc, port));
+      add(*out, kCds, outboundClusterName(svc, port.port), outboundCluster(config, svc, port));
+      add(*out, kEds, outboundClusterName(svc, port.port), loadAssignment(config, svc, port));
       if (!isHttpPort(port)) continue;
       *outbound_routes.add_virtual_hosts() = serviceVirtualHost(config, svc, port, first_http);
       first_http = false;
     }
   }
-  add(*out, kRoute, "outbound", outbound_routes);
+  add(*out, kRds, "outbound", outbound_routes);
   if (proxy.interception) {
     addServiceListeners(config, proxy, *out);
   } else {
@@ -553,7 +555,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
     filter->set_name("envoy.filters.network.http_connection_manager");
     filter->mutable_typed_config()->PackFrom(
         httpConnectionManager("outbound", "outbound", Downstream::kApp));
-    add(*out, kListener, "outbound", outbound);
+    add(*out, kLds, "outbound", outbound);
   }
 
   // Inbound: the ports of the Services whose endpoints are this proxy's pod.
@@ -569,7 +571,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
           if (p.name == port.name || slice.ports.size() == 1) endpoint_port = p.port;
         }
         std::string name = "inbound|" + std::to_string(endpoint_port);
-        if (out->by_type[kListener].count(name)) continue;
+        if (out->by_type[kLds].count(name)) continue;
         std::string cluster_name = name + "||";
         cluster_v3::Cluster app;
         app.set_name(cluster_name);
@@ -585,7 +587,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
               ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
                   .PackFrom(options);
         }
-        add(*out, kCluster, cluster_name, app);
+        add(*out, kCds, cluster_name, app);
 
         listener_v3::Listener inbound;
         inbound.set_name(name);
@@ -613,7 +615,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
           route->mutable_match()->set_prefix("/");
           route->mutable_route()->set_cluster(cluster_name);
           *route->mutable_route()->mutable_timeout() = TimeUtil::MillisecondsToDuration(0);
-          add(*out, kRoute, name, routes);
+          add(*out, kRds, name, routes);
         } else {
           f->set_name("envoy.filters.network.tcp_proxy");
           envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
@@ -623,7 +625,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
           if (authorized) addNetworkRbac(authz, name, chain);
         }
         secureInboundListener(config, proxy.ns, &inbound);
-        add(*out, kListener, name, inbound);
+        add(*out, kLds, name, inbound);
       }
     }
   }
@@ -633,15 +635,15 @@ std::shared_ptr<const ProxyResources> translateForProxy(
     listener_v3::Listener inbound =
         redirectListener("inbound", proxy.inbound_port, kInboundPassthrough);
     secureInboundListener(config, proxy.ns, &inbound);
-    add(*out, kListener, "inbound", inbound);
-    add(*out, kCluster, kInboundPassthrough, originalDestinationCluster(kInboundPassthrough));
+    add(*out, kLds, "inbound", inbound);
+    add(*out, kCds, kInboundPassthrough, originalDestinationCluster(kInboundPassthrough));
   }
-  if (meshTlsEnabled(config)) add(*out, kSecret, kTrustBundleSecret, trustBundleSecret(config));
+  if (meshTlsEnabled(config)) add(*out, kSds, kTrustBundleSecret, trustBundleSecret(config));
 
   // gRPC xDS clients (xds:///HOST): an API listener per requested target,
   // routed through the same outbound route configuration.
   for (const auto& requested : api_listener_names) {
-    if (out->by_type[kListener].count(requested)) continue;
+    if (out->by_type[kLds].count(requested)) continue;
     for (const auto& svc : config.services) {
       uint16_t port = 0;
       if (!hostMatchesService(requested, svc, &port)) continue;
@@ -649,7 +651,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
       api.set_name(requested);
       api.mutable_api_listener()->mutable_api_listener()->PackFrom(
           httpConnectionManager(requested, "outbound", Downstream::kGrpcClient));
-      add(*out, kListener, requested, api);
+      add(*out, kLds, requested, api);
       break;
     }
   }

@@ -68,7 +68,7 @@ TEST(TranslatorTest, RoutesFollowGatewayApiPrecedence) {
   ConfigSet set = mesh();
   auto r = translateForProxy(set, proxy("client.other", "default"), {});
   envoy::config::route::v3::RouteConfiguration routes;
-  ASSERT_TRUE(r->by_type[kRoute].at("outbound").any.UnpackTo(&routes));
+  ASSERT_TRUE(r->by_type[kRds].at("outbound").any.UnpackTo(&routes));
   const envoy::config::route::v3::VirtualHost* web = nullptr;
   for (const auto& vh : routes.virtual_hosts()) {
     if (vh.name() == "web.shop.svc.cluster.local:80") web = &vh;
@@ -83,31 +83,31 @@ TEST(TranslatorTest, RoutesFollowGatewayApiPrecedence) {
   EXPECT_EQ(web->routes(2).route().weighted_clusters().clusters(1).weight().value(), 1u);
   EXPECT_EQ(web->routes(3).name(), "default");
   // An opaque port gets a cluster but no HTTP virtual host.
-  EXPECT_EQ(r->by_type[kCluster].count("outbound|5432||db.data.svc.cluster.local"), 1u);
+  EXPECT_EQ(r->by_type[kCds].count("outbound|5432||db.data.svc.cluster.local"), 1u);
 }
 
 TEST(TranslatorTest, EgressNarrowsWhatAProxySees) {
   ConfigSet set = mesh();
   auto everyone = translateForProxy(set, proxy("a.other", "default"), {});
-  EXPECT_EQ(everyone->by_type[kCluster].size(), 3u);
+  EXPECT_EQ(everyone->by_type[kCds].size(), 3u);
   auto shop = translateForProxy(set, proxy("a.shop", "default"), {});
-  EXPECT_EQ(shop->by_type[kCluster].size(), 2u);  // ./*: web and web-canary
-  EXPECT_EQ(shop->by_type[kCluster].count("outbound|5432||db.data.svc.cluster.local"), 0u);
+  EXPECT_EQ(shop->by_type[kCds].size(), 2u);  // ./*: web and web-canary
+  EXPECT_EQ(shop->by_type[kCds].count("outbound|5432||db.data.svc.cluster.local"), 0u);
   auto reporting = translateForProxy(set, proxy("r.shop", "reporting"), {});
-  EXPECT_EQ(reporting->by_type[kCluster].size(), 2u);  // data/db and ./web
-  EXPECT_EQ(reporting->by_type[kCluster].count("outbound|5432||db.data.svc.cluster.local"), 1u);
-  EXPECT_EQ(reporting->by_type[kCluster].count("outbound|80||web.shop.svc.cluster.local"), 1u);
+  EXPECT_EQ(reporting->by_type[kCds].size(), 2u);  // data/db and ./web
+  EXPECT_EQ(reporting->by_type[kCds].count("outbound|5432||db.data.svc.cluster.local"), 1u);
+  EXPECT_EQ(reporting->by_type[kCds].count("outbound|80||web.shop.svc.cluster.local"), 1u);
 }
 
 TEST(TranslatorTest, VersionsChangeOnlyWithContent) {
   ConfigSet set = mesh();
   auto a = translateForProxy(set, proxy("a.other", "default"), {});
   auto b = translateForProxy(set, proxy("a.other", "default"), {});
-  for (int t = 0; t < kResourceTypeCount; ++t) EXPECT_EQ(a->version[t], b->version[t]);
+  for (int t = 0; t < kXdsTypeCount; ++t) EXPECT_EQ(a->version[t], b->version[t]);
   set.http_routes[0].rules[0].backend_refs[1].weight = 2;
   auto c = translateForProxy(set, proxy("a.other", "default"), {});
-  EXPECT_NE(a->version[kRoute], c->version[kRoute]);
-  EXPECT_EQ(a->version[kCluster], c->version[kCluster]);
+  EXPECT_NE(a->version[kRds], c->version[kRds]);
+  EXPECT_EQ(a->version[kCds], c->version[kCds]);
 }
 
 }  // namespace
@@ -138,7 +138,7 @@ spec:
   ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
   auto r = translateForProxy(set, proxy("a.other", "default"), {});
   envoy::config::route::v3::RouteConfiguration routes;
-  ASSERT_TRUE(r->by_type[kRoute].at("outbound").any.UnpackTo(&routes));
+  ASSERT_TRUE(r->by_type[kRds].at("outbound").any.UnpackTo(&routes));
   for (const auto& vh : routes.virtual_hosts()) {
     if (vh.name() != "web-canary.shop.svc.cluster.local:80") continue;
     const auto& action = vh.routes(0).route();
@@ -192,7 +192,7 @@ spec: {mtls: {mode: STRICT, namespaces: {data: DISABLE}}}
   auto r = translateForProxy(set, proxy("client.other", "default"), {});
   auto cluster = [&](const std::string& name) {
     envoy::config::cluster::v3::Cluster c;
-    EXPECT_TRUE(r->by_type[kCluster].at(name).any.UnpackTo(&c)) << name;
+    EXPECT_TRUE(r->by_type[kCds].at(name).any.UnpackTo(&c)) << name;
     return c;
   };
   auto web = cluster("outbound|80||web.shop.svc.cluster.local");
@@ -208,7 +208,7 @@ spec: {mtls: {mode: STRICT, namespaces: {data: DISABLE}}}
   EXPECT_EQ(tcp.typed_extension_protocol_options().size(), 0u);
   EXPECT_FALSE(cluster("outbound|80||legacy.shop.svc.cluster.local").has_transport_socket());
   EXPECT_FALSE(cluster("outbound|80||db.data.svc.cluster.local").has_transport_socket());
-  EXPECT_EQ(r->by_type[kSecret].count("ROOTCA"), 1u);
+  EXPECT_EQ(r->by_type[kSds].count("ROOTCA"), 1u);
 }
 
 TEST(TranslatorTest, InterceptedPodGetsOriginalDestinationListeners) {
@@ -270,8 +270,8 @@ spec: {mtls: {mode: STRICT}}
   auto r = translateForProxy(set, ProxyIdentity::fromNode(node), {});
   auto listener = [&](const std::string& name) {
     envoy::config::listener::v3::Listener l;
-    EXPECT_EQ(r->by_type[kListener].count(name), 1u) << name;
-    if (r->by_type[kListener].count(name)) r->by_type[kListener].at(name).any.UnpackTo(&l);
+    EXPECT_EQ(r->by_type[kLds].count(name), 1u) << name;
+    if (r->by_type[kLds].count(name)) r->by_type[kLds].at(name).any.UnpackTo(&l);
     return l;
   };
   // Where iptables sends the app's connections, and inbound ones.
@@ -279,7 +279,7 @@ spec: {mtls: {mode: STRICT}}
   EXPECT_EQ(outbound.address().socket_address().address(), "0.0.0.0");
   EXPECT_EQ(outbound.address().socket_address().port_value(), 15001u);
   EXPECT_TRUE(outbound.use_original_dst().value());
-  EXPECT_EQ(r->by_type[kCluster].count("PassthroughCluster"), 1u);
+  EXPECT_EQ(r->by_type[kCds].count("PassthroughCluster"), 1u);
   auto inbound = listener("inbound");
   EXPECT_EQ(inbound.address().socket_address().port_value(), 15006u);
   EXPECT_TRUE(inbound.use_original_dst().value());
@@ -294,12 +294,12 @@ spec: {mtls: {mode: STRICT}}
   EXPECT_EQ(listener("outbound|10.96.0.10_9000").filter_chains(0).filters(0).name(),
             "envoy.filters.network.tcp_proxy");
   EXPECT_EQ(listener("outbound|10.96.0.11_80").address().socket_address().port_value(), 80u);
-  for (const auto& [name, resource] : r->by_type[kListener]) {
+  for (const auto& [name, resource] : r->by_type[kLds]) {
     EXPECT_EQ(name.find("None"), std::string::npos) << name;
   }
   // Its routes are the Service's (the canary split included), whatever the Host.
   envoy::config::route::v3::RouteConfiguration routes;
-  ASSERT_TRUE(r->by_type[kRoute].at("outbound|10.96.0.10_80").any.UnpackTo(&routes));
+  ASSERT_TRUE(r->by_type[kRds].at("outbound|10.96.0.10_80").any.UnpackTo(&routes));
   ASSERT_EQ(routes.virtual_hosts_size(), 1);
   ASSERT_EQ(routes.virtual_hosts(0).domains_size(), 1);
   EXPECT_EQ(routes.virtual_hosts(0).domains(0), "*");
@@ -312,8 +312,8 @@ spec: {mtls: {mode: STRICT}}
   // The same proxy without interception keeps the explicit listener.
   fields.erase("INTERCEPTION");
   auto explicit_proxy = translateForProxy(set, ProxyIdentity::fromNode(node), {});
-  EXPECT_EQ(explicit_proxy->by_type[kListener].count("outbound|10.96.0.10_80"), 0u);
-  EXPECT_EQ(explicit_proxy->by_type[kListener].count("inbound"), 0u);
+  EXPECT_EQ(explicit_proxy->by_type[kLds].count("outbound|10.96.0.10_80"), 0u);
+  EXPECT_EQ(explicit_proxy->by_type[kLds].count("inbound"), 0u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "mesh/xds_types.h"
 #include "proxy/config/translate.h"
 
 namespace weft::config {
@@ -12,10 +13,8 @@ namespace tls_v3 = envoy::extensions::transport_sockets::tls::v3;
 
 namespace {
 
-constexpr char kUpstreamType[] =
-    "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
-constexpr char kDownstreamType[] =
-    "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
+constexpr const char* kUpstreamType = mesh::kUpstreamTlsContextType;
+constexpr const char* kDownstreamType = mesh::kDownstreamTlsContextType;
 
 bool versionFrom(tls_v3::TlsParameters::TlsProtocol v, int fallback, const std::string& path,
                  int* out, ErrorList& errors) {

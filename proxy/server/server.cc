@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include "mesh/names.h"
+#include "mesh/node_metadata.h"
 #include "proxy/common/logging.h"
 #include "proxy/config/bootstrap_loader.h"
 #include "proxy/config/translate.h"
@@ -168,7 +170,7 @@ bool Server::startXds(std::string* error) {
   // The control plane learns where this proxy's admin endpoint is, so
   // `weftctl config-dump POD` can find it.
   envoy::config::core::v3::Node node = bootstrap_.node();
-  (*node.mutable_metadata()->mutable_fields())["ADMIN_ADDRESS"].set_string_value(
+  (*node.mutable_metadata()->mutable_fields())[mesh::node_metadata::kAdminAddress].set_string_value(
       snapshot_->admin_address + ":" + std::to_string(snapshot_->admin_port));
   xds_ = std::make_unique<xds::XdsClient>(
       main_, node, cluster->hosts[0].address, cluster_name,
@@ -180,7 +182,7 @@ bool Server::startXds(std::string* error) {
         return snapshot;
       },
       [this](config::SnapshotPtr snapshot, const config::DynamicResources& resources) {
-        auto bundle = resources.secrets.find("ROOTCA");
+        auto bundle = resources.secrets.find(mesh::kTrustBundleSecret);
         if (certificate_ && bundle != resources.secrets.end()) {
           certificate_->setTrustBundle(
               bundle->second.validation_context().trusted_ca().inline_string());
@@ -226,7 +228,7 @@ bool Server::startWorkloadCertificate(const envoy::config::core::v3::Node& node,
   size_t dot = node.id().find('.');
   std::string ns = dot == std::string::npos ? "default" : node.id().substr(dot + 1);
   std::string sa = "default";
-  auto it = node.metadata().fields().find("SERVICE_ACCOUNT");
+  auto it = node.metadata().fields().find(mesh::node_metadata::kServiceAccount);
   if (it != node.metadata().fields().end() && !it->second.string_value().empty()) {
     sa = it->second.string_value();
   }
@@ -240,7 +242,7 @@ bool Server::startWorkloadCertificate(const envoy::config::core::v3::Node& node,
       main_, std::move(options), &stats_.tls(),
       [this](const std::string& chain, const std::string& key) {
         envoy::extensions::transport_sockets::tls::v3::Secret secret;
-        secret.set_name("default");
+        secret.set_name(mesh::kWorkloadSecret);
         secret.mutable_tls_certificate()->mutable_certificate_chain()->set_inline_string(chain);
         secret.mutable_tls_certificate()->mutable_private_key()->set_inline_string(key);
         xds_->setLocalSecret(secret);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+#include "mesh/names.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/config/snapshot.h"
 #include "proxy/event/dispatcher.h"
@@ -32,7 +33,7 @@ struct Options {
   std::string ca_address;     // HOST:PORT; "" = no workload certificate
   std::string ca_root_cert;   // file: the root the CA's serving certificate chains to
   std::string ca_token_file;  // file: the bearer token proving this workload
-  std::string ca_identity = "spiffe://cluster.local/ns/weft-system/sa/weft-control";
+  std::string ca_identity = mesh::kDefaultControlPlaneIdentity;
   std::string trust_domain = "cluster.local";
   int64_t certificate_lifetime_s = 0;  // 0: the mesh default
   // Given (by `weft-proxy sidecar`): used instead of reading bootstrap_path.

@@ -10,12 +10,18 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "mesh/node_metadata.h"
+#include "mesh/sidecar_env.h"
+#include "mesh/xds_types.h"
 #include "proxy/config/bootstrap_loader.h"
 #include "security/spiffe_id.h"
 
 extern char** environ;
 
 namespace weft::sidecar {
+
+namespace sidecar_env = mesh::sidecar_env;
+namespace node_metadata = mesh::node_metadata;
 
 namespace {
 
@@ -121,41 +127,41 @@ Resolver systemResolver(int timeout_ms) {
 
 bool optionsFromEnvironment(const Environment& env, const Resolver& resolve,
                             server::Options* options, std::string* error) {
-  std::string pod = get(env, "WEFT_POD_NAME", "");
-  std::string ns = get(env, "WEFT_POD_NAMESPACE", "");
+  std::string pod = get(env, sidecar_env::kPodName, "");
+  std::string ns = get(env, sidecar_env::kPodNamespace, "");
   if (pod.empty() || ns.empty()) {
-    *error = std::string(pod.empty() ? "WEFT_POD_NAME" : "WEFT_POD_NAMESPACE") +
+    *error = std::string(pod.empty() ? sidecar_env::kPodName : sidecar_env::kPodNamespace) +
              " is not set (the injector sets it from the downward API)";
     return false;
   }
-  std::string service_account = get(env, "WEFT_SERVICE_ACCOUNT", "default");
+  std::string service_account = get(env, sidecar_env::kServiceAccount, "default");
   int outbound = 0, inbound = 0, admin = 0, status = 0;
-  if (!port(env, "WEFT_OUTBOUND_PORT", 15001, &outbound, error) ||
-      !port(env, "WEFT_INBOUND_PORT", 15006, &inbound, error) ||
-      !port(env, "WEFT_ADMIN_PORT", 15000, &admin, error) ||
-      !port(env, "WEFT_STATUS_PORT", 15020, &status, error)) {
+  if (!port(env, sidecar_env::kOutboundPort, sidecar_env::kDefaultOutboundPort, &outbound, error) ||
+      !port(env, sidecar_env::kInboundPort, sidecar_env::kDefaultInboundPort, &inbound, error) ||
+      !port(env, sidecar_env::kAdminPort, sidecar_env::kDefaultAdminPort, &admin, error) ||
+      !port(env, sidecar_env::kStatusPort, sidecar_env::kDefaultStatusPort, &status, error)) {
     return false;
   }
-  if (get(env, "WEFT_XDS_ADDRESS", "").empty()) {
+  if (get(env, sidecar_env::kXdsAddress, "").empty()) {
     *error = "WEFT_XDS_ADDRESS is not set (HOST:PORT of weft-control's xDS)";
     return false;
   }
   std::string xds_ip;
   int xds_port = 0;
-  if (!hostPort(env, "WEFT_XDS_ADDRESS", resolve, &xds_ip, &xds_port, error)) return false;
+  if (!hostPort(env, sidecar_env::kXdsAddress, resolve, &xds_ip, &xds_port, error)) return false;
 
-  std::string interception = get(env, "WEFT_INTERCEPTION", "iptables");
+  std::string interception = get(env, sidecar_env::kInterception, "iptables");
   if (interception != "iptables" && interception != "none") {
     *error = "WEFT_INTERCEPTION='" + interception + "' is not iptables or none";
     return false;
   }
-  nlohmann::json metadata = {{"SERVICE_ACCOUNT", service_account},
-                             {"OUTBOUND_PORT", std::to_string(outbound)},
-                             {"INBOUND_PORT", std::to_string(inbound)}};
+  nlohmann::json metadata = {{node_metadata::kServiceAccount, service_account},
+                             {node_metadata::kOutboundPort, std::to_string(outbound)},
+                             {node_metadata::kInboundPort, std::to_string(inbound)}};
   // "none": no weft-init rules; the app calls 127.0.0.1:OUTBOUND_PORT itself.
-  if (interception == "iptables") metadata["INTERCEPTION"] = "iptables";
-  std::string pod_ip = get(env, "WEFT_POD_IP", "");
-  if (!pod_ip.empty()) metadata["POD_IP"] = pod_ip;
+  if (interception == "iptables") metadata[node_metadata::kInterception] = "iptables";
+  std::string pod_ip = get(env, sidecar_env::kPodIp, "");
+  if (!pod_ip.empty()) metadata[node_metadata::kPodIp] = pod_ip;
   nlohmann::json bootstrap = {
       {"node", {{"id", pod + "." + ns}, {"cluster", service_account}, {"metadata", metadata}}},
       {"admin", {{"address", socketAddress("127.0.0.1", admin)}}},
@@ -178,8 +184,7 @@ bool optionsFromEnvironment(const Environment& env, const Resolver& resolve,
                  {{{"endpoint", {{"address", socketAddress(xds_ip, xds_port)}}}}}}}}}}},
            {"typed_extension_protocol_options",
             {{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-              {{"@type",
-                "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"},
+              {{"@type", mesh::kHttpProtocolOptionsType},
                {"explicit_http_config",
                 {{"http2_protocol_options", nlohmann::json::object()}}}}}}}}}}}}};
   envoy::config::bootstrap::v3::Bootstrap proto;
@@ -188,30 +193,30 @@ bool optionsFromEnvironment(const Environment& env, const Resolver& resolve,
   }
   options->bootstrap = std::move(proto);
 
-  if (!get(env, "WEFT_CA_ADDRESS", "").empty()) {
+  if (!get(env, sidecar_env::kCaAddress, "").empty()) {
     std::string ca_ip;
     int ca_port = 0;
-    if (!hostPort(env, "WEFT_CA_ADDRESS", resolve, &ca_ip, &ca_port, error)) return false;
+    if (!hostPort(env, sidecar_env::kCaAddress, resolve, &ca_ip, &ca_port, error)) return false;
     options->ca_address = (ca_ip.find(':') != std::string::npos ? "[" + ca_ip + "]" : ca_ip) + ":" +
                           std::to_string(ca_port);
-    options->ca_root_cert = get(env, "WEFT_CA_ROOT_CERT", kDefaultRootCert);
-    options->ca_token_file = get(env, "WEFT_CA_TOKEN_FILE", kDefaultTokenFile);
-    options->ca_identity = get(env, "WEFT_CA_IDENTITY", options->ca_identity);
+    options->ca_root_cert = get(env, sidecar_env::kCaRootCert, kDefaultRootCert);
+    options->ca_token_file = get(env, sidecar_env::kCaTokenFile, kDefaultTokenFile);
+    options->ca_identity = get(env, sidecar_env::kCaIdentity, options->ca_identity);
   }
-  options->trust_domain = get(env, "WEFT_TRUST_DOMAIN", options->trust_domain);
+  options->trust_domain = get(env, sidecar_env::kTrustDomain, options->trust_domain);
   std::string why;
   if (!security::parseWorkloadId(
           security::SpiffeId{options->trust_domain, ns, service_account}.uri(), &why)) {
     *error = "WEFT_TRUST_DOMAIN / WEFT_POD_NAMESPACE / WEFT_SERVICE_ACCOUNT: " + why;
     return false;
   }
-  std::string concurrency = get(env, "WEFT_CONCURRENCY", "2");
+  std::string concurrency = get(env, sidecar_env::kConcurrency, "2");
   options->concurrency = std::atoi(concurrency.c_str());
   if (options->concurrency < 1 || options->concurrency > 256) {
     *error = "WEFT_CONCURRENCY='" + concurrency + "' is not a worker count (1-256)";
     return false;
   }
-  std::string drain = get(env, "WEFT_DRAIN_TIME_S", "5");
+  std::string drain = get(env, sidecar_env::kDrainTimeS, "5");
   char* end = nullptr;
   double drain_s = std::strtod(drain.c_str(), &end);
   if (end == drain.c_str() || *end != '\0' || drain_s < 0 || drain_s > 3600) {
@@ -220,7 +225,7 @@ bool optionsFromEnvironment(const Environment& env, const Resolver& resolve,
   }
   options->drain_timeout_ms = static_cast<uint64_t>(drain_s * 1000);
   options->status_port = status;
-  std::string exit_with_app = get(env, "WEFT_EXIT_WITH_APP", "false");
+  std::string exit_with_app = get(env, sidecar_env::kExitWithApp, "false");
   if (exit_with_app != "true" && exit_with_app != "false") {
     *error = "WEFT_EXIT_WITH_APP='" + exit_with_app + "' is not true or false";
     return false;

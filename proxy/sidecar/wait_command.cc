@@ -1,4 +1,5 @@
 #include "proxy/sidecar/wait_command.h"
+#include "mesh/sidecar_env.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -55,7 +56,7 @@ void usage() {
 
 int runWait(int argc, char** argv, int first) {
   std::string host = "127.0.0.1";
-  int port = 15020;
+  int port = mesh::sidecar_env::kDefaultStatusPort;
   double timeout_s = 600;
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];

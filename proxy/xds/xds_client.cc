@@ -16,28 +16,6 @@ constexpr char kAdsMethod[] =
 constexpr uint64_t kMaxBackoffMs = 30000;
 constexpr uint64_t kWarmingTimeoutMs = 5000;
 
-const char* typeUrl(XdsType type) {
-  switch (type) {
-    case kCds:
-      return "type.googleapis.com/envoy.config.cluster.v3.Cluster";
-    case kEds:
-      return "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-    case kLds:
-      return "type.googleapis.com/envoy.config.listener.v3.Listener";
-    case kRds:
-      return "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
-    case kSds:
-      return "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
-    default:
-      return "";
-  }
-}
-
-const char* typeName(XdsType type) {
-  static const char* names[] = {"CDS", "EDS", "LDS", "RDS", "SDS"};
-  return names[type];
-}
-
 // Unpacks every resource of a response into `out` by name; "" or an error.
 template <class M>
 std::string unpackAll(const discovery::DiscoveryResponse& response, std::map<std::string, M>* out,
@@ -157,7 +135,7 @@ void XdsClient::sendRequest(XdsType type, const std::string& nonce, const std::s
     *request.mutable_node() = node_;
     node_sent_ = true;
   }
-  request.set_type_url(typeUrl(type));
+  request.set_type_url(mesh::typeUrl(type));
   request.set_version_info(status_[type].version);
   request.set_response_nonce(nonce);
   const std::set<std::string>* names = type == kEds   ? &eds_names_
@@ -186,10 +164,7 @@ void XdsClient::onMessage(std::string_view bytes) {
 }
 
 void XdsClient::handleResponse(const discovery::DiscoveryResponse& response) {
-  XdsType type = kXdsTypeCount;
-  for (int t = 0; t < kXdsTypeCount; ++t) {
-    if (response.type_url() == typeUrl(static_cast<XdsType>(t))) type = static_cast<XdsType>(t);
-  }
+  XdsType type = mesh::typeFromUrl(response.type_url());
   if (type == kXdsTypeCount) {
     LOG_WARN("xds: ignoring unsupported type %s", response.type_url().c_str());
     return;
@@ -241,8 +216,8 @@ void XdsClient::handleResponse(const discovery::DiscoveryResponse& response) {
     status.rejected_version = response.version_info();
     status.rejected_error = error;
     ++status.rejected;
-    LOG_WARN("xds: rejecting %s version %s: %s", typeName(type), response.version_info().c_str(),
-             error.c_str());
+    LOG_WARN("xds: rejecting %s version %s: %s", mesh::shortName(type),
+             response.version_info().c_str(), error.c_str());
     sendRequest(type, response.nonce(), &error);
     return;
   }
@@ -251,7 +226,7 @@ void XdsClient::handleResponse(const discovery::DiscoveryResponse& response) {
   missing_ = std::move(missing);
   status.version = response.version_info();
   ++status.accepted;
-  LOG_INFO("xds: accepted %s version %s (%d resources)", typeName(type),
+  LOG_INFO("xds: accepted %s version %s (%d resources)", mesh::shortName(type),
            response.version_info().c_str(), response.resources_size());
   sendRequest(type, response.nonce(), nullptr);
   updateSubscriptions();

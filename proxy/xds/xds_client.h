@@ -17,13 +17,16 @@
 
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
+#include "mesh/xds_types.h"
 #include "proxy/config/translate.h"
 #include "proxy/event/dispatcher.h"
 #include "proxy/grpc/grpc_stream.h"
 
 namespace weft::xds {
 
-enum XdsType { kCds = 0, kEds = 1, kLds = 2, kRds = 3, kSds = 4, kXdsTypeCount = 5 };
+// The resource types are the mesh's one table (mesh/xds_types.h).
+using XdsType = mesh::XdsType;
+using enum mesh::XdsType;
 
 struct TypeStatus {
   std::string version;  // in service

@@ -23,16 +23,17 @@
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/service/discovery/v3/discovery.grpc.pb.h"
+#include "mesh/xds_types.h"
 
 namespace discovery = envoy::service::discovery::v3;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr char kCds[] = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
-constexpr char kEds[] = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-constexpr char kLds[] = "type.googleapis.com/envoy.config.listener.v3.Listener";
-constexpr char kRds[] = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+const std::string kCds = weft::mesh::typeUrl(weft::mesh::kCds);
+const std::string kEds = weft::mesh::typeUrl(weft::mesh::kEds);
+const std::string kLds = weft::mesh::typeUrl(weft::mesh::kLds);
+const std::string kRds = weft::mesh::typeUrl(weft::mesh::kRds);
 
 std::atomic<int> g_route_updates{0};  // streams that ACKed an RDS response, summed
 std::atomic<int> g_failed{0};
