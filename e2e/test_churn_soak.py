@@ -31,10 +31,11 @@ from test_xds import write
 
 SOAK_SECONDS = float(os.environ.get("WEFT_SOAK_SECONDS", "40"))
 SLACK_S = 0.25  # "one request's time" after a removal is ACKed
-# Renewed at half-life. Under ASan (3-5x slower, five proxies on two cores)
-# a 6 s certificate's 3 s margin was once missed (a renewal 13 s late; see
-# issue 11's notes), so the sanitized run rotates every 10 s instead.
-CERT_LIFETIME_S = 20 if proxy_is_sanitized() else 6
+# Renewed at half-life: about a dozen rotations per proxy in the soak, under
+# both builds. (Under ASan a renewal once came 13 s late: every push rebuilt
+# every TLS context, which kept a proxy's main thread busy for seconds;
+# contexts are now shared by configuration, tls/tls_context_cache.h.)
+CERT_LIFETIME_S = 6
 
 MESH = """
 apiVersion: weft.dev/v1alpha1

@@ -6,12 +6,21 @@
 
 #include "mesh/xds_types.h"
 #include "proxy/config/translate.h"
+#include "proxy/tls/tls_context_cache.h"
 
 namespace weft::config {
 
 namespace tls_v3 = envoy::extensions::transport_sockets::tls::v3;
 
 namespace {
+
+// One per process: every translation (bootstrap, each xDS response) reuses
+// the contexts of configurations still in service.
+tls::TlsContextCache& contextCache() {
+  static tls::TlsContextCache* cache =
+      new tls::TlsContextCache();  // never destroyed: no exit-order hazard
+  return *cache;
+}
 
 constexpr const char* kUpstreamType = mesh::kUpstreamTlsContextType;
 constexpr const char* kDownstreamType = mesh::kDownstreamTlsContextType;
@@ -250,7 +259,7 @@ bool transportSocketFrom(const envoy::config::core::v3::TransportSocket& proto, 
   }
   if (!ok) return false;
   std::string error;
-  *out = tls::TlsContext::create(std::move(config), &error);
+  *out = contextCache().getOrCreate(std::move(config), &error);
   if (*out == nullptr) {
     errors.add(tpath, error);
     return false;
