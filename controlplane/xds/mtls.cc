@@ -19,7 +19,7 @@ void sdsRef(tls_v3::SdsSecretConfig* sds, const char* name) {
 
 tls_v3::CommonTlsContext commonContext() {
   tls_v3::CommonTlsContext common;
-  sdsRef(common.add_tls_certificate_sds_secret_configs(), kWorkloadCertificateSecret);
+  sdsRef(common.add_tls_certificate_sds_secret_configs(), mesh::kWorkloadSecret);
   return common;
 }
 
@@ -48,7 +48,7 @@ void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool htt
   auto* common = context.mutable_common_tls_context();
   *common = commonContext();
   auto* combined = common->mutable_combined_validation_context();
-  sdsRef(combined->mutable_validation_context_sds_secret_config(), kTrustBundleSecret);
+  sdsRef(combined->mutable_validation_context_sds_secret_config(), mesh::kTrustBundleSecret);
   auto* names = combined->mutable_default_validation_context();
   std::string prefix = "spiffe://" + config.mesh.trust_domain + "/ns/" + svc.meta.ns + "/sa/";
   auto accounts = svc.meta.annotations.find("weft.dev/service-accounts");
@@ -88,7 +88,7 @@ void secureInboundListener(const ConfigSet& config, const std::string& ns,
   tls_v3::DownstreamTlsContext context;
   *context.mutable_common_tls_context() = commonContext();
   sdsRef(context.mutable_common_tls_context()->mutable_validation_context_sds_secret_config(),
-         kTrustBundleSecret);
+         mesh::kTrustBundleSecret);
   context.mutable_common_tls_context()->add_alpn_protocols("h2");
   context.mutable_common_tls_context()->add_alpn_protocols("http/1.1");
   context.mutable_require_client_certificate()->set_value(true);
@@ -123,7 +123,7 @@ void secureInboundListener(const ConfigSet& config, const std::string& ns,
 
 tls_v3::Secret trustBundleSecret(const ConfigSet& config) {
   tls_v3::Secret secret;
-  secret.set_name(kTrustBundleSecret);
+  secret.set_name(mesh::kTrustBundleSecret);
   secret.mutable_validation_context()->mutable_trusted_ca()->set_inline_string(
       config.trust_bundle_pem);
   return secret;

@@ -14,9 +14,6 @@
 
 namespace weft::control {
 
-using mesh::kTrustBundleSecret;
-inline constexpr const char* kWorkloadCertificateSecret = mesh::kWorkloadSecret;
-
 // mTLS applies once the mesh has a CA (a trust bundle to hand out).
 bool meshTlsEnabled(const ConfigSet& config);
 

@@ -638,7 +638,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
     add(*out, kLds, "inbound", inbound);
     add(*out, kCds, kInboundPassthrough, originalDestinationCluster(kInboundPassthrough));
   }
-  if (meshTlsEnabled(config)) add(*out, kSds, kTrustBundleSecret, trustBundleSecret(config));
+  if (meshTlsEnabled(config)) add(*out, kSds, mesh::kTrustBundleSecret, trustBundleSecret(config));
 
   // gRPC xDS clients (xds:///HOST): an API listener per requested target,
   // routed through the same outbound route configuration.

@@ -72,8 +72,8 @@ class WorkloadCertificate {
   std::unique_ptr<grpc::GrpcStream> stream_;
   event::Timer timer_;
   event::Timer deadline_;  // of the request in flight
-  uint64_t generation_ =
-      0;                 // of the request in flight: a late answer to an abandoned one is dropped
+  // Of the request in flight: a late answer to an abandoned one is dropped.
+  uint64_t generation_ = 0;
   std::string key_pem_;  // of the request in flight
   std::string chain_pem_;
   int64_t not_after_ = 0;
