@@ -8,7 +8,7 @@
 #include <list>
 #include <memory>
 
-#include "proxy/http/codec.h"
+#include "common/http/codec.h"
 
 namespace weft::fuzz {
 

@@ -6,9 +6,9 @@
 
 #include <memory>
 
+#include "common/http/http1_client.h"
+#include "common/network/memory_byte_stream.h"
 #include "fuzz/fuzz_input.h"
-#include "proxy/http/http1_client.h"
-#include "proxy/network/memory_byte_stream.h"
 
 namespace {
 using namespace weft;

@@ -4,10 +4,10 @@
 
 #include <uv.h>
 
+#include "common/http/http1_server.h"
+#include "common/network/memory_byte_stream.h"
 #include "fuzz/codec_peer.h"
 #include "fuzz/fuzz_input.h"
-#include "proxy/http/http1_server.h"
-#include "proxy/network/memory_byte_stream.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace weft;

@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "common/http/http2_codec.h"
+#include "common/network/memory_byte_stream.h"
 #include "fuzz/codec_peer.h"
 #include "fuzz/fuzz_input.h"
-#include "proxy/http/http2_codec.h"
-#include "proxy/network/memory_byte_stream.h"
 
 namespace {
 using namespace weft;

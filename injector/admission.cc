@@ -1,10 +1,9 @@
 #include "injector/admission.h"
 
-#include "security/base64.h"
-
 #include <nlohmann/json.hpp>
 
-#include "proxy/common/logging.h"
+#include "common/base/base64.h"
+#include "common/base/logging.h"
 
 namespace weft::injector {
 namespace {
@@ -90,7 +89,7 @@ AdmissionAnswer review(std::string_view body, Scope scope, const InjectorConfig&
     // unlike any the API server would send): it would fail the pod.
     (void)object->patch(patch);
     metrics.injected();
-    return answer(id, {{"patchType", "JSONPatch"}, {"patch", security::base64Encode(patch.dump())}},
+    return answer(id, {{"patchType", "JSONPatch"}, {"patch", common::base64Encode(patch.dump())}},
                   metrics);
   } catch (const std::exception& e) {
     // A pod shaped in a way the mutation did not expect: never fail the

@@ -1,9 +1,10 @@
 #include "injector/admission.h"
 
 #include <gtest/gtest.h>
-#include "security/base64.h"
 
 #include <nlohmann/json.hpp>
+
+#include "common/base/base64.h"
 
 namespace weft::injector {
 namespace {
@@ -28,7 +29,7 @@ json podObject() {
           {"spec", {{"containers", {{{"name", "app"}, {"image", "nginx"}}}}}}};
 }
 
-std::string decode64(const std::string& in) { return security::base64Decode(in).value_or(""); }
+std::string decode64(const std::string& in) { return common::base64Decode(in).value_or(""); }
 
 TEST(AdmissionTest, PodGetsABase64JsonPatchAndTheUidBack) {
   InjectorMetrics metrics;

@@ -1,7 +1,7 @@
 #include "injector/certificate_reloader.h"
 
-#include "proxy/common/logging.h"
-#include "security/file.h"
+#include "common/base/file.h"
+#include "common/base/logging.h"
 
 namespace weft::injector {
 
@@ -16,11 +16,11 @@ CertificateReloader::CertificateReloader(event::Dispatcher& dispatcher, std::str
 
 bool CertificateReloader::load(std::string* error) {
   std::string cert, key;
-  if (!security::readFile(cert_path_, &cert)) {
+  if (!common::readFile(cert_path_, &cert)) {
     *error = "cannot read the certificate file " + cert_path_;
     return false;
   }
-  if (!security::readFile(key_path_, &key)) {
+  if (!common::readFile(key_path_, &key)) {
     *error = "cannot read the key file " + key_path_;
     return false;
   }

@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "proxy/event/dispatcher.h"
-#include "proxy/tls/tls_context.h"
+#include "common/event/dispatcher.h"
+#include "common/tls/tls_context.h"
 
 namespace weft::injector {
 

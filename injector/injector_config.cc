@@ -5,7 +5,7 @@
 #include <functional>
 #include <map>
 
-#include "proxy/common/yaml_documents.h"
+#include "common/yaml/yaml_documents.h"
 
 namespace weft::injector {
 namespace {

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/base/file.h"
 #include "injector/webhook_server.h"
-#include "security/file.h"
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   }
   if (!config_path.empty()) {
     std::string text, error;
-    if (!weft::security::readFile(config_path, &text)) {
+    if (!weft::common::readFile(config_path, &text)) {
       std::fprintf(stderr, "weft-injector: cannot read --config %s\n", config_path.c_str());
       return 2;
     }

@@ -1,7 +1,7 @@
 #include "injector/offline_injector.h"
 
+#include "common/yaml/yaml_json.h"
 #include "injector/pod_injector.h"
-#include "injector/yaml_json.h"
 
 namespace weft::injector {
 namespace {
@@ -65,9 +65,9 @@ void injectDoc(ojson& doc, const InjectorConfig& config, OfflineResult* result) 
 bool injectManifests(const std::string& yaml, const InjectorConfig& config, OfflineResult* result,
                      std::string* error) {
   std::vector<ojson> docs;
-  if (!yamlDocumentsToJson(yaml, &docs, error)) return false;
+  if (!common::yamlDocumentsToJson(yaml, &docs, error)) return false;
   for (auto& doc : docs) injectDoc(doc, config, result);
-  result->yaml = jsonDocumentsToYaml(docs);
+  result->yaml = common::jsonDocumentsToYaml(docs);
   return true;
 }
 

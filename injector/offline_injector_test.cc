@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "injector/yaml_json.h"
+#include "common/yaml/yaml_json.h"
 
 namespace weft::injector {
 namespace {
@@ -40,7 +40,7 @@ TEST(OfflineInjectorTest, InjectsTemplatesKeepsOptOutsAndOtherKinds) {
   EXPECT_EQ(result.injected, 1);
   EXPECT_EQ(result.skipped, 1);
   std::vector<nlohmann::ordered_json> docs;
-  ASSERT_TRUE(yamlDocumentsToJson(result.yaml, &docs, &error)) << error;
+  ASSERT_TRUE(common::yamlDocumentsToJson(result.yaml, &docs, &error)) << error;
   ASSERT_EQ(docs.size(), 3u);
   const auto& spec = docs[0]["spec"]["template"]["spec"];
   EXPECT_EQ(spec["initContainers"][1]["name"], "weft-proxy");

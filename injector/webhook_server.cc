@@ -5,8 +5,8 @@
 
 #include <cstdio>
 
+#include "common/base/logging.h"
 #include "injector/admission.h"
-#include "proxy/common/logging.h"
 
 namespace weft::injector {
 
@@ -17,7 +17,7 @@ WebhookServer::WebhookServer(WebhookOptions options)
 
 WebhookServer::~WebhookServer() = default;
 
-admin::AdminResponse WebhookServer::handle(const admin::AdminRequest& request) {
+http::ServerResponse WebhookServer::handle(const http::ServerRequest& request) {
   std::string route = request.path.substr(0, request.path.find('?'));
   if (route == "/inject" || route == "/inject/opt-in") {
     if (request.method != "POST") return {405, "text/plain", "POST an AdmissionReview\n"};
@@ -39,8 +39,8 @@ int WebhookServer::run() {
     return 1;
   }
   certificates_.start();
-  server_ = std::make_unique<admin::AdminServer>(
-      dispatcher_, [this](const admin::AdminRequest& request) { return handle(request); });
+  server_ = std::make_unique<http::HttpServer>(
+      dispatcher_, [this](const http::ServerRequest& request) { return handle(request); });
   server_->setTlsContextProvider([this] { return certificates_.current(); });
   auto address = network::Address::fromIpPort(options_.address, options_.port);
   if (!address) {

@@ -11,11 +11,11 @@
 #include <memory>
 #include <string>
 
+#include "common/event/dispatcher.h"
+#include "common/http/http_server.h"
 #include "injector/certificate_reloader.h"
 #include "injector/injector_config.h"
 #include "injector/injector_metrics.h"
-#include "proxy/admin/admin_server.h"
-#include "proxy/event/dispatcher.h"
 
 namespace weft::injector {
 
@@ -36,13 +36,13 @@ class WebhookServer {
   int run();
 
  private:
-  admin::AdminResponse handle(const admin::AdminRequest& request);
+  http::ServerResponse handle(const http::ServerRequest& request);
 
   WebhookOptions options_;
   event::Dispatcher dispatcher_;
   InjectorMetrics metrics_;
   CertificateReloader certificates_;
-  std::unique_ptr<admin::AdminServer> server_;
+  std::unique_ptr<http::HttpServer> server_;
   uv_signal_t sigterm_;
   uv_signal_t sigint_;
 };

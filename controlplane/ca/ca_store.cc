@@ -6,7 +6,7 @@
 
 #include <cstdio>
 
-#include "security/file.h"
+#include "common/base/file.h"
 
 namespace weft::control::ca {
 
@@ -74,11 +74,11 @@ bool readCaFiles(const CaStoreOptions& options, std::string* cert_pem, std::stri
     *error = why;
     return false;
   }
-  if (!security::readFile(cert_path, cert_pem)) {
+  if (!common::readFile(cert_path, cert_pem)) {
     *error = "cannot read " + cert_path;
     return false;
   }
-  if (!security::readFile(key_path, key_pem)) {
+  if (!common::readFile(key_path, key_pem)) {
     *error = "cannot read " + key_path;
     return false;
   }
@@ -97,7 +97,7 @@ LoadedCa loadOrCreateCa(const CaStoreOptions& options, std::string* error) {
   } else if (!readCaFiles(options, &cert_pem, &key_pem, &out.origin, error)) {
     return out;
   }
-  if (!options.chain_path.empty() && !security::readFile(options.chain_path, &chain_pem)) {
+  if (!options.chain_path.empty() && !common::readFile(options.chain_path, &chain_pem)) {
     *error = "cannot read " + options.chain_path;
     return out;
   }
@@ -106,7 +106,7 @@ LoadedCa loadOrCreateCa(const CaStoreOptions& options, std::string* error) {
   out.trust_bundle_pem = out.authority->rootPem();
   if (!options.extra_roots_path.empty()) {
     std::string extra;
-    if (!security::readFile(options.extra_roots_path, &extra) ||
+    if (!common::readFile(options.extra_roots_path, &extra) ||
         security::parseCertificates(extra, error).empty()) {
       *error = "--ca-extra-roots " + options.extra_roots_path + ": " +
                (error->empty() ? "cannot read" : *error);

@@ -1,6 +1,6 @@
 #include "controlplane/ca/certificate_service.h"
 
-#include "proxy/common/logging.h"
+#include "common/base/logging.h"
 #include "security/spiffe_id.h"
 
 namespace weft::control::ca {

@@ -2,8 +2,8 @@
 
 #include <chrono>
 
+#include "common/base/logging.h"
 #include "controlplane/config/parser.h"
-#include "proxy/common/logging.h"
 
 namespace weft::control {
 

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "common/event/dispatcher.h"
 #include "controlplane/model/objects.h"
-#include "proxy/event/dispatcher.h"
 
 namespace weft::control {
 

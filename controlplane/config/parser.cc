@@ -1,7 +1,5 @@
 #include "controlplane/config/parser.h"
 
-#include "security/spiffe_id.h"
-
 #include <dirent.h>
 #include <yaml-cpp/yaml.h>
 
@@ -9,8 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/yaml/yaml_documents.h"
 #include "controlplane/config/validate.h"
-#include "proxy/common/yaml_documents.h"
+#include "security/spiffe_id.h"
 
 namespace weft::control {
 

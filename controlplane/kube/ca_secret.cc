@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "security/base64.h"
+#include "common/base/base64.h"
 #include "security/certificate_authority.h"
 
 namespace weft::control::kube {
@@ -13,7 +13,7 @@ constexpr char kCertKey[] = "ca.crt";
 constexpr char kKeyKey[] = "ca.key";
 
 bool decodeInto(const std::string& text, std::string* out) {
-  auto decoded = security::base64Decode(text);
+  auto decoded = common::base64Decode(text);
   if (decoded) *out = std::move(*decoded);
   return decoded.has_value();
 }
@@ -73,8 +73,8 @@ bool loadOrCreateCaSecret(const ApiServer& server, const std::string& ref,
                              {"namespace", ns},
                              {"labels", {{"app.kubernetes.io/managed-by", "weft-control"}}}}},
                            {"data",
-                            {{kCertKey, security::base64Encode(root->certificatePem())},
-                             {kKeyKey, security::base64Encode(root->keyPem())}}}};
+                            {{kCertKey, common::base64Encode(root->certificatePem())},
+                             {kKeyKey, common::base64Encode(root->keyPem())}}}};
   HttpStream create;
   if (!create.request(server, "POST", collection, secret.dump(), 30, error)) return false;
   std::string answer = create.readAll();

@@ -2,27 +2,29 @@
 
 #include <sys/socket.h>
 #include <yaml-cpp/yaml.h>
-#include "security/base64.h"
 
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/base/base64.h"
+#include "common/base/file.h"
+#include "common/base/logging.h"
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
 #include "controlplane/kube/watch.h"
-#include "proxy/common/logging.h"
 
 namespace weft::control::kube {
 
 namespace {
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+// The file's text, "" when it cannot be read (the connection then fails
+// with the TLS error, which names the server).
+std::string fileText(const std::string& path) {
+  std::string text;
+  common::readFile(path, &text);
+  return text;
 }
 
 YAML::Node findNamed(const YAML::Node& list, const std::string& name) {
@@ -56,9 +58,9 @@ bool loadKubeconfig(const std::string& path, ApiServer* server, std::string* err
   }
   if (cluster["certificate-authority-data"]) {
     server->ca_pem =
-        security::base64Decode(cluster["certificate-authority-data"].Scalar()).value_or("");
+        common::base64Decode(cluster["certificate-authority-data"].Scalar()).value_or("");
   } else if (cluster["certificate-authority"]) {
-    server->ca_pem = readFile(cluster["certificate-authority"].Scalar());
+    server->ca_pem = fileText(cluster["certificate-authority"].Scalar());
   }
   server->insecure_skip_verify =
       cluster["insecure-skip-tls-verify"] && cluster["insecure-skip-tls-verify"].as<bool>();
@@ -81,7 +83,7 @@ bool inClusterConfig(ApiServer* server, std::string* error) {
   server->host = host;
   server->port = std::atoi(port);
   server->tls = true;
-  server->ca_pem = readFile(dir + "ca.crt");
+  server->ca_pem = fileText(dir + "ca.crt");
   server->token_file = dir + "token";
   return true;
 }

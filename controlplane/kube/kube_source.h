@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/event/dispatcher.h"
 #include "controlplane/kube/http_stream.h"
 #include "controlplane/model/objects.h"
-#include "proxy/event/dispatcher.h"
 
 namespace weft::control::kube {
 

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/base/logging.h"
 #include "controlplane/kube/watch.h"
-#include "proxy/common/logging.h"
 
 namespace weft::control::kube {
 

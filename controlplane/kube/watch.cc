@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "proxy/common/logging.h"
+#include "common/base/logging.h"
 
 namespace weft::control::kube {
 

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base/logging.h"
 #include "controlplane/ca/ca_store.h"
 #include "controlplane/kube/ca_secret.h"
-#include "proxy/common/logging.h"
 #include "security/spiffe_id.h"
 
 namespace weft::control {
@@ -154,7 +154,7 @@ int ControlServer::run() {
     }
   }
 
-  admin_ = std::make_unique<admin::AdminServer>(
+  admin_ = std::make_unique<http::HttpServer>(
       main_, [this](const std::string& method, const std::string& path) {
         return handleAdmin(method, path);
       });
@@ -189,8 +189,8 @@ int ControlServer::run() {
   return 0;
 }
 
-admin::AdminResponse ControlServer::handleAdmin(const std::string&, const std::string& path) {
-  admin::AdminResponse response;
+http::ServerResponse ControlServer::handleAdmin(const std::string&, const std::string& path) {
+  http::ServerResponse response;
   std::string route = path.substr(0, path.find('?'));
   if (route == "/healthz") {
     response.body = "ALIVE\n";  // liveness: the process answers, loaded or not

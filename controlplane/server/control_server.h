@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "common/event/dispatcher.h"
+#include "common/http/http_server.h"
 #include "controlplane/ca/authenticator.h"
 #include "controlplane/ca/certificate_service.h"
 #include "controlplane/config/dir_watcher.h"
@@ -17,8 +19,6 @@
 #include "controlplane/xds/ads_server.h"
 #include "controlplane/xds/cache.h"
 #include "mesh/names.h"
-#include "proxy/admin/admin_server.h"
-#include "proxy/event/dispatcher.h"
 
 namespace weft::control {
 
@@ -50,7 +50,7 @@ class ControlServer {
   int run();
 
  private:
-  admin::AdminResponse handleAdmin(const std::string& method, const std::string& path);
+  http::ServerResponse handleAdmin(const std::string& method, const std::string& path);
   std::string syncz() const;
   std::string configErrors() const;
 
@@ -70,7 +70,7 @@ class ControlServer {
   std::unique_ptr<DirWatcher> watcher_;
   std::unique_ptr<kube::KubeSource> kube_;
   std::unique_ptr<kube::RootCertificatePublisher> root_publisher_;
-  std::unique_ptr<admin::AdminServer> admin_;
+  std::unique_ptr<http::HttpServer> admin_;
   uv_signal_t sigterm_;
   uv_signal_t sigint_;
 };

@@ -5,8 +5,8 @@
 #include <optional>
 #include <set>
 
+#include "common/base/logging.h"
 #include "controlplane/server/metrics.h"
-#include "proxy/common/logging.h"
 
 namespace weft::control {
 

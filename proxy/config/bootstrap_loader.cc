@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "proxy/config/yaml_to_json.h"
+#include "common/yaml/yaml_json.h"
 
 namespace weft::config {
 
@@ -17,7 +17,7 @@ bool parseBootstrap(const std::string& text, const std::string& origin,
     json = text;
   } else {
     std::string yaml_error;
-    if (!yamlToJson(text, &json, &yaml_error)) {
+    if (!common::yamlToJson(text, &json, &yaml_error)) {
       *error = origin + ": " + yaml_error;
       return false;
     }

@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/network/address.h"
+#include "common/network/address.h"
+#include "common/tls/tls_context.h"
 #include "proxy/rbac/rbac_engine.h"
 #include "proxy/router/route_table.h"
-#include "proxy/tls/tls_context.h"
 #include "proxy/upstream/cluster_config.h"
 
 namespace weft::config {

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/yaml/yaml_json.h"
 #include "proxy/config/bootstrap_loader.h"
-#include "proxy/config/yaml_to_json.h"
 
 namespace weft::config {
 namespace {
@@ -132,15 +132,6 @@ TEST(TranslateTest, ErrorsNameTheFieldPath) {
                      ".endpoint.address.socket_address.address: 'not-an-ip' is not an IP address"),
             std::string::npos)
       << all;
-}
-
-TEST(YamlToJsonTest, ScalarsKeepTheirTypes) {
-  std::string json, error;
-  ASSERT_TRUE(
-      yamlToJson("a: 80\nb: \"80\"\nc: true\nd: 0.25s\ne: [1, x]\nf: 1.5\n", &json, &error));
-  EXPECT_EQ(json, R"({"a":80,"b":"80","c":true,"d":"0.25s","e":[1,"x"],"f":1.5})");
-  EXPECT_FALSE(yamlToJson("a: [1, 2\n", &json, &error));
-  EXPECT_NE(error.find("line"), std::string::npos);
 }
 
 }  // namespace

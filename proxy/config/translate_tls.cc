@@ -4,9 +4,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/tls/tls_context_cache.h"
 #include "mesh/xds_types.h"
 #include "proxy/config/translate.h"
-#include "proxy/tls/tls_context_cache.h"
 
 namespace weft::config {
 

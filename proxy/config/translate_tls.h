@@ -9,9 +9,9 @@
 #include <set>
 #include <string>
 
+#include "common/tls/tls_context.h"
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
-#include "proxy/tls/tls_context.h"
 
 namespace weft::config {
 

@@ -1,6 +1,6 @@
 #include "proxy/http/active_stream.h"
 
-#include "proxy/common/logging.h"
+#include "common/base/logging.h"
 #include "proxy/http/connection_manager.h"
 #include "proxy/http/edge_headers.h"
 #include "proxy/http/filters/fault_filter.h"

@@ -13,8 +13,8 @@
 #include <optional>
 #include <string>
 
-#include "proxy/event/dispatcher.h"
-#include "proxy/http/codec.h"
+#include "common/event/dispatcher.h"
+#include "common/http/codec.h"
 #include "proxy/http/response_flags.h"
 #include "proxy/router/route_table.h"
 #include "proxy/router/router.h"

@@ -1,9 +1,9 @@
 #include "proxy/http/connection_manager.h"
 
-#include "proxy/common/logging.h"
+#include "common/base/logging.h"
+#include "common/http/http1_server.h"
+#include "common/http/http2_codec.h"
 #include "proxy/http/active_stream.h"
-#include "proxy/http/http1_server.h"
-#include "proxy/http/http2_codec.h"
 
 namespace weft::http {
 

@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "common/http/codec.h"
+#include "common/network/connection.h"
 #include "proxy/config/snapshot.h"
-#include "proxy/http/codec.h"
-#include "proxy/network/connection.h"
 #include "proxy/server/worker_context.h"
 #include "proxy/stats/stats.h"
 

@@ -9,9 +9,9 @@
 // which weft-control sets for the app's own requests). Inside the mesh
 // (mTLS between sidecars) the previous hop is trusted and nothing changes.
 
+#include "common/http/header_map.h"
+#include "common/network/address.h"
 #include "proxy/config/snapshot.h"
-#include "proxy/http/header_map.h"
-#include "proxy/network/address.h"
 
 namespace weft::http {
 

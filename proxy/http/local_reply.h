@@ -8,7 +8,7 @@
 #include <optional>
 #include <string_view>
 
-#include "proxy/http/codec.h"
+#include "common/http/codec.h"
 
 namespace weft::http {
 

@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "proxy/event/dispatcher.h"
-#include "proxy/network/connection.h"
+#include "common/event/dispatcher.h"
+#include "common/network/connection.h"
 
 namespace weft::network {
 

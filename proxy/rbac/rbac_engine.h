@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/http/header_map.h"
+#include "common/http/header_map.h"
 #include "proxy/router/route_table.h"
 
 namespace weft::rbac {

@@ -11,7 +11,7 @@
 #include <memory>
 #include <random>
 
-#include "proxy/http/header_map.h"
+#include "common/http/header_map.h"
 #include "proxy/router/route_table.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_config.h"

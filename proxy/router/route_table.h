@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "proxy/http/header_map.h"
+#include "common/http/header_map.h"
 
 namespace weft::router {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "proxy/common/logging.h"
+#include "common/base/logging.h"
 #include "proxy/http/response_flags.h"
 
 namespace weft::router {

@@ -20,8 +20,8 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/event/dispatcher.h"
-#include "proxy/http/codec.h"
+#include "common/event/dispatcher.h"
+#include "common/http/codec.h"
 #include "proxy/router/retry_state.h"
 #include "proxy/router/route_table.h"
 #include "proxy/router/upstream_request.h"

@@ -6,7 +6,7 @@
 // as the response is complete (or on reset), so the codec may reuse or free
 // it; a cancelled attempt reports nothing more.
 
-#include "proxy/http/codec.h"
+#include "common/http/codec.h"
 #include "proxy/upstream/conn_pool.h"
 
 namespace weft::router {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "proxy/common/logging.h"
+#include "common/base/logging.h"
 #include "proxy/stats/stats.h"
 #include "security/x509.h"
 #include "weft/security/v1/certificate.pb.h"

@@ -15,10 +15,10 @@
 #include <random>
 #include <string>
 
-#include "proxy/event/dispatcher.h"
-#include "proxy/grpc/grpc_stream.h"
-#include "proxy/network/address.h"
-#include "proxy/tls/tls_context.h"
+#include "common/event/dispatcher.h"
+#include "common/grpc/grpc_stream.h"
+#include "common/network/address.h"
+#include "common/tls/tls_context.h"
 
 namespace weft::stats {
 struct TlsStats;

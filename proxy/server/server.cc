@@ -1,17 +1,16 @@
 #include "proxy/server/server.h"
 
-#include <unistd.h>
-
 #include <google/protobuf/util/json_util.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "common/base/logging.h"
 #include "mesh/names.h"
 #include "mesh/node_metadata.h"
-#include "proxy/common/logging.h"
 #include "proxy/config/bootstrap_loader.h"
 #include "proxy/config/translate.h"
 #include "security/spiffe_id.h"
@@ -57,7 +56,7 @@ int Server::run() {
     listener_fds_[listener.address.toString()] = std::move(fds);
   }
 
-  admin_ = std::make_unique<admin::AdminServer>(
+  admin_ = std::make_unique<http::HttpServer>(
       main_, [this](const std::string& method, const std::string& path) {
         return handleAdmin(method, path);
       });
@@ -118,7 +117,7 @@ int Server::run() {
 }
 
 bool Server::startStatus(std::string* error) {
-  status_ = std::make_unique<admin::AdminServer>(
+  status_ = std::make_unique<http::HttpServer>(
       main_, [this](const std::string& method, const std::string& path) {
         return handleStatus(method, path);
       });
@@ -127,16 +126,16 @@ bool Server::startStatus(std::string* error) {
   return address && status_->start(*address, error);
 }
 
-admin::AdminResponse Server::handleStatus(const std::string& method, const std::string& path) {
+http::ServerResponse Server::handleStatus(const std::string& method, const std::string& path) {
   std::string route = path.substr(0, path.find('?'));
   if (route == "/ready" || route == "/stats/prometheus" || route == "/metrics") {
     if (method == "GET" || method == "HEAD") return handleAdmin("GET", path);
-    admin::AdminResponse refused;
+    http::ServerResponse refused;
     refused.status = 405;
     refused.body = "the status port is read-only\n";
     return refused;
   }
-  admin::AdminResponse missing;
+  http::ServerResponse missing;
   missing.status = 404;
   missing.body = "the status port serves /ready and /stats/prometheus\n";
   return missing;
@@ -374,8 +373,8 @@ void Server::finish() {
   main_.exit();
 }
 
-admin::AdminResponse Server::handleAdmin(const std::string& method, const std::string& path) {
-  admin::AdminResponse response;
+http::ServerResponse Server::handleAdmin(const std::string& method, const std::string& path) {
+  http::ServerResponse response;
   std::string route = path.substr(0, path.find('?'));
   if (route == "/ready") {
     if (!ready_) {

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "common/event/dispatcher.h"
+#include "common/http/http_server.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "mesh/names.h"
-#include "proxy/admin/admin_server.h"
 #include "proxy/config/snapshot.h"
-#include "proxy/event/dispatcher.h"
 #include "proxy/sds/workload_certificate.h"
 #include "proxy/server/worker.h"
 #include "proxy/sidecar/app_watcher.h"
@@ -55,8 +55,8 @@ class Server {
   int run();
 
  private:
-  admin::AdminResponse handleAdmin(const std::string& method, const std::string& path);
-  admin::AdminResponse handleStatus(const std::string& method, const std::string& path);
+  http::ServerResponse handleAdmin(const std::string& method, const std::string& path);
+  http::ServerResponse handleStatus(const std::string& method, const std::string& path);
   bool startStatus(std::string* error);
   void watchApplication();
   // Binds what the snapshot adds, keeps what it shares with the current one,
@@ -83,8 +83,8 @@ class Server {
   bool startWorkloadCertificate(const envoy::config::core::v3::Node& node, std::string* error);
   std::unique_ptr<sds::WorkloadCertificate> certificate_;
   bool ready_ = false;
-  std::unique_ptr<admin::AdminServer> admin_;
-  std::unique_ptr<admin::AdminServer> status_;
+  std::unique_ptr<http::HttpServer> admin_;
+  std::unique_ptr<http::HttpServer> status_;
   std::unique_ptr<sidecar::AppWatcher> app_watcher_;
   std::unique_ptr<event::Timer> app_timer_;
   uv_signal_t sigterm_;

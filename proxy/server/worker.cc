@@ -7,11 +7,11 @@
 #include <set>
 #include <string>
 
-#include "proxy/common/logging.h"
+#include "common/base/logging.h"
+#include "common/tls/tls_socket.h"
 #include "proxy/http/connection_manager.h"
 #include "proxy/network/protocol_inspector.h"
 #include "proxy/tcp/tcp_proxy.h"
-#include "proxy/tls/tls_socket.h"
 
 namespace weft::server {
 

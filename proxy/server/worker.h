@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "proxy/network/listener.h"
+#include "common/network/listener.h"
 #include "proxy/server/worker_context.h"
 
 namespace weft::server {

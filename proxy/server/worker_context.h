@@ -3,8 +3,8 @@
 // What every connection on a worker can reach: its dispatcher, the current
 // snapshot, the worker's cluster manager and the shared stats store.
 
+#include "common/event/dispatcher.h"
 #include "proxy/config/snapshot.h"
-#include "proxy/event/dispatcher.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_manager.h"
 

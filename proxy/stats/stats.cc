@@ -168,6 +168,12 @@ int tlsFailureIndex(const std::string& reason) {
   return kTlsFailureReasonCount - 1;  // handshake_error
 }
 
+void TlsStats::onHandshakeComplete(bool as_server) const { inc(handshakes[as_server ? 0 : 1]); }
+
+void TlsStats::onHandshakeFailed(bool as_server, const std::string& reason) const {
+  inc(failures[as_server ? 0 : 1][tlsFailureIndex(reason)]);
+}
+
 Store::~Store() = default;
 
 prometheus::Registry& Store::registry() { return *registry_; }

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "common/tls/handshake_observer.h"
+
 namespace prometheus {
 template <typename T>
 class Family;
@@ -68,10 +70,14 @@ inline constexpr const char* kTlsFailureReasons[] = {"no_client_certificate",
 inline constexpr int kTlsFailureReasonCount = 7;
 int tlsFailureIndex(const std::string& reason);
 
-struct TlsStats {
+// Counts the handshakes of every TLS socket the proxy makes.
+struct TlsStats : tls::HandshakeObserver {
   prometheus::Counter* handshakes[2];  // [0]: as server (inbound), [1]: as client
   prometheus::Counter* failures[2][kTlsFailureReasonCount];
   prometheus::Gauge* certificate_expiry;  // our certificate's notAfter, Unix seconds
+
+  void onHandshakeComplete(bool as_server) const override;
+  void onHandshakeFailed(bool as_server, const std::string& reason) const override;
 };
 
 class Store {

@@ -1,8 +1,7 @@
 #include "proxy/tcp/tcp_proxy.h"
 
-#include "proxy/tls/tls_socket.h"
-
-#include "proxy/common/logging.h"
+#include "common/base/logging.h"
+#include "common/tls/tls_socket.h"
 
 namespace weft::tcp {
 

@@ -6,8 +6,8 @@
 
 #include <memory>
 
-#include "proxy/event/dispatcher.h"
-#include "proxy/network/connection.h"
+#include "common/event/dispatcher.h"
+#include "common/network/connection.h"
 #include "proxy/rbac/rbac_engine.h"
 #include "proxy/server/worker_context.h"
 

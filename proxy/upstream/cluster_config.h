@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "proxy/network/address.h"
-#include "proxy/tls/tls_context.h"
+#include "common/network/address.h"
+#include "common/tls/tls_context.h"
 
 namespace weft::upstream {
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "common/event/dispatcher.h"
 #include "proxy/config/snapshot.h"
-#include "proxy/event/dispatcher.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_runtime.h"
 #include "proxy/upstream/conn_pool.h"

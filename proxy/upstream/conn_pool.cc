@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "proxy/common/logging.h"
-#include "proxy/http/http2_codec.h"
-#include "proxy/tls/tls_socket.h"
+#include "common/base/logging.h"
+#include "common/http/http2_codec.h"
+#include "common/tls/tls_socket.h"
 
 namespace weft::upstream {
 

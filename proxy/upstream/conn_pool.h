@@ -8,10 +8,10 @@
 #include <list>
 #include <memory>
 
-#include "proxy/event/dispatcher.h"
-#include "proxy/http/codec.h"
-#include "proxy/http/http1_client.h"
-#include "proxy/network/connection.h"
+#include "common/event/dispatcher.h"
+#include "common/http/codec.h"
+#include "common/http/http1_client.h"
+#include "common/network/connection.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_config.h"
 #include "proxy/upstream/cluster_runtime.h"

@@ -1,10 +1,10 @@
 #include "proxy/xds/xds_client.h"
 
+#include "common/base/logging.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
-#include "proxy/common/logging.h"
 
 namespace weft::xds {
 

@@ -15,12 +15,12 @@
 #include <set>
 #include <string>
 
+#include "common/event/dispatcher.h"
+#include "common/grpc/grpc_stream.h"
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "mesh/xds_types.h"
 #include "proxy/config/translate.h"
-#include "proxy/event/dispatcher.h"
-#include "proxy/grpc/grpc_stream.h"
 
 namespace weft::xds {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/base/file.h"
 #include "security/certificate_authority.h"
-#include "security/file.h"
 
 namespace {
 
@@ -68,8 +68,8 @@ int main(int argc, char** argv) {
   }
   if (command != "issue") return usage();
   std::string ca_cert, ca_key;
-  if (!weft::security::readFile(single["--ca-cert"], &ca_cert) ||
-      !weft::security::readFile(single["--ca-key"], &ca_key)) {
+  if (!weft::common::readFile(single["--ca-cert"], &ca_cert) ||
+      !weft::common::readFile(single["--ca-key"], &ca_key)) {
     std::fprintf(stderr, "certgen: cannot read --ca-cert / --ca-key\n");
     return 1;
   }

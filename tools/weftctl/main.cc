@@ -11,9 +11,9 @@
 #include <sstream>
 #include <string>
 
+#include "common/base/file.h"
 #include "controlplane/config/parser.h"
 #include "injector/offline_injector.h"
-#include "security/file.h"
 #include "tools/weftctl/http_get.h"
 
 namespace {
@@ -140,14 +140,14 @@ int inject(int argc, char** argv) {
     std::ostringstream in;
     in << std::cin.rdbuf();
     text = in.str();
-  } else if (!weft::security::readFile(file, &text)) {
+  } else if (!weft::common::readFile(file, &text)) {
     std::fprintf(stderr, "weftctl: cannot read %s\n", file.c_str());
     return 1;
   }
   weft::injector::InjectorConfig config;
   if (!config_path.empty()) {
     std::string config_text;
-    if (!weft::security::readFile(config_path, &config_text)) {
+    if (!weft::common::readFile(config_path, &config_text)) {
       std::fprintf(stderr, "weftctl: cannot read --config %s\n", config_path.c_str());
       return 1;
     }

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "proxy/common/logging.h"
+#include "common/base/logging.h"
 
 namespace weft::http {
 

@@ -3,8 +3,8 @@
 // envoy.filters.http.rbac: who may ask for what, by the peer's mTLS identity
 // (AuthorizationPolicy). A denial is answered 403 by the stream.
 
-#include "proxy/http/header_map.h"
-#include "proxy/network/transport_socket.h"
+#include "common/http/header_map.h"
+#include "common/network/transport_socket.h"
 #include "proxy/rbac/rbac_engine.h"
 #include "proxy/stats/stats.h"
 

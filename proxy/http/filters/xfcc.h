@@ -4,9 +4,9 @@
 // peer's SPIFFE identity) from x-forwarded-client-cert, and a client cannot
 // forge the header where it is sanitized.
 
+#include "common/http/header_map.h"
+#include "common/network/transport_socket.h"
 #include "proxy/config/snapshot.h"
-#include "proxy/http/header_map.h"
-#include "proxy/network/transport_socket.h"
 
 namespace weft::http {
 
