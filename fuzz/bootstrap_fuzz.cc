@@ -4,19 +4,19 @@
 
 #include <string>
 
-#include "proxy/config/bootstrap_loader.h"
-#include "proxy/config/translate.h"
+#include "proxy/translate/bootstrap_loader.h"
+#include "proxy/translate/translate.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace weft;
   std::string text(reinterpret_cast<const char*>(data), size);
   envoy::config::bootstrap::v3::Bootstrap bootstrap;
   std::string error;
-  if (!config::parseBootstrap(text, size > 0 && data[0] == '{' ? "fuzz.json" : "fuzz.yaml",
-                              &bootstrap, &error)) {
+  if (!translate::parseBootstrap(text, size > 0 && data[0] == '{' ? "fuzz.json" : "fuzz.yaml",
+                                 &bootstrap, &error)) {
     return 0;
   }
-  config::ErrorList errors;
-  config::translateBootstrap(bootstrap, errors);
+  common::ErrorList errors;
+  translate::translateBootstrap(bootstrap, errors);
   return 0;
 }

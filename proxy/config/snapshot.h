@@ -13,9 +13,9 @@
 
 #include "common/network/address.h"
 #include "common/tls/tls_context.h"
+#include "proxy/config/cluster_config.h"
+#include "proxy/config/route_table.h"
 #include "proxy/rbac/rbac_engine.h"
-#include "proxy/router/route_table.h"
-#include "proxy/upstream/cluster_config.h"
 
 namespace weft::config {
 
@@ -30,7 +30,7 @@ enum class ForwardClientCert {
 };
 
 struct HttpListenerSettings {
-  std::shared_ptr<const router::RouteTable> routes;
+  std::shared_ptr<const RouteTable> routes;
   CodecType codec = CodecType::kAuto;
   size_t max_request_headers_bytes = 60 * 1024;
   // common_http_protocol_options.max_headers_count (Envoy's default 100):
@@ -65,7 +65,7 @@ struct HttpListenerSettings {
   // With use_remote_address: x-envoy-external-address is the address this
   // many hops from the right of x-forwarded-for (0: the peer itself).
   uint32_t xff_num_trusted_hops = 0;
-  std::optional<router::FaultConfig> fault;  // the envoy.filters.http.fault filter
+  std::optional<config::FaultConfig> fault;  // the envoy.filters.http.fault filter
   // x-forwarded-client-cert (Envoy's forward_client_cert_details).
   ForwardClientCert forward_client_cert = ForwardClientCert::kSanitize;
   bool xfcc_uri = false;     // set_current_client_cert_details.uri
@@ -124,9 +124,9 @@ struct ListenerConfig {
 
 struct Snapshot {
   std::vector<ListenerConfig> listeners;
-  std::map<std::string, upstream::ClusterConfigPtr> clusters;
+  std::map<std::string, ClusterConfigPtr> clusters;
   // RDS route tables by name, shared with the listeners that use them.
-  std::map<std::string, std::shared_ptr<const router::RouteTable>> route_tables;
+  std::map<std::string, std::shared_ptr<const RouteTable>> route_tables;
   std::string admin_address = "127.0.0.1";
   uint16_t admin_port = 15000;
   std::string node_id;
@@ -137,7 +137,7 @@ struct Snapshot {
   // `destination`, else for 0.0.0.0 / :: with its port; -1 when none.
   int listenerForOriginalDestination(const network::Address& destination) const;
 
-  const upstream::ClusterConfig* cluster(const std::string& name) const {
+  const ClusterConfig* cluster(const std::string& name) const {
     auto it = clusters.find(name);
     return it == clusters.end() ? nullptr : it->second.get();
   }

@@ -38,7 +38,8 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
   route_ = routes_ ? routes_->route(request_headers_) : nullptr;
   if (route_ == nullptr) {
-    sendLocalReply(404, "no route matched", flagBit(ResponseFlag::kNoRoute));
+    sendLocalReply(404, "no route matched",
+                   stream_info::flagBit(stream_info::ResponseFlag::kNoRoute));
     return;
   }
   if (route_->direct_status != 0) {
@@ -52,9 +53,9 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
     idle_timeout_ms_ = *route_->idle_timeout_ms;
     armDeadlineTimer();
   }
-  if (const router::FaultConfig* fault = faultFor(*route_, http)) {
+  if (const config::FaultConfig* fault = faultFor(*route_, http)) {
     if (rollFaultDelay(*fault, manager_.context().clusterManager().rng())) {
-      response_flags_ |= flagBit(ResponseFlag::kDelayInjected);
+      response_flags_ |= stream_info::flagBit(stream_info::ResponseFlag::kDelayInjected);
       fault_delay_ = std::make_unique<event::Timer>(manager_.context().dispatcher(), [this, fault] {
         if (!done_ && !maybeInjectAbort(*fault)) continueToUpstream();
       });
@@ -66,7 +67,7 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   continueToUpstream();
 }
 
-bool ActiveStream::maybeInjectAbort(const router::FaultConfig& fault) {
+bool ActiveStream::maybeInjectAbort(const config::FaultConfig& fault) {
   if (!rollFaultAbort(fault, manager_.context().clusterManager().rng())) return false;
   std::optional<int> grpc_status;
   if (fault.abort_grpc_status >= 0) {
@@ -74,7 +75,8 @@ bool ActiveStream::maybeInjectAbort(const router::FaultConfig& fault) {
     grpc_ = true;
   }
   sendLocalReply(fault.abort_http_status, "fault filter abort",
-                 flagBit(ResponseFlag::kFaultInjected), false, grpc_status);
+                 stream_info::flagBit(stream_info::ResponseFlag::kFaultInjected), false,
+                 grpc_status);
   return true;
 }
 
@@ -94,7 +96,8 @@ bool ActiveStream::authorize(const rbac::RbacEngine& engine) {
                  manager_.stats())) {
     return true;
   }
-  sendLocalReply(403, "RBAC: access denied", flagBit(ResponseFlag::kUnauthorized));
+  sendLocalReply(403, "RBAC: access denied",
+                 stream_info::flagBit(stream_info::ResponseFlag::kUnauthorized));
   return false;
 }
 
@@ -116,7 +119,8 @@ void ActiveStream::onResetStream(StreamResetReason) {
   // The client went away: abandon the upstream side too.
   if (done_) return;
   response_complete_ = true;
-  response_flags_ |= flagBit(ResponseFlag::kDownstreamConnectionTermination);
+  response_flags_ |=
+      stream_info::flagBit(stream_info::ResponseFlag::kDownstreamConnectionTermination);
   finish();
 }
 
@@ -199,9 +203,11 @@ void ActiveStream::onDeadlineTimer() {
   uint64_t now = manager_.context().dispatcher().nowMs();
   if (request_deadline_ms_ != 0 && now >= request_deadline_ms_) {
     request_deadline_ms_ = 0;
-    onDownstreamTimeout("request timeout", flagBit(ResponseFlag::kDownstreamRequestTimeout));
+    onDownstreamTimeout("request timeout",
+                        stream_info::flagBit(stream_info::ResponseFlag::kDownstreamRequestTimeout));
   } else if (idle_timeout_ms_ > 0 && now >= last_activity_ms_ + idle_timeout_ms_) {
-    onDownstreamTimeout("stream idle timeout", flagBit(ResponseFlag::kStreamIdleTimeout));
+    onDownstreamTimeout("stream idle timeout",
+                        stream_info::flagBit(stream_info::ResponseFlag::kStreamIdleTimeout));
   } else {
     armDeadlineTimer();
   }
@@ -247,9 +253,9 @@ void ActiveStream::finishResponse(int code) {
 void ActiveStream::finish() {
   if (done_) return;
   done_ = true;
-  for (int i = 0; response_flags_ != 0 && i < kResponseFlagCount; ++i) {
+  for (int i = 0; response_flags_ != 0 && i < stream_info::kResponseFlagCount; ++i) {
     if (response_flags_ & (1u << i))
-      stats::countResponseFlag(manager_.stats(), responseFlagName(i));
+      stats::countResponseFlag(manager_.stats(), stream_info::responseFlagName(i));
   }
   if (router_) router_->cancel();
   if (deadline_timer_) deadline_timer_->disable();

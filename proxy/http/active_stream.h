@@ -15,9 +15,9 @@
 
 #include "common/event/dispatcher.h"
 #include "common/http/codec.h"
-#include "proxy/http/response_flags.h"
-#include "proxy/router/route_table.h"
+#include "proxy/config/route_table.h"
 #include "proxy/router/router.h"
+#include "proxy/stream_info/response_flags.h"
 
 namespace weft::http {
 
@@ -55,7 +55,7 @@ class ActiveStream : public StreamDecoder, private router::RouterCallbacks {
   // headers, then the router.
   void continueToUpstream();
   // An injected abort, rolled against the fault's percentage; true if sent.
-  bool maybeInjectAbort(const router::FaultConfig& fault);
+  bool maybeInjectAbort(const config::FaultConfig& fault);
   bool authorize(const rbac::RbacEngine& engine);
   // The connection manager's request_timeout and stream_idle_timeout: 408
   // before the response starts, a reset after.
@@ -77,8 +77,8 @@ class ActiveStream : public StreamDecoder, private router::RouterCallbacks {
   ConnectionManager& manager_;
   StreamEncoder& response_encoder_;
   HeaderMap request_headers_;  // the router rewrites them, so it is declared after
-  std::shared_ptr<const router::RouteTable> routes_;  // held for the stream's life
-  const router::RouteEntry* route_ = nullptr;
+  std::shared_ptr<const config::RouteTable> routes_;  // held for the stream's life
+  const config::RouteEntry* route_ = nullptr;
   std::unique_ptr<router::Router> router_;
   bool response_started_ = false;
   bool response_complete_ = false;

@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 }
 
-ConnectionManager::ConnectionManager(server::WorkerContext& context,
+ConnectionManager::ConnectionManager(context::WorkerContext& context,
                                      const config::FilterChainConfig& chain,
                                      config::SnapshotPtr snapshot, stats::ListenerStats stats,
                                      std::unique_ptr<network::Connection> connection,

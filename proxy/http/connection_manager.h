@@ -12,7 +12,7 @@
 #include "common/http/codec.h"
 #include "common/network/connection.h"
 #include "proxy/config/snapshot.h"
-#include "proxy/server/worker_context.h"
+#include "proxy/context/worker_context.h"
 #include "proxy/stats/stats.h"
 
 namespace weft::http {
@@ -21,10 +21,10 @@ class ActiveStream;
 
 class ConnectionManager : public network::ConnectionCallbacks,
                           public ServerConnectionCallbacks,
-                          public server::ActiveConnection {
+                          public context::ActiveConnection {
  public:
   // `chain` lives in `snapshot`, which this object keeps alive.
-  ConnectionManager(server::WorkerContext& context, const config::FilterChainConfig& chain,
+  ConnectionManager(context::WorkerContext& context, const config::FilterChainConfig& chain,
                     config::SnapshotPtr snapshot, stats::ListenerStats stats,
                     std::unique_ptr<network::Connection> connection, uint32_t buffer_limit);
   ~ConnectionManager() override;
@@ -44,7 +44,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
   // Called by a stream when both directions are done.
   void onStreamDone(ActiveStream* stream);
 
-  server::WorkerContext& context() { return context_; }
+  context::WorkerContext& context() { return context_; }
   const config::FilterChainConfig& chain() const { return chain_; }
   const std::string* chainFingerprint() const override { return &chain_.fingerprint; }
   const stats::ListenerStats& stats() const { return stats_; }
@@ -62,7 +62,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void armHeadersTimer();
   void onHeadersTimeout();
 
-  server::WorkerContext& context_;
+  context::WorkerContext& context_;
   const config::FilterChainConfig& chain_;
   config::SnapshotPtr snapshot_;  // keeps chain_ and its routes alive
   stats::ListenerStats stats_;

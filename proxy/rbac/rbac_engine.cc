@@ -29,15 +29,11 @@ bool Permission::matches(const RequestContext& request) const {
       return combine(kind, children, request);
     case Kind::kHeader: {
       // A TCP connection has no headers: a header rule cannot match it.
-      if (request.headers == nullptr) return false;
-      const std::string* value = request.headers->get(header.name);
-      bool matched = value != nullptr && header.match.matches(*value);
-      return matched != header.invert;
+      return request.headers != nullptr && header.matches(*request.headers);
     }
     case Kind::kPath: {
       if (request.headers == nullptr) return false;
-      std::string_view full = request.headers->path();
-      return path.matches(full.substr(0, full.find('?')));
+      return path.matches(matcher::pathWithoutQuery(request.headers->path()));
     }
   }
   return false;

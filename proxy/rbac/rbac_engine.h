@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/http/header_map.h"
-#include "proxy/router/route_table.h"
+#include "proxy/matcher/matcher.h"
 
 namespace weft::rbac {
 
@@ -27,8 +27,8 @@ struct Permission {
   enum class Kind { kAny, kAnd, kOr, kNot, kHeader, kPath };
   Kind kind = Kind::kAny;
   std::vector<Permission> children;  // kAnd, kOr; kNot: one
-  router::HeaderMatch header;
-  router::StringMatch path;  // against :path without the query
+  matcher::HeaderMatch header;
+  matcher::StringMatch path;  // against :path without the query
   bool matches(const RequestContext& request) const;
 };
 
@@ -37,7 +37,7 @@ struct Principal {
   Kind kind = Kind::kAny;
   std::vector<Principal> children;
   bool has_name = false;  // kAuthenticated: without a name, any verified peer
-  router::StringMatch name;
+  matcher::StringMatch name;
   bool matches(const RequestContext& request) const;
 };
 

@@ -11,20 +11,20 @@ uint32_t grpcRetryBit(const http::HeaderMap& headers) {
   if (status == nullptr) return 0;
   switch (std::atoi(status->c_str())) {
     case 1:
-      return RetryPolicy::kGrpcCancelled;
+      return config::RetryPolicy::kGrpcCancelled;
     case 4:
-      return RetryPolicy::kGrpcDeadlineExceeded;
+      return config::RetryPolicy::kGrpcDeadlineExceeded;
     case 8:
-      return RetryPolicy::kGrpcResourceExhausted;
+      return config::RetryPolicy::kGrpcResourceExhausted;
     case 14:
-      return RetryPolicy::kGrpcUnavailable;
+      return config::RetryPolicy::kGrpcUnavailable;
     default:
       return 0;
   }
 }
 }  // namespace
 
-RetryState::RetryState(const RetryPolicy& policy,
+RetryState::RetryState(const config::RetryPolicy& policy,
                        std::shared_ptr<upstream::ClusterResources> resources,
                        const stats::ClusterStats* stats)
     : policy_(policy), resources_(std::move(resources)), stats_(stats) {}
@@ -34,7 +34,7 @@ RetryState::~RetryState() {
 }
 
 bool RetryState::retriable(RetryFailure failure, const http::HeaderMap* response) const {
-  using P = RetryPolicy;
+  using P = config::RetryPolicy;
   uint32_t on = policy_.retry_on;
   switch (failure) {
     case RetryFailure::kConnectFailure:
@@ -59,7 +59,7 @@ bool RetryState::retriable(RetryFailure failure, const http::HeaderMap* response
   return false;
 }
 
-bool RetryState::budgetAllows(const upstream::ClusterConfig& limits) const {
+bool RetryState::budgetAllows(const config::ClusterConfig& limits) const {
   // Retries in flight stay under a share of the requests in flight (never
   // below min_retry_concurrency); without a budget, under max_retries.
   uint32_t allowed = limits.max_retries;
@@ -73,7 +73,7 @@ bool RetryState::budgetAllows(const upstream::ClusterConfig& limits) const {
 }
 
 RetryState::Decision RetryState::onFailure(RetryFailure failure, const http::HeaderMap* response,
-                                           const upstream::ClusterConfig& limits,
+                                           const config::ClusterConfig& limits,
                                            std::mt19937_64& rng) {
   if (!policy_.enabled() || !retriable(failure, response)) return Decision::kNoRetry;
   if (retries_ >= policy_.num_retries) return Decision::kLimitExceeded;

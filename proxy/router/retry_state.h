@@ -12,9 +12,9 @@
 #include <random>
 
 #include "common/http/header_map.h"
-#include "proxy/router/route_table.h"
+#include "proxy/config/cluster_config.h"
+#include "proxy/config/route_table.h"
 #include "proxy/stats/stats.h"
-#include "proxy/upstream/cluster_config.h"
 #include "proxy/upstream/cluster_runtime.h"
 
 namespace weft::router {
@@ -28,7 +28,8 @@ class RetryState {
   // `policy` is immutable config the caller keeps alive (in the route table
   // it holds); `resources` are the cluster's live counters; `stats` outlives
   // this object (nullptr: not counted).
-  RetryState(const RetryPolicy& policy, std::shared_ptr<upstream::ClusterResources> resources,
+  RetryState(const config::RetryPolicy& policy,
+             std::shared_ptr<upstream::ClusterResources> resources,
              const stats::ClusterStats* stats);
   ~RetryState();
   RetryState(const RetryState&) = delete;
@@ -48,14 +49,14 @@ class RetryState {
   // the retry is counted (stats, the budget slot) and backoffMs() is the
   // jittered delay to wait.
   Decision onFailure(RetryFailure failure, const http::HeaderMap* response,
-                     const upstream::ClusterConfig& limits, std::mt19937_64& rng);
+                     const config::ClusterConfig& limits, std::mt19937_64& rng);
   uint64_t backoffMs() const { return backoff_ms_; }
   uint32_t retriesGranted() const { return retries_; }
 
  private:
-  bool budgetAllows(const upstream::ClusterConfig& limits) const;
+  bool budgetAllows(const config::ClusterConfig& limits) const;
 
-  const RetryPolicy& policy_;
+  const config::RetryPolicy& policy_;
   std::shared_ptr<upstream::ClusterResources> resources_;
   const stats::ClusterStats* stats_;  // nullptr in tests
   uint32_t retries_ = 0;

@@ -5,8 +5,8 @@
 namespace weft::router {
 namespace {
 
-RetryPolicy policy(uint32_t retry_on, uint32_t num_retries) {
-  RetryPolicy p;
+config::RetryPolicy policy(uint32_t retry_on, uint32_t num_retries) {
+  config::RetryPolicy p;
   p.retry_on = retry_on;
   p.num_retries = num_retries;
   return p;
@@ -19,8 +19,8 @@ http::HeaderMap response(const char* status, const char* grpc_status = nullptr) 
   return h;
 }
 
-upstream::ClusterConfig limits(uint32_t max_retries, bool budget) {
-  upstream::ClusterConfig c;
+config::ClusterConfig limits(uint32_t max_retries, bool budget) {
+  config::ClusterConfig c;
   c.max_retries = max_retries;
   c.retry_budget_enabled = budget;
   c.retry_budget_percent = 50;
@@ -32,7 +32,8 @@ using Decision = RetryState::Decision;
 
 TEST(RetryStateTest, RetriesWhatThePolicyNamesAndNothingElse) {
   auto resources = std::make_shared<upstream::ClusterResources>();
-  RetryPolicy p = policy(RetryPolicy::kRetriableStatusCodes | RetryPolicy::kGrpcUnavailable, 5);
+  config::RetryPolicy p =
+      policy(config::RetryPolicy::kRetriableStatusCodes | config::RetryPolicy::kGrpcUnavailable, 5);
   p.retriable_status_codes = {503};
   RetryState state(p, resources, nullptr);
   auto r503 = response("503");
@@ -49,7 +50,7 @@ TEST(RetryStateTest, RetriesWhatThePolicyNamesAndNothingElse) {
 
 TEST(RetryStateTest, StopsAtTheRoutesLimitAndSaysSo) {
   auto resources = std::make_shared<upstream::ClusterResources>();
-  RetryPolicy p = policy(RetryPolicy::k5xx, 2);
+  config::RetryPolicy p = policy(config::RetryPolicy::k5xx, 2);
   RetryState state(p, resources, nullptr);
   std::mt19937_64 rng(1);
   auto r503 = response("503");
@@ -64,7 +65,7 @@ TEST(RetryStateTest, StopsAtTheRoutesLimitAndSaysSo) {
 
 TEST(RetryStateTest, HoldsOneBudgetSlotPerRequestAndGivesItBack) {
   auto resources = std::make_shared<upstream::ClusterResources>();
-  RetryPolicy p = policy(RetryPolicy::k5xx, 3);
+  config::RetryPolicy p = policy(config::RetryPolicy::k5xx, 3);
   std::mt19937_64 rng(1);
   auto cluster = limits(1, false);  // one request in retry at a time
   {
@@ -82,7 +83,7 @@ TEST(RetryStateTest, HoldsOneBudgetSlotPerRequestAndGivesItBack) {
 
 TEST(RetryStateTest, ALimitRaisedByAPushAppliesToTheLiveCount) {
   auto resources = std::make_shared<upstream::ClusterResources>();
-  RetryPolicy p = policy(RetryPolicy::k5xx, 3);
+  config::RetryPolicy p = policy(config::RetryPolicy::k5xx, 3);
   std::mt19937_64 rng(1);
   RetryState first(p, resources, nullptr);
   RetryState second(p, resources, nullptr);
@@ -99,7 +100,7 @@ TEST(RetryStateTest, ALimitRaisedByAPushAppliesToTheLiveCount) {
 TEST(RetryStateTest, TheBudgetIsAShareOfTheRequestsInFlight) {
   auto resources = std::make_shared<upstream::ClusterResources>();
   resources->active_requests = 4;  // 50 % of 4: two requests may be retrying
-  RetryPolicy p = policy(RetryPolicy::k5xx, 3);
+  config::RetryPolicy p = policy(config::RetryPolicy::k5xx, 3);
   std::mt19937_64 rng(1);
   auto cluster = limits(100, true);
   RetryState a(p, resources, nullptr), b(p, resources, nullptr), c(p, resources, nullptr);
@@ -110,7 +111,7 @@ TEST(RetryStateTest, TheBudgetIsAShareOfTheRequestsInFlight) {
 
 TEST(RetryStateTest, BackoffIsJitteredUnderAnExponentialCeiling) {
   auto resources = std::make_shared<upstream::ClusterResources>();
-  RetryPolicy p = policy(RetryPolicy::k5xx, 4);
+  config::RetryPolicy p = policy(config::RetryPolicy::k5xx, 4);
   p.backoff_base_ms = 10;
   p.backoff_max_ms = 30;
   std::mt19937_64 rng(7);

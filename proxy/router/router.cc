@@ -3,12 +3,12 @@
 #include <algorithm>
 
 #include "common/base/logging.h"
-#include "proxy/http/response_flags.h"
+#include "proxy/stream_info/response_flags.h"
 
 namespace weft::router {
 
-using http::flagBit;
-using http::ResponseFlag;
+using stream_info::flagBit;
+using stream_info::ResponseFlag;
 
 namespace {
 // Request bodies buffered while the upstream connection opens; past this the
@@ -88,8 +88,9 @@ std::string resetBeforeHeaders(const char* reason) {
 }  // namespace
 
 Router::Router(RouterCallbacks& callbacks, event::Dispatcher& dispatcher,
-               upstream::ClusterManager& cm, std::shared_ptr<const RouteTable> routes,
-               const RouteEntry& route, http::HeaderMap& request, bool end_stream, bool grpc)
+               upstream::ClusterManager& cm, std::shared_ptr<const config::RouteTable> routes,
+               const config::RouteEntry& route, http::HeaderMap& request, bool end_stream,
+               bool grpc)
     : callbacks_(callbacks),
       dispatcher_(dispatcher),
       cm_(cm),
@@ -151,7 +152,7 @@ void Router::start() {
 }
 
 void Router::applyRouteRewrites() {
-  if (!route_.prefix_rewrite.empty() && route_.path_kind == RouteEntry::PathKind::kPrefix) {
+  if (!route_.prefix_rewrite.empty() && route_.path_kind == config::RouteEntry::PathKind::kPrefix) {
     std::string path(request_.path());
     path = route_.prefix_rewrite + path.substr(std::min(path.size(), route_.path.size()));
     request_.set(":path", std::move(path));

@@ -22,8 +22,8 @@
 
 #include "common/event/dispatcher.h"
 #include "common/http/codec.h"
+#include "proxy/config/route_table.h"
 #include "proxy/router/retry_state.h"
-#include "proxy/router/route_table.h"
 #include "proxy/router/upstream_request.h"
 #include "proxy/upstream/cluster_manager.h"
 
@@ -62,7 +62,7 @@ class Router : private UpstreamRequestCallbacks {
   // which outlive it; `routes` keeps `route` alive. `end_stream`: the
   // request was headers only.
   Router(RouterCallbacks& callbacks, event::Dispatcher& dispatcher, upstream::ClusterManager& cm,
-         std::shared_ptr<const RouteTable> routes, const RouteEntry& route,
+         std::shared_ptr<const config::RouteTable> routes, const config::RouteEntry& route,
          http::HeaderMap& request, bool end_stream, bool grpc);
   ~Router() override;
   Router(const Router&) = delete;
@@ -118,8 +118,8 @@ class Router : private UpstreamRequestCallbacks {
   RouterCallbacks& callbacks_;
   event::Dispatcher& dispatcher_;
   upstream::ClusterManager& cm_;
-  std::shared_ptr<const RouteTable> routes_;
-  const RouteEntry& route_;
+  std::shared_ptr<const config::RouteTable> routes_;
+  const config::RouteEntry& route_;
   http::HeaderMap& request_;
   const bool grpc_;
   std::shared_ptr<upstream::WorkerCluster> cluster_;

@@ -11,8 +11,8 @@
 #include "common/base/logging.h"
 #include "mesh/names.h"
 #include "mesh/node_metadata.h"
-#include "proxy/config/bootstrap_loader.h"
-#include "proxy/config/translate.h"
+#include "proxy/translate/bootstrap_loader.h"
+#include "proxy/translate/translate.h"
 #include "security/spiffe_id.h"
 
 namespace weft::server {
@@ -25,12 +25,12 @@ int Server::run() {
   std::string error;
   if (options_.bootstrap) {
     bootstrap_ = *options_.bootstrap;
-  } else if (!config::loadBootstrapFile(options_.bootstrap_path, &bootstrap_, &error)) {
+  } else if (!translate::loadBootstrapFile(options_.bootstrap_path, &bootstrap_, &error)) {
     std::fprintf(stderr, "weft-proxy: %s\n", error.c_str());
     return 1;
   }
-  config::ErrorList errors;
-  snapshot_ = config::translateBootstrap(bootstrap_, errors);
+  common::ErrorList errors;
+  snapshot_ = translate::translateBootstrap(bootstrap_, errors);
   if (!snapshot_) {
     std::fprintf(stderr, "weft-proxy: %s: invalid bootstrap:\n", options_.bootstrap_path.c_str());
     for (const auto& e : errors.all()) std::fprintf(stderr, "  %s\n", e.c_str());
@@ -142,15 +142,15 @@ http::ServerResponse Server::handleStatus(const std::string& method, const std::
 }
 
 void Server::watchApplication() {
-  app_watcher_ = std::make_unique<sidecar::AppWatcher>(options_.exit_with_app_proc, getpid());
+  app_watcher_ = std::make_unique<AppWatcher>(options_.exit_with_app_proc, getpid());
   app_timer_ = std::make_unique<event::Timer>(main_, [this] {
     switch (app_watcher_->poll()) {
-      case sidecar::AppWatcher::State::kAppGone:
+      case AppWatcher::State::kAppGone:
         LOG_INFO("weft-proxy: the application's processes have exited; draining, then exiting");
         startDrain(true);
         return;
-      case sidecar::AppWatcher::State::kWaitingForApp:
-      case sidecar::AppWatcher::State::kAppRunning:
+      case AppWatcher::State::kWaitingForApp:
+      case AppWatcher::State::kAppRunning:
         if (!draining_) app_timer_->enableMs(1000);
         return;
     }
@@ -159,9 +159,9 @@ void Server::watchApplication() {
 }
 
 bool Server::startXds(std::string* error) {
-  config::ErrorList errors;
-  std::string cluster_name = config::validateDynamicResources(bootstrap_, errors);
-  const upstream::ClusterConfig* cluster = snapshot_->cluster(cluster_name);
+  common::ErrorList errors;
+  std::string cluster_name = translate::validateDynamicResources(bootstrap_, errors);
+  const config::ClusterConfig* cluster = snapshot_->cluster(cluster_name);
   if (cluster == nullptr || cluster->hosts.empty()) {
     *error = "the xDS cluster '" + cluster_name + "' has no endpoint";
     return false;
@@ -173,14 +173,14 @@ bool Server::startXds(std::string* error) {
       snapshot_->admin_address + ":" + std::to_string(snapshot_->admin_port));
   xds_ = std::make_unique<xds::XdsClient>(
       main_, node, cluster->hosts[0].address, cluster_name,
-      [this](const config::DynamicResources& candidate, std::vector<std::string>* missing,
+      [this](const translate::DynamicResources& candidate, std::vector<std::string>* missing,
              std::string* error) {
-        config::ErrorList errors;
-        auto snapshot = config::buildSnapshot(bootstrap_, &candidate, errors, missing);
+        common::ErrorList errors;
+        auto snapshot = translate::buildSnapshot(bootstrap_, &candidate, errors, missing);
         if (snapshot == nullptr) *error = errors.joined();
         return snapshot;
       },
-      [this](config::SnapshotPtr snapshot, const config::DynamicResources& resources) {
+      [this](config::SnapshotPtr snapshot, const translate::DynamicResources& resources) {
         auto bundle = resources.secrets.find(mesh::kTrustBundleSecret);
         if (certificate_ && bundle != resources.secrets.end()) {
           certificate_->setTrustBundle(
@@ -423,7 +423,7 @@ std::string Server::clustersText() const {
            "\n";
     out += name + "::default_priority::max_pending_requests::" +
            std::to_string(cluster->max_pending_requests) + "\n";
-    uint64_t now = upstream::steadyNowMs();
+    uint64_t now = config::steadyNowMs();
     for (size_t i = 0; i < cluster->hosts.size(); ++i) {
       const auto& host = cluster->hosts[i];
       const auto& outlier = *view.hosts[i];

@@ -17,8 +17,8 @@
 #include "mesh/names.h"
 #include "proxy/config/snapshot.h"
 #include "proxy/sds/workload_certificate.h"
+#include "proxy/server/app_watcher.h"
 #include "proxy/server/worker.h"
-#include "proxy/sidecar/app_watcher.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_runtime.h"
 #include "proxy/xds/xds_client.h"
@@ -85,7 +85,7 @@ class Server {
   bool ready_ = false;
   std::unique_ptr<http::HttpServer> admin_;
   std::unique_ptr<http::HttpServer> status_;
-  std::unique_ptr<sidecar::AppWatcher> app_watcher_;
+  std::unique_ptr<AppWatcher> app_watcher_;
   std::unique_ptr<event::Timer> app_timer_;
   uv_signal_t sigterm_;
   uv_signal_t sigint_;

@@ -69,7 +69,7 @@ void Worker::apply(config::SnapshotPtr snapshot, upstream::RuntimeViewsPtr runti
 
 namespace {
 // A connection whose first bytes are being read to pick its filter chain.
-class InspectingConnection : public ActiveConnection {
+class InspectingConnection : public context::ActiveConnection {
  public:
   template <class... Args>
   explicit InspectingConnection(Args&&... args) : inspector(std::forward<Args>(args)...) {}
@@ -154,7 +154,7 @@ void Worker::drainChangedConnections(const config::Snapshot& next) {
     for (const auto& chain : listener.filter_chains) kept.insert(chain.fingerprint);
     if (listener.default_filter_chain) kept.insert(listener.default_filter_chain->fingerprint);
   }
-  std::vector<ActiveConnection*> changed;
+  std::vector<context::ActiveConnection*> changed;
   for (auto& [raw, owned] : connections_) {
     const std::string* fingerprint = raw->chainFingerprint();
     if (fingerprint != nullptr && kept.count(*fingerprint) == 0) changed.push_back(raw);
@@ -164,7 +164,7 @@ void Worker::drainChangedConnections(const config::Snapshot& next) {
   }
 }
 
-void Worker::removeConnection(ActiveConnection* connection) {
+void Worker::removeConnection(context::ActiveConnection* connection) {
   auto it = connections_.find(connection);
   if (it == connections_.end()) return;
   dispatcher_->deferDelete(std::move(it->second));
@@ -178,7 +178,7 @@ void Worker::drain(std::function<void()> on_idle) {
     on_idle_ = on_idle;
     listeners_.clear();
     // startDrain may remove connections from the map; iterate over a copy.
-    std::vector<ActiveConnection*> current;
+    std::vector<context::ActiveConnection*> current;
     for (auto& [raw, owned] : connections_) current.push_back(raw);
     for (auto* raw : current) {
       if (connections_.count(raw)) raw->startDrain();

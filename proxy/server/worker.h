@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "common/network/listener.h"
-#include "proxy/server/worker_context.h"
+#include "proxy/context/worker_context.h"
 
 namespace weft::server {
 
-class Worker : public WorkerContext {
+class Worker : public context::WorkerContext {
  public:
   Worker(int index, stats::Store& stats);
   ~Worker() override;
@@ -37,8 +37,8 @@ class Worker : public WorkerContext {
   upstream::ClusterManager& clusterManager() override { return *cluster_manager_; }
   stats::Store& stats() override { return stats_; }
   bool draining() const override { return draining_; }
-  void removeConnection(ActiveConnection* connection) override;
-  std::shared_ptr<const router::RouteTable> currentRoutes(const std::string& rds_name) override {
+  void removeConnection(context::ActiveConnection* connection) override;
+  std::shared_ptr<const config::RouteTable> currentRoutes(const std::string& rds_name) override {
     auto it = snapshot_->route_tables.find(rds_name);
     return it == snapshot_->route_tables.end() ? nullptr : it->second;
   }
@@ -59,7 +59,7 @@ class Worker : public WorkerContext {
   config::SnapshotPtr snapshot_;
   std::vector<stats::ListenerStats> listener_stats_;
   std::vector<std::unique_ptr<network::Listener>> listeners_;
-  std::map<ActiveConnection*, std::unique_ptr<ActiveConnection>> connections_;
+  std::map<context::ActiveConnection*, std::unique_ptr<context::ActiveConnection>> connections_;
   bool draining_ = false;
   std::function<void()> on_idle_;
   std::thread thread_;

@@ -13,7 +13,7 @@
 #include "mesh/node_metadata.h"
 #include "mesh/sidecar_env.h"
 #include "mesh/xds_types.h"
-#include "proxy/config/bootstrap_loader.h"
+#include "proxy/translate/bootstrap_loader.h"
 #include "security/spiffe_id.h"
 
 extern char** environ;
@@ -188,7 +188,7 @@ bool optionsFromEnvironment(const Environment& env, const Resolver& resolve,
                {"explicit_http_config",
                 {{"http2_protocol_options", nlohmann::json::object()}}}}}}}}}}}}};
   envoy::config::bootstrap::v3::Bootstrap proto;
-  if (!config::parseBootstrap(bootstrap.dump(), "the sidecar bootstrap", &proto, error)) {
+  if (!translate::parseBootstrap(bootstrap.dump(), "the sidecar bootstrap", &proto, error)) {
     return false;
   }
   options->bootstrap = std::move(proto);

@@ -5,7 +5,7 @@
 
 namespace weft::tcp {
 
-TcpProxy::TcpProxy(server::WorkerContext& context, const std::string& cluster_name,
+TcpProxy::TcpProxy(context::WorkerContext& context, const std::string& cluster_name,
                    std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
                    uint32_t buffer_limit, uint64_t idle_timeout_ms)
     : idle_timeout_ms_(idle_timeout_ms),

@@ -8,14 +8,14 @@
 
 #include "common/event/dispatcher.h"
 #include "common/network/connection.h"
+#include "proxy/context/worker_context.h"
 #include "proxy/rbac/rbac_engine.h"
-#include "proxy/server/worker_context.h"
 
 namespace weft::tcp {
 
-class TcpProxy : public server::ActiveConnection {
+class TcpProxy : public context::ActiveConnection {
  public:
-  TcpProxy(server::WorkerContext& context, const std::string& cluster,
+  TcpProxy(context::WorkerContext& context, const std::string& cluster,
            std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
            uint32_t buffer_limit, uint64_t idle_timeout_ms);
   ~TcpProxy() override;
@@ -56,7 +56,7 @@ class TcpProxy : public server::ActiveConnection {
   uint64_t last_activity_ms_ = 0;
   std::unique_ptr<event::Timer> idle_timer_;
 
-  server::WorkerContext& context_;
+  context::WorkerContext& context_;
   std::string cluster_name_;
   uint32_t buffer_limit_;
   std::unique_ptr<network::Connection> downstream_;

@@ -4,13 +4,7 @@
 
 namespace weft::upstream {
 
-uint64_t steadyNowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
-
-void WorkerCluster::update(ClusterConfigPtr config, const ClusterRuntimeView& runtime) {
+void WorkerCluster::update(config::ClusterConfigPtr config, const ClusterRuntimeView& runtime) {
   config_ = std::move(config);
   resources_ = runtime.resources;
   std::multimap<std::string, WorkerHostPtr> previous;
@@ -18,7 +12,7 @@ void WorkerCluster::update(ClusterConfigPtr config, const ClusterRuntimeView& ru
   hosts_.clear();
   lb_hosts_.clear();
   for (size_t i = 0; i < config_->hosts.size(); ++i) {
-    const HostConfig& host_config = config_->hosts[i];
+    const config::HostConfig& host_config = config_->hosts[i];
     WorkerHostPtr host;
     auto kept = previous.find(host_config.address.toString());
     if (kept != previous.end()) {
@@ -56,7 +50,7 @@ void WorkerCluster::remove() {
 }
 
 void WorkerCluster::reportResult(WorkerHost& host, Result result) {
-  const OutlierConfig& o = config_->outlier;
+  const config::OutlierConfig& o = config_->outlier;
   if (!o.enabled || host.removed_) return;
   HostOutlierState& state = host.outlier();
   if (result == Result::kSuccess) {
@@ -73,12 +67,12 @@ void WorkerCluster::reportResult(WorkerHost& host, Result result) {
   }
   if ((o.enforce_5xx && c5 >= o.consecutive_5xx) ||
       (o.enforce_gateway_failure && cg >= o.consecutive_gateway_failure)) {
-    tryEject(host, steadyNowMs());
+    tryEject(host, config::steadyNowMs());
   }
 }
 
 void WorkerCluster::tryEject(WorkerHost& host, uint64_t now_ms) {
-  const OutlierConfig& o = config_->outlier;
+  const config::OutlierConfig& o = config_->outlier;
   HostOutlierState& state = host.outlier();
   if (state.ejected_until_ms.load(std::memory_order_relaxed) > now_ms) return;
   size_t ejected = 0;
@@ -101,7 +95,7 @@ void WorkerCluster::tryEject(WorkerHost& host, uint64_t now_ms) {
 WorkerHostPtr WorkerCluster::pickHost(std::mt19937_64& rng) {
   if (hosts_.empty()) return nullptr;
   if (config_->outlier.enabled) {
-    uint64_t now = steadyNowMs();
+    uint64_t now = config::steadyNowMs();
     bool any = false;
     for (auto& host : hosts_) {
       auto& state = host->outlier();
@@ -123,7 +117,7 @@ WorkerHostPtr WorkerCluster::pickHost(std::mt19937_64& rng) {
   int index;
   if (hosts_.size() == 1) {
     index = hosts_[0]->lb_.available ? 0 : -1;
-  } else if (config_->lb_policy == LbPolicy::kLeastRequest) {
+  } else if (config_->lb_policy == config::LbPolicy::kLeastRequest) {
     index = LoadBalancer::pickLeastRequest(lb_hosts_, config_->least_request_choices, rng);
   } else {
     index = LoadBalancer::pickRoundRobin(lb_hosts_);

@@ -26,11 +26,11 @@ namespace weft::upstream {
 
 class WorkerHost {
  public:
-  WorkerHost(HostConfig config, std::shared_ptr<HostOutlierState> outlier,
+  WorkerHost(config::HostConfig config, std::shared_ptr<HostOutlierState> outlier,
              std::unique_ptr<HttpConnPool> pool)
       : config_(std::move(config)), outlier_(std::move(outlier)), pool_(std::move(pool)) {}
 
-  const HostConfig& config() const { return config_; }
+  const config::HostConfig& config() const { return config_; }
   const network::Address& address() const { return config_.address; }
   HttpConnPool& pool() { return *pool_; }
   HostOutlierState& outlier() { return *outlier_; }
@@ -39,7 +39,7 @@ class WorkerHost {
 
  private:
   friend class WorkerCluster;
-  HostConfig config_;
+  config::HostConfig config_;
   std::shared_ptr<HostOutlierState> outlier_;
   std::unique_ptr<HttpConnPool> pool_;
   LbHost lb_;
@@ -55,7 +55,7 @@ class WorkerCluster {
       : dispatcher_(dispatcher), stats_(stats), tls_stats_(tls_stats) {}
 
   // The cluster's current configuration (the latest push).
-  const ClusterConfig& config() const { return *config_; }
+  const config::ClusterConfig& config() const { return *config_; }
   const stats::ClusterStats& stats() const { return stats_; }
   // Held by whoever counted itself in, so the count it undoes is the one it made.
   const std::shared_ptr<ClusterResources>& resources() const { return resources_; }
@@ -74,14 +74,14 @@ class WorkerCluster {
   friend class ClusterManager;
   // Adopts `config`: hosts matched by address keep their WorkerHost (pool,
   // load-balancer state); removed ones drain.
-  void update(ClusterConfigPtr config, const ClusterRuntimeView& runtime);
+  void update(config::ClusterConfigPtr config, const ClusterRuntimeView& runtime);
   void remove();
   void tryEject(WorkerHost& host, uint64_t now_ms);
 
   event::Dispatcher& dispatcher_;
   stats::ClusterStats stats_;
   const stats::TlsStats* tls_stats_;
-  ClusterConfigPtr config_;
+  config::ClusterConfigPtr config_;
   std::shared_ptr<ClusterResources> resources_;
   std::vector<WorkerHostPtr> hosts_;
   std::vector<LbHost*> lb_hosts_;  // hosts_' load-balancer entries, for the algorithms

@@ -7,17 +7,17 @@
 namespace weft::upstream {
 namespace {
 
-HostConfig host(const char* ip, uint16_t port = 8080) {
-  HostConfig h;
+config::HostConfig host(const char* ip, uint16_t port = 8080) {
+  config::HostConfig h;
   h.address = *network::Address::fromIpPort(ip, port);
   return h;
 }
 
 std::shared_ptr<const config::Snapshot> snapshotWith(
-    std::map<std::string, std::vector<HostConfig>> clusters, uint32_t max_requests = 1024) {
+    std::map<std::string, std::vector<config::HostConfig>> clusters, uint32_t max_requests = 1024) {
   auto snapshot = std::make_shared<config::Snapshot>();
   for (auto& [name, hosts] : clusters) {
-    auto c = std::make_shared<ClusterConfig>();
+    auto c = std::make_shared<config::ClusterConfig>();
     c->name = name;
     c->hosts = hosts;
     c->max_requests = max_requests;
@@ -87,7 +87,7 @@ TEST_F(ClusterManagerTest, AnEjectionSurvivesAnUnrelatedPush) {
   auto bad = cluster->hosts()[1];
   cluster->reportResult(*bad, WorkerCluster::Result::k5xx);
   cluster->reportResult(*bad, WorkerCluster::Result::k5xx);
-  ASSERT_GT(bad->outlier().ejected_until_ms.load(), steadyNowMs());
+  ASSERT_GT(bad->outlier().ejected_until_ms.load(), config::steadyNowMs());
   apply(
       snapshotWith({{"web", {host("127.0.0.1"), host("127.0.0.2")}}, {"new", {host("10.0.0.1")}}}));
   for (int i = 0; i < 10; ++i) {

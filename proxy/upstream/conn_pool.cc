@@ -59,7 +59,7 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
       connection_->setTransportSocket(
           std::make_unique<tls::TlsSocket>(pool.cluster_->tls, pool.tls_stats_));
     }
-    if (pool.cluster_->protocol == UpstreamProtocol::kHttp2) {
+    if (pool.cluster_->protocol == config::UpstreamProtocol::kHttp2) {
       codec_ = std::make_unique<http::Http2ClientConnection>(*connection_, *this);
     } else {
       codec_ = std::make_unique<http::Http1ClientConnection>(*connection_, *this);
@@ -135,8 +135,8 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
   uint32_t requests_served_ = 0;
 };
 
-HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster,
-                           std::shared_ptr<ClusterResources> resources, HostConfig host,
+HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, config::ClusterConfigPtr cluster,
+                           std::shared_ptr<ClusterResources> resources, config::HostConfig host,
                            prometheus::Counter* cx_overflow, const stats::TlsStats* tls_stats)
     : dispatcher_(dispatcher),
       cluster_(std::move(cluster)),
@@ -212,7 +212,7 @@ void HttpConnPool::onClientFailed(ActiveClient* client, PoolFailureReason reason
   --connecting_;
   // HTTP/1: a failed connect fails the oldest waiting request (one per
   // attempt). HTTP/2: every waiting request was counting on this connection.
-  size_t to_fail = cluster_->protocol == UpstreamProtocol::kHttp2 ? pending_.size() : 1;
+  size_t to_fail = cluster_->protocol == config::UpstreamProtocol::kHttp2 ? pending_.size() : 1;
   for (size_t i = 0; i < to_fail && !pending_.empty(); ++i) {
     PendingRequest* request = pending_.front();
     pending_.pop_front();
@@ -261,7 +261,7 @@ bool HttpConnPool::mayOpenConnection() {
 }
 
 void HttpConnPool::processPending() {
-  if (cluster_->protocol == UpstreamProtocol::kHttp2) {
+  if (cluster_->protocol == config::UpstreamProtocol::kHttp2) {
     // One multiplexed connection carries the burst: open one at a time.
     if (connecting_ == 0 && !pending_.empty() && mayOpenConnection()) createClient();
     return;

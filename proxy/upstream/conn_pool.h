@@ -12,8 +12,8 @@
 #include "common/http/codec.h"
 #include "common/http/http1_client.h"
 #include "common/network/connection.h"
+#include "proxy/config/cluster_config.h"
 #include "proxy/stats/stats.h"
-#include "proxy/upstream/cluster_config.h"
 #include "proxy/upstream/cluster_runtime.h"
 
 namespace weft::upstream {
@@ -34,8 +34,8 @@ class HttpConnPool {
 
   // `cx_overflow` counts connections the max_connections limit held back.
   // `resources`: the cluster's counters, shared with every pool of the cluster.
-  HttpConnPool(event::Dispatcher& dispatcher, ClusterConfigPtr cluster,
-               std::shared_ptr<ClusterResources> resources, HostConfig host,
+  HttpConnPool(event::Dispatcher& dispatcher, config::ClusterConfigPtr cluster,
+               std::shared_ptr<ClusterResources> resources, config::HostConfig host,
                prometheus::Counter* cx_overflow = nullptr,
                const stats::TlsStats* tls_stats = nullptr);
   ~HttpConnPool();
@@ -47,14 +47,15 @@ class HttpConnPool {
                             bool fresh = false);
   void cancel(PendingRequest* request);
 
-  const HostConfig& host() const { return host_; }
+  const config::HostConfig& host() const { return host_; }
   size_t connectionCount() const { return clients_.size(); }
   size_t idleCount() const;
   size_t pendingCount() const { return pending_.size(); }
   // Closes idle connections; busy ones close when their stream ends.
   void drainConnections();
   // A push kept this host: new settings (limits, timeouts) apply from now on.
-  void updateCluster(ClusterConfigPtr cluster, std::shared_ptr<ClusterResources> resources) {
+  void updateCluster(config::ClusterConfigPtr cluster,
+                     std::shared_ptr<ClusterResources> resources) {
     cluster_ = std::move(cluster);
     resources_ = std::move(resources);
   }
@@ -73,9 +74,9 @@ class HttpConnPool {
   bool mayOpenConnection();
 
   event::Dispatcher& dispatcher_;
-  ClusterConfigPtr cluster_;
+  config::ClusterConfigPtr cluster_;
   std::shared_ptr<ClusterResources> resources_;
-  HostConfig host_;
+  config::HostConfig host_;
   std::list<std::unique_ptr<ActiveClient>> clients_;
   std::deque<PendingRequest*> pending_;
   prometheus::Counter* cx_overflow_;

@@ -88,7 +88,7 @@ void XdsClient::setLocalSecret(
   // applied to the configuration in service, and also merged into the one
   // warming, which keeps waiting for what it lacks.
   bool warming = unpublished_ != nullptr;
-  config::DynamicResources in_service = warming ? published_ : resources_;
+  translate::DynamicResources in_service = warming ? published_ : resources_;
   in_service.secrets[secret.name()] = secret;
   std::vector<std::string> missing;
   std::string error;
@@ -105,7 +105,7 @@ void XdsClient::setLocalSecret(
     updateSubscriptions();
     return;
   }
-  config::DynamicResources pending = resources_;
+  translate::DynamicResources pending = resources_;
   pending.secrets[secret.name()] = secret;
   missing.clear();
   config::SnapshotPtr pending_snapshot = builder_(pending, &missing, &error);
@@ -170,7 +170,7 @@ void XdsClient::handleResponse(const discovery::DiscoveryResponse& response) {
     return;
   }
   nonce_[type] = response.nonce();
-  config::DynamicResources candidate = resources_;
+  translate::DynamicResources candidate = resources_;
   std::string error;
   switch (type) {
     case kCds:
@@ -243,7 +243,7 @@ void XdsClient::updateSubscriptions() {
   }
   std::set<std::string> rds;
   for (const auto& [name, listener] : resources_.listeners) {
-    for (auto& route_name : config::rdsNames(listener)) rds.insert(route_name);
+    for (auto& route_name : translate::rdsNames(listener)) rds.insert(route_name);
   }
   if (eds != eds_names_) {
     eds_names_ = std::move(eds);
@@ -256,11 +256,12 @@ void XdsClient::updateSubscriptions() {
   std::set<std::string> sds;
   for (const auto& [name, cluster] : resources_.clusters) {
     if (cluster.has_transport_socket())
-      config::collectSecretNames(cluster.transport_socket(), &sds);
+      translate::collectSecretNames(cluster.transport_socket(), &sds);
   }
   for (const auto& [name, listener] : resources_.listeners) {
     for (const auto& chain : listener.filter_chains()) {
-      if (chain.has_transport_socket()) config::collectSecretNames(chain.transport_socket(), &sds);
+      if (chain.has_transport_socket())
+        translate::collectSecretNames(chain.transport_socket(), &sds);
     }
   }
   for (const auto& [name, secret] : local_secrets_) sds.erase(name);

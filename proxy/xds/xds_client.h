@@ -20,7 +20,7 @@
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "mesh/xds_types.h"
-#include "proxy/config/translate.h"
+#include "proxy/translate/translate.h"
 
 namespace weft::xds {
 
@@ -41,12 +41,12 @@ class XdsClient {
   // The snapshot `candidate` translates to, or nullptr with `error` set (the
   // NACK's reason); references still missing (warming) go to `missing`.
   using Builder =
-      std::function<config::SnapshotPtr(const config::DynamicResources& candidate,
+      std::function<config::SnapshotPtr(const translate::DynamicResources& candidate,
                                         std::vector<std::string>* missing, std::string* error)>;
   // Called with the accepted resources' snapshot once nothing they reference
   // is missing (or the warming timeout passed).
-  using OnUpdate =
-      std::function<void(config::SnapshotPtr snapshot, const config::DynamicResources& resources)>;
+  using OnUpdate = std::function<void(config::SnapshotPtr snapshot,
+                                      const translate::DynamicResources& resources)>;
 
   XdsClient(event::Dispatcher& dispatcher, envoy::config::core::v3::Node node,
             network::Address server, std::string authority, Builder builder, OnUpdate on_update);
@@ -57,7 +57,7 @@ class XdsClient {
   // certificate): merged with the SDS ones, never asked for.
   void setLocalSecret(const envoy::extensions::transport_sockets::tls::v3::Secret& secret);
   const TypeStatus& status(XdsType type) const { return status_[type]; }
-  const config::DynamicResources& resources() const { return resources_; }
+  const translate::DynamicResources& resources() const { return resources_; }
   bool connected() const { return stream_ && stream_->open(); }
 
  private:
@@ -82,12 +82,12 @@ class XdsClient {
   std::mt19937_64 rng_{std::random_device{}()};
   bool node_sent_ = false;
 
-  config::DynamicResources resources_;
+  translate::DynamicResources resources_;
   // resources_' snapshot, built when they were accepted and not published
   // yet (warming); nullptr once published.
   config::SnapshotPtr unpublished_;
   std::vector<std::string> missing_;
-  config::DynamicResources published_;  // what the configuration in service was built from
+  translate::DynamicResources published_;  // what the configuration in service was built from
   std::array<TypeStatus, kXdsTypeCount> status_;
   std::array<std::string, kXdsTypeCount> nonce_;
   std::array<bool, kXdsTypeCount> requested_{};

@@ -6,15 +6,15 @@
 
 #include <random>
 
+#include "proxy/config/route_table.h"
 #include "proxy/config/snapshot.h"
-#include "proxy/router/route_table.h"
 
 namespace weft::http {
 
 // The route's own fault configuration, else the listener's; nullptr when none applies.
-const router::FaultConfig* faultFor(const router::RouteEntry& route,
+const config::FaultConfig* faultFor(const config::RouteEntry& route,
                                     const config::HttpListenerSettings& http);
-bool rollFaultDelay(const router::FaultConfig& fault, std::mt19937_64& rng);
-bool rollFaultAbort(const router::FaultConfig& fault, std::mt19937_64& rng);
+bool rollFaultDelay(const config::FaultConfig& fault, std::mt19937_64& rng);
+bool rollFaultAbort(const config::FaultConfig& fault, std::mt19937_64& rng);
 
 }  // namespace weft::http

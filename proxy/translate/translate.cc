@@ -1,12 +1,9 @@
-#include "proxy/config/translate.h"
+#include "proxy/translate/translate.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
-#include "proxy/config/translate_rbac.h"
-#include "proxy/config/translate_tls.h"
 
 #include <map>
 #include <set>
@@ -16,8 +13,10 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
+#include "proxy/translate/translate_rbac.h"
+#include "proxy/translate/translate_tls.h"
 
-namespace weft::config {
+namespace weft::translate {
 
 namespace cluster_v3 = envoy::config::cluster::v3;
 namespace route_v3 = envoy::config::route::v3;
@@ -42,7 +41,7 @@ std::string typeName(const google::protobuf::Any& any) {
 }
 
 bool addressFrom(const envoy::config::core::v3::Address& proto, const std::string& path,
-                 network::Address* out, ErrorList& errors) {
+                 network::Address* out, common::ErrorList& errors) {
   if (!proto.has_socket_address()) {
     errors.add(path, "socket_address is required");
     return false;
@@ -69,8 +68,8 @@ bool addressFrom(const envoy::config::core::v3::Address& proto, const std::strin
 }  // namespace
 
 bool stringMatchFrom(const envoy::type::matcher::v3::StringMatcher& proto, const std::string& path,
-                     router::StringMatch* out, ErrorList& errors) {
-  using Kind = router::StringMatch::Kind;
+                     matcher::StringMatch* out, common::ErrorList& errors) {
+  using Kind = matcher::StringMatch::Kind;
   out->ignore_case = proto.ignore_case();
   switch (proto.match_pattern_case()) {
     case envoy::type::matcher::v3::StringMatcher::kExact:
@@ -107,8 +106,8 @@ bool stringMatchFrom(const envoy::type::matcher::v3::StringMatcher& proto, const
 }
 
 bool headerMatchFrom(const route_v3::HeaderMatcher& proto, const std::string& path,
-                     router::HeaderMatch* out, ErrorList& errors) {
-  using Kind = router::StringMatch::Kind;
+                     matcher::HeaderMatch* out, common::ErrorList& errors) {
+  using Kind = matcher::StringMatch::Kind;
   if (proto.name().empty()) {
     errors.add(path + ".name", "header name is required");
     return false;
@@ -153,10 +152,10 @@ bool headerMatchFrom(const route_v3::HeaderMatcher& proto, const std::string& pa
 
 namespace {
 
-router::HeaderMutation mutationFrom(
+config::HeaderMutation mutationFrom(
     const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,
     const google::protobuf::RepeatedPtrField<std::string>& remove) {
-  router::HeaderMutation m;
+  config::HeaderMutation m;
   for (const auto& option : add) {
     std::string name = option.header().key();
     http::toLowerInPlace(name);
@@ -181,8 +180,8 @@ uint32_t perMillion(const envoy::type::v3::FractionalPercent& p) {
   }
 }
 
-bool faultFrom(const google::protobuf::Any& any, const std::string& path, router::FaultConfig* out,
-               ErrorList& errors) {
+bool faultFrom(const google::protobuf::Any& any, const std::string& path, config::FaultConfig* out,
+               common::ErrorList& errors) {
   envoy::extensions::filters::http::fault::v3::HTTPFault fault;
   if (!any.UnpackTo(&fault)) {
     errors.add(path, "is not an envoy.extensions.filters.http.fault.v3.HTTPFault");
@@ -218,8 +217,8 @@ bool faultFrom(const google::protobuf::Any& any, const std::string& path, router
 }
 
 bool retryPolicyFrom(const route_v3::RetryPolicy& proto, const std::string& path,
-                     router::RetryPolicy* out, ErrorList& errors) {
-  using On = router::RetryPolicy::On;
+                     config::RetryPolicy* out, common::ErrorList& errors) {
+  using On = config::RetryPolicy::On;
   static const std::map<std::string, uint32_t> kConditions = {
       {"5xx", On::k5xx},
       {"gateway-error", On::kGatewayError},
@@ -269,9 +268,9 @@ bool retryPolicyFrom(const route_v3::RetryPolicy& proto, const std::string& path
   return ok;
 }
 
-bool routeFrom(const route_v3::Route& proto, const std::string& path, router::RouteEntry* out,
-               ErrorList& errors) {
-  using PathKind = router::RouteEntry::PathKind;
+bool routeFrom(const route_v3::Route& proto, const std::string& path, config::RouteEntry* out,
+               common::ErrorList& errors) {
+  using PathKind = config::RouteEntry::PathKind;
   bool ok = true;
   out->name = proto.name();
   const auto& match = proto.match();
@@ -303,14 +302,14 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, router::Ro
   }
   if (match.has_case_sensitive()) out->case_sensitive = match.case_sensitive().value();
   if (match.has_grpc()) {
-    router::HeaderMatch grpc;
+    matcher::HeaderMatch grpc;
     grpc.name = "content-type";
-    grpc.match.kind = router::StringMatch::Kind::kPrefix;
+    grpc.match.kind = matcher::StringMatch::Kind::kPrefix;
     grpc.match.value = "application/grpc";
     out->headers.push_back(std::move(grpc));
   }
   for (int i = 0; i < match.headers_size(); ++i) {
-    router::HeaderMatch hm;
+    matcher::HeaderMatch hm;
     if (headerMatchFrom(match.headers(i), path + ".match.headers[" + std::to_string(i) + "]", &hm,
                         errors)) {
       out->headers.push_back(std::move(hm));
@@ -329,7 +328,7 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, router::Ro
       ok = false;
       continue;
     }
-    router::FaultConfig fault;
+    config::FaultConfig fault;
     if (faultFrom(any, fpath, &fault, errors)) {
       out->fault = fault;
     } else {
@@ -406,18 +405,9 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, router::Ro
 
 }  // namespace
 
-std::string ErrorList::joined() const {
-  std::string out;
-  for (const auto& e : errors_) {
-    if (!out.empty()) out += "\n";
-    out += e;
-  }
-  return out;
-}
-
 bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& la,
-                             const std::string& path, std::vector<upstream::HostConfig>* hosts,
-                             ErrorList& errors) {
+                             const std::string& path, std::vector<config::HostConfig>* hosts,
+                             common::ErrorList& errors) {
   bool ok = true;
   for (int i = 0; i < la.endpoints_size(); ++i) {
     const auto& locality = la.endpoints(i);
@@ -430,7 +420,7 @@ bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssig
         ok = false;
         continue;
       }
-      upstream::HostConfig host;
+      config::HostConfig host;
       if (!addressFrom(lbe.endpoint().address(), epath + ".endpoint.address", &host.address,
                        errors)) {
         ok = false;
@@ -453,7 +443,7 @@ bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssig
 }
 
 bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
-                      upstream::ClusterConfig* out, ErrorList& errors,
+                      config::ClusterConfig* out, common::ErrorList& errors,
                       const envoy::config::endpoint::v3::ClusterLoadAssignment* eds,
                       const SecretResolver* secrets) {
   bool ok = true;
@@ -502,10 +492,10 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
   }
   switch (out->original_dst ? cluster_v3::Cluster::ROUND_ROBIN : proto.lb_policy()) {
     case cluster_v3::Cluster::ROUND_ROBIN:
-      out->lb_policy = upstream::LbPolicy::kRoundRobin;
+      out->lb_policy = config::LbPolicy::kRoundRobin;
       break;
     case cluster_v3::Cluster::LEAST_REQUEST:
-      out->lb_policy = upstream::LbPolicy::kLeastRequest;
+      out->lb_policy = config::LbPolicy::kLeastRequest;
       if (proto.has_least_request_lb_config() &&
           proto.least_request_lb_config().has_choice_count()) {
         out->least_request_choices = proto.least_request_lb_config().choice_count().value();
@@ -533,7 +523,7 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
       proto.common_http_protocol_options().has_idle_timeout()) {
     out->idle_timeout_ms = durationMs(proto.common_http_protocol_options().idle_timeout());
   }
-  if (proto.has_http2_protocol_options()) out->protocol = upstream::UpstreamProtocol::kHttp2;
+  if (proto.has_http2_protocol_options()) out->protocol = config::UpstreamProtocol::kHttp2;
   for (const auto& [key, any] : proto.typed_extension_protocol_options()) {
     std::string opath = path + ".typed_extension_protocol_options[\"" + key + "\"]";
     envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
@@ -545,7 +535,7 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
     }
     if (options.has_explicit_http_config() &&
         options.explicit_http_config().has_http2_protocol_options()) {
-      out->protocol = upstream::UpstreamProtocol::kHttp2;
+      out->protocol = config::UpstreamProtocol::kHttp2;
     }
     if (options.common_http_protocol_options().has_idle_timeout()) {
       out->idle_timeout_ms = durationMs(options.common_http_protocol_options().idle_timeout());
@@ -604,15 +594,15 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
   return ok;
 }
 
-std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
-    const route_v3::RouteConfiguration& proto, const std::string& path, ErrorList& errors) {
+std::shared_ptr<const config::RouteTable> translateRouteConfiguration(
+    const route_v3::RouteConfiguration& proto, const std::string& path, common::ErrorList& errors) {
   bool ok = true;
-  std::vector<router::VirtualHost> vhosts;
+  std::vector<config::VirtualHost> vhosts;
   std::set<std::string> seen_domains;
   for (int i = 0; i < proto.virtual_hosts_size(); ++i) {
     const auto& vh = proto.virtual_hosts(i);
     std::string vpath = path + ".virtual_hosts[" + std::to_string(i) + "]";
-    router::VirtualHost out;
+    config::VirtualHost out;
     out.name = vh.name();
     if (vh.domains_size() == 0) {
       errors.add(vpath + ".domains", "at least one domain is required");
@@ -632,7 +622,7 @@ std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
       ok = false;
     }
     for (int j = 0; j < vh.routes_size(); ++j) {
-      router::RouteEntry entry;
+      config::RouteEntry entry;
       if (routeFrom(vh.routes(j), vpath + ".routes[" + std::to_string(j) + "]", &entry, errors)) {
         out.routes.push_back(std::move(entry));
       } else {
@@ -642,7 +632,7 @@ std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
     vhosts.push_back(std::move(out));
   }
   if (!ok) return nullptr;
-  return std::make_shared<router::RouteTable>(
+  return std::make_shared<config::RouteTable>(
       proto.name(), std::move(vhosts),
       mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove()),
       mutationFrom(proto.response_headers_to_add(), proto.response_headers_to_remove()));
@@ -650,7 +640,7 @@ std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
 
 namespace {
 bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string& path,
-                    ErrorList& errors, std::optional<router::FaultConfig>* fault,
+                    common::ErrorList& errors, std::optional<config::FaultConfig>* fault,
                     rbac::RbacEnginePtr* rbac) {
   bool ok = true;
   if (hcm.http_filters_size() == 0) {
@@ -679,7 +669,7 @@ bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string&
         ok = false;
       }
     } else if (is_fault && i != hcm.http_filters_size() - 1) {
-      router::FaultConfig config;
+      config::FaultConfig config;
       if (faultFrom(f.typed_config(), fpath + ".typed_config", &config, errors)) {
         *fault = config;
       } else {
@@ -702,8 +692,8 @@ constexpr char kHttpInspectorName[] = "envoy.filters.listener.http_inspector";
 constexpr char kTlsInspectorName[] = "envoy.filters.listener.tls_inspector";
 
 bool translateFilterChain(const listener_v3::FilterChain& chain, const std::string& cpath,
-                          FilterChainConfig* out, ErrorList& errors, const RouteResolver* routes,
-                          const SecretResolver* secrets) {
+                          config::FilterChainConfig* out, common::ErrorList& errors,
+                          const RouteResolver* routes, const SecretResolver* secrets) {
   bool ok = true;
   out->name = chain.name();
   {
@@ -799,13 +789,13 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
     out->http.stat_prefix = hcm.stat_prefix();
     switch (hcm.codec_type()) {
       case hcm_v3::HttpConnectionManager::AUTO:
-        out->http.codec = CodecType::kAuto;
+        out->http.codec = config::CodecType::kAuto;
         break;
       case hcm_v3::HttpConnectionManager::HTTP1:
-        out->http.codec = CodecType::kHttp1;
+        out->http.codec = config::CodecType::kHttp1;
         break;
       case hcm_v3::HttpConnectionManager::HTTP2:
-        out->http.codec = CodecType::kHttp2;
+        out->http.codec = config::CodecType::kHttp2;
         break;
       default:
         errors.add(hpath + ".codec_type", "only AUTO, HTTP1 and HTTP2 are supported");
@@ -816,7 +806,7 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
     }
     if (!httpFilterFrom(hcm, hpath, errors, &out->http.fault, &out->http.rbac)) ok = false;
     out->http.forward_client_cert =
-        static_cast<ForwardClientCert>(hcm.forward_client_cert_details());
+        static_cast<config::ForwardClientCert>(hcm.forward_client_cert_details());
     if (hcm.forward_client_cert_details() > hcm_v3::HttpConnectionManager::ALWAYS_FORWARD_ONLY) {
       errors.add(hpath + ".forward_client_cert_details", "unknown value");
       ok = false;
@@ -933,8 +923,8 @@ std::vector<std::string> rdsNames(const listener_v3::Listener& proto) {
 }
 
 bool translateListener(const listener_v3::Listener& proto, const std::string& path,
-                       ListenerConfig* out, ErrorList& errors, const RouteResolver* routes,
-                       const SecretResolver* secrets) {
+                       config::ListenerConfig* out, common::ErrorList& errors,
+                       const RouteResolver* routes, const SecretResolver* secrets) {
   bool ok = true;
   out->name = proto.name();
   if (proto.name().empty()) {
@@ -978,7 +968,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
     return false;
   }
   for (int i = 0; i < proto.filter_chains_size(); ++i) {
-    FilterChainConfig chain;
+    config::FilterChainConfig chain;
     if (translateFilterChain(proto.filter_chains(i),
                              path + ".filter_chains[" + std::to_string(i) + "]", &chain, errors,
                              routes, secrets)) {
@@ -988,7 +978,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
     }
   }
   if (proto.has_default_filter_chain()) {
-    FilterChainConfig chain;
+    config::FilterChainConfig chain;
     if (translateFilterChain(proto.default_filter_chain(), path + ".default_filter_chain", &chain,
                              errors, routes, secrets)) {
       out->default_filter_chain = std::move(chain);
@@ -1000,7 +990,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
 }
 
 std::string validateDynamicResources(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                                     ErrorList& errors) {
+                                     common::ErrorList& errors) {
   const auto& dr = bootstrap.dynamic_resources();
   const auto& ads = dr.ads_config();
   if (!dr.has_ads_config()) {
@@ -1027,10 +1017,10 @@ std::string validateDynamicResources(const envoy::config::bootstrap::v3::Bootstr
   return ads.grpc_services(0).envoy_grpc().cluster_name();
 }
 
-SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                          const DynamicResources* dynamic, ErrorList& errors,
-                          std::vector<std::string>* missing) {
-  auto snapshot = std::make_shared<Snapshot>();
+config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                                  const DynamicResources* dynamic, common::ErrorList& errors,
+                                  std::vector<std::string>* missing) {
+  auto snapshot = std::make_shared<config::Snapshot>();
   snapshot->node_id = bootstrap.node().id();
   if (bootstrap.has_admin()) {
     network::Address admin;
@@ -1067,7 +1057,7 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
     return nullptr;
   };
   for (int i = 0; i < sr.clusters_size(); ++i) {
-    auto cluster = std::make_shared<upstream::ClusterConfig>();
+    auto cluster = std::make_shared<config::ClusterConfig>();
     std::string path = "static_resources.clusters[" + std::to_string(i) + "]";
     if (!translateCluster(sr.clusters(i), path, cluster.get(), errors, nullptr, &secrets)) continue;
     if (snapshot->clusters.count(cluster->name)) {
@@ -1079,7 +1069,7 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
   size_t static_clusters = snapshot->clusters.size();
   if (dynamic != nullptr) {
     for (const auto& [name, proto] : dynamic->clusters) {
-      auto cluster = std::make_shared<upstream::ClusterConfig>();
+      auto cluster = std::make_shared<config::ClusterConfig>();
       const envoy::config::endpoint::v3::ClusterLoadAssignment* eds = nullptr;
       if (proto.type() == cluster_v3::Cluster::EDS) {
         std::string eds_name = proto.eds_cluster_config().service_name().empty()
@@ -1105,9 +1095,9 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
   }
 
   // RDS: route tables compiled once each, shared by every listener using them.
-  std::map<std::string, std::shared_ptr<const router::RouteTable>> compiled_routes;
+  std::map<std::string, std::shared_ptr<const config::RouteTable>> compiled_routes;
   RouteResolver resolve =
-      [&](const std::string& name) -> std::shared_ptr<const router::RouteTable> {
+      [&](const std::string& name) -> std::shared_ptr<const config::RouteTable> {
     auto done = compiled_routes.find(name);
     if (done != compiled_routes.end()) return done->second;
     auto it = dynamic->routes.find(name);
@@ -1124,7 +1114,7 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
   std::set<std::string> listener_names;
   auto add_listener = [&](const listener_v3::Listener& proto, const std::string& path,
                           bool is_static) {
-    ListenerConfig listener;
+    config::ListenerConfig listener;
     if (!translateListener(proto, path, &listener, errors, dynamic ? &resolve : nullptr,
                            &secrets)) {
       return;
@@ -1142,7 +1132,7 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
         errors.add(where, "unknown cluster '" + cluster + "'");
       }
     };
-    auto check_chain = [&](const FilterChainConfig& chain, const std::string& cpath) {
+    auto check_chain = [&](const config::FilterChainConfig& chain, const std::string& cpath) {
       if (chain.is_http && chain.http.routes && chain.http.rds_name.empty()) {
         const auto& vhs = chain.http.routes->virtualHosts();
         for (size_t v = 0; v < vhs.size(); ++v) {
@@ -1183,8 +1173,8 @@ SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstr
   return snapshot;
 }
 
-SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                               ErrorList& errors) {
+config::SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                                       common::ErrorList& errors) {
   DynamicResources none;
   auto snapshot = buildSnapshot(bootstrap, bootstrap.has_dynamic_resources() ? &none : nullptr,
                                 errors, nullptr);
@@ -1192,10 +1182,10 @@ SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bo
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;
   print.preserve_proto_field_names = true;
-  auto mutable_snapshot = std::const_pointer_cast<Snapshot>(snapshot);
+  auto mutable_snapshot = std::const_pointer_cast<config::Snapshot>(snapshot);
   google::protobuf::util::MessageToJsonString(bootstrap, &mutable_snapshot->config_dump_json,
                                               print);
   return snapshot;
 }
 
-}  // namespace weft::config
+}  // namespace weft::translate

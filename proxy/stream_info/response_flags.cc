@@ -1,6 +1,6 @@
-#include "proxy/http/response_flags.h"
+#include "proxy/stream_info/response_flags.h"
 
-namespace weft::http {
+namespace weft::stream_info {
 
 const char* responseFlagName(int flag) {
   static const char* const kNames[kResponseFlagCount] = {"UH",   "UF",  "UO", "NR", "URX", "UT",
@@ -19,4 +19,4 @@ std::string responseFlagsString(uint32_t flags) {
   return out.empty() ? "-" : out;
 }
 
-}  // namespace weft::http
+}  // namespace weft::stream_info

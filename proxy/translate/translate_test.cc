@@ -1,11 +1,11 @@
-#include "proxy/config/translate.h"
+#include "proxy/translate/translate.h"
 
 #include <gtest/gtest.h>
 
 #include "common/yaml/yaml_json.h"
-#include "proxy/config/bootstrap_loader.h"
+#include "proxy/translate/bootstrap_loader.h"
 
-namespace weft::config {
+namespace weft::translate {
 namespace {
 
 const char kBootstrap[] = R"(
@@ -67,8 +67,8 @@ TEST(TranslateTest, EnvoyDocumentationStyleBootstrap) {
   envoy::config::bootstrap::v3::Bootstrap bootstrap;
   std::string error;
   ASSERT_TRUE(parseBootstrap(kBootstrap, "test.yaml", &bootstrap, &error)) << error;
-  ErrorList errors;
-  SnapshotPtr snapshot = translateBootstrap(bootstrap, errors);
+  common::ErrorList errors;
+  config::SnapshotPtr snapshot = translateBootstrap(bootstrap, errors);
   ASSERT_NE(snapshot, nullptr) << errors.joined();
   EXPECT_EQ(snapshot->admin_port, 9901);
   ASSERT_EQ(snapshot->listeners.size(), 2u);
@@ -76,11 +76,11 @@ TEST(TranslateTest, EnvoyDocumentationStyleBootstrap) {
   EXPECT_EQ(snapshot->listeners[0].address.toString(), "0.0.0.0:10000");
   EXPECT_FALSE(snapshot->listeners[1].filter_chains[0].is_http);
   EXPECT_EQ(snapshot->listeners[1].address.toString(), "[::1]:10001");
-  const upstream::ClusterConfig* svc = snapshot->cluster("svc");
+  const config::ClusterConfig* svc = snapshot->cluster("svc");
   ASSERT_NE(svc, nullptr);
   EXPECT_EQ(svc->connect_timeout_ms, 250u);
-  EXPECT_EQ(svc->lb_policy, upstream::LbPolicy::kLeastRequest);
-  EXPECT_EQ(svc->protocol, upstream::UpstreamProtocol::kHttp2);
+  EXPECT_EQ(svc->lb_policy, config::LbPolicy::kLeastRequest);
+  EXPECT_EQ(svc->protocol, config::UpstreamProtocol::kHttp2);
   EXPECT_EQ(svc->max_connections, 7u);
   EXPECT_EQ(svc->max_pending_requests, 8u);
   EXPECT_TRUE(svc->retry_budget_enabled);  // weft's default budget, no max_retries given
@@ -103,8 +103,8 @@ TEST(TranslateTest, MaxRetriesReplacesTheBudgetOnlyWithoutOne) {
     envoy::config::bootstrap::v3::Bootstrap bootstrap;
     std::string error;
     ASSERT_TRUE(parseBootstrap(yaml, "test.yaml", &bootstrap, &error)) << error;
-    ErrorList errors;
-    SnapshotPtr snapshot = translateBootstrap(bootstrap, errors);
+    common::ErrorList errors;
+    config::SnapshotPtr snapshot = translateBootstrap(bootstrap, errors);
     ASSERT_NE(snapshot, nullptr) << errors.joined();
     EXPECT_EQ(snapshot->cluster("svc")->retry_budget_enabled, budget) << thresholds;
   }
@@ -125,7 +125,7 @@ TEST(TranslateTest, ErrorsNameTheFieldPath) {
   text.replace(text.find("cluster: svc, timeout"), 12, "cluster: nope");
   text.replace(text.find("10.0.0.2"), 8, "not-an-ip");
   ASSERT_TRUE(parseBootstrap(text, "t.yaml", &bootstrap, &error)) << error;
-  ErrorList errors;
+  common::ErrorList errors;
   EXPECT_EQ(translateBootstrap(bootstrap, errors), nullptr);
   std::string all = errors.joined();
   EXPECT_NE(all.find("static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[1]"
@@ -135,12 +135,12 @@ TEST(TranslateTest, ErrorsNameTheFieldPath) {
 }
 
 }  // namespace
-}  // namespace weft::config
+}  // namespace weft::translate
 
-namespace weft::config {
+namespace weft::translate {
 namespace {
 
-SnapshotPtr translateYaml(const std::string& yaml, ErrorList& errors) {
+config::SnapshotPtr translateYaml(const std::string& yaml, common::ErrorList& errors) {
   envoy::config::bootstrap::v3::Bootstrap bootstrap;
   std::string error;
   EXPECT_TRUE(parseBootstrap(yaml, "tls.yaml", &bootstrap, &error)) << error;
@@ -171,7 +171,7 @@ std::string tlsClusterYaml(const std::string& cert) {
 }
 
 TEST(TranslateTlsTest, UnreadableCertificateFileIsNamedWithItsPath) {
-  ErrorList errors;
+  common::ErrorList errors;
   auto snapshot = translateYaml(
       tlsClusterYaml("tls_certificates: [{certificate_chain: {filename: /nonexistent/cert.pem}, "
                      "private_key: {filename: /nonexistent/key.pem}}]"),
@@ -185,7 +185,7 @@ TEST(TranslateTlsTest, UnreadableCertificateFileIsNamedWithItsPath) {
 }
 
 TEST(TranslateTlsTest, UnknownSecretInAStaticBootstrapIsAnError) {
-  ErrorList errors;
+  common::ErrorList errors;
   auto snapshot = translateYaml(tlsClusterYaml("alpn_protocols: [h2]"), errors);
   EXPECT_EQ(snapshot, nullptr);
   EXPECT_NE(errors.joined().find("validation_context_sds_secret_config: unknown secret 'ROOTCA'"),
@@ -199,11 +199,11 @@ TEST(TranslateTlsTest, GarbageTrustBundleIsRefused) {
   - name: ROOTCA
     validation_context: {trusted_ca: {inline_string: "not a certificate"}}
 )";
-  ErrorList errors;
+  common::ErrorList errors;
   EXPECT_EQ(translateYaml(yaml, errors), nullptr);
   EXPECT_NE(errors.joined().find("trusted_ca: no PEM certificate found"), std::string::npos)
       << errors.joined();
 }
 
 }  // namespace
-}  // namespace weft::config
+}  // namespace weft::translate

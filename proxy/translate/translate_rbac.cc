@@ -1,17 +1,17 @@
-#include "proxy/config/translate_rbac.h"
+#include "proxy/translate/translate_rbac.h"
 
 #include <algorithm>
 
-#include "proxy/config/translate.h"
+#include "proxy/translate/translate.h"
 
-namespace weft::config {
+namespace weft::translate {
 
 namespace rbac_v3 = envoy::config::rbac::v3;
 
 namespace {
 
 bool permissionFrom(const rbac_v3::Permission& proto, const std::string& path,
-                    rbac::Permission* out, ErrorList& errors) {
+                    rbac::Permission* out, common::ErrorList& errors) {
   using Kind = rbac::Permission::Kind;
   auto children = [&](const rbac_v3::Permission::Set& set, const std::string& where) {
     bool ok = true;
@@ -51,7 +51,7 @@ bool permissionFrom(const rbac_v3::Permission& proto, const std::string& path,
 }
 
 bool principalFrom(const rbac_v3::Principal& proto, const std::string& path, rbac::Principal* out,
-                   ErrorList& errors) {
+                   common::ErrorList& errors) {
   using Kind = rbac::Principal::Kind;
   auto children = [&](const rbac_v3::Principal::Set& set, const std::string& where) {
     bool ok = true;
@@ -92,7 +92,7 @@ bool principalFrom(const rbac_v3::Principal& proto, const std::string& path, rba
 }  // namespace
 
 bool rbacFrom(const rbac_v3::RBAC& proto, const std::string& path, rbac::RbacEnginePtr* out,
-              ErrorList& errors) {
+              common::ErrorList& errors) {
   if (proto.action() == rbac_v3::RBAC::LOG) {
     errors.add(path + ".action", "LOG is not supported (ALLOW or DENY)");
     return false;
@@ -134,4 +134,4 @@ bool rbacFrom(const rbac_v3::RBAC& proto, const std::string& path, rbac::RbacEng
   return true;
 }
 
-}  // namespace weft::config
+}  // namespace weft::translate

@@ -1,4 +1,4 @@
-#include "proxy/config/translate_tls.h"
+#include "proxy/translate/translate_tls.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -6,9 +6,9 @@
 
 #include "common/tls/tls_context_cache.h"
 #include "mesh/xds_types.h"
-#include "proxy/config/translate.h"
+#include "proxy/translate/translate.h"
 
-namespace weft::config {
+namespace weft::translate {
 
 namespace tls_v3 = envoy::extensions::transport_sockets::tls::v3;
 
@@ -26,7 +26,7 @@ constexpr const char* kUpstreamType = mesh::kUpstreamTlsContextType;
 constexpr const char* kDownstreamType = mesh::kDownstreamTlsContextType;
 
 bool versionFrom(tls_v3::TlsParameters::TlsProtocol v, int fallback, const std::string& path,
-                 int* out, ErrorList& errors) {
+                 int* out, common::ErrorList& errors) {
   switch (v) {
     case tls_v3::TlsParameters::TLS_AUTO:
       *out = fallback;
@@ -44,7 +44,7 @@ bool versionFrom(tls_v3::TlsParameters::TlsProtocol v, int fallback, const std::
 }
 
 bool validationFrom(const tls_v3::CertificateValidationContext& proto, const std::string& path,
-                    tls::TlsContextConfig* out, ErrorList& errors) {
+                    tls::TlsContextConfig* out, common::ErrorList& errors) {
   bool ok = true;
   if (proto.has_trusted_ca() &&
       !dataSourceBytes(proto.trusted_ca(), path + ".trusted_ca", &out->trusted_ca_pem, errors)) {
@@ -75,7 +75,7 @@ bool validationFrom(const tls_v3::CertificateValidationContext& proto, const std
 }
 
 const tls_v3::Secret* secretFrom(const tls_v3::SdsSecretConfig& sds, const std::string& path,
-                                 const SecretResolver* secrets, ErrorList& errors) {
+                                 const SecretResolver* secrets, common::ErrorList& errors) {
   if (sds.name().empty()) {
     errors.add(path + ".name", "is required");
     return nullptr;
@@ -88,7 +88,8 @@ const tls_v3::Secret* secretFrom(const tls_v3::SdsSecretConfig& sds, const std::
 }
 
 bool commonFrom(const tls_v3::CommonTlsContext& proto, const std::string& path,
-                const SecretResolver* secrets, tls::TlsContextConfig* out, ErrorList& errors) {
+                const SecretResolver* secrets, tls::TlsContextConfig* out,
+                common::ErrorList& errors) {
   bool ok = true;
   const auto& params = proto.tls_params();
   std::string ppath = path + ".tls_params";
@@ -187,7 +188,7 @@ void collectSecretNames(const envoy::config::core::v3::TransportSocket& proto,
 }
 
 bool dataSourceBytes(const envoy::config::core::v3::DataSource& source, const std::string& path,
-                     std::string* out, ErrorList& errors) {
+                     std::string* out, common::ErrorList& errors) {
   using DS = envoy::config::core::v3::DataSource;
   switch (source.specifier_case()) {
     case DS::kInlineString:
@@ -224,8 +225,8 @@ bool dataSourceBytes(const envoy::config::core::v3::DataSource& source, const st
 }
 
 bool transportSocketFrom(const envoy::config::core::v3::TransportSocket& proto, bool server,
-                         const std::string& path, const SecretResolver* secrets, ErrorList& errors,
-                         tls::TlsContextPtr* out) {
+                         const std::string& path, const SecretResolver* secrets,
+                         common::ErrorList& errors, tls::TlsContextPtr* out) {
   *out = nullptr;
   const std::string& type = proto.typed_config().type_url();
   if (proto.name() == kRawBufferTransportSocket && !proto.has_typed_config()) return true;
@@ -267,4 +268,4 @@ bool transportSocketFrom(const envoy::config::core::v3::TransportSocket& proto, 
   return true;
 }
 
-}  // namespace weft::config
+}  // namespace weft::translate

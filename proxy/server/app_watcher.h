@@ -11,7 +11,7 @@
 
 #include <string>
 
-namespace weft::sidecar {
+namespace weft::server {
 
 class AppWatcher {
  public:
@@ -33,4 +33,4 @@ class AppWatcher {
   int last_count_ = 0;
 };
 
-}  // namespace weft::sidecar
+}  // namespace weft::server

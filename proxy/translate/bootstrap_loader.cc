@@ -1,4 +1,4 @@
-#include "proxy/config/bootstrap_loader.h"
+#include "proxy/translate/bootstrap_loader.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -7,7 +7,7 @@
 
 #include "common/yaml/yaml_json.h"
 
-namespace weft::config {
+namespace weft::translate {
 
 bool parseBootstrap(const std::string& text, const std::string& origin,
                     envoy::config::bootstrap::v3::Bootstrap* bootstrap, std::string* error) {
@@ -45,4 +45,4 @@ bool loadBootstrapFile(const std::string& path, envoy::config::bootstrap::v3::Bo
   return parseBootstrap(buffer.str(), path, bootstrap, error);
 }
 
-}  // namespace weft::config
+}  // namespace weft::translate

@@ -8,7 +8,7 @@
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_manager.h"
 
-namespace weft::server {
+namespace weft::context {
 
 class ActiveConnection {
  public:
@@ -29,9 +29,9 @@ class WorkerContext {
   virtual bool draining() const = 0;
   // The RDS route table in service now (nullptr if unknown): route updates
   // apply to the next request, even on connections opened before them.
-  virtual std::shared_ptr<const router::RouteTable> currentRoutes(const std::string& rds_name) = 0;
+  virtual std::shared_ptr<const config::RouteTable> currentRoutes(const std::string& rds_name) = 0;
   // A connection finished; the worker deletes it (deferred).
   virtual void removeConnection(ActiveConnection* connection) = 0;
 };
 
-}  // namespace weft::server
+}  // namespace weft::context

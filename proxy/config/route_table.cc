@@ -1,32 +1,14 @@
-#include "proxy/router/route_table.h"
+#include "proxy/config/route_table.h"
 
 #include <algorithm>
 
-namespace weft::router {
+namespace weft::config {
 
 namespace {
 std::string lower(std::string_view s) {
   std::string out(s);
   http::toLowerInPlace(out);
   return out;
-}
-
-bool startsWith(std::string_view s, std::string_view prefix, bool ignore_case) {
-  if (s.size() < prefix.size()) return false;
-  return ignore_case ? http::equalsIgnoreCase(s.substr(0, prefix.size()), prefix)
-                     : s.substr(0, prefix.size()) == prefix;
-}
-
-bool endsWith(std::string_view s, std::string_view suffix, bool ignore_case) {
-  if (s.size() < suffix.size()) return false;
-  std::string_view tail = s.substr(s.size() - suffix.size());
-  return ignore_case ? http::equalsIgnoreCase(tail, suffix) : tail == suffix;
-}
-
-// The path without its query string, which path matchers ignore (as Envoy).
-std::string_view pathOnly(std::string_view path) {
-  size_t q = path.find_first_of("?#");
-  return q == std::string_view::npos ? path : path.substr(0, q);
 }
 
 // Host without port, lower-cased, for virtual-host matching.
@@ -39,25 +21,6 @@ std::string hostForMatch(std::string_view authority) {
 }
 }  // namespace
 
-bool StringMatch::matches(std::string_view input) const {
-  switch (kind) {
-    case Kind::kExact:
-      return ignore_case ? http::equalsIgnoreCase(input, value) : input == value;
-    case Kind::kPrefix:
-      return startsWith(input, value, ignore_case);
-    case Kind::kSuffix:
-      return endsWith(input, value, ignore_case);
-    case Kind::kContains:
-      if (ignore_case) return lower(input).find(lower(value)) != std::string::npos;
-      return input.find(value) != std::string_view::npos;
-    case Kind::kRegex:
-      return re2::RE2::FullMatch(re2::StringPiece(input.data(), input.size()), *regex);
-    case Kind::kPresent:
-      return true;
-  }
-  return false;
-}
-
 void HeaderMutation::apply(http::HeaderMap& headers) const {
   for (const auto& name : remove) headers.remove(name);
   for (const auto& [name, value] : set) headers.set(name, value);
@@ -67,12 +30,12 @@ bool RouteEntry::matches(const http::HeaderMap& request) const {
   // CONNECT carries an authority, not a path: only connect_matcher takes it.
   bool is_connect = request.method() == "CONNECT";
   if (is_connect != (path_kind == PathKind::kConnect)) return false;
-  std::string_view path_value = pathOnly(request.path());
+  std::string_view path_value = matcher::pathWithoutQuery(request.path());
   switch (path_kind) {
     case PathKind::kConnect:
       break;
     case PathKind::kPrefix:
-      if (!startsWith(path_value, path, !case_sensitive)) return false;
+      if (!matcher::hasPrefix(path_value, path, !case_sensitive)) return false;
       break;
     case PathKind::kExact:
       if (case_sensitive ? path_value != path : !http::equalsIgnoreCase(path_value, path)) {
@@ -87,9 +50,7 @@ bool RouteEntry::matches(const http::HeaderMap& request) const {
       break;
   }
   for (const auto& h : headers) {
-    const std::string* value = request.get(h.name);
-    bool matched = value != nullptr && h.match.matches(*value);
-    if (matched == h.invert) return false;
+    if (!h.matches(request)) return false;
   }
   return true;
 }
@@ -127,8 +88,8 @@ const VirtualHost* RouteTable::findVirtualHost(std::string_view authority) const
         if (catch_all == nullptr) catch_all = &vh;
       } else if (domain.front() == '*') {
         std::string_view suffix = std::string_view(domain).substr(1);
-        if ((endsWith(host, suffix, true) && host.size() > suffix.size()) ||
-            (endsWith(full, suffix, true) && full.size() > suffix.size())) {
+        if ((matcher::hasSuffix(host, suffix, true) && host.size() > suffix.size()) ||
+            (matcher::hasSuffix(full, suffix, true) && full.size() > suffix.size())) {
           if (suffix.size() > best_suffix_len) {
             best_suffix = &vh;
             best_suffix_len = suffix.size();
@@ -136,7 +97,7 @@ const VirtualHost* RouteTable::findVirtualHost(std::string_view authority) const
         }
       } else if (domain.back() == '*') {
         std::string_view prefix = std::string_view(domain).substr(0, domain.size() - 1);
-        if (startsWith(host, prefix, true) || startsWith(full, prefix, true)) {
+        if (matcher::hasPrefix(host, prefix, true) || matcher::hasPrefix(full, prefix, true)) {
           if (prefix.size() > best_prefix_len) {
             best_prefix = &vh;
             best_prefix_len = prefix.size();
@@ -161,4 +122,4 @@ const RouteEntry* RouteTable::route(const http::HeaderMap& headers) const {
   return nullptr;
 }
 
-}  // namespace weft::router
+}  // namespace weft::config

@@ -4,7 +4,7 @@
 
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 
-namespace weft::config {
+namespace weft::translate {
 
 // Reads an Envoy-shaped bootstrap (YAML or JSON, by content) into the proto.
 // Unknown fields are errors: weft never silently ignores configuration.
@@ -16,4 +16,4 @@ bool loadBootstrapFile(const std::string& path, envoy::config::bootstrap::v3::Bo
 bool parseBootstrap(const std::string& text, const std::string& origin,
                     envoy::config::bootstrap::v3::Bootstrap* bootstrap, std::string* error);
 
-}  // namespace weft::config
+}  // namespace weft::translate

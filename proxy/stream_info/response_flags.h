@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-namespace weft::http {
+namespace weft::stream_info {
 
 enum class ResponseFlag : uint32_t {
   kNoHealthyUpstream,                // UH
@@ -41,4 +41,4 @@ std::string responseFlagsString(uint32_t flags);
 
 constexpr uint32_t flagBit(ResponseFlag flag) { return 1u << static_cast<uint32_t>(flag); }
 
-}  // namespace weft::http
+}  // namespace weft::stream_info

@@ -1,4 +1,4 @@
-#include "proxy/sidecar/app_watcher.h"
+#include "proxy/server/app_watcher.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace weft::sidecar {
+namespace weft::server {
 namespace {
 
 // A stand-in /proc: one directory per PID with its NUL-separated cmdline.
@@ -64,4 +64,4 @@ TEST(AppWatcher, RealProcSeesThisTestAsAnApplication) {
 }
 
 }  // namespace
-}  // namespace weft::sidecar
+}  // namespace weft::server

@@ -9,13 +9,12 @@
 #include <set>
 #include <string>
 
+#include "common/base/error_list.h"
 #include "common/tls/tls_context.h"
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 
-namespace weft::config {
-
-class ErrorList;
+namespace weft::translate {
 
 // A secret by name; nullptr when it is not there (the resolver reports it:
 // an error for a static bootstrap, warming for xDS).
@@ -28,8 +27,8 @@ inline constexpr char kRawBufferTransportSocket[] = "envoy.transport_sockets.raw
 // `out` stays nullptr for raw_buffer. False with errors added, or false with
 // none when a referenced secret is missing (the resolver said why).
 bool transportSocketFrom(const envoy::config::core::v3::TransportSocket& proto, bool server,
-                         const std::string& path, const SecretResolver* secrets, ErrorList& errors,
-                         tls::TlsContextPtr* out);
+                         const std::string& path, const SecretResolver* secrets,
+                         common::ErrorList& errors, tls::TlsContextPtr* out);
 
 // The secret names a transport socket references (what SDS must supply).
 void collectSecretNames(const envoy::config::core::v3::TransportSocket& proto,
@@ -37,6 +36,6 @@ void collectSecretNames(const envoy::config::core::v3::TransportSocket& proto,
 
 // A DataSource's bytes: inline, a file, or an environment variable.
 bool dataSourceBytes(const envoy::config::core::v3::DataSource& source, const std::string& path,
-                     std::string* out, ErrorList& errors);
+                     std::string* out, common::ErrorList& errors);
 
-}  // namespace weft::config
+}  // namespace weft::translate

@@ -1,20 +1,20 @@
-#include "proxy/router/route_table.h"
+#include "proxy/config/route_table.h"
 
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "proxy/config/translate.h"
+#include "proxy/translate/translate.h"
 
-namespace weft::router {
+namespace weft::translate {
 namespace {
 
-std::shared_ptr<const RouteTable> compile(const std::string& json) {
+std::shared_ptr<const config::RouteTable> compile(const std::string& json) {
   envoy::config::route::v3::RouteConfiguration proto;
   EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &proto).ok());
-  config::ErrorList errors;
-  auto table = config::translateRouteConfiguration(proto, "route_config", errors);
+  common::ErrorList errors;
+  auto table = translate::translateRouteConfiguration(proto, "route_config", errors);
   EXPECT_TRUE(errors.empty()) << errors.joined();
   return table;
 }
@@ -45,8 +45,8 @@ const std::string kTable = R"({
      "routes": [{"match": {"prefix": "/static", "case_sensitive": false}, "route": {"cluster": "static"}}]}
   ]})";
 
-std::string clusterFor(const RouteTable& table, const http::HeaderMap& h) {
-  const RouteEntry* e = table.route(h);
+std::string clusterFor(const config::RouteTable& table, const http::HeaderMap& h) {
+  const config::RouteEntry* e = table.route(h);
   return e == nullptr ? "<none>" : e->cluster;
 }
 
@@ -83,7 +83,7 @@ TEST(RouteTableTest, WeightedClustersHonourWeights) {
   auto t = compile(R"({"virtual_hosts": [{"name": "a", "domains": ["*"], "routes": [
       {"match": {"prefix": "/"}, "route": {"weighted_clusters": {"clusters": [
         {"name": "v1", "weight": 90}, {"name": "v2", "weight": 10}]}}}]}]})");
-  const RouteEntry* e = t->route(request("x", "/"));
+  const config::RouteEntry* e = t->route(request("x", "/"));
   ASSERT_NE(e, nullptr);
   std::map<std::string, int> counts;
   for (uint64_t r = 0; r < 1000; ++r) counts[e->pickCluster(r)]++;
@@ -100,8 +100,8 @@ TEST(RouteTableTest, InvalidRegexAndZeroWeightsAreErrors) {
         {"name": "v1", "weight": 0}]}}}]}]})",
                   &proto)
                   .ok());
-  config::ErrorList errors;
-  EXPECT_EQ(config::translateRouteConfiguration(proto, "rc", errors), nullptr);
+  common::ErrorList errors;
+  EXPECT_EQ(translate::translateRouteConfiguration(proto, "rc", errors), nullptr);
   ASSERT_EQ(errors.all().size(), 2u) << errors.joined();
   EXPECT_NE(errors.all()[0].find("rc.virtual_hosts[0].routes[0].match.safe_regex.regex"),
             std::string::npos);
@@ -109,4 +109,4 @@ TEST(RouteTableTest, InvalidRegexAndZeroWeightsAreErrors) {
 }
 
 }  // namespace
-}  // namespace weft::router
+}  // namespace weft::translate

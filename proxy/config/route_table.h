@@ -13,24 +13,9 @@
 #include <vector>
 
 #include "common/http/header_map.h"
+#include "proxy/matcher/matcher.h"
 
-namespace weft::router {
-
-struct StringMatch {
-  enum class Kind { kExact, kPrefix, kSuffix, kContains, kRegex, kPresent };
-  Kind kind = Kind::kExact;
-  std::string value;
-  bool ignore_case = false;
-  std::shared_ptr<const re2::RE2> regex;
-
-  bool matches(std::string_view input) const;
-};
-
-struct HeaderMatch {
-  std::string name;
-  StringMatch match;
-  bool invert = false;
-};
+namespace weft::config {
 
 struct WeightedTarget {
   std::string cluster;
@@ -84,7 +69,7 @@ struct RouteEntry {
   std::string path;
   bool case_sensitive = true;
   std::shared_ptr<const re2::RE2> path_regex;
-  std::vector<HeaderMatch> headers;
+  std::vector<matcher::HeaderMatch> headers;
 
   // Action: a cluster, weighted clusters, or a direct response.
   std::string cluster;
@@ -136,4 +121,4 @@ class RouteTable {
   HeaderMutation response_mutation_;
 };
 
-}  // namespace weft::router
+}  // namespace weft::config

@@ -11,7 +11,7 @@
 #include "common/network/address.h"
 #include "common/tls/tls_context.h"
 
-namespace weft::upstream {
+namespace weft::config {
 
 enum class LbPolicy { kRoundRobin, kLeastRequest };
 enum class UpstreamProtocol { kHttp1, kHttp2 };
@@ -70,4 +70,4 @@ struct ClusterConfig {
 
 using ClusterConfigPtr = std::shared_ptr<const ClusterConfig>;
 
-}  // namespace weft::upstream
+}  // namespace weft::config

@@ -1,4 +1,4 @@
-#include "proxy/sidecar/app_watcher.h"
+#include "proxy/server/app_watcher.h"
 
 #include <dirent.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <iterator>
 
-namespace weft::sidecar {
+namespace weft::server {
 
 namespace {
 // argv[0]'s base name, from /proc/PID/cmdline (NUL-separated, world-readable).
@@ -47,4 +47,4 @@ AppWatcher::State AppWatcher::poll() {
   return seen_app_ ? State::kAppGone : State::kWaitingForApp;
 }
 
-}  // namespace weft::sidecar
+}  // namespace weft::server

@@ -8,58 +8,45 @@
 #include <string>
 #include <vector>
 
+#include "common/base/error_list.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "proxy/config/snapshot.h"
-#include "proxy/config/translate_tls.h"
+#include "proxy/translate/translate_tls.h"
 
-namespace weft::config {
-
-// Collects "path: problem" messages.
-class ErrorList {
- public:
-  void add(const std::string& path, const std::string& problem) {
-    errors_.push_back(path + ": " + problem);
-  }
-  bool empty() const { return errors_.empty(); }
-  const std::vector<std::string>& all() const { return errors_; }
-  std::string joined() const;
-
- private:
-  std::vector<std::string> errors_;
-};
+namespace weft::translate {
 
 // Envoy's StringMatcher and HeaderMatcher, compiled (routes and RBAC).
 bool stringMatchFrom(const envoy::type::matcher::v3::StringMatcher& proto, const std::string& path,
-                     router::StringMatch* out, ErrorList& errors);
+                     matcher::StringMatch* out, common::ErrorList& errors);
 bool headerMatchFrom(const envoy::config::route::v3::HeaderMatcher& proto, const std::string& path,
-                     router::HeaderMatch* out, ErrorList& errors);
+                     matcher::HeaderMatch* out, common::ErrorList& errors);
 
 // `eds` supplies the endpoints of an EDS cluster (nullptr: none yet, or a
 // STATIC cluster, whose load_assignment is inline).
 bool translateCluster(const envoy::config::cluster::v3::Cluster& proto, const std::string& path,
-                      upstream::ClusterConfig* out, ErrorList& errors,
+                      config::ClusterConfig* out, common::ErrorList& errors,
                       const envoy::config::endpoint::v3::ClusterLoadAssignment* eds = nullptr,
                       const SecretResolver* secrets = nullptr);
 
 bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& proto,
-                             const std::string& path, std::vector<upstream::HostConfig>* hosts,
-                             ErrorList& errors);
+                             const std::string& path, std::vector<config::HostConfig>* hosts,
+                             common::ErrorList& errors);
 
 // Resolves an HttpConnectionManager's `rds.route_config_name` (nullptr: not
 // received yet). Without a resolver, `rds` is an error (static bootstrap).
 using RouteResolver =
-    std::function<std::shared_ptr<const router::RouteTable>(const std::string& name)>;
+    std::function<std::shared_ptr<const config::RouteTable>(const std::string& name)>;
 
-std::shared_ptr<const router::RouteTable> translateRouteConfiguration(
+std::shared_ptr<const config::RouteTable> translateRouteConfiguration(
     const envoy::config::route::v3::RouteConfiguration& proto, const std::string& path,
-    ErrorList& errors);
+    common::ErrorList& errors);
 
 bool translateListener(const envoy::config::listener::v3::Listener& proto, const std::string& path,
-                       ListenerConfig* out, ErrorList& errors,
+                       config::ListenerConfig* out, common::ErrorList& errors,
                        const RouteResolver* routes = nullptr,
                        const SecretResolver* secrets = nullptr);
 
@@ -78,16 +65,16 @@ struct DynamicResources {
 // Builds a whole snapshot: the bootstrap's static resources plus `dynamic`
 // (nullptr for a purely static bootstrap). References not received yet (an
 // RDS route table, an EDS assignment) are listed in `missing` (warming).
-SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                          const DynamicResources* dynamic, ErrorList& errors,
-                          std::vector<std::string>* missing);
+config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                                  const DynamicResources* dynamic, common::ErrorList& errors,
+                                  std::vector<std::string>* missing);
 
 // A static bootstrap's snapshot, checking that every referenced cluster exists.
-SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                               ErrorList& errors);
+config::SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                                       common::ErrorList& errors);
 
 // The ads_config's gRPC cluster name, or "" with errors added.
 std::string validateDynamicResources(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                                     ErrorList& errors);
+                                     common::ErrorList& errors);
 
-}  // namespace weft::config
+}  // namespace weft::translate

@@ -1,0 +1,42 @@
+#pragma once
+
+// Envoy's StringMatcher and HeaderMatcher, compiled: what routes and RBAC
+// policies both match requests with.
+
+#include <re2/re2.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/http/header_map.h"
+
+namespace weft::matcher {
+
+struct StringMatch {
+  enum class Kind { kExact, kPrefix, kSuffix, kContains, kRegex, kPresent };
+  Kind kind = Kind::kExact;
+  std::string value;
+  bool ignore_case = false;
+  std::shared_ptr<const re2::RE2> regex;
+
+  bool matches(std::string_view input) const;
+};
+
+struct HeaderMatch {
+  std::string name;
+  StringMatch match;
+  bool invert = false;
+
+  // An absent header does not match (and so matches when inverted).
+  bool matches(const http::HeaderMap& headers) const;
+};
+
+bool hasPrefix(std::string_view s, std::string_view prefix, bool ignore_case);
+bool hasSuffix(std::string_view s, std::string_view suffix, bool ignore_case);
+
+// The path without its query string or fragment, which path matchers ignore
+// (as Envoy's do).
+std::string_view pathWithoutQuery(std::string_view path);
+
+}  // namespace weft::matcher
