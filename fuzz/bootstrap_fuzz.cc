@@ -5,7 +5,7 @@
 #include <string>
 
 #include "proxy/translate/bootstrap_loader.h"
-#include "proxy/translate/translate.h"
+#include "proxy/translate/snapshot_builder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace weft;

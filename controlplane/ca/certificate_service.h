@@ -10,7 +10,7 @@
 #include <string>
 
 #include "controlplane/ca/authenticator.h"
-#include "controlplane/server/metrics.h"
+#include "controlplane/metrics/metrics.h"
 #include "security/certificate_authority.h"
 #include "weft/security/v1/certificate.grpc.pb.h"
 

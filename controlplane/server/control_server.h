@@ -15,7 +15,7 @@
 #include "controlplane/config/dir_watcher.h"
 #include "controlplane/kube/kube_source.h"
 #include "controlplane/kube/root_certificate_publisher.h"
-#include "controlplane/server/metrics.h"
+#include "controlplane/metrics/metrics.h"
 #include "controlplane/xds/ads_server.h"
 #include "controlplane/xds/cache.h"
 #include "mesh/names.h"

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "common/base/logging.h"
-#include "controlplane/server/metrics.h"
+#include "controlplane/metrics/metrics.h"
 
 namespace weft::control {
 

@@ -12,7 +12,7 @@
 #include "mesh/names.h"
 #include "mesh/node_metadata.h"
 #include "proxy/translate/bootstrap_loader.h"
-#include "proxy/translate/translate.h"
+#include "proxy/translate/snapshot_builder.h"
 #include "security/spiffe_id.h"
 
 namespace weft::server {

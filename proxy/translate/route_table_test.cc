@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "proxy/translate/translate.h"
+#include "proxy/translate/translate_route.h"
 
 namespace weft::translate {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "proxy/translate/translate.h"
+#include "proxy/translate/translate_matcher.h"
 
 namespace weft::translate {
 

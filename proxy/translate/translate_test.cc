@@ -1,4 +1,4 @@
-#include "proxy/translate/translate.h"
+#include "proxy/translate/snapshot_builder.h"
 
 #include <gtest/gtest.h>
 

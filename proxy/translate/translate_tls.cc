@@ -6,7 +6,6 @@
 
 #include "common/tls/tls_context_cache.h"
 #include "mesh/xds_types.h"
-#include "proxy/translate/translate.h"
 
 namespace weft::translate {
 

@@ -20,7 +20,8 @@
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "mesh/xds_types.h"
-#include "proxy/translate/translate.h"
+#include "proxy/translate/snapshot_builder.h"
+#include "proxy/translate/translate_listener.h"
 
 namespace weft::xds {
 

@@ -1,4 +1,4 @@
-#include "controlplane/server/metrics.h"
+#include "controlplane/metrics/metrics.h"
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -15,7 +15,7 @@ struct ControlMetrics::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   prometheus::Gauge* connected;
   prometheus::Counter* pushes;
-  std::array<prometheus::Counter*, kXdsTypeCount> acks;
+  std::array<prometheus::Counter*, mesh::kXdsTypeCount> acks;
   prometheus::Counter* nacks;
   prometheus::Gauge* config_errors;
   prometheus::Counter* config_updates;
@@ -41,8 +41,8 @@ ControlMetrics::ControlMetrics() : impl_(std::make_unique<Impl>()) {
                    .Name("weft_control_xds_acks_total")
                    .Help("xDS responses acknowledged, by type")
                    .Register(r);
-  for (int t = 0; t < kXdsTypeCount; ++t) {
-    impl_->acks[t] = &acks.Add({{"type", mesh::shortName(static_cast<ResourceType>(t))}});
+  for (int t = 0; t < mesh::kXdsTypeCount; ++t) {
+    impl_->acks[t] = &acks.Add({{"type", mesh::shortName(static_cast<mesh::XdsType>(t))}});
   }
   impl_->nacks = &prometheus::BuildCounter()
                       .Name("weft_control_xds_nacks_total")
@@ -95,7 +95,7 @@ void ControlMetrics::certificateRefused(const std::string& reason) {
 void ControlMetrics::proxyConnected() { impl_->connected->Increment(); }
 void ControlMetrics::proxyDisconnected() { impl_->connected->Decrement(); }
 void ControlMetrics::push() { impl_->pushes->Increment(); }
-void ControlMetrics::ack(ResourceType type) { impl_->acks[type]->Increment(); }
+void ControlMetrics::ack(mesh::XdsType type) { impl_->acks[type]->Increment(); }
 void ControlMetrics::nack() { impl_->nacks->Increment(); }
 void ControlMetrics::pushAcked(double seconds) { impl_->push_ack_seconds->Observe(seconds); }
 void ControlMetrics::configErrors(size_t count) {

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "controlplane/xds/resources.h"
+#include "mesh/xds_types.h"
 
 namespace weft::control {
 
@@ -17,7 +17,7 @@ class ControlMetrics {
   void proxyConnected();
   void proxyDisconnected();
   void push();
-  void ack(ResourceType type);
+  void ack(mesh::XdsType type);
   void nack();
   // Seconds from a configuration-change push to the proxy's ACK of it.
   void pushAcked(double seconds);

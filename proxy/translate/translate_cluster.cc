@@ -1,0 +1,203 @@
+#include "proxy/translate/translate_cluster.h"
+
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
+#include "proxy/translate/translate_util.h"
+
+namespace weft::translate {
+
+namespace cluster_v3 = envoy::config::cluster::v3;
+
+namespace {
+constexpr char kHttpProtocolOptionsKey[] = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+}  // namespace
+
+bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& la,
+                             const std::string& path, std::vector<config::HostConfig>* hosts,
+                             common::ErrorList& errors) {
+  bool ok = true;
+  for (int i = 0; i < la.endpoints_size(); ++i) {
+    const auto& locality = la.endpoints(i);
+    for (int j = 0; j < locality.lb_endpoints_size(); ++j) {
+      const auto& lbe = locality.lb_endpoints(j);
+      std::string epath =
+          path + ".endpoints[" + std::to_string(i) + "].lb_endpoints[" + std::to_string(j) + "]";
+      if (!lbe.has_endpoint()) {
+        errors.add(epath, "endpoint is required");
+        ok = false;
+        continue;
+      }
+      config::HostConfig host;
+      if (!addressFrom(lbe.endpoint().address(), epath + ".endpoint.address", &host.address,
+                       errors)) {
+        ok = false;
+        continue;
+      }
+      if (lbe.has_load_balancing_weight()) host.weight = lbe.load_balancing_weight().value();
+      if (host.weight == 0) {
+        errors.add(epath + ".load_balancing_weight", "must be at least 1");
+        ok = false;
+        continue;
+      }
+      if (lbe.health_status() == envoy::config::core::v3::UNHEALTHY ||
+          lbe.health_status() == envoy::config::core::v3::DRAINING) {
+        continue;  // not eligible for new requests
+      }
+      hosts->push_back(host);
+    }
+  }
+  return ok;
+}
+
+bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
+                      config::ClusterConfig* out, common::ErrorList& errors,
+                      const envoy::config::endpoint::v3::ClusterLoadAssignment* eds,
+                      const SecretResolver* secrets) {
+  bool ok = true;
+  if (proto.name().empty()) {
+    errors.add(path + ".name", "cluster name is required");
+    ok = false;
+  }
+  out->name = proto.name();
+  if (proto.type() == cluster_v3::Cluster::EDS) {
+    const auto& source = proto.eds_cluster_config().eds_config();
+    if (!source.has_ads()) {
+      errors.add(path + ".eds_cluster_config.eds_config", "only ads: {} is supported");
+      ok = false;
+    }
+    if (proto.has_load_assignment()) {
+      errors.add(path + ".load_assignment", "an EDS cluster takes its endpoints from EDS");
+      ok = false;
+    }
+    if (eds != nullptr &&
+        !translateLoadAssignment(*eds, "ClusterLoadAssignment '" + eds->cluster_name() + "'",
+                                 &out->hosts, errors)) {
+      ok = false;
+    }
+  } else if (proto.type() == cluster_v3::Cluster::STATIC) {
+    if (proto.has_eds_cluster_config()) {
+      errors.add(path + ".eds_cluster_config", "only EDS clusters take eds_cluster_config");
+      ok = false;
+    }
+    if (!translateLoadAssignment(proto.load_assignment(), path + ".load_assignment", &out->hosts,
+                                 errors)) {
+      ok = false;
+    }
+  } else if (proto.type() == cluster_v3::Cluster::ORIGINAL_DST) {
+    out->original_dst = true;
+    if (proto.lb_policy() != cluster_v3::Cluster::CLUSTER_PROVIDED) {
+      errors.add(path + ".lb_policy", "an ORIGINAL_DST cluster needs lb_policy CLUSTER_PROVIDED");
+      ok = false;
+    }
+    if (proto.has_load_assignment()) {
+      errors.add(path + ".load_assignment", "an ORIGINAL_DST cluster has no endpoints of its own");
+      ok = false;
+    }
+  } else {
+    errors.add(path + ".type", "only STATIC, EDS and ORIGINAL_DST clusters are supported");
+    ok = false;
+  }
+  switch (out->original_dst ? cluster_v3::Cluster::ROUND_ROBIN : proto.lb_policy()) {
+    case cluster_v3::Cluster::ROUND_ROBIN:
+      out->lb_policy = config::LbPolicy::kRoundRobin;
+      break;
+    case cluster_v3::Cluster::LEAST_REQUEST:
+      out->lb_policy = config::LbPolicy::kLeastRequest;
+      if (proto.has_least_request_lb_config() &&
+          proto.least_request_lb_config().has_choice_count()) {
+        out->least_request_choices = proto.least_request_lb_config().choice_count().value();
+        if (out->least_request_choices < 2) {
+          errors.add(path + ".least_request_lb_config.choice_count", "must be at least 2");
+          ok = false;
+        }
+      }
+      break;
+    default:
+      errors.add(path + ".lb_policy", "only ROUND_ROBIN and LEAST_REQUEST are supported");
+      ok = false;
+  }
+  if (proto.has_connect_timeout()) {
+    out->connect_timeout_ms = durationMs(proto.connect_timeout());
+    if (out->connect_timeout_ms == 0) {
+      errors.add(path + ".connect_timeout", "must be greater than 0");
+      ok = false;
+    }
+  }
+  if (proto.has_max_requests_per_connection()) {
+    out->max_requests_per_connection = proto.max_requests_per_connection().value();
+  }
+  if (proto.has_common_http_protocol_options() &&
+      proto.common_http_protocol_options().has_idle_timeout()) {
+    out->idle_timeout_ms = durationMs(proto.common_http_protocol_options().idle_timeout());
+  }
+  if (proto.has_http2_protocol_options()) out->protocol = config::UpstreamProtocol::kHttp2;
+  for (const auto& [key, any] : proto.typed_extension_protocol_options()) {
+    std::string opath = path + ".typed_extension_protocol_options[\"" + key + "\"]";
+    envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
+    if (key != kHttpProtocolOptionsKey || !any.UnpackTo(&options)) {
+      errors.add(opath,
+                 "unsupported extension (only " + std::string(kHttpProtocolOptionsKey) + ")");
+      ok = false;
+      continue;
+    }
+    if (options.has_explicit_http_config() &&
+        options.explicit_http_config().has_http2_protocol_options()) {
+      out->protocol = config::UpstreamProtocol::kHttp2;
+    }
+    if (options.common_http_protocol_options().has_idle_timeout()) {
+      out->idle_timeout_ms = durationMs(options.common_http_protocol_options().idle_timeout());
+    }
+  }
+  for (const auto& t : proto.circuit_breakers().thresholds()) {
+    if (t.priority() != envoy::config::core::v3::DEFAULT) continue;
+    if (t.has_max_connections()) out->max_connections = t.max_connections().value();
+    if (t.has_max_pending_requests()) out->max_pending_requests = t.max_pending_requests().value();
+    if (t.has_max_requests()) out->max_requests = t.max_requests().value();
+    if (t.has_max_retries()) {
+      out->max_retries = t.max_retries().value();
+      out->retry_budget_enabled = t.has_retry_budget();
+    }
+    if (t.has_retry_budget()) {
+      if (t.retry_budget().has_budget_percent()) {
+        out->retry_budget_percent = t.retry_budget().budget_percent().value();
+      }
+      if (t.retry_budget().has_min_retry_concurrency()) {
+        out->min_retry_concurrency = t.retry_budget().min_retry_concurrency().value();
+      }
+    }
+  }
+  if (proto.has_outlier_detection()) {
+    const auto& od = proto.outlier_detection();
+    auto& o = out->outlier;
+    o.enabled = true;
+    if (od.has_consecutive_5xx()) o.consecutive_5xx = od.consecutive_5xx().value();
+    if (od.has_consecutive_gateway_failure()) {
+      o.consecutive_gateway_failure = od.consecutive_gateway_failure().value();
+    }
+    if (od.has_enforcing_consecutive_5xx())
+      o.enforce_5xx = od.enforcing_consecutive_5xx().value() > 0;
+    if (od.has_enforcing_consecutive_gateway_failure()) {
+      o.enforce_gateway_failure = od.enforcing_consecutive_gateway_failure().value() > 0;
+    }
+    if (od.has_base_ejection_time()) o.base_ejection_time_ms = durationMs(od.base_ejection_time());
+    if (od.has_max_ejection_time()) o.max_ejection_time_ms = durationMs(od.max_ejection_time());
+    if (od.has_max_ejection_percent()) {
+      o.max_ejection_percent = od.max_ejection_percent().value();
+      if (o.max_ejection_percent > 100) {
+        errors.add(path + ".outlier_detection.max_ejection_percent", "must be within 0..100");
+        ok = false;
+      }
+    }
+    if (od.has_interval() && durationMs(od.interval()) == 0) {
+      errors.add(path + ".outlier_detection.interval", "must be greater than 0");
+      ok = false;
+    }
+  }
+  if (proto.has_transport_socket() &&
+      !transportSocketFrom(proto.transport_socket(), false, path + ".transport_socket", secrets,
+                           errors, &out->tls)) {
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace weft::translate
