@@ -1,0 +1,111 @@
+#include "controlplane/xds/interception_translation.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "controlplane/xds/mtls.h"
+#include "controlplane/xds/outbound_translation.h"
+#include "controlplane/xds/resource_builders.h"
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/route/v3/route.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+
+namespace weft::control {
+
+namespace cluster_v3 = envoy::config::cluster::v3;
+namespace listener_v3 = envoy::config::listener::v3;
+namespace route_v3 = envoy::config::route::v3;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+constexpr char kOutboundPassthrough[] = "PassthroughCluster";
+constexpr char kInboundPassthrough[] = "InboundPassthroughCluster";
+
+cluster_v3::Cluster originalDestinationCluster(const std::string& name) {
+  cluster_v3::Cluster cluster;
+  cluster.set_name(name);
+  cluster.set_type(cluster_v3::Cluster::ORIGINAL_DST);
+  cluster.set_lb_policy(cluster_v3::Cluster::CLUSTER_PROVIDED);
+  *cluster.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(1000);
+  return cluster;
+}
+
+void addTcpProxy(listener_v3::FilterChain* chain, const std::string& stat_prefix,
+                 const std::string& cluster) {
+  auto* filter = chain->add_filters();
+  filter->set_name("envoy.filters.network.tcp_proxy");
+  envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
+  tcp.set_stat_prefix(stat_prefix);
+  tcp.set_cluster(cluster);
+  filter->mutable_typed_config()->PackFrom(tcp);
+}
+
+// Where redirected connections land (0.0.0.0:PORT): each is handed to the
+// listener for its original destination; what matches none passes through.
+listener_v3::Listener redirectListener(const std::string& name, uint16_t port,
+                                       const std::string& passthrough) {
+  listener_v3::Listener listener;
+  listener.set_name(name);
+  setAddress(listener.mutable_address(), "0.0.0.0", port);
+  listener.mutable_use_original_dst()->set_value(true);
+  addTcpProxy(listener.add_filter_chains(), name, passthrough);
+  return listener;
+}
+
+}  // namespace
+
+// A listener that is never bound: found by a redirected connection's
+// original destination.
+void makeVirtual(listener_v3::Listener* listener, const std::string& ip, uint16_t port) {
+  setAddress(listener->mutable_address(), ip, port);
+  listener->mutable_bind_to_port()->set_value(false);
+}
+
+// The app's connections to a Service's cluster IP and port reach that
+// Service whatever their Host header says (Linkerd's model, and Istio's for
+// TCP): one listener per cluster IP and port, its routes the Service's own.
+void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResources& out) {
+  for (const auto& svc : config.services) {
+    if (!egressAllowed(config, proxy, svc)) continue;
+    if (svc.cluster_ip.empty() || svc.cluster_ip == "None") continue;  // headless: passthrough
+    for (const auto& port : svc.ports) {
+      std::string name = "outbound|" + svc.cluster_ip + "_" + std::to_string(port.port);
+      listener_v3::Listener listener;
+      listener.set_name(name);
+      makeVirtual(&listener, svc.cluster_ip, port.port);
+      auto* chain = listener.add_filter_chains();
+      if (isHttpPort(port)) {
+        auto* filter = chain->add_filters();
+        filter->set_name("envoy.filters.network.http_connection_manager");
+        filter->mutable_typed_config()->PackFrom(
+            httpConnectionManager(name, name, Downstream::kApp));
+        route_v3::RouteConfiguration routes;
+        routes.set_name(name);
+        auto* vh = routes.add_virtual_hosts();
+        *vh = serviceVirtualHost(config, svc, port, true);
+        vh->clear_domains();
+        vh->add_domains("*");
+        add(out, kRds, name, routes);
+      } else {
+        addTcpProxy(chain, name, outboundClusterName(svc, port.port));
+      }
+      add(out, kLds, name, listener);
+    }
+  }
+  add(out, kCds, kOutboundPassthrough, originalDestinationCluster(kOutboundPassthrough));
+  add(out, kLds, "outbound",
+      redirectListener("outbound", proxy.outbound_port, kOutboundPassthrough));
+}
+
+void addInboundPassthrough(const ConfigSet& config, const ProxyIdentity& proxy,
+                           ProxyResources& out) {
+  // Inbound to ports no Service names: passed to the app, under the
+  // namespace's mTLS mode like any other (STRICT: mTLS callers only).
+  listener_v3::Listener inbound =
+      redirectListener("inbound", proxy.inbound_port, kInboundPassthrough);
+  secureInboundListener(config, proxy.ns, &inbound);
+  add(out, kLds, "inbound", inbound);
+  add(out, kCds, kInboundPassthrough, originalDestinationCluster(kInboundPassthrough));
+}
+
+}  // namespace weft::control

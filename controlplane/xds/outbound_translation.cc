@@ -1,0 +1,351 @@
+#include "controlplane/xds/outbound_translation.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+
+#include "controlplane/config/parser.h"
+#include "controlplane/xds/mtls.h"
+#include "controlplane/xds/resource_builders.h"
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
+
+namespace weft::control {
+
+namespace cluster_v3 = envoy::config::cluster::v3;
+namespace core_v3 = envoy::config::core::v3;
+namespace endpoint_v3 = envoy::config::endpoint::v3;
+namespace listener_v3 = envoy::config::listener::v3;
+namespace route_v3 = envoy::config::route::v3;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+const DestinationPolicy* policyFor(const ConfigSet& config, const Service& svc) {
+  for (const auto& p : config.destination_policies) {
+    if (p.meta.ns == svc.meta.ns && p.service == svc.meta.name) return &p;
+  }
+  return nullptr;
+}
+
+cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
+                                    const ServicePort& port) {
+  cluster_v3::Cluster c;
+  c.set_name(outboundClusterName(svc, port.port));
+  c.set_type(cluster_v3::Cluster::EDS);
+  setAdsSource(c.mutable_eds_cluster_config()->mutable_eds_config());
+  *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(1000);
+  if (isHttp2Port(port)) {
+    envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
+    options.mutable_explicit_http_config()->mutable_http2_protocol_options();
+    (*c.mutable_typed_extension_protocol_options())
+        ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+            .PackFrom(options);
+  }
+  secureOutboundCluster(config, svc, isHttpPort(port), &c);
+  if (const DestinationPolicy* policy = policyFor(config, svc)) {
+    if (policy->load_balancer == "LEAST_REQUEST")
+      c.set_lb_policy(cluster_v3::Cluster::LEAST_REQUEST);
+    if (policy->connect_timeout_ms) {
+      *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(*policy->connect_timeout_ms);
+    }
+    if (policy->max_connections || policy->max_pending_requests || policy->max_requests ||
+        policy->max_retries || policy->retry_budget_percent || policy->min_retry_concurrency) {
+      auto* t = c.mutable_circuit_breakers()->add_thresholds();
+      if (policy->max_connections)
+        t->mutable_max_connections()->set_value(*policy->max_connections);
+      if (policy->max_pending_requests) {
+        t->mutable_max_pending_requests()->set_value(*policy->max_pending_requests);
+      }
+      if (policy->max_requests) t->mutable_max_requests()->set_value(*policy->max_requests);
+      if (policy->max_retries) t->mutable_max_retries()->set_value(*policy->max_retries);
+      if (policy->retry_budget_percent || policy->min_retry_concurrency) {
+        auto* budget = t->mutable_retry_budget();
+        if (policy->retry_budget_percent) {
+          budget->mutable_budget_percent()->set_value(*policy->retry_budget_percent);
+        }
+        if (policy->min_retry_concurrency) {
+          budget->mutable_min_retry_concurrency()->set_value(*policy->min_retry_concurrency);
+        }
+      }
+    }
+    if (policy->outlier_detection) {
+      const auto& o = *policy->outlier_detection;
+      auto* od = c.mutable_outlier_detection();
+      if (o.consecutive_5xx) od->mutable_consecutive_5xx()->set_value(*o.consecutive_5xx);
+      if (o.consecutive_gateway_failures) {
+        od->mutable_consecutive_gateway_failure()->set_value(*o.consecutive_gateway_failures);
+        od->mutable_enforcing_consecutive_gateway_failure()->set_value(100);
+      }
+      if (o.interval_ms) *od->mutable_interval() = TimeUtil::MillisecondsToDuration(*o.interval_ms);
+      if (o.base_ejection_time_ms) {
+        *od->mutable_base_ejection_time() =
+            TimeUtil::MillisecondsToDuration(*o.base_ejection_time_ms);
+      }
+      if (o.max_ejection_percent) {
+        od->mutable_max_ejection_percent()->set_value(*o.max_ejection_percent);
+      }
+    }
+  }
+  return c;
+}
+
+endpoint_v3::ClusterLoadAssignment loadAssignment(const ConfigSet& config, const Service& svc,
+                                                  const ServicePort& port) {
+  endpoint_v3::ClusterLoadAssignment cla;
+  cla.set_cluster_name(outboundClusterName(svc, port.port));
+  auto* locality = cla.add_endpoints();
+  // gRPC's xDS client requires a locality, and ignores one without a weight.
+  locality->mutable_locality();
+  locality->mutable_load_balancing_weight()->set_value(1);
+  for (const auto& slice : config.endpoint_slices) {
+    if (slice.meta.ns != svc.meta.ns || slice.service_name != svc.meta.name) continue;
+    uint16_t endpoint_port = 0;
+    for (const auto& p : slice.ports) {
+      if (p.name == port.name || slice.ports.size() == 1) endpoint_port = p.port;
+    }
+    if (endpoint_port == 0) endpoint_port = port.target_port;
+    for (const auto& ep : slice.endpoints) {
+      if (!ep.ready) continue;
+      for (const auto& address : ep.addresses) {
+        auto* lbe = locality->add_lb_endpoints();
+        setAddress(lbe->mutable_endpoint()->mutable_address(), address, endpoint_port);
+        lbe->set_health_status(core_v3::HEALTHY);
+      }
+    }
+  }
+  return cla;
+}
+
+// Gateway API precedence within one parent: Exact path, then the longest
+// prefix, then method matches, then the most header matches.
+struct RouteCandidate {
+  route_v3::Route route;
+  int path_rank;  // 0 exact, 1 prefix, 2 regex
+  size_t path_length;
+  bool has_method;
+  size_t header_count;
+  size_t order;
+};
+
+void addRouteMatch(route_v3::Route& route, const HttpRouteMatch& match) {
+  auto* m = route.mutable_match();
+  if (match.path_type == "Exact") {
+    m->set_path(match.path_value);
+  } else if (match.path_type == "RegularExpression") {
+    m->mutable_safe_regex()->set_regex(match.path_value);
+  } else {
+    m->set_prefix(match.path_value);
+  }
+  for (const auto& h : match.headers) {
+    auto* hm = m->add_headers();
+    hm->set_name(h.name);
+    if (h.type == "RegularExpression") {
+      hm->mutable_string_match()->mutable_safe_regex()->set_regex(h.value);
+    } else {
+      hm->mutable_string_match()->set_exact(h.value);
+    }
+  }
+  if (!match.method.empty()) {
+    auto* hm = m->add_headers();
+    hm->set_name(":method");
+    hm->mutable_string_match()->set_exact(match.method);
+  }
+}
+
+void setRouteAction(route_v3::Route& route, const ConfigSet& config, const HttpRoute& http_route,
+                    const HttpRouteRule& rule) {
+  if (rule.backend_refs.empty()) {
+    // Gateway API: a rule with no backends answers 500.
+    route.mutable_direct_response()->set_status(500);
+    return;
+  }
+  auto* action = route.mutable_route();
+  std::vector<std::pair<std::string, uint32_t>> targets;
+  for (const auto& ref : rule.backend_refs) {
+    const Service* backend =
+        config.findService(ref.ns.empty() ? http_route.meta.ns : ref.ns, ref.name);
+    uint16_t port = ref.port != 0 ? ref.port : backend->ports[0].port;
+    if (ref.weight > 0) targets.emplace_back(outboundClusterName(*backend, port), ref.weight);
+  }
+  if (targets.size() == 1) {
+    action->set_cluster(targets[0].first);
+  } else {
+    for (const auto& [name, weight] : targets) {
+      auto* c = action->mutable_weighted_clusters()->add_clusters();
+      c->set_name(name);
+      c->mutable_weight()->set_value(weight);
+    }
+  }
+  if (rule.request_timeout_ms) {
+    *action->mutable_timeout() = TimeUtil::MillisecondsToDuration(*rule.request_timeout_ms);
+  }
+  // GEP-1731 retries. The Gateway API retries listed status codes; the
+  // weft.dev/retry-on annotation adds conditions it cannot express yet
+  // (connect-failure, reset, gRPC codes).
+  auto extra = http_route.meta.annotations.find("weft.dev/retry-on");
+  if (rule.retry || extra != http_route.meta.annotations.end()) {
+    auto* policy = action->mutable_retry_policy();
+    std::string on;
+    if (rule.retry && !rule.retry->codes.empty()) on = "retriable-status-codes";
+    if (extra != http_route.meta.annotations.end()) {
+      on += (on.empty() ? "" : ",") + extra->second;
+    }
+    if (on.empty()) on = "connect-failure,reset";
+    policy->set_retry_on(on);
+    uint32_t attempts = rule.retry && rule.retry->attempts ? *rule.retry->attempts : 1;
+    policy->mutable_num_retries()->set_value(attempts);
+    if (rule.retry) {
+      for (uint32_t code : rule.retry->codes) policy->add_retriable_status_codes(code);
+      if (rule.retry->backoff_ms) {
+        *policy->mutable_retry_back_off()->mutable_base_interval() =
+            TimeUtil::MillisecondsToDuration(*rule.retry->backoff_ms);
+      }
+    }
+    if (rule.backend_request_timeout_ms) {
+      *policy->mutable_per_try_timeout() =
+          TimeUtil::MillisecondsToDuration(*rule.backend_request_timeout_ms);
+    }
+  }
+}
+
+// weft.dev/fault-abort: "10% 503" (or "10% grpc:14"); weft.dev/fault-delay:
+// "5% 100ms". Malformed values were rejected by validation.
+void addFault(route_v3::Route& route, const HttpRoute& http_route) {
+  const auto& a = http_route.meta.annotations;
+  auto abort = a.find("weft.dev/fault-abort");
+  auto delay = a.find("weft.dev/fault-delay");
+  if (abort == a.end() && delay == a.end()) return;
+  envoy::extensions::filters::http::fault::v3::HTTPFault fault;
+  auto percent = [](const std::string& spec, envoy::type::v3::FractionalPercent* out) {
+    out->set_numerator(static_cast<uint32_t>(std::atof(spec.c_str()) * 10000));
+    out->set_denominator(envoy::type::v3::FractionalPercent::MILLION);
+    return spec.substr(spec.find(' ') + 1);
+  };
+  if (abort != a.end()) {
+    std::string what = percent(abort->second, fault.mutable_abort()->mutable_percentage());
+    if (what.rfind("grpc:", 0) == 0) {
+      fault.mutable_abort()->set_grpc_status(static_cast<uint32_t>(std::atoi(what.c_str() + 5)));
+    } else {
+      fault.mutable_abort()->set_http_status(static_cast<uint32_t>(std::atoi(what.c_str())));
+    }
+  }
+  if (delay != a.end()) {
+    std::string what = percent(delay->second, fault.mutable_delay()->mutable_percentage());
+    auto ms = parseGatewayDurationMs(what);
+    *fault.mutable_delay()->mutable_fixed_delay() = TimeUtil::MillisecondsToDuration(ms ? *ms : 0);
+  }
+  (*route.mutable_typed_per_filter_config())["envoy.filters.http.fault"].PackFrom(fault);
+}
+
+}  // namespace
+
+route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service& svc,
+                                         const ServicePort& port, bool bare_names) {
+  route_v3::VirtualHost vh;
+  vh.set_name(fqdn(svc) + ":" + std::to_string(port.port));
+  std::vector<std::string> hosts = {svc.meta.name, svc.meta.name + "." + svc.meta.ns,
+                                    svc.meta.name + "." + svc.meta.ns + ".svc", fqdn(svc)};
+  if (!svc.cluster_ip.empty() && svc.cluster_ip != "None") hosts.push_back(svc.cluster_ip);
+  for (const auto& h : hosts) {
+    if (bare_names) vh.add_domains(h);
+    vh.add_domains(h + ":" + std::to_string(port.port));
+  }
+  std::vector<RouteCandidate> candidates;
+  size_t order = 0;
+  for (const auto& http_route : config.http_routes) {
+    bool attached = false;
+    for (const auto& parent : http_route.parent_refs) {
+      std::string ns = parent.ns.empty() ? http_route.meta.ns : parent.ns;
+      if (ns == svc.meta.ns && parent.name == svc.meta.name &&
+          (parent.port == 0 || parent.port == port.port)) {
+        attached = true;
+      }
+    }
+    if (!attached) continue;
+    for (const auto& rule : http_route.rules) {
+      std::vector<HttpRouteMatch> matches = rule.matches;
+      if (matches.empty()) matches.emplace_back();  // no matches: every request
+      for (const auto& match : matches) {
+        RouteCandidate c;
+        c.route.set_name(http_route.meta.ns + "/" + http_route.meta.name);
+        addRouteMatch(c.route, match);
+        setRouteAction(c.route, config, http_route, rule);
+        addFault(c.route, http_route);
+        c.path_rank = match.path_type == "Exact" ? 0 : match.path_type == "PathPrefix" ? 1 : 2;
+        c.path_length = match.path_value.size();
+        c.has_method = !match.method.empty();
+        c.header_count = match.headers.size();
+        c.order = order++;
+        candidates.push_back(std::move(c));
+      }
+    }
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const RouteCandidate& a, const RouteCandidate& b) {
+                     if (a.path_rank != b.path_rank) return a.path_rank < b.path_rank;
+                     if (a.path_length != b.path_length) return a.path_length > b.path_length;
+                     if (a.has_method != b.has_method) return a.has_method;
+                     if (a.header_count != b.header_count) return a.header_count > b.header_count;
+                     return a.order < b.order;
+                   });
+  for (auto& c : candidates) *vh.add_routes() = std::move(c.route);
+  // Without a matching HTTPRoute rule, traffic goes to the Service itself.
+  auto* fallback = vh.add_routes();
+  fallback->set_name("default");  // the Service itself, as the route is named in the README
+  fallback->mutable_match()->set_prefix("/");
+  fallback->mutable_route()->set_cluster(outboundClusterName(svc, port.port));
+  return vh;
+}
+
+bool egressAllowed(const ConfigSet& config, const ProxyIdentity& proxy, const Service& svc) {
+  // A workload's own list (namespace/serviceAccount) beats its namespace's.
+  auto it = config.mesh.egress_by_namespace.find(proxy.ns + "/" + proxy.service_account);
+  if (it == config.mesh.egress_by_namespace.end()) {
+    it = config.mesh.egress_by_namespace.find(proxy.ns);
+  }
+  if (it == config.mesh.egress_by_namespace.end()) return true;
+  for (const auto& host : it->second) {
+    size_t slash = host.find('/');
+    std::string ns = slash == std::string::npos ? "*" : host.substr(0, slash);
+    std::string name = slash == std::string::npos ? host : host.substr(slash + 1);
+    if (ns == ".") ns = proxy.ns;
+    if ((ns == "*" || ns == svc.meta.ns) && (name == "*" || name == svc.meta.name)) return true;
+  }
+  return false;
+}
+
+void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResources& out) {
+  // Outbound: every Service this proxy may call.
+  route_v3::RouteConfiguration outbound_routes;
+  outbound_routes.set_name("outbound");
+  for (const auto& svc : config.services) {
+    if (!egressAllowed(config, proxy, svc)) continue;
+    bool first_http = true;
+    for (const auto& port : svc.ports) {
+      add(out, kCds, outboundClusterName(svc, port.port), outboundCluster(config, svc, port));
+      add(out, kEds, outboundClusterName(svc, port.port), loadAssignment(config, svc, port));
+      if (!isHttpPort(port)) continue;
+      *outbound_routes.add_virtual_hosts() = serviceVirtualHost(config, svc, port, first_http);
+      first_http = false;
+    }
+  }
+  add(out, kRds, "outbound", outbound_routes);
+}
+
+void addOutboundListener(const ProxyIdentity& proxy, ProxyResources& out) {
+  // No interception: an HTTP listener the app calls explicitly, routing by Host.
+  listener_v3::Listener outbound;
+  outbound.set_name("outbound");
+  setAddress(outbound.mutable_address(), proxy.outbound_ip, proxy.outbound_port);
+  auto* filter = outbound.add_filter_chains()->add_filters();
+  filter->set_name("envoy.filters.network.http_connection_manager");
+  filter->mutable_typed_config()->PackFrom(
+      httpConnectionManager("outbound", "outbound", Downstream::kApp));
+  add(out, kLds, "outbound", outbound);
+}
+
+}  // namespace weft::control

@@ -1,0 +1,68 @@
+#include "controlplane/xds/resource_builders.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "envoy/extensions/filters/http/router/v3/router.pb.h"
+
+namespace weft::control {
+
+namespace core_v3 = envoy::config::core::v3;
+namespace hcm_v3 = envoy::extensions::filters::network::http_connection_manager::v3;
+using google::protobuf::util::TimeUtil;
+
+std::string fqdn(const Service& svc) {
+  return svc.meta.name + "." + svc.meta.ns + ".svc.cluster.local";
+}
+
+bool isHttpPort(const ServicePort& port) {
+  const std::string& p = port.app_protocol;
+  if (p == "tcp" || p == "mysql" || p == "postgresql" || p == "redis" || p == "mongo") return false;
+  if (!p.empty()) return true;
+  // No appProtocol: the port name says (Istio's convention), else assume HTTP.
+  return !(port.name == "tcp" || port.name.rfind("tcp-", 0) == 0);
+}
+
+bool isHttp2Port(const ServicePort& port) {
+  const std::string& p = port.app_protocol;
+  return p == "http2" || p == "grpc" || p == "kubernetes.io/h2c" || port.name == "grpc" ||
+         port.name.rfind("grpc-", 0) == 0 || port.name == "http2";
+}
+
+void setAdsSource(core_v3::ConfigSource* source) {
+  source->mutable_ads();
+  source->set_resource_api_version(core_v3::V3);
+}
+
+void setAddress(core_v3::Address* address, const std::string& ip, uint16_t port) {
+  address->mutable_socket_address()->set_address(ip);
+  address->mutable_socket_address()->set_port_value(port);
+}
+
+// Slowloris bound for every listener a sidecar serves: headers must be
+// complete 10 s after their first byte (HAProxy's usual http-request timeout).
+constexpr int64_t kRequestHeadersTimeoutMs = 10000;
+
+hcm_v3::HttpConnectionManager httpConnectionManager(const std::string& stat_prefix,
+                                                    const std::string& rds_name,
+                                                    Downstream downstream) {
+  hcm_v3::HttpConnectionManager hcm;
+  hcm.set_stat_prefix(stat_prefix);
+  hcm.set_codec_type(hcm_v3::HttpConnectionManager::AUTO);
+  if (downstream != Downstream::kGrpcClient) {
+    *hcm.mutable_request_headers_timeout() =
+        TimeUtil::MillisecondsToDuration(kRequestHeadersTimeoutMs);
+    // The mesh edge: x-envoy-* / x-weft-* from here are not the mesh's.
+    hcm.mutable_use_remote_address()->set_value(true);
+    // The app's own address (loopback) says nothing to the callee.
+    hcm.set_skip_xff_append(downstream == Downstream::kApp);
+  }
+  auto* rds = hcm.mutable_rds();
+  rds->set_route_config_name(rds_name);
+  setAdsSource(rds->mutable_config_source());
+  auto* router = hcm.add_http_filters();
+  router->set_name("envoy.filters.http.router");
+  router->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::router::v3::Router());
+  return hcm;
+}
+
+}  // namespace weft::control

@@ -1,0 +1,39 @@
+#pragma once
+
+// Small builders the translations share: names, addresses, the ADS config
+// source, and the HTTP connection manager every sidecar listener uses.
+
+#include <cstdint>
+#include <string>
+
+#include "controlplane/model/objects.h"
+#include "controlplane/xds/resources.h"
+#include "envoy/config/core/v3/base.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+
+namespace weft::control {
+
+// NAME.NAMESPACE.svc.cluster.local
+std::string fqdn(const Service& svc);
+bool isHttpPort(const ServicePort& port);
+bool isHttp2Port(const ServicePort& port);
+void setAdsSource(envoy::config::core::v3::ConfigSource* source);
+void setAddress(envoy::config::core::v3::Address* address, const std::string& ip, uint16_t port);
+
+template <class M>
+void add(ProxyResources& out, ResourceType type, const std::string& name, const M& message) {
+  out.by_type[type][name].any.PackFrom(message);
+}
+
+// Who is on the other side of an HTTP listener.
+enum class Downstream {
+  kApp,         // the pod's own app (outbound): untrusted for mesh headers
+  kPeer,        // a caller of the pod (inbound); secureInboundListener trusts mTLS ones
+  kGrpcClient,  // gRPC's xDS client (API listener): no connection of ours
+};
+
+envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager
+httpConnectionManager(const std::string& stat_prefix, const std::string& rds_name,
+                      Downstream downstream);
+
+}  // namespace weft::control
