@@ -11,6 +11,9 @@
 #include "common/base/logging.h"
 #include "mesh/names.h"
 #include "mesh/node_metadata.h"
+#include "proxy/admin/admin_endpoint.h"
+#include "proxy/admin/clusters_text.h"
+#include "proxy/admin/config_dump.h"
 #include "proxy/translate/bootstrap_loader.h"
 #include "proxy/translate/snapshot_builder.h"
 #include "security/spiffe_id.h"
@@ -41,24 +44,15 @@ int Server::run() {
 
   // Static listeners are bound before anything starts, so a port conflict
   // fails the start with a clear message instead of a half-running proxy.
-  for (const auto& listener : snapshot_->listeners) {
-    if (!listener.bind_to_port) continue;
-    std::vector<int> fds;
-    for (int w = 0; w < concurrency_; ++w) {
-      int fd = network::bindListeningSocket(listener.address, true, &error);
-      if (fd < 0) {
-        std::fprintf(stderr, "weft-proxy: listener '%s': %s\n", listener.name.c_str(),
-                     error.c_str());
-        return 1;
-      }
-      fds.push_back(fd);
-    }
-    listener_fds_[listener.address.toString()] = std::move(fds);
+  sockets_ = std::make_unique<ListenerSockets>(concurrency_);
+  if (!sockets_->bindAll(*snapshot_, &error)) {
+    std::fprintf(stderr, "weft-proxy: %s\n", error.c_str());
+    return 1;
   }
 
   admin_ = std::make_unique<http::HttpServer>(
       main_, [this](const std::string& method, const std::string& path) {
-        return handleAdmin(method, path);
+        return admin::adminResponse(static_cast<admin::AdminState&>(*this), method, path);
       });
   auto admin_address =
       network::Address::fromIpPort(snapshot_->admin_address, snapshot_->admin_port);
@@ -103,9 +97,7 @@ int Server::run() {
   xds_.reset();
   for (auto& worker : workers_) worker->stop();
   workers_.clear();
-  for (auto& [address, fds] : listener_fds_) {
-    for (int fd : fds) ::close(fd);
-  }
+  sockets_.reset();
   admin_.reset();
   status_.reset();
   app_timer_.reset();
@@ -119,26 +111,11 @@ int Server::run() {
 bool Server::startStatus(std::string* error) {
   status_ = std::make_unique<http::HttpServer>(
       main_, [this](const std::string& method, const std::string& path) {
-        return handleStatus(method, path);
+        return admin::statusResponse(static_cast<admin::AdminState&>(*this), method, path);
       });
   auto address =
       network::Address::fromIpPort("0.0.0.0", static_cast<uint16_t>(options_.status_port));
   return address && status_->start(*address, error);
-}
-
-http::ServerResponse Server::handleStatus(const std::string& method, const std::string& path) {
-  std::string route = path.substr(0, path.find('?'));
-  if (route == "/ready" || route == "/stats/prometheus" || route == "/metrics") {
-    if (method == "GET" || method == "HEAD") return handleAdmin("GET", path);
-    http::ServerResponse refused;
-    refused.status = 405;
-    refused.body = "the status port is read-only\n";
-    return refused;
-  }
-  http::ServerResponse missing;
-  missing.status = 404;
-  missing.body = "the status port serves /ready and /stats/prometheus\n";
-  return missing;
 }
 
 void Server::watchApplication() {
@@ -253,98 +230,10 @@ bool Server::startWorkloadCertificate(const envoy::config::core::v3::Node& node,
 }
 
 void Server::applySnapshot(config::SnapshotPtr snapshot) {
-  std::map<std::string, std::vector<int>> next;
-  std::vector<std::vector<int>> per_worker(concurrency_);
-  for (const auto& listener : snapshot->listeners) {
-    if (!listener.bind_to_port) {
-      for (int w = 0; w < concurrency_; ++w) per_worker[w].push_back(-1);
-      continue;
-    }
-    std::string key = listener.address.toString();
-    auto it = listener_fds_.find(key);
-    if (it != listener_fds_.end()) {
-      next[key] = std::move(it->second);
-      listener_fds_.erase(it);
-    } else if (next.count(key) == 0) {
-      std::vector<int> fds;
-      std::string error;
-      for (int w = 0; w < concurrency_; ++w) {
-        int fd = network::bindListeningSocket(listener.address, true, &error);
-        if (fd < 0) {
-          LOG_ERROR("listener '%s': %s", listener.name.c_str(), error.c_str());
-          break;
-        }
-        fds.push_back(fd);
-      }
-      if (static_cast<int>(fds.size()) != concurrency_) {
-        for (int fd : fds) ::close(fd);
-        fds.assign(concurrency_, -1);
-      }
-      next[key] = std::move(fds);
-    }
-    const auto& fds = next[key];
-    for (int w = 0; w < concurrency_; ++w) {
-      // Each worker's Listener owns (and closes) a duplicate; the originals
-      // stay here so an unchanged listener keeps its socket across updates.
-      per_worker[w].push_back(fds[w] >= 0 ? dup(fds[w]) : -1);
-    }
-  }
-  for (auto& [key, fds] : listener_fds_) {
-    for (int fd : fds) {
-      if (fd >= 0) ::close(fd);
-    }
-  }
-  listener_fds_ = std::move(next);
+  std::vector<std::vector<int>> per_worker = sockets_->update(*snapshot);
   snapshot_ = snapshot;
   upstream::RuntimeViewsPtr runtime = runtime_.update(*snapshot);
   for (int w = 0; w < concurrency_; ++w) workers_[w]->apply(snapshot, runtime, per_worker[w]);
-}
-
-std::string Server::configDump() const {
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  std::string bootstrap_json;
-  google::protobuf::util::MessageToJsonString(bootstrap_, &bootstrap_json, print);
-  std::string out = "{\n\"bootstrap\": " + bootstrap_json;
-  if (xds_) {
-    static const char* kNames[] = {"clusters", "endpoints", "listeners", "routes", "secrets"};
-    out += ",\n\"dynamic\": {";
-    const auto& r = xds_->resources();
-    for (int t = 0; t < xds::kXdsTypeCount; ++t) {
-      const auto& status = xds_->status(static_cast<xds::XdsType>(t));
-      std::string items;
-      auto append = [&](const google::protobuf::Message& m) {
-        std::string json;
-        google::protobuf::util::MessageToJsonString(m, &json, print);
-        items += (items.empty() ? "" : ",") + json;
-      };
-      if (t == xds::kCds)
-        for (const auto& [n, m] : r.clusters) append(m);
-      if (t == xds::kEds)
-        for (const auto& [n, m] : r.endpoints) append(m);
-      if (t == xds::kLds)
-        for (const auto& [n, m] : r.listeners) append(m);
-      if (t == xds::kRds)
-        for (const auto& [n, m] : r.routes) append(m);
-      if (t == xds::kSds) {
-        // Names and kinds only: a config dump must not leak private keys.
-        for (const auto& [n, m] : r.secrets) {
-          nlohmann::json secret = {
-              {"name", n},
-              {"kind", m.has_tls_certificate() ? "tls_certificate" : "validation_context"}};
-          items += (items.empty() ? "" : ",") + secret.dump();
-        }
-      }
-      nlohmann::json rejected = {{"version", status.rejected_version},
-                                 {"error", status.rejected_error},
-                                 {"count", status.rejected}};
-      out += std::string(t == 0 ? "" : ",") + "\n \"" + kNames[t] +
-             "\": {\"version\": " + nlohmann::json(status.version).dump() +
-             ", \"last_rejected\": " + rejected.dump() + ", \"resources\": [" + items + "]}";
-    }
-    out += "\n},\n\"xds_connected\": " + std::string(xds_->connected() ? "true" : "false");
-  }
-  return out + "\n}\n";
 }
 
 void Server::startDrain(bool exit_when_done) {
@@ -373,68 +262,16 @@ void Server::finish() {
   main_.exit();
 }
 
-http::ServerResponse Server::handleAdmin(const std::string& method, const std::string& path) {
-  http::ServerResponse response;
-  std::string route = path.substr(0, path.find('?'));
-  if (route == "/ready") {
-    if (!ready_) {
-      response.status = 503;
-      response.body = "PRE_INITIALIZING\n";
-    } else if (draining_) {
-      response.status = 503;
-      response.body = "DRAINING\n";
-    } else {
-      response.body = "LIVE\n";
-    }
-  } else if (route == "/stats/prometheus" || route == "/metrics") {
-    response.content_type = "text/plain; version=0.0.4";
-    response.body = stats_.render();
-  } else if (route == "/config_dump") {
-    response.content_type = "application/json";
-    response.body = configDump();
-  } else if (route == "/clusters") {
-    response.body = clustersText();
-  } else if (route == "/drain" || route == "/drain_listeners" || route == "/quitquitquit" ||
-             route == "/healthcheck/fail") {
-    if (method != "POST") {
-      response.status = 405;
-      response.body = "use POST\n";
-    } else {
-      response.body = "OK\n";
-      main_.post([this] { startDrain(true); });
-    }
-  } else {
-    response.status = 404;
-    response.body =
-        "admin endpoints: /ready /stats/prometheus /config_dump /clusters "
-        "POST /drain POST /quitquitquit\n";
-  }
-  return response;
+std::string Server::metrics() const { return stats_.render(); }
+
+std::string Server::configDump() const { return admin::configDump(bootstrap_, xds_.get()); }
+
+std::string Server::clusters() const {
+  return admin::clustersText(*snapshot_, *runtime_.current());
 }
 
-std::string Server::clustersText() const {
-  // Envoy's /clusters text shape: cluster::host::field::value.
-  std::string out;
-  const upstream::RuntimeViews& runtime = *runtime_.current();
-  for (const auto& [name, cluster] : snapshot_->clusters) {
-    const upstream::ClusterRuntimeView& view = runtime.at(name);
-    out += name +
-           "::default_priority::max_connections::" + std::to_string(cluster->max_connections) +
-           "\n";
-    out += name + "::default_priority::max_pending_requests::" +
-           std::to_string(cluster->max_pending_requests) + "\n";
-    uint64_t now = config::steadyNowMs();
-    for (size_t i = 0; i < cluster->hosts.size(); ++i) {
-      const auto& host = cluster->hosts[i];
-      const auto& outlier = *view.hosts[i];
-      bool ejected = outlier.ejected_until_ms.load() > now;
-      std::string prefix = name + "::" + host.address.toString() + "::";
-      out += prefix + "weight::" + std::to_string(host.weight) + "\n";
-      out += prefix + "health_flags::" + (ejected ? "/failed_outlier_check" : "healthy") + "\n";
-      out += prefix + "outlier_ejections::" + std::to_string(outlier.ejections.load()) + "\n";
-    }
-  }
-  return out;
+void Server::requestDrain() {
+  main_.post([this] { startDrain(true); });
 }
 
 }  // namespace weft::server

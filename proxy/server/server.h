@@ -15,9 +15,11 @@
 #include "common/http/http_server.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "mesh/names.h"
+#include "proxy/admin/admin_endpoint.h"
 #include "proxy/config/snapshot.h"
 #include "proxy/sds/workload_certificate.h"
 #include "proxy/server/app_watcher.h"
+#include "proxy/server/listener_sockets.h"
 #include "proxy/server/worker.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_runtime.h"
@@ -46,7 +48,9 @@ struct Options {
   std::string exit_with_app_proc;
 };
 
-class Server {
+// Implements the admin endpoint's view of the process privately: only the
+// admin handlers see it.
+class Server : private admin::AdminState {
  public:
   explicit Server(Options options);
   ~Server();
@@ -55,16 +59,20 @@ class Server {
   int run();
 
  private:
-  http::ServerResponse handleAdmin(const std::string& method, const std::string& path);
-  http::ServerResponse handleStatus(const std::string& method, const std::string& path);
+  // admin::AdminState
+  bool ready() const override { return ready_; }
+  bool draining() const override { return draining_; }
+  std::string metrics() const override;
+  std::string configDump() const override;
+  std::string clusters() const override;
+  void requestDrain() override;
+
   bool startStatus(std::string* error);
   void watchApplication();
   // Binds what the snapshot adds, keeps what it shares with the current one,
   // closes what it drops, and hands it to every worker.
   void applySnapshot(config::SnapshotPtr snapshot);
   bool startXds(std::string* error);
-  std::string configDump() const;
-  std::string clustersText() const;
   void startDrain(bool exit_when_done);
   void finish();
 
@@ -76,8 +84,7 @@ class Server {
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
   config::SnapshotPtr snapshot_;
   int concurrency_ = 1;
-  // One listening socket per worker for each listener address.
-  std::map<std::string, std::vector<int>> listener_fds_;
+  std::unique_ptr<ListenerSockets> sockets_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<xds::XdsClient> xds_;
   bool startWorkloadCertificate(const envoy::config::core::v3::Node& node, std::string* error);
