@@ -153,6 +153,12 @@ def proc_status_kb(pid, field):
     return 0
 
 
+def fixture(name, **values):
+    """e2e/fixtures/NAME, its %(key)d placeholders filled from `values`."""
+    with open(os.path.join(ROOT, "e2e", "fixtures", name)) as f:
+        return f.read() % values
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -18,12 +18,8 @@ import unittest
 import urllib.error
 import urllib.request
 
-import sys
-
-from harness import (ROOT, CONTROL_BIN, Backend, ControlPlane, Proxy, free_port, wait_for,
-                     xds_bootstrap)
-
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+from harness import (ROOT, CONTROL_BIN, Backend, ControlPlane, Proxy, fixture, free_port,
+                     wait_for, xds_bootstrap)
 
 SERVICES = """
 apiVersion: v1
@@ -472,18 +468,17 @@ class XdsProtocolTest(unittest.TestCase):
     (tools/xds_load): all sync, and all receive and ACK one route edit."""
 
     def test_sotw_and_delta_streams_receive_an_edit(self):
-        import demo_mesh
         d = tempfile.mkdtemp(prefix="weft-xds-load-")
         config = os.path.join(d, "config")
         os.mkdir(config)
-        write(os.path.join(config, "mesh.yaml"), demo_mesh.MESH % {"port": 8080})
+        write(os.path.join(config, "mesh.yaml"), fixture("canary/mesh.yaml", port=8080))
         route = os.path.join(config, "route.yaml")
-        write(route, demo_mesh.ROUTE % (90, 10))
+        write(route, fixture("canary/route.yaml", v1=90, v2=10))
         control = ControlPlane(config)
         try:
             for i, mode in enumerate(["sotw", "delta"]):
                 new = os.path.join(d, "new-%d.yaml" % i)
-                write(new, demo_mesh.ROUTE % (50 - i, 50 + i))
+                write(new, fixture("canary/route.yaml", v1=50 - i, v2=50 + i))
                 out = subprocess.run(
                     [os.path.join(ROOT, "bazel-bin/tools/xds_load/xds_load"), "--target",
                      "127.0.0.1:%d" % control.xds_port, "--proxies", "50", "--edit", route,

@@ -4,6 +4,7 @@
 
 #include "common/base/base64.h"
 #include "common/base/logging.h"
+#include "injector/eligibility.h"
 
 namespace weft::injector {
 namespace {

@@ -1,6 +1,7 @@
 #include "injector/offline_injector.h"
 
 #include "common/yaml/yaml_json.h"
+#include "injector/eligibility.h"
 #include "injector/pod_injector.h"
 
 namespace weft::injector {

@@ -38,7 +38,4 @@ struct Injection {
 Injection injectPod(const nlohmann::json& pod, Scope scope, const PodSource& source,
                     const InjectorConfig& config, nlohmann::json* patch);
 
-// Whether `pod` was created by a Job (ownerReferences).
-bool ownedByJob(const nlohmann::json& pod);
-
 }  // namespace weft::injector

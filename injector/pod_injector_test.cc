@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "injector/eligibility.h"
+
 namespace weft::injector {
 namespace {
 
@@ -28,7 +30,7 @@ json injected(const json& p, InjectorConfig config = {}, PodSource source = {},
   return p.patch(patch);
 }
 
-std::string skipReason(const json& p, Scope scope = Scope::kNamespaceEnabled) {
+std::string skipReasonOf(const json& p, Scope scope = Scope::kNamespaceEnabled) {
   json patch;
   return injectPod(p, scope, {}, InjectorConfig{}, &patch).skip_reason;
 }
@@ -110,21 +112,21 @@ TEST(PodInjectorTest, ResourceAnnotationsOverrideTheConfig) {
 }
 
 TEST(PodInjectorTest, DecisionTable) {
-  EXPECT_EQ(skipReason(pod()), "");
-  EXPECT_EQ(skipReason(pod({{"weft.dev/inject", "false"}})), "opted_out");
-  EXPECT_EQ(skipReason(pod(), Scope::kOptInOnly), "not_opted_in");
-  EXPECT_EQ(skipReason(pod({{"weft.dev/inject", "true"}}), Scope::kOptInOnly), "");
-  EXPECT_EQ(skipReason(pod({{"weft.dev/inject", "false"}}), Scope::kOptInOnly), "opted_out");
-  EXPECT_EQ(skipReason(pod(nullptr, {{"hostNetwork", true}})), "host_network");
-  EXPECT_EQ(skipReason(pod(nullptr, {{"hostNetwork", false}})), "");
-  EXPECT_EQ(skipReason(pod({{"weft.dev/status", "{}"}})), "already_injected");
-  EXPECT_EQ(skipReason(pod(nullptr, {{"containers", {{{"name", "weft-proxy"}}}}})),
+  EXPECT_EQ(skipReasonOf(pod()), "");
+  EXPECT_EQ(skipReasonOf(pod({{"weft.dev/inject", "false"}})), "opted_out");
+  EXPECT_EQ(skipReasonOf(pod(), Scope::kOptInOnly), "not_opted_in");
+  EXPECT_EQ(skipReasonOf(pod({{"weft.dev/inject", "true"}}), Scope::kOptInOnly), "");
+  EXPECT_EQ(skipReasonOf(pod({{"weft.dev/inject", "false"}}), Scope::kOptInOnly), "opted_out");
+  EXPECT_EQ(skipReasonOf(pod(nullptr, {{"hostNetwork", true}})), "host_network");
+  EXPECT_EQ(skipReasonOf(pod(nullptr, {{"hostNetwork", false}})), "");
+  EXPECT_EQ(skipReasonOf(pod({{"weft.dev/status", "{}"}})), "already_injected");
+  EXPECT_EQ(skipReasonOf(pod(nullptr, {{"containers", {{{"name", "weft-proxy"}}}}})),
             "name_conflict");
 }
 
 TEST(PodInjectorTest, InjectingTwiceChangesNothing) {
   json once = injected(pod({{"team", "a"}}, {{"volumes", {{{"name", "data"}}}}}));
-  EXPECT_EQ(skipReason(once), "already_injected");
+  EXPECT_EQ(skipReasonOf(once), "already_injected");
   EXPECT_EQ(once["metadata"]["annotations"]["team"], "a");
   ASSERT_EQ(once["spec"]["volumes"].size(), 4u);
   EXPECT_EQ(once["spec"]["volumes"][0]["name"], "data");

@@ -11,10 +11,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-sys.path.insert(0, HERE)
 
-from harness import ROOT, ControlPlane  # noqa: E402
-import demo_mesh  # noqa: E402
+from harness import ROOT, ControlPlane, fixture  # noqa: E402
 
 
 def proc_stats(pid):
@@ -31,10 +29,10 @@ def main():
     config = os.path.join(work, "config")
     os.mkdir(config)
     with open(os.path.join(config, "mesh.yaml"), "w") as f:
-        f.write(demo_mesh.MESH % {"port": 8080})
+        f.write(fixture("canary/mesh.yaml", port=8080))
     route = os.path.join(config, "route.yaml")
     with open(route, "w") as f:
-        f.write(demo_mesh.ROUTE % (90, 10))
+        f.write(fixture("canary/route.yaml", v1=90, v2=10))
     control = ControlPlane(config, debounce_ms=100)
     load = os.path.join(ROOT, "bazel-bin/tools/xds_load/xds_load")
     weights = iter([(50, 50), (10, 90), (60, 40), (30, 70)])
@@ -43,7 +41,7 @@ def main():
         for proxies, mode in [(100, "sotw"), (1000, "sotw"), (100, "delta"), (1000, "delta")]:
             new = os.path.join(work, "route-new.yaml")
             with open(new, "w") as f:
-                f.write(demo_mesh.ROUTE % next(weights))
+                f.write(fixture("canary/route.yaml", **dict(zip(("v1", "v2"), next(weights)))))
             cpu_before, _ = proc_stats(control.proc.pid)
             args = [load, "--target", "127.0.0.1:%d" % control.xds_port, "--proxies", str(proxies),
                     "--edit", route, "--content", new] + (["--delta"] if mode == "delta" else [])

@@ -18,58 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
-from harness import ROOT, Backend, ControlPlane, Proxy, free_port, xds_bootstrap  # noqa: E402
-
-MESH = """apiVersion: weft.dev/v1alpha1
-kind: MeshConfig
-metadata: {name: mesh, namespace: weft-system}
-spec:
-  mtls: {mode: STRICT}
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo, namespace: default}
-spec:
-  ports: [{name: http, port: 80, targetPort: %(port)d}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo-v1}
-spec:
-  ports: [{name: http, port: 80, targetPort: %(port)d}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo-v2}
-spec:
-  ports: [{name: http, port: 80, targetPort: %(port)d}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: echo-v1-abc, labels: {kubernetes.io/service-name: echo-v1}}
-addressType: IPv4
-ports: [{name: http, port: %(port)d}]
-endpoints: [{addresses: [127.0.30.1], targetRef: {kind: Pod, name: echo-v1-0}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: echo-v2-abc, labels: {kubernetes.io/service-name: echo-v2}}
-addressType: IPv4
-ports: [{name: http, port: %(port)d}]
-endpoints: [{addresses: [127.0.30.2], targetRef: {kind: Pod, name: echo-v2-0}}]
-"""
-
-ROUTE = """apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: echo-canary}
-spec:
-  parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
-  rules:
-  - backendRefs:
-    - {name: echo-v1, port: 80, weight: %d}
-    - {name: echo-v2, port: 80, weight: %d}
-"""
-
+from harness import ROOT, Backend, ControlPlane, Proxy, fixture, free_port, xds_bootstrap  # noqa: E402
 
 def write(path, text):
     with open(path + ".tmp", "w") as f:
@@ -119,8 +68,8 @@ def main():
                                  "--ca-root-cert", os.path.join(data, "ca.pem"),
                                  "--ca-token-file", token_file]).wait_ready()
     port = free_port()
-    write(os.path.join(config, "mesh.yaml"), MESH % {"port": port})
-    write(os.path.join(config, "route.yaml"), ROUTE % (90, 10))
+    write(os.path.join(config, "mesh.yaml"), fixture("canary/mesh.yaml", port=port))
+    write(os.path.join(config, "route.yaml"), fixture("canary/route.yaml", v1=90, v2=10))
     print("config directory: %s (edit route.yaml to shift traffic)" % config)
 
     control = ControlPlane(config, extra_args=[
@@ -151,7 +100,7 @@ def main():
         for v1, v2 in [(90, 10), (50, 50), (0, 100)]:
             before = client.xds_version("routes")
             written = time.monotonic()
-            write(os.path.join(config, "route.yaml"), ROUTE % (v1, v2))
+            write(os.path.join(config, "route.yaml"), fixture("canary/route.yaml", v1=v1, v2=v2))
             if (v1, v2) != (90, 10):
                 while client.xds_version("routes") == before:
                     time.sleep(0.01)

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/base/logging.h"
+#include "controlplane/config/config_dir.h"
 #include "controlplane/config/parser.h"
 
 namespace weft::control {

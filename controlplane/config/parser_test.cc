@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "controlplane/config/validate.h"
+#include "controlplane/config/yaml_fields.h"
 
 namespace weft::control {
 namespace {

@@ -4,10 +4,9 @@
 
 #include <cstdlib>
 #include <optional>
-
-#include "controlplane/config/parser.h"
-
 #include <set>
+
+#include "controlplane/config/yaml_fields.h"
 
 namespace weft::control {
 

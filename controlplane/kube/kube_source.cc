@@ -11,6 +11,7 @@
 #include "common/base/base64.h"
 #include "common/base/file.h"
 #include "common/base/logging.h"
+#include "controlplane/config/kinds.h"
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
 #include "controlplane/kube/watch.h"
@@ -94,15 +95,7 @@ KubeSource::KubeSource(event::Dispatcher& dispatcher, ApiServer server, uint64_t
       server_(std::move(server)),
       debounce_ms_(debounce_ms),
       on_config_(std::move(on_config)),
-      kinds_({{"v1", "Service", "/api/v1/services"},
-              {"discovery.k8s.io/v1", "EndpointSlice", "/apis/discovery.k8s.io/v1/endpointslices"},
-              {"gateway.networking.k8s.io/v1", "HTTPRoute",
-               "/apis/gateway.networking.k8s.io/v1/httproutes"},
-              {"weft.dev/v1alpha1", "DestinationPolicy",
-               "/apis/weft.dev/v1alpha1/destinationpolicies"},
-              {"weft.dev/v1alpha1", "AuthorizationPolicy",
-               "/apis/weft.dev/v1alpha1/authorizationpolicies"},
-              {"weft.dev/v1alpha1", "MeshConfig", "/apis/weft.dev/v1alpha1/meshconfigs"}}),
+      kinds_(meshKinds()),
       debounce_(dispatcher, [this] { rebuild(); }),
       objects_(kinds_.size()),
       active_fds_(kinds_.size(), -1) {}
@@ -131,22 +124,22 @@ void KubeSource::watchLoop(size_t index) {
 // Returns true when the caller should relist at once (410 Gone), false on
 // errors (the caller backs off).
 bool KubeSource::listAndWatch(size_t index, std::string* error) {
-  const Kind& kind = kinds_[index];
+  const MeshKind& kind = kinds_[index];
   HttpStream list;
-  if (!list.get(server_, kind.path, 30, error)) return false;
+  if (!list.get(server_, kind.list_path, 30, error)) return false;
   std::string body = list.readAll();
   if (list.status() == 404 && kind.api_version.rfind("weft.dev", 0) == 0) {
     *error = "the weft.dev CRDs are not installed (404)";
     return false;
   }
   if (list.status() != 200) {
-    *error = "list " + kind.path + ": HTTP " + std::to_string(list.status()) + ": " +
+    *error = "list " + kind.list_path + ": HTTP " + std::to_string(list.status()) + ": " +
              body.substr(0, 200);
     return false;
   }
   auto json = nlohmann::json::parse(body, nullptr, false);
   if (!json.is_object() || !json["items"].is_array()) {
-    *error = "list " + kind.path + ": not a list";
+    *error = "list " + kind.list_path + ": not a list";
     return false;
   }
   std::string version = json["metadata"].value("resourceVersion", "");
@@ -169,7 +162,7 @@ bool KubeSource::listAndWatch(size_t index, std::string* error) {
     changed();
   };
   for (;;) {
-    switch (watchOnce(server_, kind.path, &version, stop_, callbacks, error)) {
+    switch (watchOnce(server_, kind.list_path, &version, stop_, callbacks, error)) {
       case WatchEnd::kTimedOut:
         continue;  // watch again from `version`
       case WatchEnd::kGone:

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/event/dispatcher.h"
+#include "controlplane/config/kinds.h"
 #include "controlplane/kube/http_stream.h"
 #include "controlplane/model/objects.h"
 
@@ -38,12 +39,6 @@ class KubeSource {
   void start();
 
  private:
-  struct Kind {
-    std::string api_version;
-    std::string kind;
-    std::string path;
-  };
-
   void watchLoop(size_t index);
   bool listAndWatch(size_t index, std::string* error);
   void store(size_t index, const std::string& type, const std::string& object_json);
@@ -54,7 +49,8 @@ class KubeSource {
   ApiServer server_;
   uint64_t debounce_ms_;
   OnConfig on_config_;
-  std::vector<Kind> kinds_;
+  // The kinds of controlplane/config/kinds.h: one list-and-watch thread each.
+  const std::vector<MeshKind>& kinds_;
   event::Timer debounce_;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "controlplane/config/parser.h"
+#include "controlplane/config/yaml_fields.h"
 #include "controlplane/xds/mtls.h"
 #include "controlplane/xds/resource_builders.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "controlplane/config/config_dir.h"
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"

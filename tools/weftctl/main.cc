@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/base/file.h"
+#include "controlplane/config/config_dir.h"
 #include "controlplane/config/parser.h"
 #include "injector/offline_injector.h"
 #include "tools/weftctl/http_get.h"

@@ -1,0 +1,442 @@
+#include "controlplane/config/kind_decoders.h"
+
+#include "controlplane/config/yaml_fields.h"
+#include "security/spiffe_id.h"
+
+namespace weft::control {
+
+namespace {
+
+Service parseService(const YAML::Node& doc, ObjectMeta m) {
+  Service svc;
+  svc.meta = std::move(m);
+  const YAML::Node s = spec(doc);
+  svc.cluster_ip = str(s["clusterIP"], "spec.clusterIP");
+  const YAML::Node ports = s["ports"];
+  if (!ports || !ports.IsSequence() || ports.size() == 0) {
+    throw FieldError{"spec.ports", "at least one port is required"};
+  }
+  for (size_t i = 0; i < ports.size(); ++i) {
+    std::string path = "spec.ports[" + std::to_string(i) + "]";
+    const YAML::Node p = ports[i];
+    ServicePort port;
+    port.name = str(p["name"], path + ".name");
+    port.port = static_cast<uint16_t>(integer(p["port"], path + ".port", 1, 65535));
+    port.target_port = port.port;
+    if (p["targetPort"]) {
+      if (!p["targetPort"].IsScalar() ||
+          p["targetPort"].Scalar().find_first_not_of("0123456789") != std::string::npos) {
+        throw FieldError{path + ".targetPort",
+                         "named target ports are not supported; use a number"};
+      }
+      port.target_port =
+          static_cast<uint16_t>(integer(p["targetPort"], path + ".targetPort", 1, 65535));
+    }
+    std::string protocol = str(p["protocol"], path + ".protocol");
+    if (!protocol.empty()) port.protocol = protocol;
+    if (port.protocol != "TCP") throw FieldError{path + ".protocol", "only TCP is supported"};
+    port.app_protocol = str(p["appProtocol"], path + ".appProtocol");
+    svc.ports.push_back(std::move(port));
+  }
+  return svc;
+}
+
+EndpointSlice parseEndpointSlice(const YAML::Node& doc, ObjectMeta m) {
+  EndpointSlice slice;
+  slice.meta = std::move(m);
+  auto it = slice.meta.labels.find("kubernetes.io/service-name");
+  if (it == slice.meta.labels.end()) {
+    throw FieldError{"metadata.labels", "kubernetes.io/service-name is required"};
+  }
+  slice.service_name = it->second;
+  std::string type = str(doc["addressType"], "addressType");
+  if (!type.empty() && type != "IPv4" && type != "IPv6") {
+    throw FieldError{"addressType", "only IPv4 and IPv6 are supported"};
+  }
+  const YAML::Node endpoints = doc["endpoints"];
+  if (endpoints && endpoints.IsSequence()) {
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      std::string path = "endpoints[" + std::to_string(i) + "]";
+      const YAML::Node e = endpoints[i];
+      Endpoint ep;
+      const YAML::Node addresses = e["addresses"];
+      if (!addresses || !addresses.IsSequence() || addresses.size() == 0) {
+        throw FieldError{path + ".addresses", "at least one address is required"};
+      }
+      for (size_t j = 0; j < addresses.size(); ++j) {
+        ep.addresses.push_back(str(addresses[j], path + ".addresses[" + std::to_string(j) + "]"));
+      }
+      if (e["conditions"] && e["conditions"]["ready"]) {
+        ep.ready = e["conditions"]["ready"].as<std::string>() != "false";
+      }
+      if (e["targetRef"] && str(e["targetRef"]["kind"], path + ".targetRef.kind") == "Pod") {
+        ep.pod_name = str(e["targetRef"]["name"], path + ".targetRef.name");
+      }
+      slice.endpoints.push_back(std::move(ep));
+    }
+  }
+  const YAML::Node ports = doc["ports"];
+  if (ports && ports.IsSequence()) {
+    for (size_t i = 0; i < ports.size(); ++i) {
+      std::string path = "ports[" + std::to_string(i) + "]";
+      EndpointPort port;
+      port.name = str(ports[i]["name"], path + ".name");
+      port.port = static_cast<uint16_t>(integer(ports[i]["port"], path + ".port", 1, 65535));
+      slice.ports.push_back(std::move(port));
+    }
+  }
+  return slice;
+}
+
+HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
+  HttpRoute route;
+  route.meta = std::move(m);
+  const YAML::Node s = spec(doc);
+  const YAML::Node parents = s["parentRefs"];
+  if (!parents || !parents.IsSequence() || parents.size() == 0) {
+    throw FieldError{"spec.parentRefs", "at least one parentRef is required"};
+  }
+  for (size_t i = 0; i < parents.size(); ++i) {
+    std::string path = "spec.parentRefs[" + std::to_string(i) + "]";
+    ParentRef ref;
+    std::string kind = str(parents[i]["kind"], path + ".kind");
+    if (!kind.empty()) ref.kind = kind;
+    ref.group = str(parents[i]["group"], path + ".group");
+    ref.name = str(parents[i]["name"], path + ".name");
+    ref.ns = str(parents[i]["namespace"], path + ".namespace");
+    if (parents[i]["port"]) {
+      ref.port = static_cast<uint16_t>(integer(parents[i]["port"], path + ".port", 1, 65535));
+    }
+    if (ref.name.empty()) throw FieldError{path + ".name", "is required"};
+    route.parent_refs.push_back(std::move(ref));
+  }
+  if (s["hostnames"] && s["hostnames"].IsSequence()) {
+    for (size_t i = 0; i < s["hostnames"].size(); ++i) {
+      route.hostnames.push_back(
+          str(s["hostnames"][i], "spec.hostnames[" + std::to_string(i) + "]"));
+    }
+  }
+  const YAML::Node rules = s["rules"];
+  if (rules && rules.IsSequence()) {
+    for (size_t i = 0; i < rules.size(); ++i) {
+      std::string rpath = "spec.rules[" + std::to_string(i) + "]";
+      const YAML::Node r = rules[i];
+      HttpRouteRule rule;
+      const YAML::Node matches = r["matches"];
+      if (matches && matches.IsSequence()) {
+        for (size_t j = 0; j < matches.size(); ++j) {
+          std::string mpath = rpath + ".matches[" + std::to_string(j) + "]";
+          HttpRouteMatch match;
+          if (const YAML::Node p = matches[j]["path"]) {
+            std::string type = str(p["type"], mpath + ".path.type");
+            if (!type.empty()) match.path_type = type;
+            if (match.path_type != "PathPrefix" && match.path_type != "Exact" &&
+                match.path_type != "RegularExpression") {
+              throw FieldError{
+                  mpath + ".path.type",
+                  "'" + match.path_type + "' is not PathPrefix, Exact or RegularExpression"};
+            }
+            std::string value = str(p["value"], mpath + ".path.value");
+            if (!value.empty()) match.path_value = value;
+          }
+          if (const YAML::Node hs = matches[j]["headers"]) {
+            for (size_t k = 0; k < hs.size(); ++k) {
+              std::string hpath = mpath + ".headers[" + std::to_string(k) + "]";
+              HttpRouteMatch::Header h;
+              std::string type = str(hs[k]["type"], hpath + ".type");
+              if (!type.empty()) h.type = type;
+              if (h.type != "Exact" && h.type != "RegularExpression") {
+                throw FieldError{hpath + ".type",
+                                 "'" + h.type + "' is not Exact or RegularExpression"};
+              }
+              h.name = str(hs[k]["name"], hpath + ".name");
+              h.value = str(hs[k]["value"], hpath + ".value");
+              if (h.name.empty()) throw FieldError{hpath + ".name", "is required"};
+              match.headers.push_back(std::move(h));
+            }
+          }
+          match.method = str(matches[j]["method"], mpath + ".method");
+          rule.matches.push_back(std::move(match));
+        }
+      }
+      const YAML::Node refs = r["backendRefs"];
+      if (refs && refs.IsSequence()) {
+        for (size_t j = 0; j < refs.size(); ++j) {
+          std::string bpath = rpath + ".backendRefs[" + std::to_string(j) + "]";
+          BackendRef ref;
+          ref.name = str(refs[j]["name"], bpath + ".name");
+          ref.ns = str(refs[j]["namespace"], bpath + ".namespace");
+          std::string kind = str(refs[j]["kind"], bpath + ".kind");
+          if (!kind.empty() && kind != "Service") {
+            throw FieldError{bpath + ".kind", "only Service backends are supported"};
+          }
+          if (refs[j]["port"]) {
+            ref.port = static_cast<uint16_t>(integer(refs[j]["port"], bpath + ".port", 1, 65535));
+          }
+          if (refs[j]["weight"]) {
+            ref.weight = integer(refs[j]["weight"], bpath + ".weight", -1000000, 1000000);
+          }
+          if (ref.name.empty()) throw FieldError{bpath + ".name", "is required"};
+          rule.backend_refs.push_back(std::move(ref));
+        }
+      }
+      if (const YAML::Node retry = r["retry"]) {
+        HttpRouteRetry out;
+        if (retry["attempts"]) {
+          out.attempts =
+              static_cast<uint32_t>(integer(retry["attempts"], rpath + ".retry.attempts", 0, 100));
+        }
+        if (const YAML::Node codes = retry["codes"]) {
+          for (size_t k = 0; k < codes.size(); ++k) {
+            out.codes.push_back(static_cast<uint32_t>(
+                integer(codes[k], rpath + ".retry.codes[" + std::to_string(k) + "]", 400, 599)));
+          }
+        }
+        if (retry["backoff"]) out.backoff_ms = duration(retry["backoff"], rpath + ".retry.backoff");
+        rule.retry = std::move(out);
+      }
+      if (const YAML::Node t = r["timeouts"]) {
+        if (t["request"])
+          rule.request_timeout_ms = duration(t["request"], rpath + ".timeouts.request");
+        if (t["backendRequest"]) {
+          rule.backend_request_timeout_ms =
+              duration(t["backendRequest"], rpath + ".timeouts.backendRequest");
+        }
+      }
+      route.rules.push_back(std::move(rule));
+    }
+  }
+  return route;
+}
+
+DestinationPolicy parseDestinationPolicy(const YAML::Node& doc, ObjectMeta m) {
+  DestinationPolicy policy;
+  policy.meta = std::move(m);
+  const YAML::Node s = spec(doc);
+  policy.service = str(s["targetRef"]["name"], "spec.targetRef.name");
+  if (policy.service.empty()) throw FieldError{"spec.targetRef.name", "is required"};
+  if (const YAML::Node lb = s["loadBalancer"]) {
+    std::string algo = str(lb, "spec.loadBalancer");
+    if (algo != "ROUND_ROBIN" && algo != "LEAST_REQUEST") {
+      throw FieldError{"spec.loadBalancer", "'" + algo + "' is not ROUND_ROBIN or LEAST_REQUEST"};
+    }
+    policy.load_balancer = algo;
+  }
+  if (const YAML::Node cp = s["connectionPool"]) {
+    if (cp["maxConnections"]) {
+      policy.max_connections =
+          integer(cp["maxConnections"], "spec.connectionPool.maxConnections", 1, 1 << 30);
+    }
+    if (cp["maxPendingRequests"]) {
+      policy.max_pending_requests =
+          integer(cp["maxPendingRequests"], "spec.connectionPool.maxPendingRequests", 1, 1 << 30);
+    }
+    if (cp["maxRequests"]) {
+      policy.max_requests =
+          integer(cp["maxRequests"], "spec.connectionPool.maxRequests", 1, 1 << 30);
+    }
+    if (cp["maxRetries"]) {
+      policy.max_retries = integer(cp["maxRetries"], "spec.connectionPool.maxRetries", 0, 1 << 30);
+    }
+    if (cp["connectTimeout"]) {
+      policy.connect_timeout_ms =
+          duration(cp["connectTimeout"], "spec.connectionPool.connectTimeout");
+    }
+  }
+  if (const YAML::Node budget = s["retryBudget"]) {
+    if (budget["percent"]) {
+      policy.retry_budget_percent =
+          static_cast<double>(integer(budget["percent"], "spec.retryBudget.percent", 0, 100));
+    }
+    if (budget["minRetryConcurrency"]) {
+      policy.min_retry_concurrency = integer(budget["minRetryConcurrency"],
+                                             "spec.retryBudget.minRetryConcurrency", 0, 1 << 20);
+    }
+  }
+  if (const YAML::Node od = s["outlierDetection"]) {
+    DestinationPolicy::Outlier o;
+    if (od["consecutive5xx"]) {
+      o.consecutive_5xx =
+          integer(od["consecutive5xx"], "spec.outlierDetection.consecutive5xx", 1, 1 << 20);
+    }
+    if (od["consecutiveGatewayFailures"]) {
+      o.consecutive_gateway_failures =
+          integer(od["consecutiveGatewayFailures"],
+                  "spec.outlierDetection.consecutiveGatewayFailures", 1, 1 << 20);
+    }
+    if (od["interval"]) o.interval_ms = duration(od["interval"], "spec.outlierDetection.interval");
+    if (od["baseEjectionTime"]) {
+      o.base_ejection_time_ms =
+          duration(od["baseEjectionTime"], "spec.outlierDetection.baseEjectionTime");
+    }
+    if (od["maxEjectionPercent"]) {
+      o.max_ejection_percent =
+          integer(od["maxEjectionPercent"], "spec.outlierDetection.maxEjectionPercent", 0, 100);
+    }
+    policy.outlier_detection = o;
+  }
+  return policy;
+}
+
+AuthorizationPolicy parseAuthorizationPolicy(const YAML::Node& doc, ObjectMeta m) {
+  AuthorizationPolicy policy;
+  policy.meta = std::move(m);
+  const YAML::Node s = spec(doc);
+  const YAML::Node target = s["targetRef"];
+  std::string kind = str(target["kind"], "spec.targetRef.kind");
+  if (!kind.empty() && kind != "Service") {
+    throw FieldError{"spec.targetRef.kind", "'" + kind + "' is not Service"};
+  }
+  policy.service = str(target["name"], "spec.targetRef.name");
+  if (policy.service.empty()) throw FieldError{"spec.targetRef.name", "is required"};
+  const YAML::Node rules = s["rules"];
+  if (rules && !rules.IsSequence()) throw FieldError{"spec.rules", "must be a list"};
+  for (size_t i = 0; rules && i < rules.size(); ++i) {
+    std::string rpath = "spec.rules[" + std::to_string(i) + "]";
+    AuthorizationRule rule;
+    const YAML::Node from = rules[i]["from"];
+    if (!from || !from.IsSequence() || from.size() == 0) {
+      throw FieldError{rpath + ".from", "is required: the identities this rule allows"};
+    }
+    for (size_t j = 0; j < from.size(); ++j) {
+      std::string fpath = rpath + ".from[" + std::to_string(j) + "]";
+      std::string identity = str(from[j]["identity"], fpath + ".identity");
+      std::string ns = str(from[j]["namespace"], fpath + ".namespace");
+      std::string sa = str(from[j]["serviceAccount"], fpath + ".serviceAccount");
+      if (!identity.empty()) {
+        if (!ns.empty() || !sa.empty()) {
+          throw FieldError{fpath, "give identity, or namespace/serviceAccount, not both"};
+        }
+        std::string why;
+        if (!security::parseWorkloadId(identity, &why)) {
+          throw FieldError{fpath + ".identity", "'" + identity + "': " + why};
+        }
+        rule.from_identities.push_back(identity);
+        continue;
+      }
+      if (ns.empty() && sa.empty()) {
+        throw FieldError{fpath, "one of identity, namespace, serviceAccount is required"};
+      }
+      if (ns.empty()) ns = policy.meta.ns;
+      std::string why;
+      if (!security::parseWorkloadId(
+              security::SpiffeId{"cluster.local", ns, sa.empty() ? "x" : sa}.uri(), &why)) {
+        throw FieldError{fpath, "not a valid namespace / service account: " + why};
+      }
+      rule.from_accounts.emplace_back(ns, sa);
+    }
+    if (const YAML::Node to = rules[i]["to"]) {
+      for (size_t j = 0; to["paths"] && j < to["paths"].size(); ++j) {
+        std::string ppath = rpath + ".to.paths[" + std::to_string(j) + "]";
+        std::string p = str(to["paths"][j], ppath);
+        size_t star = p.find('*');
+        bool valid = p == "*" || (!p.empty() && p[0] == '/' &&
+                                  (star == std::string::npos || star == p.size() - 1));
+        if (!valid) {
+          throw FieldError{ppath, "'" + p + "' is not /exact, /prefix/* or *"};
+        }
+        rule.paths.push_back(p);
+      }
+      for (size_t j = 0; to["methods"] && j < to["methods"].size(); ++j) {
+        std::string mpath = rpath + ".to.methods[" + std::to_string(j) + "]";
+        std::string method = str(to["methods"][j], mpath);
+        if (method.empty() ||
+            method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
+          throw FieldError{mpath, "'" + method + "' is not an upper-case HTTP method"};
+        }
+        rule.methods.push_back(method);
+      }
+    }
+    policy.rules.push_back(std::move(rule));
+  }
+  return policy;
+}
+
+MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
+  MeshConfig mesh;
+  mesh.meta = std::move(m);
+  const YAML::Node s = spec(doc);
+  std::string td = str(s["trustDomain"], "spec.trustDomain");
+  if (!td.empty()) mesh.trust_domain = td;
+  if (const YAML::Node mtls = s["mtls"]) {
+    std::string mode = str(mtls["mode"], "spec.mtls.mode");
+    if (mtls["mode"] && mode != "STRICT" && mode != "PERMISSIVE" && mode != "DISABLE") {
+      throw FieldError{"spec.mtls.mode", "'" + mode + "' is not STRICT, PERMISSIVE or DISABLE"};
+    }
+    if (!mode.empty()) mesh.mtls_mode = mode;
+    if (const YAML::Node namespaces = mtls["namespaces"]) {
+      if (!namespaces.IsMap()) {
+        throw FieldError{"spec.mtls.namespaces", "must map namespace names to modes"};
+      }
+      for (const auto& entry : namespaces) {
+        std::string ns = entry.first.as<std::string>();
+        std::string path = "spec.mtls.namespaces." + ns;
+        std::string ns_mode = str(entry.second, path);
+        if (ns_mode != "STRICT" && ns_mode != "PERMISSIVE" && ns_mode != "DISABLE") {
+          throw FieldError{path, "'" + ns_mode + "' is not STRICT, PERMISSIVE or DISABLE"};
+        }
+        mesh.mtls_mode_by_namespace[ns] = ns_mode;
+      }
+    }
+  }
+  if (s["certificateLifetime"]) {
+    mesh.certificate_lifetime_s =
+        duration(s["certificateLifetime"], "spec.certificateLifetime") / 1000;
+  }
+  if (const YAML::Node egress = s["egress"]) {
+    for (size_t i = 0; i < egress.size(); ++i) {
+      std::string path = "spec.egress[" + std::to_string(i) + "]";
+      std::string ns = str(egress[i]["namespace"], path + ".namespace");
+      if (ns.empty()) throw FieldError{path + ".namespace", "is required"};
+      std::string sa = str(egress[i]["serviceAccount"], path + ".serviceAccount");
+      auto& hosts = mesh.egress_by_namespace[sa.empty() ? ns : ns + "/" + sa];
+      for (size_t j = 0; egress[i]["hosts"] && j < egress[i]["hosts"].size(); ++j) {
+        hosts.push_back(str(egress[i]["hosts"][j], path + ".hosts[" + std::to_string(j) + "]"));
+      }
+    }
+  }
+  return mesh;
+}
+
+}  // namespace
+
+void decodeService(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {
+  out.services.push_back(parseService(doc, std::move(m)));
+}
+
+void decodeEndpointSlice(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {
+  out.endpoint_slices.push_back(parseEndpointSlice(doc, std::move(m)));
+}
+
+void decodeHttpRoute(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {
+  out.http_routes.push_back(parseHttpRoute(doc, std::move(m)));
+}
+
+void decodeDestinationPolicy(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {
+  out.destination_policies.push_back(parseDestinationPolicy(doc, std::move(m)));
+}
+
+void decodeAuthorizationPolicy(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {
+  try {
+    out.authorization_policies.push_back(parseAuthorizationPolicy(doc, m));
+  } catch (const FieldError&) {
+    // Fail closed: a policy that does not parse still selects its
+    // Service, allowing nothing (replaced by its last valid version,
+    // if it had one).
+    AuthorizationPolicy broken;
+    broken.meta = m;
+    broken.invalid = true;
+    const YAML::Node target = doc["spec"] ? doc["spec"]["targetRef"] : YAML::Node();
+    if (target && target["name"] && target["name"].IsScalar()) {
+      broken.service = target["name"].Scalar();
+      out.authorization_policies.push_back(std::move(broken));
+    }
+    throw;
+  }
+}
+
+void decodeMeshConfig(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {
+  out.mesh = parseMeshConfig(doc, std::move(m));
+}
+
+}  // namespace weft::control
