@@ -36,9 +36,22 @@ size_t StreamRegistry::size() const {
 
 namespace {
 
+// What a stream's client subscribed to for one resource type, and the nonce
+// of the last response of that type. Both protocols keep this; each adds its
+// own (SotW: what was sent; delta: what the client holds).
+struct Subscription {
+  bool requested = false;
+  bool wildcard = false;
+  std::set<std::string> names;
+  std::string sent_nonce;
+
+  bool wants(const std::string& name) const { return wildcard || names.count(name) > 0; }
+};
+
 // Shared by both protocol flavours: who the proxy is, what it subscribed to,
-// what it was sent and what it acknowledged. Guarded by `mutex`.
-template <class Request, class Response>
+// what it was sent and what it acknowledged. Guarded by `mutex`. `TypeState`
+// extends Subscription.
+template <class Request, class Response, class TypeState>
 class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public StreamRegistry::Entry {
  public:
   StreamBase(XdsCache& cache, StreamRegistry& registry, ControlMetrics& metrics,
@@ -128,7 +141,40 @@ class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public Str
     });
   }
 
-  virtual void onConfigChanged() = 0;
+  // Sends what `type` needs now; `config_changed`: because the configuration
+  // changed (not because the client asked).
+  virtual void pushLocked(ResourceType type, bool config_changed) = 0;
+
+  void onConfigChanged() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (done_) return;
+    for (ResourceType type : kPushOrder) {
+      if (types_[type].requested) pushLocked(type, /*config_changed=*/true);
+    }
+  }
+
+  // A reply to an older response than the last one of its type: superseded.
+  bool supersededLocked(ResourceType type, const std::string& nonce) {
+    return !nonce.empty() && nonce != types_[type].sent_nonce;
+  }
+
+  // The resources this proxy sees now (nullptr before the first configuration),
+  // including the API listeners its LDS subscription names (gRPC clients).
+  std::shared_ptr<const ProxyResources> resourcesLocked() {
+    std::set<std::string> api_listener_names;
+    for (const auto& n : types_[kLds].names) {
+      if (n != "*") api_listener_names.insert(n);
+    }
+    return cache_.resourcesFor(identity_, api_listener_names);
+  }
+
+  void sendLocked(ResourceType type, Response response, const std::string& version) {
+    response.set_nonce(std::to_string(++nonce_counter_));
+    types_[type].sent_nonce = response.nonce();
+    status_.sent[type] = version;
+    metrics_.push();
+    enqueueLocked(std::move(response));
+  }
 
   void enqueueLocked(Response response) {
     if (done_) return;
@@ -154,6 +200,7 @@ class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public Str
   uint64_t nonce_counter_ = 0;
   ProxyIdentity identity_;
   ProxySyncStatus status_;
+  std::map<ResourceType, TypeState> types_;
   // Owns this reactor: gRPC hands it back in OnDone, and a config-change
   // callback running on another thread may still be using it then.
   struct Guard {
@@ -165,30 +212,23 @@ class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public Str
 
 // ---- state of the world ----
 
+struct SotwTypeState : Subscription {
+  std::string sent_version;
+  // When a configuration change was pushed: the ACK measures push latency.
+  std::optional<std::chrono::steady_clock::time_point> pushed_at;
+};
+
 class SotwStream final
-    : public StreamBase<discovery::DiscoveryRequest, discovery::DiscoveryResponse> {
+    : public StreamBase<discovery::DiscoveryRequest, discovery::DiscoveryResponse, SotwTypeState> {
  public:
   using StreamBase::StreamBase;
 
  private:
-  struct TypeState {
-    bool requested = false;
-    bool wildcard = true;
-    std::set<std::string> names;
-    std::string sent_version;
-    std::string sent_nonce;
-    std::set<std::string> sent_names;
-    // When a configuration change was pushed: the ACK measures push latency.
-    std::optional<std::chrono::steady_clock::time_point> pushed_at;
-  };
-
   void handleRequestLocked(const discovery::DiscoveryRequest& request) override {
     ResourceType type = typeFromUrl(request.type_url());
     if (type == kXdsTypeCount) return;  // a type weft does not serve: nothing to send
-    TypeState& state = types_[type];
-    if (!request.response_nonce().empty() && request.response_nonce() != state.sent_nonce) {
-      return;  // a reply to an older response: superseded
-    }
+    if (supersededLocked(type, request.response_nonce())) return;
+    SotwTypeState& state = types_[type];
     if (!request.response_nonce().empty() &&
         recordReplyLocked(type, request, request.version_info()) && state.pushed_at) {
       metrics_.pushAcked(
@@ -203,81 +243,48 @@ class SotwStream final
     state.requested = true;
     state.names = std::move(names);
     state.wildcard = wildcard;
-    if (changed) pushLocked(type, /*force=*/true);
+    if (changed) pushLocked(type, /*config_changed=*/false);
   }
 
-  std::set<std::string> apiListenerNames() const {
-    std::set<std::string> out;
-    auto it = types_.find(kLds);
-    if (it == types_.end()) return out;
-    for (const auto& n : it->second.names) {
-      if (n != "*") out.insert(n);
-    }
-    return out;
-  }
-
-  void pushLocked(ResourceType type, bool force) {
-    TypeState& state = types_[type];
-    auto resources = cache_.resourcesFor(identity_, apiListenerNames());
+  void pushLocked(ResourceType type, bool config_changed) override {
+    SotwTypeState& state = types_[type];
+    auto resources = resourcesLocked();
     if (resources == nullptr) return;  // answered once the first configuration is in
     discovery::DiscoveryResponse response;
     response.set_type_url(typeUrl(type));
     std::string version_input;
-    std::set<std::string> names;
     for (const auto& [name, resource] : resources->by_type[type]) {
-      if (!state.wildcard && state.names.count(name) == 0) continue;
+      if (!state.wants(name)) continue;
       *response.add_resources() = resource.any;
       version_input += name + resource.version;
-      names.insert(name);
     }
     std::string version = contentHash(version_input);
-    if (!force && version == state.sent_version) return;
+    if (config_changed && version == state.sent_version) return;
     response.set_version_info(version);
-    response.set_nonce(std::to_string(++nonce_counter_));
     state.sent_version = version;
-    state.sent_nonce = response.nonce();
-    state.sent_names = std::move(names);
-    if (!force) state.pushed_at = std::chrono::steady_clock::now();
-    status_.sent[type] = version;
-    metrics_.push();
-    enqueueLocked(std::move(response));
+    if (config_changed) state.pushed_at = std::chrono::steady_clock::now();
+    sendLocked(type, std::move(response), version);
   }
-
-  void onConfigChanged() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (done_) return;
-    for (ResourceType type : kPushOrder) {
-      if (types_[type].requested) pushLocked(type, /*force=*/false);
-    }
-  }
-
-  std::map<ResourceType, TypeState> types_;
 };
 
 // ---- delta (incremental) ----
 
-class DeltaStream final
-    : public StreamBase<discovery::DeltaDiscoveryRequest, discovery::DeltaDiscoveryResponse> {
+struct DeltaTypeState : Subscription {
+  std::map<std::string, std::string> client_versions;  // what the client holds
+};
+
+class DeltaStream final : public StreamBase<discovery::DeltaDiscoveryRequest,
+                                            discovery::DeltaDiscoveryResponse, DeltaTypeState> {
  public:
   using StreamBase::StreamBase;
 
  private:
-  struct TypeState {
-    bool requested = false;
-    bool wildcard = false;
-    std::set<std::string> names;
-    std::map<std::string, std::string> client_versions;  // what the client holds
-    std::string sent_nonce;
-  };
-
   void handleRequestLocked(const discovery::DeltaDiscoveryRequest& request) override {
     ResourceType type = typeFromUrl(request.type_url());
     if (type == kXdsTypeCount) return;
-    TypeState& state = types_[type];
-    if (!request.response_nonce().empty()) {
-      if (request.response_nonce() != state.sent_nonce) return;
-      recordReplyLocked(type, request, status_.sent[type]);
-    }
+    if (supersededLocked(type, request.response_nonce())) return;
+    DeltaTypeState& state = types_[type];
+    if (!request.response_nonce().empty()) recordReplyLocked(type, request, status_.sent[type]);
     bool first = !state.requested;
     state.requested = true;
     if (first) {
@@ -301,20 +308,20 @@ class DeltaStream final
       state.names.erase(n);
       state.client_versions.erase(n);
     }
-    if (first || request.resource_names_subscribe_size() > 0) pushLocked(type);
+    if (first || request.resource_names_subscribe_size() > 0) {
+      pushLocked(type, /*config_changed=*/false);
+    }
   }
 
-  void pushLocked(ResourceType type) {
-    TypeState& state = types_[type];
-    std::set<std::string> api_names;
-    for (const auto& n : types_[kLds].names) api_names.insert(n);
-    auto resources = cache_.resourcesFor(identity_, api_names);
+  void pushLocked(ResourceType type, bool /*config_changed*/) override {
+    DeltaTypeState& state = types_[type];
+    auto resources = resourcesLocked();
     if (resources == nullptr) return;  // answered once the first configuration is in
     discovery::DeltaDiscoveryResponse response;
     response.set_type_url(typeUrl(type));
     const auto& current = resources->by_type[type];
     for (const auto& [name, resource] : current) {
-      if (!state.wildcard && state.names.count(name) == 0) continue;
+      if (!state.wants(name)) continue;
       auto it = state.client_versions.find(name);
       if (it != state.client_versions.end() && it->second == resource.version) continue;
       auto* r = response.add_resources();
@@ -336,22 +343,8 @@ class DeltaStream final
       return;
     }
     response.set_system_version_info(resources->version[type]);
-    response.set_nonce(std::to_string(++nonce_counter_));
-    state.sent_nonce = response.nonce();
-    status_.sent[type] = resources->version[type];
-    metrics_.push();
-    enqueueLocked(std::move(response));
+    sendLocked(type, std::move(response), resources->version[type]);
   }
-
-  void onConfigChanged() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (done_) return;
-    for (ResourceType type : kPushOrder) {
-      if (types_[type].requested) pushLocked(type);
-    }
-  }
-
-  std::map<ResourceType, TypeState> types_;
 };
 
 }  // namespace

@@ -23,23 +23,57 @@ struct RequestContext {
   bool authenticated = false;      // the peer presented a verified certificate
 };
 
-struct Permission {
-  enum class Kind { kAny, kAnd, kOr, kNot, kHeader, kPath };
+// Envoy's permission and principal trees share their shape: any, and, or,
+// not over children; what differs is the leaves.
+template <class Leaf>
+struct RuleTree {
+  enum class Kind { kAny, kAnd, kOr, kNot, kLeaf };
   Kind kind = Kind::kAny;
-  std::vector<Permission> children;  // kAnd, kOr; kNot: one
+  std::vector<RuleTree> children;  // kAnd, kOr; kNot: one
+  Leaf leaf;                       // kLeaf
+
+  bool matches(const RequestContext& request) const {
+    switch (kind) {
+      case Kind::kAny:
+        return true;
+      case Kind::kNot:
+        return !children.empty() && !children[0].matches(request);
+      case Kind::kAnd:
+        for (const auto& c : children) {
+          if (!c.matches(request)) return false;
+        }
+        return true;
+      case Kind::kOr:
+        for (const auto& c : children) {
+          if (c.matches(request)) return true;
+        }
+        return false;
+      case Kind::kLeaf:
+        return leaf.matches(request);
+    }
+    return false;
+  }
+};
+
+// What is asked: a header, or the path without its query.
+struct PermissionLeaf {
+  enum class Kind { kHeader, kPath };
+  Kind kind = Kind::kHeader;
   matcher::HeaderMatch header;
-  matcher::StringMatch path;  // against :path without the query
+  matcher::StringMatch path;
   bool matches(const RequestContext& request) const;
 };
 
-struct Principal {
-  enum class Kind { kAny, kAnd, kOr, kNot, kAuthenticated };
-  Kind kind = Kind::kAny;
-  std::vector<Principal> children;
-  bool has_name = false;  // kAuthenticated: without a name, any verified peer
+// Who asks: an authenticated peer, optionally with a matching identity
+// (without a name, any verified peer).
+struct PrincipalLeaf {
+  bool has_name = false;
   matcher::StringMatch name;
   bool matches(const RequestContext& request) const;
 };
+
+using Permission = RuleTree<PermissionLeaf>;
+using Principal = RuleTree<PrincipalLeaf>;
 
 struct Policy {
   std::string name;

@@ -10,40 +10,47 @@ namespace rbac_v3 = envoy::config::rbac::v3;
 
 namespace {
 
+// The children of an and/or set, each translated by `from` (which recurses).
+template <class Tree, class Proto, class From>
+bool childrenFrom(const google::protobuf::RepeatedPtrField<Proto>& items, const std::string& where,
+                  Tree* out, common::ErrorList& errors, From from) {
+  bool ok = true;
+  for (int i = 0; i < items.size(); ++i) {
+    out->children.emplace_back();
+    ok &= from(items.Get(i), where + "[" + std::to_string(i) + "]", &out->children.back(), errors);
+  }
+  return ok;
+}
+
 bool permissionFrom(const rbac_v3::Permission& proto, const std::string& path,
                     rbac::Permission* out, common::ErrorList& errors) {
   using Kind = rbac::Permission::Kind;
-  auto children = [&](const rbac_v3::Permission::Set& set, const std::string& where) {
-    bool ok = true;
-    for (int i = 0; i < set.rules_size(); ++i) {
-      rbac::Permission child;
-      ok &=
-          permissionFrom(set.rules(i), where + ".rules[" + std::to_string(i) + "]", &child, errors);
-      out->children.push_back(std::move(child));
-    }
-    return ok;
-  };
+  using Leaf = rbac::PermissionLeaf::Kind;
   switch (proto.rule_case()) {
     case rbac_v3::Permission::kAny:
       out->kind = Kind::kAny;
       return true;
     case rbac_v3::Permission::kAndRules:
       out->kind = Kind::kAnd;
-      return children(proto.and_rules(), path + ".and_rules");
+      return childrenFrom(proto.and_rules().rules(), path + ".and_rules.rules", out, errors,
+                          permissionFrom);
     case rbac_v3::Permission::kOrRules:
       out->kind = Kind::kOr;
-      return children(proto.or_rules(), path + ".or_rules");
-    case rbac_v3::Permission::kNotRule: {
+      return childrenFrom(proto.or_rules().rules(), path + ".or_rules.rules", out, errors,
+                          permissionFrom);
+    case rbac_v3::Permission::kNotRule:
       out->kind = Kind::kNot;
       out->children.emplace_back();
       return permissionFrom(proto.not_rule(), path + ".not_rule", &out->children[0], errors);
-    }
     case rbac_v3::Permission::kHeader:
-      out->kind = Kind::kHeader;
-      return headerMatchFrom(proto.header(), path + ".header", &out->header, errors);
+      out->kind = Kind::kLeaf;
+      out->leaf.kind = Leaf::kHeader;
+      return headerMatchFrom(proto.header(), path + ".header", &out->leaf.header, errors);
     case rbac_v3::Permission::kUrlPath:
-      out->kind = Kind::kPath;
-      return stringMatchFrom(proto.url_path().path(), path + ".url_path.path", &out->path, errors);
+      out->kind = Kind::kLeaf;
+      out->leaf.kind = Leaf::kPath;
+      return stringMatchFrom(proto.url_path().path(), path + ".url_path.path", &out->leaf.path,
+                             errors);
     default:
       errors.add(path, "one of any, and_rules, or_rules, not_rule, header, url_path is required");
       return false;
@@ -53,36 +60,26 @@ bool permissionFrom(const rbac_v3::Permission& proto, const std::string& path,
 bool principalFrom(const rbac_v3::Principal& proto, const std::string& path, rbac::Principal* out,
                    common::ErrorList& errors) {
   using Kind = rbac::Principal::Kind;
-  auto children = [&](const rbac_v3::Principal::Set& set, const std::string& where) {
-    bool ok = true;
-    for (int i = 0; i < set.ids_size(); ++i) {
-      rbac::Principal child;
-      ok &= principalFrom(set.ids(i), where + ".ids[" + std::to_string(i) + "]", &child, errors);
-      out->children.push_back(std::move(child));
-    }
-    return ok;
-  };
   switch (proto.identifier_case()) {
     case rbac_v3::Principal::kAny:
       out->kind = Kind::kAny;
       return true;
     case rbac_v3::Principal::kAndIds:
       out->kind = Kind::kAnd;
-      return children(proto.and_ids(), path + ".and_ids");
+      return childrenFrom(proto.and_ids().ids(), path + ".and_ids.ids", out, errors, principalFrom);
     case rbac_v3::Principal::kOrIds:
       out->kind = Kind::kOr;
-      return children(proto.or_ids(), path + ".or_ids");
-    case rbac_v3::Principal::kNotId: {
+      return childrenFrom(proto.or_ids().ids(), path + ".or_ids.ids", out, errors, principalFrom);
+    case rbac_v3::Principal::kNotId:
       out->kind = Kind::kNot;
       out->children.emplace_back();
       return principalFrom(proto.not_id(), path + ".not_id", &out->children[0], errors);
-    }
     case rbac_v3::Principal::kAuthenticated:
-      out->kind = Kind::kAuthenticated;
+      out->kind = Kind::kLeaf;
       if (!proto.authenticated().has_principal_name()) return true;
-      out->has_name = true;
+      out->leaf.has_name = true;
       return stringMatchFrom(proto.authenticated().principal_name(),
-                             path + ".authenticated.principal_name", &out->name, errors);
+                             path + ".authenticated.principal_name", &out->leaf.name, errors);
     default:
       errors.add(path, "one of any, and_ids, or_ids, not_id, authenticated is required");
       return false;
