@@ -47,7 +47,7 @@ std::optional<Caller> TokenReviewAuthenticator::authenticate(const std::string& 
   nlohmann::json review = {{"apiVersion", "authentication.k8s.io/v1"},
                            {"kind", "TokenReview"},
                            {"spec", {{"token", token}, {"audiences", {audience_}}}}};
-  kube::HttpStream http;
+  http::BlockingHttpClient http;
   if (!http.request(api_, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", review.dump(), 10,
                     error)) {
     *error = "TokenReview: " + *error;

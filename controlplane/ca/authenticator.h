@@ -11,7 +11,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "controlplane/kube/http_stream.h"
+#include "common/http/blocking_client.h"
 
 namespace weft::control::ca {
 
@@ -47,12 +47,12 @@ class TokenFileAuthenticator : public Authenticator {
 // "system:serviceaccount:NS:SA" users.
 class TokenReviewAuthenticator : public Authenticator {
  public:
-  TokenReviewAuthenticator(kube::ApiServer api, std::string audience)
+  TokenReviewAuthenticator(http::HttpEndpoint api, std::string audience)
       : api_(std::move(api)), audience_(std::move(audience)) {}
   std::optional<Caller> authenticate(const std::string& token, std::string* error) override;
 
  private:
-  kube::ApiServer api_;
+  http::HttpEndpoint api_;
   std::string audience_;
 };
 

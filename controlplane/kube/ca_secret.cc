@@ -19,9 +19,9 @@ bool decodeInto(const std::string& text, std::string* out) {
 }
 
 // 1 found, 0 absent, -1 error.
-int read(const ApiServer& server, const std::string& path, const std::string& ref, CaSecret* out,
-         std::string* error) {
-  HttpStream get;
+int read(const http::HttpEndpoint& server, const std::string& path, const std::string& ref,
+         CaSecret* out, std::string* error) {
+  http::BlockingHttpClient get;
   if (!get.get(server, path, 30, error)) return -1;
   std::string body = get.readAll();
   if (get.status() == 404) return 0;
@@ -46,7 +46,7 @@ int read(const ApiServer& server, const std::string& path, const std::string& re
 
 }  // namespace
 
-bool loadOrCreateCaSecret(const ApiServer& server, const std::string& ref,
+bool loadOrCreateCaSecret(const http::HttpEndpoint& server, const std::string& ref,
                           const std::string& trust_domain, CaSecret* out, std::string* error) {
   size_t slash = ref.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == ref.size() ||
@@ -75,7 +75,7 @@ bool loadOrCreateCaSecret(const ApiServer& server, const std::string& ref,
                            {"data",
                             {{kCertKey, common::base64Encode(root->certificatePem())},
                              {kKeyKey, common::base64Encode(root->keyPem())}}}};
-  HttpStream create;
+  http::BlockingHttpClient create;
   if (!create.request(server, "POST", collection, secret.dump(), 30, error)) return false;
   std::string answer = create.readAll();
   if (create.status() == 409) {

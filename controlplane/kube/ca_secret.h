@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "controlplane/kube/http_stream.h"
+#include "common/http/blocking_client.h"
 
 namespace weft::control::kube {
 
@@ -19,7 +19,7 @@ struct CaSecret {
 };
 
 // "NAMESPACE/NAME"; on failure returns false with `error` naming the problem.
-bool loadOrCreateCaSecret(const ApiServer& server, const std::string& ref,
+bool loadOrCreateCaSecret(const http::HttpEndpoint& server, const std::string& ref,
                           const std::string& trust_domain, CaSecret* out, std::string* error);
 
 }  // namespace weft::control::kube

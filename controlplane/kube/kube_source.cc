@@ -38,7 +38,7 @@ YAML::Node findNamed(const YAML::Node& list, const std::string& name) {
 
 }  // namespace
 
-bool loadKubeconfig(const std::string& path, ApiServer* server, std::string* error) {
+bool loadKubeconfig(const std::string& path, http::HttpEndpoint* server, std::string* error) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -73,7 +73,7 @@ bool loadKubeconfig(const std::string& path, ApiServer* server, std::string* err
   return true;
 }
 
-bool inClusterConfig(ApiServer* server, std::string* error) {
+bool inClusterConfig(http::HttpEndpoint* server, std::string* error) {
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
   if (host == nullptr || port == nullptr) {
@@ -89,8 +89,8 @@ bool inClusterConfig(ApiServer* server, std::string* error) {
   return true;
 }
 
-KubeSource::KubeSource(event::Dispatcher& dispatcher, ApiServer server, uint64_t debounce_ms,
-                       OnConfig on_config)
+KubeSource::KubeSource(event::Dispatcher& dispatcher, http::HttpEndpoint server,
+                       uint64_t debounce_ms, OnConfig on_config)
     : dispatcher_(dispatcher),
       server_(std::move(server)),
       debounce_ms_(debounce_ms),
@@ -125,7 +125,7 @@ void KubeSource::watchLoop(size_t index) {
 // errors (the caller backs off).
 bool KubeSource::listAndWatch(size_t index, std::string* error) {
   const MeshKind& kind = kinds_[index];
-  HttpStream list;
+  http::BlockingHttpClient list;
   if (!list.get(server_, kind.list_path, 30, error)) return false;
   std::string body = list.readAll();
   if (list.status() == 404 && kind.api_version.rfind("weft.dev", 0) == 0) {

@@ -16,23 +16,23 @@
 #include <vector>
 
 #include "common/event/dispatcher.h"
+#include "common/http/blocking_client.h"
 #include "controlplane/config/kinds.h"
-#include "controlplane/kube/http_stream.h"
 #include "controlplane/model/objects.h"
 
 namespace weft::control::kube {
 
 // From a kubeconfig file (its current context); false with `error` set.
-bool loadKubeconfig(const std::string& path, ApiServer* server, std::string* error);
+bool loadKubeconfig(const std::string& path, http::HttpEndpoint* server, std::string* error);
 // From the pod's service account (KUBERNETES_SERVICE_HOST and the mounted
 // token and CA); false when not running in a cluster.
-bool inClusterConfig(ApiServer* server, std::string* error);
+bool inClusterConfig(http::HttpEndpoint* server, std::string* error);
 
 class KubeSource {
  public:
   using OnConfig = std::function<void(std::shared_ptr<const ConfigSet>)>;
 
-  KubeSource(event::Dispatcher& dispatcher, ApiServer server, uint64_t debounce_ms,
+  KubeSource(event::Dispatcher& dispatcher, http::HttpEndpoint server, uint64_t debounce_ms,
              OnConfig on_config);
   ~KubeSource();
 
@@ -46,7 +46,7 @@ class KubeSource {
   void rebuild();
 
   event::Dispatcher& dispatcher_;
-  ApiServer server_;
+  http::HttpEndpoint server_;
   uint64_t debounce_ms_;
   OnConfig on_config_;
   // The kinds of controlplane/config/kinds.h: one list-and-watch thread each.

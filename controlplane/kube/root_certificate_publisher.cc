@@ -10,7 +10,8 @@
 
 namespace weft::control::kube {
 
-RootCertificatePublisher::RootCertificatePublisher(ApiServer server, std::string bundle_pem)
+RootCertificatePublisher::RootCertificatePublisher(http::HttpEndpoint server,
+                                                   std::string bundle_pem)
     : server_(std::move(server)), bundle_pem_(std::move(bundle_pem)) {}
 
 RootCertificatePublisher::~RootCertificatePublisher() {
@@ -33,7 +34,7 @@ void RootCertificatePublisher::loop() {
 
 bool RootCertificatePublisher::publish(const std::string& ns, std::string* error) {
   std::string path = "/api/v1/namespaces/" + ns + "/configmaps";
-  HttpStream current;
+  http::BlockingHttpClient current;
   if (!current.get(server_, path + "/" + kConfigMapName, 30, error)) return false;
   std::string body = current.readAll();
   nlohmann::json config_map = {{"apiVersion", "v1"},
@@ -63,7 +64,7 @@ bool RootCertificatePublisher::publish(const std::string& ns, std::string* error
              ": " + body.substr(0, 200);
     return false;
   }
-  HttpStream write;
+  http::BlockingHttpClient write;
   if (!write.request(server_, method, target, config_map.dump(), 30, error)) return false;
   std::string answer = write.readAll();
   if (write.status() != 200 && write.status() != 201) {
@@ -84,7 +85,7 @@ void RootCertificatePublisher::publishOrWarn(const std::string& ns) {
 }
 
 bool RootCertificatePublisher::listAndWatch(std::string* error) {
-  HttpStream list;
+  http::BlockingHttpClient list;
   if (!list.get(server_, "/api/v1/namespaces", 30, error)) return false;
   std::string body = list.readAll();
   if (list.status() != 200) {

@@ -14,7 +14,7 @@
 #include <string>
 #include <thread>
 
-#include "controlplane/kube/http_stream.h"
+#include "common/http/blocking_client.h"
 
 namespace weft::control::kube {
 
@@ -23,7 +23,7 @@ class RootCertificatePublisher {
   static constexpr char kConfigMapName[] = "weft-ca-root-cert";
   static constexpr char kKey[] = "root-cert.pem";
 
-  RootCertificatePublisher(ApiServer server, std::string bundle_pem);
+  RootCertificatePublisher(http::HttpEndpoint server, std::string bundle_pem);
   ~RootCertificatePublisher();
 
   void start();
@@ -37,7 +37,7 @@ class RootCertificatePublisher {
   bool publish(const std::string& ns, std::string* error);
   void publishOrWarn(const std::string& ns);
 
-  ApiServer server_;
+  http::HttpEndpoint server_;
   std::string bundle_pem_;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;

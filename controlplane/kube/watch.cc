@@ -27,10 +27,10 @@ void listAndWatchUntilStopped(const std::atomic<bool>& stop, const std::string& 
   }
 }
 
-WatchEnd watchOnce(const ApiServer& server, const std::string& collection, std::string* version,
-                   const std::atomic<bool>& stop, const WatchCallbacks& callbacks,
-                   std::string* error) {
-  HttpStream watch;
+WatchEnd watchOnce(const http::HttpEndpoint& server, const std::string& collection,
+                   std::string* version, const std::atomic<bool>& stop,
+                   const WatchCallbacks& callbacks, std::string* error) {
+  http::BlockingHttpClient watch;
   std::string path = collection + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=300" +
                      "&resourceVersion=" + *version;
   if (!watch.get(server, path, 330, error)) return WatchEnd::kError;

@@ -8,7 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
-#include "controlplane/kube/http_stream.h"
+#include "common/http/blocking_client.h"
 
 namespace weft::control::kube {
 
@@ -35,8 +35,8 @@ void listAndWatchUntilStopped(const std::atomic<bool>& stop, const std::string& 
 
 // Watches `collection` from `*version`, advancing it with every event and
 // bookmark.
-WatchEnd watchOnce(const ApiServer& server, const std::string& collection, std::string* version,
-                   const std::atomic<bool>& stop, const WatchCallbacks& callbacks,
-                   std::string* error);
+WatchEnd watchOnce(const http::HttpEndpoint& server, const std::string& collection,
+                   std::string* version, const std::atomic<bool>& stop,
+                   const WatchCallbacks& callbacks, std::string* error);
 
 }  // namespace weft::control::kube

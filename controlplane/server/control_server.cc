@@ -19,7 +19,7 @@ ControlServer::~ControlServer() {
   if (ca_grpc_) ca_grpc_->Shutdown(deadline);
 }
 
-bool ControlServer::startCa(const kube::ApiServer& api) {
+bool ControlServer::startCa(const http::HttpEndpoint& api) {
   ca::CaStoreOptions store;
   store.cert_path = options_.ca_cert;
   store.key_path = options_.ca_key;
@@ -100,7 +100,7 @@ bool ControlServer::startCa(const kube::ApiServer& api) {
 }
 
 int ControlServer::run() {
-  kube::ApiServer api;
+  http::HttpEndpoint api;
   if (options_.config_dir.empty()) {
     std::string error;
     bool ok = options_.kubeconfig.empty() ? kube::inClusterConfig(&api, &error)

@@ -61,7 +61,7 @@ class ControlServer {
   ControlMetrics metrics_;
   std::unique_ptr<AdsService> ads_;
   std::unique_ptr<grpc::Server> grpc_;
-  bool startCa(const kube::ApiServer& api);
+  bool startCa(const http::HttpEndpoint& api);
   std::shared_ptr<const security::CertificateAuthority> authority_;
   std::string trust_bundle_pem_;
   std::unique_ptr<ca::Authenticator> authenticator_;

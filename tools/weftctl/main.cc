@@ -12,12 +12,26 @@
 #include <string>
 
 #include "common/base/file.h"
+#include "common/http/blocking_client.h"
 #include "controlplane/config/config_dir.h"
 #include "controlplane/config/parser.h"
 #include "injector/offline_injector.h"
-#include "tools/weftctl/http_get.h"
 
 namespace {
+
+// GET from a weft admin endpoint (plain HTTP on loopback).
+bool adminGet(const std::string& host, int port, const std::string& path, int* status,
+              std::string* body, std::string* error) {
+  weft::http::HttpEndpoint endpoint;
+  endpoint.host = host;
+  endpoint.port = port;
+  endpoint.tls = false;
+  weft::http::BlockingHttpClient client;
+  if (!client.get(endpoint, path, 10, error)) return false;
+  *status = client.status();
+  *body = client.readAll();
+  return true;
+}
 
 int usage() {
   std::fprintf(stderr,
@@ -55,7 +69,7 @@ int proxyStatus(const std::string& control) {
   std::string host, body, error;
   int port = 0, status = 0;
   if (!splitHostPort(control, &host, &port)) return usage();
-  if (!weft::ctl::httpGet(host, port, "/debug/syncz", &status, &body, &error)) {
+  if (!adminGet(host, port, "/debug/syncz", &status, &body, &error)) {
     std::fprintf(stderr, "weftctl: %s\n", error.c_str());
     return 1;
   }
@@ -92,7 +106,7 @@ bool resolveProxy(const std::string& target, const std::string& control, std::st
   std::string host, body, error;
   int port = 0, status = 0;
   if (!splitHostPort(control, &host, &port) ||
-      !weft::ctl::httpGet(host, port, "/debug/syncz", &status, &body, &error)) {
+      !adminGet(host, port, "/debug/syncz", &status, &body, &error)) {
     std::fprintf(stderr, "weftctl: cannot ask the control plane at %s: %s\n", control.c_str(),
                  error.c_str());
     return false;
@@ -115,7 +129,7 @@ int configDump(std::string target, const std::string& control) {
   int port = 0, status = 0;
   if (!splitHostPort(target, &host, &port) && !resolveProxy(target, control, &target)) return 1;
   if (!splitHostPort(target, &host, &port)) return usage();
-  if (!weft::ctl::httpGet(host, port, "/config_dump", &status, &body, &error)) {
+  if (!adminGet(host, port, "/config_dump", &status, &body, &error)) {
     std::fprintf(stderr, "weftctl: %s\n", error.c_str());
     return 1;
   }

@@ -1,18 +1,19 @@
 #pragma once
 
-// A blocking HTTP/1.1 client for the Kubernetes API: plain or TLS (OpenSSL,
-// verifying the server against the cluster CA), bearer-token auth, and a
-// body read line by line through chunked encoding, as watch streams need.
-// It runs on the source's own threads, never on an event loop.
+// A blocking HTTP/1.1 client for the Kubernetes API and weft's admin
+// endpoints: plain or TLS (OpenSSL, verifying the server against a CA),
+// bearer-token auth, and a body read line by line through chunked encoding,
+// as watch streams need. For threads that may block (weft-control's
+// Kubernetes source and CA, weftctl), never for an event loop.
 
 #include <openssl/ssl.h>
 
 #include <memory>
 #include <string>
 
-namespace weft::control::kube {
+namespace weft::http {
 
-struct ApiServer {
+struct HttpEndpoint {
   std::string host;
   int port = 443;
   bool tls = true;
@@ -25,17 +26,17 @@ struct ApiServer {
   bool setServer(const std::string& url);
 };
 
-class HttpStream {
+class BlockingHttpClient {
  public:
-  HttpStream() = default;
-  ~HttpStream();
-  HttpStream(const HttpStream&) = delete;
-  HttpStream& operator=(const HttpStream&) = delete;
+  BlockingHttpClient() = default;
+  ~BlockingHttpClient();
+  BlockingHttpClient(const BlockingHttpClient&) = delete;
+  BlockingHttpClient& operator=(const BlockingHttpClient&) = delete;
 
   // Sends GET `path` and reads the status line and headers.
-  bool get(const ApiServer& server, const std::string& path, int timeout_s, std::string* error);
+  bool get(const HttpEndpoint& server, const std::string& path, int timeout_s, std::string* error);
   // Any method, with a JSON body when `body` is not empty.
-  bool request(const ApiServer& server, const std::string& method, const std::string& path,
+  bool request(const HttpEndpoint& server, const std::string& method, const std::string& path,
                const std::string& body, int timeout_s, std::string* error);
   int status() const { return status_; }
   int fd() const { return fd_; }
@@ -60,4 +61,4 @@ class HttpStream {
   std::string body_;
 };
 
-}  // namespace weft::control::kube
+}  // namespace weft::http

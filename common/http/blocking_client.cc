@@ -1,4 +1,4 @@
-#include "controlplane/kube/http_stream.h"
+#include "common/http/blocking_client.h"
 
 #include <netdb.h>
 #include <openssl/err.h>
@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <cstring>
 
-namespace weft::control::kube {
+namespace weft::http {
 
-bool ApiServer::setServer(const std::string& url) {
+bool HttpEndpoint::setServer(const std::string& url) {
   std::string rest;
   if (url.rfind("https://", 0) == 0) {
     tls = true;
@@ -36,20 +36,20 @@ bool ApiServer::setServer(const std::string& url) {
   return !host.empty() && port > 0;
 }
 
-HttpStream::~HttpStream() {
+BlockingHttpClient::~BlockingHttpClient() {
   if (ssl_ != nullptr) SSL_free(ssl_);
   if (ctx_ != nullptr) SSL_CTX_free(ctx_);
   if (fd_ >= 0) close(fd_);
 }
 
-bool HttpStream::get(const ApiServer& server, const std::string& path, int timeout_s,
-                     std::string* error) {
+bool BlockingHttpClient::get(const HttpEndpoint& server, const std::string& path, int timeout_s,
+                             std::string* error) {
   return request(server, "GET", path, "", timeout_s, error);
 }
 
-bool HttpStream::request(const ApiServer& server, const std::string& method,
-                         const std::string& path, const std::string& body, int timeout_s,
-                         std::string* error) {
+bool BlockingHttpClient::request(const HttpEndpoint& server, const std::string& method,
+                                 const std::string& path, const std::string& body, int timeout_s,
+                                 std::string* error) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* result = nullptr;
@@ -148,7 +148,7 @@ bool HttpStream::request(const ApiServer& server, const std::string& method,
   return true;
 }
 
-bool HttpStream::fill() {
+bool BlockingHttpClient::fill() {
   char buf[65536];
   int n = ssl_ ? SSL_read(ssl_, buf, sizeof(buf)) : static_cast<int>(read(fd_, buf, sizeof(buf)));
   if (n <= 0) return false;
@@ -156,7 +156,7 @@ bool HttpStream::fill() {
   return true;
 }
 
-bool HttpStream::nextBodyBytes() {
+bool BlockingHttpClient::nextBodyBytes() {
   if (body_done_) return false;
   if (!chunked_) {
     if (content_left_ == 0) {
@@ -204,7 +204,7 @@ bool HttpStream::nextBodyBytes() {
   return true;
 }
 
-bool HttpStream::readLine(std::string* line) {
+bool BlockingHttpClient::readLine(std::string* line) {
   size_t eol;
   while ((eol = body_.find('\n')) == std::string::npos) {
     if (!nextBodyBytes()) {
@@ -219,7 +219,7 @@ bool HttpStream::readLine(std::string* line) {
   return true;
 }
 
-std::string HttpStream::readAll() {
+std::string BlockingHttpClient::readAll() {
   while (nextBodyBytes()) {
   }
   std::string out = std::move(body_);
@@ -227,4 +227,4 @@ std::string HttpStream::readAll() {
   return out;
 }
 
-}  // namespace weft::control::kube
+}  // namespace weft::http
