@@ -2,7 +2,7 @@
 
 namespace weft::router {
 
-void UpstreamRequest::start(upstream::HttpConnPool& pool, bool fresh_connection) {
+void UpstreamRequest::start(upstream::ConnPool& pool, bool fresh_connection) {
   pool_ = &pool;
   pending_ = pool.newStream(*this, *this, fresh_connection);
 }

@@ -34,7 +34,7 @@ class UpstreamRequest : public http::StreamDecoder, public upstream::ConnPoolCal
   explicit UpstreamRequest(UpstreamRequestCallbacks& callbacks) : callbacks_(callbacks) {}
 
   // `host` outlives the attempt: the stream holds it.
-  void start(upstream::HttpConnPool& pool, bool fresh_connection);
+  void start(upstream::ConnPool& pool, bool fresh_connection);
   // Abandons this attempt (cancels a wait, or resets the stream).
   void cancel();
   // The request's encoder while the attempt is live; nullptr once its
@@ -63,8 +63,8 @@ class UpstreamRequest : public http::StreamDecoder, public upstream::ConnPoolCal
   void onComplete();
 
   UpstreamRequestCallbacks& callbacks_;
-  upstream::HttpConnPool* pool_ = nullptr;
-  upstream::HttpConnPool::PendingRequest* pending_ = nullptr;
+  upstream::ConnPool* pool_ = nullptr;
+  upstream::ConnPool::Pending* pending_ = nullptr;
   http::StreamEncoder* encoder_ = nullptr;
   bool complete_ = false;
   bool reused_ = false;

@@ -24,8 +24,7 @@ void WorkerCluster::update(config::ClusterConfigPtr config, const ClusterRuntime
     } else {
       host = std::make_shared<WorkerHost>(
           host_config, runtime.hosts[i],
-          std::make_unique<HttpConnPool>(dispatcher_, config_, resources_, host_config,
-                                         stats_.cx_overflow, tls_stats_));
+          pools_(dispatcher_, config_, resources_, host_config, stats_.cx_overflow, tls_stats_));
     }
     host->lb_.weight = host_config.weight;
     hosts_.push_back(host);
@@ -129,7 +128,8 @@ void ClusterManager::update(const config::Snapshot& snapshot, const RuntimeViews
   for (const auto& [name, config] : snapshot.clusters) {
     auto& cluster = clusters_[name];
     if (!cluster) {
-      cluster = std::make_shared<WorkerCluster>(dispatcher_, stats_.cluster(name), &stats_.tls());
+      cluster =
+          std::make_shared<WorkerCluster>(dispatcher_, stats_.cluster(name), &stats_.tls(), pools_);
     }
     cluster->update(config, runtime.at(name));
   }

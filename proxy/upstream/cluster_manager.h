@@ -27,12 +27,12 @@ namespace weft::upstream {
 class WorkerHost {
  public:
   WorkerHost(config::HostConfig config, std::shared_ptr<HostOutlierState> outlier,
-             std::unique_ptr<HttpConnPool> pool)
+             std::unique_ptr<ConnPool> pool)
       : config_(std::move(config)), outlier_(std::move(outlier)), pool_(std::move(pool)) {}
 
   const config::HostConfig& config() const { return config_; }
   const network::Address& address() const { return config_.address; }
-  HttpConnPool& pool() { return *pool_; }
+  ConnPool& pool() { return *pool_; }
   HostOutlierState& outlier() { return *outlier_; }
   LbHost& lb() { return lb_; }
   bool removed() const { return removed_; }
@@ -41,7 +41,7 @@ class WorkerHost {
   friend class WorkerCluster;
   config::HostConfig config_;
   std::shared_ptr<HostOutlierState> outlier_;
-  std::unique_ptr<HttpConnPool> pool_;
+  std::unique_ptr<ConnPool> pool_;
   LbHost lb_;
   bool removed_ = false;
 };
@@ -51,8 +51,8 @@ using WorkerHostPtr = std::shared_ptr<WorkerHost>;
 class WorkerCluster {
  public:
   WorkerCluster(event::Dispatcher& dispatcher, stats::ClusterStats stats,
-                const stats::TlsStats* tls_stats)
-      : dispatcher_(dispatcher), stats_(stats), tls_stats_(tls_stats) {}
+                const stats::TlsStats* tls_stats, const ConnPoolFactory& pools)
+      : dispatcher_(dispatcher), stats_(stats), tls_stats_(tls_stats), pools_(pools) {}
 
   // The cluster's current configuration (the latest push).
   const config::ClusterConfig& config() const { return *config_; }
@@ -81,6 +81,7 @@ class WorkerCluster {
   event::Dispatcher& dispatcher_;
   stats::ClusterStats stats_;
   const stats::TlsStats* tls_stats_;
+  const ConnPoolFactory& pools_;  // the cluster manager's
   config::ClusterConfigPtr config_;
   std::shared_ptr<ClusterResources> resources_;
   std::vector<WorkerHostPtr> hosts_;
@@ -90,8 +91,13 @@ class WorkerCluster {
 
 class ClusterManager {
  public:
-  ClusterManager(event::Dispatcher& dispatcher, stats::Store& stats)
-      : dispatcher_(dispatcher), stats_(stats), rng_(std::random_device{}()) {}
+  // `pools` makes each new host's connection pool.
+  ClusterManager(event::Dispatcher& dispatcher, stats::Store& stats,
+                 ConnPoolFactory pools = httpConnPoolFactory())
+      : dispatcher_(dispatcher),
+        stats_(stats),
+        pools_(std::move(pools)),
+        rng_(std::random_device{}()) {}
   const stats::TlsStats& tlsStats() const { return stats_.tls(); }
 
   // `runtime` holds a view for every cluster of `snapshot`.
@@ -108,6 +114,7 @@ class ClusterManager {
  private:
   event::Dispatcher& dispatcher_;
   stats::Store& stats_;
+  ConnPoolFactory pools_;
   std::mt19937_64 rng_;
   std::map<std::string, std::shared_ptr<WorkerCluster>> clusters_;
 };

@@ -63,7 +63,7 @@ TEST_F(ClusterManagerTest, AHostRemovedUnderAStreamStaysValidAndIsNotPickedAgain
   apply(snapshotWith({{"web", {host("127.0.0.2")}}}));
   EXPECT_TRUE(in_flight->removed());
   // The stream ends after the push: its host and pool are still there.
-  EXPECT_EQ(in_flight->pool().connectionCount(), 0u);
+  EXPECT_EQ(static_cast<HttpConnPool&>(in_flight->pool()).connectionCount(), 0u);
   cluster->onRequestEnd(*in_flight);
   cluster->reportResult(*in_flight, WorkerCluster::Result::k5xx);
   // A retry after the update picks from the cluster as it is now.

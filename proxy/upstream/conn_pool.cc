@@ -30,7 +30,7 @@ class CountedIn {
 
 }  // namespace
 
-class HttpConnPool::PendingRequest {
+class HttpConnPool::PendingRequest : public ConnPool::Pending {
  public:
   PendingRequest(http::StreamDecoder& decoder, ConnPoolCallbacks& callbacks,
                  std::shared_ptr<ClusterResources> resources)
@@ -135,6 +135,15 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
   uint32_t requests_served_ = 0;
 };
 
+ConnPoolFactory httpConnPoolFactory() {
+  return [](event::Dispatcher& dispatcher, config::ClusterConfigPtr cluster,
+            std::shared_ptr<ClusterResources> resources, const config::HostConfig& host,
+            prometheus::Counter* cx_overflow, const stats::TlsStats* tls_stats) {
+    return std::make_unique<HttpConnPool>(dispatcher, std::move(cluster), std::move(resources),
+                                          host, cx_overflow, tls_stats);
+  };
+}
+
 HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, config::ClusterConfigPtr cluster,
                            std::shared_ptr<ClusterResources> resources, config::HostConfig host,
                            prometheus::Counter* cx_overflow, const stats::TlsStats* tls_stats)
@@ -154,8 +163,8 @@ size_t HttpConnPool::idleCount() const {
   return std::count_if(clients_.begin(), clients_.end(), [](const auto& c) { return c->idle(); });
 }
 
-HttpConnPool::PendingRequest* HttpConnPool::newStream(http::StreamDecoder& response_decoder,
-                                                      ConnPoolCallbacks& callbacks, bool fresh) {
+ConnPool::Pending* HttpConnPool::newStream(http::StreamDecoder& response_decoder,
+                                           ConnPoolCallbacks& callbacks, bool fresh) {
   for (auto& client : clients_) {
     if (client->ready() && !(fresh && client->requests_served_ > 0)) {
       client->idle_timer_.disable();
@@ -176,7 +185,8 @@ HttpConnPool::PendingRequest* HttpConnPool::newStream(http::StreamDecoder& respo
   return request;
 }
 
-void HttpConnPool::cancel(PendingRequest* request) {
+void HttpConnPool::cancel(Pending* handle) {
+  auto* request = static_cast<PendingRequest*>(handle);
   auto it = std::find(pending_.begin(), pending_.end(), request);
   if (it != pending_.end()) {
     pending_.erase(it);

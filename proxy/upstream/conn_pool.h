@@ -5,6 +5,7 @@
 // queue while a connection is being opened.
 
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 
@@ -28,7 +29,43 @@ class ConnPoolCallbacks {
   virtual void onPoolFailure(PoolFailureReason reason) = 0;
 };
 
-class HttpConnPool {
+// A host's pool as its users see it: the router's attempts ask it for a
+// stream; the cluster manager keeps it across pushes and drains it. Apart
+// from HttpConnPool so the router can be tested against a fake.
+class ConnPool {
+ public:
+  // A request waiting for a connection, until the pool calls back or it is
+  // cancelled.
+  class Pending {
+   public:
+    virtual ~Pending() = default;
+  };
+
+  virtual ~ConnPool() = default;
+  // Calls callbacks.onPoolReady at once when an idle connection is ready, or
+  // later; returns a handle for cancel() while the request waits (else nullptr).
+  // `fresh`: do not use an idle connection (a retry after a stale one).
+  virtual Pending* newStream(http::StreamDecoder& response_decoder, ConnPoolCallbacks& callbacks,
+                             bool fresh = false) = 0;
+  virtual void cancel(Pending* request) = 0;
+  // Closes idle connections; busy ones close when their stream ends.
+  virtual void drainConnections() = 0;
+  // A push kept this host: new settings (limits, timeouts) apply from now on.
+  virtual void updateCluster(config::ClusterConfigPtr cluster,
+                             std::shared_ptr<ClusterResources> resources) = 0;
+};
+
+// Makes the pool of a new host (the cluster manager's; tests give their own).
+using ConnPoolFactory = std::function<std::unique_ptr<ConnPool>(
+    event::Dispatcher& dispatcher, config::ClusterConfigPtr cluster,
+    std::shared_ptr<ClusterResources> resources, const config::HostConfig& host,
+    prometheus::Counter* cx_overflow, const stats::TlsStats* tls_stats)>;
+
+// The real pool: HTTP/1.1 or HTTP/2 connections to the host, TLS when the
+// cluster has it.
+ConnPoolFactory httpConnPoolFactory();
+
+class HttpConnPool : public ConnPool {
  public:
   class PendingRequest;
 
@@ -38,24 +75,19 @@ class HttpConnPool {
                std::shared_ptr<ClusterResources> resources, config::HostConfig host,
                prometheus::Counter* cx_overflow = nullptr,
                const stats::TlsStats* tls_stats = nullptr);
-  ~HttpConnPool();
+  ~HttpConnPool() override;
 
-  // Calls callbacks.onPoolReady at once when an idle connection is ready, or
-  // later; returns a handle for cancel() while the request waits (else nullptr).
-  // `fresh`: do not use an idle connection (a retry after a stale one).
-  PendingRequest* newStream(http::StreamDecoder& response_decoder, ConnPoolCallbacks& callbacks,
-                            bool fresh = false);
-  void cancel(PendingRequest* request);
+  Pending* newStream(http::StreamDecoder& response_decoder, ConnPoolCallbacks& callbacks,
+                     bool fresh = false) override;
+  void cancel(Pending* request) override;
 
   const config::HostConfig& host() const { return host_; }
   size_t connectionCount() const { return clients_.size(); }
   size_t idleCount() const;
   size_t pendingCount() const { return pending_.size(); }
-  // Closes idle connections; busy ones close when their stream ends.
-  void drainConnections();
-  // A push kept this host: new settings (limits, timeouts) apply from now on.
+  void drainConnections() override;
   void updateCluster(config::ClusterConfigPtr cluster,
-                     std::shared_ptr<ClusterResources> resources) {
+                     std::shared_ptr<ClusterResources> resources) override {
     cluster_ = std::move(cluster);
     resources_ = std::move(resources);
   }
