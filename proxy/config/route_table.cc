@@ -5,15 +5,9 @@
 namespace weft::config {
 
 namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  http::toLowerInPlace(out);
-  return out;
-}
-
 // Host without port, lower-cased, for virtual-host matching.
 std::string hostForMatch(std::string_view authority) {
-  std::string host = lower(authority);
+  std::string host = matcher::lowered(authority);
   if (!host.empty() && host.front() == '[') return host;  // IPv6 literal: keep as is
   size_t colon = host.rfind(':');
   if (colon != std::string::npos) host.resize(colon);
@@ -75,7 +69,7 @@ RouteTable::RouteTable(std::string name, std::vector<VirtualHost> virtual_hosts,
 const VirtualHost* RouteTable::findVirtualHost(std::string_view authority) const {
   // Envoy's order: exact, then longest suffix wildcard, then longest prefix
   // wildcard, then "*". Domains may carry a port; try with and without it.
-  std::string full = lower(authority);
+  std::string full = matcher::lowered(authority);
   std::string host = hostForMatch(authority);
   const VirtualHost* best_suffix = nullptr;
   size_t best_suffix_len = 0;

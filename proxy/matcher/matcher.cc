@@ -2,13 +2,11 @@
 
 namespace weft::matcher {
 
-namespace {
-std::string lower(std::string_view s) {
+std::string lowered(std::string_view s) {
   std::string out(s);
   http::toLowerInPlace(out);
   return out;
 }
-}  // namespace
 
 bool hasPrefix(std::string_view s, std::string_view prefix, bool ignore_case) {
   if (s.size() < prefix.size()) return false;
@@ -36,7 +34,7 @@ bool StringMatch::matches(std::string_view input) const {
     case Kind::kSuffix:
       return hasSuffix(input, value, ignore_case);
     case Kind::kContains:
-      if (ignore_case) return lower(input).find(lower(value)) != std::string::npos;
+      if (ignore_case) return lowered(input).find(lowered(value)) != std::string::npos;
       return input.find(value) != std::string_view::npos;
     case Kind::kRegex:
       return re2::RE2::FullMatch(re2::StringPiece(input.data(), input.size()), *regex);

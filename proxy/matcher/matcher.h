@@ -32,6 +32,8 @@ struct HeaderMatch {
   bool matches(const http::HeaderMap& headers) const;
 };
 
+// `s` in ASCII lower case.
+std::string lowered(std::string_view s);
 bool hasPrefix(std::string_view s, std::string_view prefix, bool ignore_case);
 bool hasSuffix(std::string_view s, std::string_view suffix, bool ignore_case);
 
