@@ -1,4 +1,4 @@
-#include "controlplane/config/dir_watcher.h"
+#include "controlplane/server/dir_watcher.h"
 
 #include <chrono>
 
