@@ -103,7 +103,7 @@ bool BlockingHttpClient::request(const HttpEndpoint& server, const std::string& 
     }
   }
   std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + server.host +
-                        "\r\nAccept: application/json\r\nUser-Agent: weft-control\r\n";
+                        "\r\nAccept: application/json\r\nUser-Agent: weft\r\n";
   if (!body.empty()) {
     request +=
         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
@@ -127,87 +127,66 @@ bool BlockingHttpClient::request(const HttpEndpoint& server, const std::string& 
     *error = "cannot send the request";
     return false;
   }
-  size_t end;
-  while ((end = raw_.find("\r\n\r\n")) == std::string::npos) {
-    if (!fill()) {
-      *error = "no response from the API server";
+  // The response is parsed by http_parser (status, framing, chunked bodies).
+  http_parser_init(&parser_, HTTP_RESPONSE);
+  parser_.data = this;
+  while (!headers_done_) {
+    if (!receive()) {
+      *error = parse_error_.empty() ? "no response from " + server.host : parse_error_;
       return false;
     }
   }
-  std::string head = raw_.substr(0, end);
-  raw_.erase(0, end + 4);
-  if (head.compare(0, 5, "HTTP/") != 0) {
-    *error = "not an HTTP response";
-    return false;
-  }
-  status_ = std::atoi(head.c_str() + head.find(' ') + 1);
-  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  chunked_ = head.find("transfer-encoding: chunked") != std::string::npos;
-  size_t cl = head.find("content-length:");
-  if (cl != std::string::npos) content_left_ = std::atoll(head.c_str() + cl + 15);
   return true;
 }
 
-bool BlockingHttpClient::fill() {
+int BlockingHttpClient::onHeadersComplete(http_parser* parser) {
+  auto* self = static_cast<BlockingHttpClient*>(parser->data);
+  self->status_ = static_cast<int>(parser->status_code);
+  self->headers_done_ = true;
+  return 0;
+}
+
+int BlockingHttpClient::onBody(http_parser* parser, const char* at, size_t length) {
+  static_cast<BlockingHttpClient*>(parser->data)->body_.append(at, length);
+  return 0;
+}
+
+int BlockingHttpClient::onMessageComplete(http_parser* parser) {
+  static_cast<BlockingHttpClient*>(parser->data)->message_done_ = true;
+  return 0;
+}
+
+bool BlockingHttpClient::receive() {
+  if (message_done_ || !parse_error_.empty()) return false;
+  static const http_parser_settings kSettings = [] {
+    http_parser_settings settings{};
+    settings.on_headers_complete = onHeadersComplete;
+    settings.on_body = onBody;
+    settings.on_message_complete = onMessageComplete;
+    return settings;
+  }();
   char buf[65536];
   int n = ssl_ ? SSL_read(ssl_, buf, sizeof(buf)) : static_cast<int>(read(fd_, buf, sizeof(buf)));
-  if (n <= 0) return false;
-  raw_.append(buf, static_cast<size_t>(n));
-  return true;
-}
-
-bool BlockingHttpClient::nextBodyBytes() {
-  if (body_done_) return false;
-  if (!chunked_) {
-    if (content_left_ == 0) {
-      body_done_ = true;
-      return false;
-    }
-    if (raw_.empty() && !fill()) {
-      body_done_ = true;
-      return false;
-    }
-    size_t take =
-        content_left_ < 0 ? raw_.size() : std::min(raw_.size(), static_cast<size_t>(content_left_));
-    body_.append(raw_, 0, take);
-    raw_.erase(0, take);
-    if (content_left_ > 0) content_left_ -= static_cast<long long>(take);
-    return true;
-  }
-  while (chunk_left_ == 0) {
-    size_t eol;
-    while ((eol = raw_.find("\r\n")) == std::string::npos) {
-      if (!fill()) {
-        body_done_ = true;
-        return false;
-      }
-    }
-    if (eol == 0) {  // the CRLF after a chunk's data
-      raw_.erase(0, 2);
-      continue;
-    }
-    chunk_left_ = std::strtoul(raw_.substr(0, eol).c_str(), nullptr, 16);
-    raw_.erase(0, eol + 2);
-    if (chunk_left_ == 0) {
-      body_done_ = true;
-      return false;
-    }
-  }
-  if (raw_.empty() && !fill()) {
-    body_done_ = true;
+  // End of stream (n <= 0) is told to the parser too: it ends a body framed
+  // by the connection's close.
+  size_t length = n > 0 ? static_cast<size_t>(n) : 0;
+  size_t used = http_parser_execute(&parser_, &kSettings, buf, length);
+  if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK || used != length) {
+    parse_error_ = std::string("malformed HTTP response: ") +
+                   http_errno_description(HTTP_PARSER_ERRNO(&parser_));
     return false;
   }
-  size_t take = std::min(raw_.size(), chunk_left_);
-  body_.append(raw_, 0, take);
-  raw_.erase(0, take);
-  chunk_left_ -= take;
+  if (n <= 0) {
+    message_done_ = true;
+    return false;
+  }
   return true;
 }
 
 bool BlockingHttpClient::readLine(std::string* line) {
   size_t eol;
   while ((eol = body_.find('\n')) == std::string::npos) {
-    if (!nextBodyBytes()) {
+    if (!receive()) {
       if (body_.empty()) return false;
       *line = std::move(body_);
       body_.clear();
@@ -220,7 +199,7 @@ bool BlockingHttpClient::readLine(std::string* line) {
 }
 
 std::string BlockingHttpClient::readAll() {
-  while (nextBodyBytes()) {
+  while (receive()) {
   }
   std::string out = std::move(body_);
   body_.clear();

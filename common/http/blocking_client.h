@@ -3,9 +3,10 @@
 // A blocking HTTP/1.1 client for the Kubernetes API and weft's admin
 // endpoints: plain or TLS (OpenSSL, verifying the server against a CA),
 // bearer-token auth, and a body read line by line through chunked encoding,
-// as watch streams need. For threads that may block (weft-control's
-// Kubernetes source and CA, weftctl), never for an event loop.
+// as watch streams need; the response is parsed by http_parser. For threads that may block
+// (weft-control's Kubernetes source and CA, weftctl), never for an event loop.
 
+#include <http_parser.h>
 #include <openssl/ssl.h>
 
 #include <memory>
@@ -46,19 +47,22 @@ class BlockingHttpClient {
   std::string readAll();
 
  private:
-  bool fill();           // reads more raw bytes into raw_
-  bool nextBodyBytes();  // decodes chunked framing from raw_ into body_
+  static int onHeadersComplete(http_parser* parser);
+  static int onBody(http_parser* parser, const char* at, size_t length);
+  static int onMessageComplete(http_parser* parser);
+  // Reads once from the connection into the parser; false at the end of the
+  // message, on end of stream or on a parse error.
+  bool receive();
 
   int fd_ = -1;
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
+  http_parser parser_{};
   int status_ = 0;
-  bool chunked_ = false;
-  long long content_left_ = -1;  // -1: until close
-  size_t chunk_left_ = 0;
-  bool body_done_ = false;
-  std::string raw_;
-  std::string body_;
+  bool headers_done_ = false;
+  bool message_done_ = false;
+  std::string parse_error_;
+  std::string body_;  // parsed body bytes not yet handed out
 };
 
 }  // namespace weft::http
