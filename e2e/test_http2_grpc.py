@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 import unittest
 
 from harness import (ROOT, Backend, Proxy, bootstrap, free_port, http_listener, route_to,

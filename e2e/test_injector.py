@@ -4,7 +4,6 @@ kube-apiserver's, the returned JSON Patch applied by a real kubectl
 with `weftctl inject` on the same pod; bad input; certificate reload."""
 
 import base64
-import glob
 import json
 import os
 import shutil

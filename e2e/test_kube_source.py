@@ -17,7 +17,7 @@ import unittest
 import urllib.request
 
 import fake_apiserver
-from harness import (ROOT, Backend, CONTROL_BIN, Proxy, free_port, metric_sum, wait_for,
+from harness import (Backend, CONTROL_BIN, Proxy, free_port, metric_sum, wait_for,
                      xds_bootstrap)
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -184,7 +184,6 @@ class MeshMtlsTest(MeshFixture):
         for proxy in self.proxies:
             proxy.stop()
         self.proxies = []
-        lifetime = 6
         self.echo = self.sidecar("echo-0.default", "echo", "tok-echo", lifetime=10,
                                  APP_IP="127.0.23.1")
         self.client = self.sidecar("client-0.default", "client", "tok-client", lifetime=10,

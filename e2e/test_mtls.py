@@ -6,7 +6,6 @@ counted by reason."""
 
 import http.client
 import json
-import os
 import shutil
 import socket
 import ssl
