@@ -3,6 +3,8 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include <stdexcept>
+
 #include "common/yaml/yaml_documents.h"
 
 namespace weft::common {
@@ -23,11 +25,17 @@ ojson resolvePlain(const std::string& s) {
   if (RE2::FullMatch(s, int_re)) {
     try {
       return std::stoll(s);
-    } catch (...) {
+    } catch (const std::out_of_range&) {
       return s;  // out of range: keep the digits
     }
   }
-  if (RE2::FullMatch(s, float_re)) return std::stod(s);
+  if (RE2::FullMatch(s, float_re)) {
+    try {
+      return std::stod(s);
+    } catch (const std::out_of_range&) {
+      return s;  // beyond a double (found by bootstrap_fuzz): keep the text
+    }
+  }
   return s;
 }
 

@@ -16,6 +16,14 @@ TEST(YamlToJsonTest, PlainScalarsResolveByTheCoreSchemaQuotedOnesStayStrings) {
                   R"("i":"yes","j":"1e3","k":1000.0})");
 }
 
+// Found by bootstrap_fuzz: std::stod threw out_of_range and terminated the proxy.
+TEST(YamlToJsonTest, NumbersBeyondRangeStayTextInsteadOfThrowing) {
+  std::string json, error;
+  std::string huge = "-4" + std::string(400, '4') + "e99999";
+  ASSERT_TRUE(yamlToJson("a: " + huge + "\nb: 99999999999999999999999\n", &json, &error)) << error;
+  EXPECT_EQ(json, "{\"a\":\"" + huge + "\",\"b\":\"99999999999999999999999\"}");
+}
+
 TEST(YamlToJsonTest, KeyOrderIsKept) {
   std::string json, error;
   ASSERT_TRUE(yamlToJson("zeta: 1\nalpha: 2\n", &json, &error)) << error;
