@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "common/yaml/yaml_json.h"
 #include "proxy/translate/bootstrap_loader.h"
 
 namespace weft::translate {
