@@ -172,7 +172,7 @@ class RouterTest : public ::testing::Test {
   stats::Store stats_;
   upstream::ClusterRuntimeRegistry registry_{stats_};
   std::vector<std::unique_ptr<Attempt>> attempts_;
-  upstream::ClusterManager manager_{
+  upstream::WorkerClusterManager manager_{
       dispatcher_, stats_,
       [this](event::Dispatcher&, config::ClusterConfigPtr,
              std::shared_ptr<upstream::ClusterResources>, const config::HostConfig& host,

@@ -19,7 +19,7 @@ Worker::Worker(int index, stats::Store& stats)
     : index_(index),
       stats_(stats),
       dispatcher_(std::make_unique<event::Dispatcher>()),
-      cluster_manager_(std::make_unique<upstream::ClusterManager>(*dispatcher_, stats)) {}
+      cluster_manager_(std::make_unique<upstream::WorkerClusterManager>(*dispatcher_, stats)) {}
 
 Worker::~Worker() {
   join();

@@ -55,7 +55,7 @@ class Worker : public context::WorkerContext {
   int index_;
   stats::Store& stats_;
   std::unique_ptr<event::Dispatcher> dispatcher_;
-  std::unique_ptr<upstream::ClusterManager> cluster_manager_;
+  std::unique_ptr<upstream::WorkerClusterManager> cluster_manager_;
   config::SnapshotPtr snapshot_;
   std::vector<stats::ListenerStats> listener_stats_;
   std::vector<std::unique_ptr<network::Listener>> listeners_;

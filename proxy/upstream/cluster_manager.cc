@@ -124,7 +124,7 @@ WorkerHostPtr WorkerCluster::pickHost(std::mt19937_64& rng) {
   return index < 0 ? nullptr : hosts_[index];
 }
 
-void ClusterManager::update(const config::Snapshot& snapshot, const RuntimeViews& runtime) {
+void WorkerClusterManager::update(const config::Snapshot& snapshot, const RuntimeViews& runtime) {
   for (const auto& [name, config] : snapshot.clusters) {
     auto& cluster = clusters_[name];
     if (!cluster) {
@@ -143,7 +143,7 @@ void ClusterManager::update(const config::Snapshot& snapshot, const RuntimeViews
   }
 }
 
-void ClusterManager::drainConnections() {
+void WorkerClusterManager::drainConnections() {
   for (auto& [name, cluster] : clusters_) {
     for (auto& host : cluster->hosts_) host->pool().drainConnections();
   }

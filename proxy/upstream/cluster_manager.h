@@ -71,7 +71,7 @@ class WorkerCluster {
   bool removed() const { return removed_; }
 
  private:
-  friend class ClusterManager;
+  friend class WorkerClusterManager;
   // Adopts `config`: hosts matched by address keep their WorkerHost (pool,
   // load-balancer state); removed ones drain.
   void update(config::ClusterConfigPtr config, const ClusterRuntimeView& runtime);
@@ -89,25 +89,36 @@ class WorkerCluster {
   bool removed_ = false;
 };
 
+// What the streams of a worker use of its clusters (the router, the TCP
+// proxy, fault injection's dice); WorkerClusterManager implements it.
 class ClusterManager {
  public:
+  virtual ~ClusterManager() = default;
+  // Shared: a request in flight keeps its cluster across an update.
+  virtual std::shared_ptr<WorkerCluster> get(const std::string& name) = 0;
+  virtual std::mt19937_64& rng() = 0;
+  virtual const stats::TlsStats& tlsStats() const = 0;
+};
+
+// The worker's clusters, updated by each snapshot.
+class WorkerClusterManager : public ClusterManager {
+ public:
   // `pools` makes each new host's connection pool.
-  ClusterManager(event::Dispatcher& dispatcher, stats::Store& stats,
-                 ConnPoolFactory pools = httpConnPoolFactory())
+  WorkerClusterManager(event::Dispatcher& dispatcher, stats::Store& stats,
+                       ConnPoolFactory pools = httpConnPoolFactory())
       : dispatcher_(dispatcher),
         stats_(stats),
         pools_(std::move(pools)),
         rng_(std::random_device{}()) {}
-  const stats::TlsStats& tlsStats() const { return stats_.tls(); }
+  const stats::TlsStats& tlsStats() const override { return stats_.tls(); }
 
   // `runtime` holds a view for every cluster of `snapshot`.
   void update(const config::Snapshot& snapshot, const RuntimeViews& runtime);
-  // Shared: a request in flight keeps its cluster across an update.
-  std::shared_ptr<WorkerCluster> get(const std::string& name) {
+  std::shared_ptr<WorkerCluster> get(const std::string& name) override {
     auto it = clusters_.find(name);
     return it == clusters_.end() ? nullptr : it->second;
   }
-  std::mt19937_64& rng() { return rng_; }
+  std::mt19937_64& rng() override { return rng_; }
   // Drain: idle upstream connections close now, busy ones after their stream.
   void drainConnections();
 

@@ -40,7 +40,7 @@ class ClusterManagerTest : public ::testing::Test {
   event::Dispatcher dispatcher_;
   stats::Store stats_;
   ClusterRuntimeRegistry registry_{stats_};
-  ClusterManager manager_{dispatcher_, stats_};
+  WorkerClusterManager manager_{dispatcher_, stats_};
 };
 
 TEST_F(ClusterManagerTest, AClusterAndItsHostsAreKeptAcrossAnUpdate) {
