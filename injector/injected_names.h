@@ -12,9 +12,8 @@ inline constexpr char kInitName[] = "weft-init";
 inline constexpr char kRuntimeVolume[] = "weft-runtime";
 inline constexpr char kTokenVolume[] = "weft-token";
 inline constexpr char kTokenDir[] = "/var/run/secrets/weft/tokens";
-// weft-control publishes the trust bundle in every namespace under this name.
+// The trust bundle's volume, from weft-control's mesh::kTrustBundleConfigMap.
 inline constexpr char kRootVolume[] = "weft-ca-root";
-inline constexpr char kRootConfigMap[] = "weft-ca-root-cert";
 inline constexpr char kRootDir[] = "/var/run/secrets/weft/ca";
 inline constexpr char kRuntimeDir[] = "/var/run/weft";
 

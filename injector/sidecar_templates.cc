@@ -7,6 +7,7 @@
 
 #include "injector/injected_names.h"
 #include "injector/pod_json.h"
+#include "mesh/names.h"
 #include "mesh/sidecar_env.h"
 
 namespace weft::injector {
@@ -157,7 +158,8 @@ json proxyContainer(const InjectorConfig& config, const json& resources, bool na
       valueEnv(mesh::sidecar_env::kCaAddress, config.ca_address),
       valueEnv(mesh::sidecar_env::kTrustDomain, config.trust_domain),
       valueEnv(mesh::sidecar_env::kCaTokenFile, std::string(kTokenDir) + "/weft-token"),
-      valueEnv(mesh::sidecar_env::kCaRootCert, std::string(kRootDir) + "/root-cert.pem"),
+      valueEnv(mesh::sidecar_env::kCaRootCert,
+               std::string(kRootDir) + "/" + mesh::kTrustBundleConfigMapKey),
       valueEnv(mesh::sidecar_env::kConcurrency, std::to_string(config.concurrency)),
       valueEnv(mesh::sidecar_env::kOutboundPort, std::to_string(config.outbound_port)),
       valueEnv(mesh::sidecar_env::kInboundPort, std::to_string(config.inbound_port)),
@@ -217,7 +219,7 @@ json volumes() {
         {{"sources",
           {{{"serviceAccountToken",
              {{"audience", "weft"}, {"expirationSeconds", 43200}, {"path", "weft-token"}}}}}}}}},
-      {{"name", kRootVolume}, {"configMap", {{"name", kRootConfigMap}}}},
+      {{"name", kRootVolume}, {"configMap", {{"name", mesh::kTrustBundleConfigMap}}}},
   });
 }
 

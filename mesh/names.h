@@ -1,7 +1,7 @@
 #pragma once
 
-// Names both binaries must agree on: SDS secret names and weft-control's
-// own identity.
+// Names the binaries must agree on: SDS secret names, the trust-bundle
+// ConfigMap, weft-control's own identity.
 
 namespace weft::mesh {
 
@@ -9,6 +9,11 @@ namespace weft::mesh {
 inline constexpr char kTrustBundleSecret[] = "ROOTCA";
 // The proxy's own workload certificate, as listeners and clusters name it.
 inline constexpr char kWorkloadSecret[] = "default";
+
+// The ConfigMap weft-control publishes the trust bundle in, in every
+// namespace, and its key; the injector mounts it for the sidecar's CA calls.
+inline constexpr char kTrustBundleConfigMap[] = "weft-ca-root-cert";
+inline constexpr char kTrustBundleConfigMapKey[] = "root-cert.pem";
 
 // weft-control runs as this service account in this namespace; proxies pin
 // the CA's certificate to the SPIFFE ID they make.

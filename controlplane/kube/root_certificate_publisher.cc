@@ -28,40 +28,40 @@ void RootCertificatePublisher::start() {
 }
 
 void RootCertificatePublisher::loop() {
-  listAndWatchUntilStopped(stop_, std::string("publishing ") + kConfigMapName,
+  listAndWatchUntilStopped(stop_, std::string("publishing ") + mesh::kTrustBundleConfigMap,
                            [this](std::string* error) { return listAndWatch(error); });
 }
 
 bool RootCertificatePublisher::publish(const std::string& ns, std::string* error) {
   std::string path = "/api/v1/namespaces/" + ns + "/configmaps";
   http::BlockingHttpClient current;
-  if (!current.get(server_, path + "/" + kConfigMapName, 30, error)) return false;
+  if (!current.get(server_, path + "/" + mesh::kTrustBundleConfigMap, 30, error)) return false;
   std::string body = current.readAll();
   nlohmann::json config_map = {{"apiVersion", "v1"},
                                {"kind", "ConfigMap"},
                                {"metadata",
-                                {{"name", kConfigMapName},
+                                {{"name", mesh::kTrustBundleConfigMap},
                                  {"namespace", ns},
                                  {"labels", {{"app.kubernetes.io/managed-by", "weft-control"}}}}},
-                               {"data", {{kKey, bundle_pem_}}}};
+                               {"data", {{mesh::kTrustBundleConfigMapKey, bundle_pem_}}}};
   std::string method = "POST";
   std::string target = path;
   if (current.status() == 200) {
     auto existing = nlohmann::json::parse(body, nullptr, false);
     if (existing.is_object() && existing["data"].is_object() &&
-        existing["data"].value(kKey, std::string()) == bundle_pem_) {
+        existing["data"].value(mesh::kTrustBundleConfigMapKey, std::string()) == bundle_pem_) {
       return true;  // already current
     }
     // Replace it, guarded by its resourceVersion: a concurrent writer gets a 409.
     method = "PUT";
-    target = path + "/" + kConfigMapName;
+    target = path + "/" + mesh::kTrustBundleConfigMap;
     if (existing.is_object() && existing["metadata"].is_object()) {
       config_map["metadata"]["resourceVersion"] =
           existing["metadata"].value("resourceVersion", std::string());
     }
   } else if (current.status() != 404) {
-    *error = "GET " + path + "/" + kConfigMapName + ": HTTP " + std::to_string(current.status()) +
-             ": " + body.substr(0, 200);
+    *error = "GET " + path + "/" + mesh::kTrustBundleConfigMap + ": HTTP " +
+             std::to_string(current.status()) + ": " + body.substr(0, 200);
     return false;
   }
   http::BlockingHttpClient write;
@@ -72,7 +72,8 @@ bool RootCertificatePublisher::publish(const std::string& ns, std::string* error
              answer.substr(0, 200);
     return false;
   }
-  LOG_INFO("kube: %s %s/%s", method == "POST" ? "created" : "updated", ns.c_str(), kConfigMapName);
+  LOG_INFO("kube: %s %s/%s", method == "POST" ? "created" : "updated", ns.c_str(),
+           mesh::kTrustBundleConfigMap);
   return true;
 }
 
@@ -80,7 +81,7 @@ void RootCertificatePublisher::publishOrWarn(const std::string& ns) {
   std::string why;
   if (!publish(ns, &why)) {
     // Retried on the next relist.
-    LOG_WARN("kube: publishing %s in %s: %s", kConfigMapName, ns.c_str(), why.c_str());
+    LOG_WARN("kube: publishing %s in %s: %s", mesh::kTrustBundleConfigMap, ns.c_str(), why.c_str());
   }
 }
 

@@ -15,14 +15,12 @@
 #include <thread>
 
 #include "common/http/blocking_client.h"
+#include "mesh/names.h"
 
 namespace weft::control::kube {
 
 class RootCertificatePublisher {
  public:
-  static constexpr char kConfigMapName[] = "weft-ca-root-cert";
-  static constexpr char kKey[] = "root-cert.pem";
-
   RootCertificatePublisher(http::HttpEndpoint server, std::string bundle_pem);
   ~RootCertificatePublisher();
 
