@@ -11,7 +11,6 @@
 #include "envoy/config/rbac/v3/rbac.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
-#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
 namespace weft::control {
 
@@ -42,13 +41,7 @@ void addInbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResour
         auto* lbe = app.mutable_load_assignment()->add_endpoints()->add_lb_endpoints();
         app.mutable_load_assignment()->set_cluster_name(cluster_name);
         setAddress(lbe->mutable_endpoint()->mutable_address(), proxy.app_ip, endpoint_port);
-        if (isHttp2Port(port)) {
-          envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
-          options.mutable_explicit_http_config()->mutable_http2_protocol_options();
-          (*app.mutable_typed_extension_protocol_options())
-              ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
-                  .PackFrom(options);
-        }
+        if (isHttp2Port(port)) setHttp2Upstream(&app);
         add(out, kCds, cluster_name, app);
 
         listener_v3::Listener inbound;

@@ -11,7 +11,6 @@
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
-#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
 namespace weft::control {
 
@@ -38,13 +37,7 @@ cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
   c.set_type(cluster_v3::Cluster::EDS);
   setAdsSource(c.mutable_eds_cluster_config()->mutable_eds_config());
   *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(1000);
-  if (isHttp2Port(port)) {
-    envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
-    options.mutable_explicit_http_config()->mutable_http2_protocol_options();
-    (*c.mutable_typed_extension_protocol_options())
-        ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
-            .PackFrom(options);
-  }
+  if (isHttp2Port(port)) setHttp2Upstream(&c);
   secureOutboundCluster(config, svc, isHttpPort(port), &c);
   if (const DestinationPolicy* policy = policyFor(config, svc)) {
     if (policy->load_balancer == "LEAST_REQUEST")

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
 namespace weft::control {
 
@@ -63,6 +64,14 @@ hcm_v3::HttpConnectionManager httpConnectionManager(const std::string& stat_pref
   router->set_name("envoy.filters.http.router");
   router->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::router::v3::Router());
   return hcm;
+}
+
+void setHttp2Upstream(envoy::config::cluster::v3::Cluster* cluster) {
+  envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
+  options.mutable_explicit_http_config()->mutable_http2_protocol_options();
+  (*cluster->mutable_typed_extension_protocol_options())
+      ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+          .PackFrom(options);
 }
 
 }  // namespace weft::control

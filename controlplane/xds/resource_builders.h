@@ -8,6 +8,7 @@
 
 #include "controlplane/model/objects.h"
 #include "controlplane/xds/resources.h"
+#include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 
@@ -19,6 +20,8 @@ bool isHttpPort(const ServicePort& port);
 bool isHttp2Port(const ServicePort& port);
 void setAdsSource(envoy::config::core::v3::ConfigSource* source);
 void setAddress(envoy::config::core::v3::Address* address, const std::string& ip, uint16_t port);
+// The cluster speaks HTTP/2 to its hosts (a port named grpc/http2/h2c).
+void setHttp2Upstream(envoy::config::cluster::v3::Cluster* cluster);
 
 template <class M>
 void add(ProxyResources& out, ResourceType type, const std::string& name, const M& message) {
