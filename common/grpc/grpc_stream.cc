@@ -4,6 +4,7 @@
 
 #include "common/base/logging.h"
 #include "common/http/http2_codec.h"
+#include "common/network/tcp_connection.h"
 #include "common/tls/tls_socket.h"
 
 namespace weft::grpc {
@@ -39,7 +40,7 @@ GrpcStream::~GrpcStream() {
 }
 
 void GrpcStream::start() {
-  connection_ = network::Connection::connectTo(dispatcher_, server_);
+  connection_ = network::TcpConnection::connectTo(dispatcher_, server_);
   if (tls_) connection_->setTransportSocket(std::make_unique<tls::TlsSocket>(tls_, tls_observer_));
   connection_->setCallbacks(this);
   codec_ = std::make_unique<http::Http2ClientConnection>(*connection_, *this);

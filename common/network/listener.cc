@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/base/logging.h"
+#include "common/network/tcp_connection.h"
 
 namespace weft::network {
 
@@ -64,7 +65,7 @@ void Listener::onConnection(uv_stream_t* server, int status) {
              [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
     return;
   }
-  self->on_accept_(std::make_unique<Connection>(self->dispatcher_, client));
+  self->on_accept_(std::make_unique<TcpConnection>(self->dispatcher_, client));
 }
 
 }  // namespace weft::network

@@ -5,6 +5,7 @@
 #include <functional>
 #include <vector>
 
+#include "common/event/testing/run_until.h"
 #include "proxy/stream_info/response_flags.h"
 #include "proxy/upstream/cluster_runtime.h"
 
@@ -152,20 +153,8 @@ class RouterTest : public ::testing::Test {
                                     end_stream, /*grpc=*/false);
   }
 
-  // Runs the loop until `done` holds (checked every millisecond), at most `max_ms`.
   void runUntil(const std::function<bool()>& done, uint64_t max_ms = 2000) {
-    uint64_t deadline = dispatcher_.nowMs() + max_ms;
-    std::function<void()> check;
-    event::Timer poll(dispatcher_, [&] { check(); });
-    check = [&] {
-      if (done() || dispatcher_.nowMs() >= deadline) {
-        dispatcher_.exit();
-      } else {
-        poll.enableMs(1);
-      }
-    };
-    poll.enableMs(0);
-    dispatcher_.run();
+    event::testing::runUntil(dispatcher_, done, max_ms);
   }
 
   event::Dispatcher dispatcher_;

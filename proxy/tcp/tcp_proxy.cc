@@ -1,6 +1,7 @@
 #include "proxy/tcp/tcp_proxy.h"
 
 #include "common/base/logging.h"
+#include "common/network/tcp_connection.h"
 #include "common/tls/tls_socket.h"
 
 namespace weft::tcp {
@@ -85,7 +86,7 @@ void TcpProxy::connectUpstream(std::string_view initial_data) {
   }
   // A passthrough goes where the client meant to (the restored destination).
   const network::Address& target = original_dst ? downstream_->localAddress() : host->address();
-  upstream_ = network::Connection::connectTo(context_.dispatcher(), target);
+  upstream_ = network::TcpConnection::connectTo(context_.dispatcher(), target);
   if (cluster->config().tls) {
     upstream_->setTransportSocket(std::make_unique<tls::TlsSocket>(
         cluster->config().tls, &context_.clusterManager().tlsStats()));

@@ -146,13 +146,15 @@ ConnPoolFactory httpConnPoolFactory() {
 
 HttpConnPool::HttpConnPool(event::Dispatcher& dispatcher, config::ClusterConfigPtr cluster,
                            std::shared_ptr<ClusterResources> resources, config::HostConfig host,
-                           prometheus::Counter* cx_overflow, const stats::TlsStats* tls_stats)
+                           prometheus::Counter* cx_overflow, const stats::TlsStats* tls_stats,
+                           network::ClientConnectionFactory& connector)
     : dispatcher_(dispatcher),
       cluster_(std::move(cluster)),
       resources_(std::move(resources)),
       host_(std::move(host)),
       cx_overflow_(cx_overflow),
-      tls_stats_(tls_stats) {}
+      tls_stats_(tls_stats),
+      connector_(connector) {}
 
 HttpConnPool::~HttpConnPool() {
   for (auto* request : pending_) delete request;
@@ -196,8 +198,8 @@ void HttpConnPool::cancel(Pending* handle) {
 
 void HttpConnPool::createClient() {
   ++connecting_;
-  clients_.push_back(std::make_unique<ActiveClient>(
-      *this, network::Connection::connectTo(dispatcher_, host_.address)));
+  clients_.push_back(
+      std::make_unique<ActiveClient>(*this, connector_.connect(dispatcher_, host_.address)));
 }
 
 void HttpConnPool::onClientConnected(ActiveClient* client) {

@@ -13,6 +13,7 @@
 #include "common/http/codec.h"
 #include "common/http/http1_client.h"
 #include "common/network/connection.h"
+#include "common/network/tcp_connection.h"
 #include "proxy/config/cluster_config.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_runtime.h"
@@ -71,10 +72,12 @@ class HttpConnPool : public ConnPool {
 
   // `cx_overflow` counts connections the max_connections limit held back.
   // `resources`: the cluster's counters, shared with every pool of the cluster.
+  // `connector` opens the connections (TCP, or a test's in-memory ones).
   HttpConnPool(event::Dispatcher& dispatcher, config::ClusterConfigPtr cluster,
                std::shared_ptr<ClusterResources> resources, config::HostConfig host,
                prometheus::Counter* cx_overflow = nullptr,
-               const stats::TlsStats* tls_stats = nullptr);
+               const stats::TlsStats* tls_stats = nullptr,
+               network::ClientConnectionFactory& connector = network::tcpClientConnectionFactory());
   ~HttpConnPool() override;
 
   Pending* newStream(http::StreamDecoder& response_decoder, ConnPoolCallbacks& callbacks,
@@ -113,6 +116,7 @@ class HttpConnPool : public ConnPool {
   std::deque<PendingRequest*> pending_;
   prometheus::Counter* cx_overflow_;
   const stats::TlsStats* tls_stats_;
+  network::ClientConnectionFactory& connector_;
   size_t connecting_ = 0;
   bool draining_ = false;
 };

@@ -1,4 +1,4 @@
-#include "common/network/connection.h"
+#include "common/network/tcp_connection.h"
 
 #include <netinet/tcp.h>
 
@@ -21,28 +21,28 @@ thread_local char read_buffer[kReadBufferSize];
 void freeHandle(uv_handle_t* handle) { delete reinterpret_cast<uv_tcp_t*>(handle); }
 }  // namespace
 
-Connection::Connection(event::Dispatcher& dispatcher)
+TcpConnection::TcpConnection(event::Dispatcher& dispatcher)
     : dispatcher_(dispatcher), handle_(new uv_tcp_t), id_(next_connection_id++) {
   uv_tcp_init(dispatcher.loop(), handle_);
   handle_->data = this;
 }
 
-Connection::Connection(event::Dispatcher& dispatcher, uv_tcp_t* accepted)
+TcpConnection::TcpConnection(event::Dispatcher& dispatcher, uv_tcp_t* accepted)
     : dispatcher_(dispatcher), handle_(accepted), id_(next_connection_id++) {
   handle_->data = this;
   uv_tcp_nodelay(handle_, 1);
   readAddresses();
 }
 
-std::unique_ptr<Connection> Connection::connectTo(event::Dispatcher& dispatcher,
-                                                  const Address& remote) {
-  std::unique_ptr<Connection> conn(new Connection(dispatcher));
+std::unique_ptr<TcpConnection> TcpConnection::connectTo(event::Dispatcher& dispatcher,
+                                                        const Address& remote) {
+  std::unique_ptr<TcpConnection> conn(new TcpConnection(dispatcher));
   conn->state_ = State::kConnecting;
   conn->client_ = true;
   conn->remote_ = remote;
   auto* req = new uv_connect_t;
   req->data = conn.get();
-  int rc = uv_tcp_connect(req, conn->handle_, remote.sockAddr(), &Connection::onConnect);
+  int rc = uv_tcp_connect(req, conn->handle_, remote.sockAddr(), &TcpConnection::onConnect);
   if (rc != 0) {
     delete req;
     // Reported from the deferred callback, so callers see one code path.
@@ -53,7 +53,7 @@ std::unique_ptr<Connection> Connection::connectTo(event::Dispatcher& dispatcher,
   return conn;
 }
 
-Connection::~Connection() {
+TcpConnection::~TcpConnection() {
   dispatcher_.cancelDeferred(this);
   if (state_ != State::kClosed) {
     callbacks_ = nullptr;
@@ -61,7 +61,7 @@ Connection::~Connection() {
   }
 }
 
-void Connection::readAddresses() {
+void TcpConnection::readAddresses() {
   sockaddr_storage ss;
   int len = sizeof(ss);
   if (uv_tcp_getpeername(handle_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
@@ -73,7 +73,7 @@ void Connection::readAddresses() {
   }
 }
 
-std::optional<Address> Connection::originalDestination() const {
+std::optional<Address> TcpConnection::originalDestination() const {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   int fd = this->fd();
@@ -87,14 +87,14 @@ std::optional<Address> Connection::originalDestination() const {
   return original;
 }
 
-int Connection::fd() const {
+int TcpConnection::fd() const {
   uv_os_fd_t fd = -1;
   uv_fileno(reinterpret_cast<const uv_handle_t*>(handle_), &fd);
   return fd;
 }
 
-void Connection::onConnect(uv_connect_t* req, int status) {
-  auto* self = static_cast<Connection*>(req->data);
+void TcpConnection::onConnect(uv_connect_t* req, int status) {
+  auto* self = static_cast<TcpConnection*>(req->data);
   delete req;
   if (status == UV_ECANCELED || self == nullptr || self->state_ == State::kClosed) return;
   if (status != 0) {
@@ -114,16 +114,16 @@ void Connection::onConnect(uv_connect_t* req, int status) {
   if (!self->out_.empty()) self->flush();
 }
 
-void Connection::setTransportSocket(std::unique_ptr<TransportSocket> transport) {
+void TcpConnection::setTransportSocket(std::unique_ptr<TransportSocket> transport) {
   transport_ = std::move(transport);
   transport_->setCallbacks(this);
 }
 
-void Connection::injectReadData(std::string_view data) {
+void TcpConnection::injectReadData(std::string_view data) {
   if (!data.empty() && state_ != State::kClosed) onReadData(data);
 }
 
-void Connection::onReadData(std::string_view data) {
+void TcpConnection::onReadData(std::string_view data) {
   if (transport_) {
     transport_->onRawData(data);
     return;
@@ -131,7 +131,7 @@ void Connection::onReadData(std::string_view data) {
   if (callbacks_ != nullptr) callbacks_->onData(data, false);
 }
 
-void Connection::encryptPending() {
+void TcpConnection::encryptPending() {
   if (!transport_ || plain_.empty()) return;
   std::string plain;
   plain.swap(plain_);
@@ -140,7 +140,7 @@ void Connection::encryptPending() {
   encrypting_ = false;
 }
 
-void Connection::writeRaw(std::string_view bytes) {
+void TcpConnection::writeRaw(std::string_view bytes) {
   if (state_ == State::kClosed) return;
   out_.append(bytes);
   updateWatermarks();
@@ -150,23 +150,23 @@ void Connection::writeRaw(std::string_view bytes) {
   }
 }
 
-bool Connection::deliver(std::string_view plaintext) {
+bool TcpConnection::deliver(std::string_view plaintext) {
   if (callbacks_ != nullptr) callbacks_->onData(plaintext, false);
   return state_ != State::kClosed;
 }
 
-void Connection::onHandshakeComplete() {
+void TcpConnection::onHandshakeComplete() {
   if (client_ && callbacks_ != nullptr) callbacks_->onEvent(ConnectionEvent::kConnected);
   // Plaintext written before the handshake (a client's first request).
   if (state_ == State::kOpen && !plain_.empty()) flush();
 }
 
-void Connection::onHandshakeFailed() {
+void TcpConnection::onHandshakeFailed() {
   flush();  // best effort: the alert telling the peer why
   closeNow(client_ ? ConnectionEvent::kConnectFailed : ConnectionEvent::kRemoteClose);
 }
 
-void Connection::onTransportClosed() {
+void TcpConnection::onTransportClosed() {
   if (state_ == State::kClosed) return;
   if (half_close_ && transport_->failureReason().empty() && callbacks_ != nullptr) {
     callbacks_->onData(std::string_view(), true);  // close_notify: the peer's end of stream
@@ -175,7 +175,7 @@ void Connection::onTransportClosed() {
   closeNow(ConnectionEvent::kRemoteClose);
 }
 
-void Connection::startReading() {
+void TcpConnection::startReading() {
   if (state_ != State::kOpen || reading_ || read_disable_count_ > 0) return;
   reading_ = true;
   uv_read_start(
@@ -184,10 +184,10 @@ void Connection::startReading() {
         buf->base = read_buffer;
         buf->len = kReadBufferSize;
       },
-      &Connection::onRead);
+      &TcpConnection::onRead);
 }
 
-void Connection::readDisable(bool disable) {
+void TcpConnection::readDisable(bool disable) {
   if (disable) {
     if (read_disable_count_++ == 0 && reading_) {
       uv_read_stop(reinterpret_cast<uv_stream_t*>(handle_));
@@ -199,8 +199,8 @@ void Connection::readDisable(bool disable) {
   }
 }
 
-void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-  auto* self = static_cast<Connection*>(stream->data);
+void TcpConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<TcpConnection*>(stream->data);
   if (self == nullptr || self->state_ == State::kClosed) return;
   if (nread > 0) {
     self->onReadData(std::string_view(buf->base, static_cast<size_t>(nread)));
@@ -216,7 +216,7 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
   self->closeNow(ConnectionEvent::kRemoteClose);
 }
 
-void Connection::write(std::string_view data) {
+void TcpConnection::write(std::string_view data) {
   if (state_ == State::kClosed || state_ == State::kClosing || shutdown_requested_) return;
   if (transport_) {
     plain_.append(data);  // encrypted at flush time, with whatever else comes
@@ -235,7 +235,7 @@ void Connection::write(std::string_view data) {
   }
 }
 
-void Connection::runDeferred() {
+void TcpConnection::runDeferred() {
   flush_scheduled_ = false;
   if (connect_failed_early_) {
     closeNow(ConnectionEvent::kConnectFailed);
@@ -244,7 +244,7 @@ void Connection::runDeferred() {
   flush();
 }
 
-void Connection::flush() {
+void TcpConnection::flush() {
   if (state_ == State::kConnecting || state_ == State::kClosed) return;
   encryptPending();
   if (inflight_ != nullptr) return;
@@ -280,7 +280,7 @@ void Connection::flush() {
   inflight_->req.data = inflight_;
   uv_buf_t buf = uv_buf_init(inflight_->data.data(), static_cast<unsigned>(inflight_->data.size()));
   int rc = uv_write(&inflight_->req, reinterpret_cast<uv_stream_t*>(handle_), &buf, 1,
-                    &Connection::onWrite);
+                    &TcpConnection::onWrite);
   if (rc != 0) {
     delete inflight_;
     inflight_ = nullptr;
@@ -288,9 +288,9 @@ void Connection::flush() {
   }
 }
 
-void Connection::onWrite(uv_write_t* req, int status) {
+void TcpConnection::onWrite(uv_write_t* req, int status) {
   auto* request = static_cast<WriteRequest*>(req->data);
-  Connection* self = request->owner;
+  TcpConnection* self = request->owner;
   delete request;
   if (self == nullptr) return;
   self->inflight_ = nullptr;
@@ -302,7 +302,7 @@ void Connection::onWrite(uv_write_t* req, int status) {
   self->flush();
 }
 
-void Connection::updateWatermarks() {
+void TcpConnection::updateWatermarks() {
   size_t buffered = bufferedBytes();
   if (!above_high_watermark_ && buffered > high_watermark_) {
     above_high_watermark_ = true;
@@ -313,7 +313,7 @@ void Connection::updateWatermarks() {
   }
 }
 
-void Connection::shutdownWrite() {
+void TcpConnection::shutdownWrite() {
   if (shutdown_requested_ || !isOpen()) return;
   if (transport_) {
     encryptPending();  // what was written goes before close_notify
@@ -326,7 +326,7 @@ void Connection::shutdownWrite() {
   }
 }
 
-void Connection::close(CloseType type) {
+void TcpConnection::close(CloseType type) {
   if (state_ == State::kClosed) return;
   if (type == CloseType::kFlushWrite && state_ == State::kOpen && transport_) {
     encryptPending();
@@ -348,7 +348,7 @@ void Connection::close(CloseType type) {
   closeNow(ConnectionEvent::kLocalClose);
 }
 
-void Connection::closeNow(ConnectionEvent event) {
+void TcpConnection::closeNow(ConnectionEvent event) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   dispatcher_.cancelDeferred(this);
@@ -362,6 +362,18 @@ void Connection::closeNow(ConnectionEvent event) {
   uv_close(reinterpret_cast<uv_handle_t*>(handle_), &freeHandle);
   auto* callbacks = callbacks_;
   if (callbacks != nullptr) callbacks->onEvent(event);
+}
+
+ClientConnectionFactory& tcpClientConnectionFactory() {
+  class TcpFactory : public ClientConnectionFactory {
+   public:
+    std::unique_ptr<Connection> connect(event::Dispatcher& dispatcher,
+                                        const Address& remote) override {
+      return TcpConnection::connectTo(dispatcher, remote);
+    }
+  };
+  static TcpFactory factory;
+  return factory;
 }
 
 }  // namespace weft::network
