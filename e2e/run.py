@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs every e2e test (e2e/test_*.py) and prints a closing
+"""Runs every e2e test (e2e/test_*.py), or the files matching the patterns
+given (`run.py 'test_*mtls*.py' test_pod_mesh.py`), and prints a closing
 'e2e: N passed, N failed' line."""
 
 import os
@@ -27,8 +28,9 @@ class TimedResult(unittest.TextTestResult):
 
 
 def main():
-    pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
-    suite = unittest.defaultTestLoader.discover(HERE, pattern=pattern)
+    patterns = sys.argv[1:] or ["test_*.py"]
+    suite = unittest.TestSuite(
+        unittest.defaultTestLoader.discover(HERE, pattern=pattern) for pattern in patterns)
     started = time.time()
     result = unittest.TextTestRunner(verbosity=2, resultclass=TimedResult).run(suite)
     # Class setup/teardown time is not inside a test; what is left is shown apart.

@@ -6,6 +6,7 @@ counted by reason."""
 
 import http.client
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -139,6 +140,17 @@ class MutualTlsTest(unittest.TestCase):
         self.assertNotIn("kube-system", body["x-forwarded-client-cert"])
         self.assertTrue(body["x-forwarded-client-cert"].endswith("URI=" + CLIENT_ID))
         self.assertEqual(body["x-forwarded-proto"], "https")  # this hop was TLS
+
+    def test_the_proxy_says_which_tls_library_it_runs_on(self):
+        # tools/test runs these tests against both builds and says which it
+        # gave (WEFT_PROXY_TLS); a mislinked binary fails here, not silently.
+        expected = os.environ.get("WEFT_PROXY_TLS", "BoringSSL")
+        text = self.inbound.admin("/stats/prometheus")[1]
+        line = [l for l in text.splitlines() if l.startswith("weft_build_info{")]
+        self.assertEqual(len(line), 1, text[-2000:])
+        self.assertIn('tls_library="%s' % expected, line[0])
+        self.assertTrue(line[0].endswith(" 1"), line[0])
+        self.assertIn("(%s" % expected, self.inbound.output())  # the startup line
 
     def test_strict_refuses_plaintext(self):
         before = self.failures("not_tls")

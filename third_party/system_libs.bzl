@@ -30,3 +30,40 @@ system_libs = repository_rule(
     attrs = {"libs": attr.string_list_dict(mandatory = True)},
     local = True,
 )
+
+def _system_boringssl_impl(ctx):
+    include = ctx.path(ctx.attr.include_dir)
+    lib = ctx.path(ctx.attr.lib_dir)
+    if not include.get_child("openssl").get_child("ssl.h").exists or not lib.get_child("libssl.so").exists:
+        fail("BoringSSL not found under %s and %s (run tools/setup: Debian's android-libboringssl-dev)" %
+             (include, lib))
+
+    # Its headers are called openssl/*.h, like OpenSSL's in /usr/include: the
+    # `includes` below puts this copy first on the search path.
+    ctx.symlink(include.get_child("openssl"), "include/openssl")
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("BUILD.bazel", """package(default_visibility = ["//visibility:public"])
+
+cc_library(
+    name = "ssl",
+    hdrs = glob(["include/openssl/*.h"]),
+    includes = ["include"],
+    linkopts = [
+        "{lib}/libssl.so",
+        "{lib}/libcrypto.so",
+        # The package installs outside the loader's default path.
+        "-Wl,-rpath,{lib}",
+        "-lpthread",
+    ],
+)
+""".format(lib = lib))
+
+# Debian's BoringSSL (android-libboringssl-dev) as @<name>//:ssl.
+system_boringssl = repository_rule(
+    implementation = _system_boringssl_impl,
+    attrs = {
+        "include_dir": attr.string(default = "/usr/include/android"),
+        "lib_dir": attr.string(default = "/usr/lib/x86_64-linux-gnu/android"),
+    },
+    local = True,
+)

@@ -3,11 +3,13 @@
 
     wrk -> outbound proxy -> mTLS -> inbound proxy -> backend (nginx)
 
-built three times with the same certificates (ECDSA P-256 from tools/certgen,
-TLS 1.3, client certificates required and verified): two weft-proxies, two
-HAProxies, two nginx. One worker/thread per proxy; proxies and backend share
-CPU 0, the load generator runs on CPU 1. Prints, per pair: requests/s with
-p50/p99 at maximum load, p50/p99 at a fixed moderate rate, both proxies' RSS,
+built five times with the same certificates (ECDSA P-256 from tools/certgen,
+TLS 1.3, client certificates required and verified): weft-proxy on BoringSSL
+(the default build), weft-proxy on OpenSSL 3, HAProxy twice (HTTP/1.1 and
+HTTP/2 between the sidecars), nginx. One worker/thread per proxy; proxies and
+backend share CPU 0, the load generator runs on CPU 1. Prints, per pair:
+requests/s with p50/p99 at maximum load, p50/p99 at a fixed moderate rate,
+each proxy's RSS (outbound/inbound),
 new mTLS connections per second against the inbound proxy (each completing
 its handshake and one request) with the inbound proxy's CPU per connection,
 and the ratios to weft. Absolute figures drift between runs on shared machines: read the ratios.
@@ -23,7 +25,9 @@ import time
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 CERTGEN = os.path.join(ROOT, "bazel-bin/tools/certgen/certgen")
-WEFT = os.path.join(ROOT, "bazel-bin/proxy/weft-proxy")
+# The two builds of weft-proxy (third_party/tls.bzl), each as its own pair.
+WEFT = {"weft": os.path.join(ROOT, "bazel-bin/proxy/weft-proxy-boringssl"),
+        "weft-openssl": os.path.join(ROOT, "bazel-bin/proxy/weft-proxy-openssl")}
 OPENLOOP = os.path.join(ROOT, "bazel-bin/tools/openloop/openloop")
 RATE = 2000  # requests/s: DESIGN.md's "fixed, moderate rate"
 DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
@@ -32,9 +36,10 @@ DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 # cannot proxy to an HTTP/2 upstream.
 H2_BETWEEN = os.environ.get("WEFT_BENCH_H1") != "1"
 CONNECTIONS = 50
-BACKEND, ADMIN_OUT, ADMIN_IN = 18401, 18490, 18491
-PAIRS = {"weft": (18410, 18411), "haproxy": (18420, 18421), "haproxy-h2": (18440, 18441),
-         "nginx": (18430, 18431)}
+BACKEND = 18401
+ADMIN = {"weft": (18490, 18491), "weft-openssl": (18492, 18493)}  # (outbound, inbound)
+PAIRS = {"weft": (18410, 18411), "weft-openssl": (18450, 18451), "haproxy": (18420, 18421),
+         "haproxy-h2": (18440, 18441), "nginx": (18430, 18431)}
 SERVER_ID = "spiffe://cluster.local/ns/bench/sa/server"
 CLIENT_ID = "spiffe://cluster.local/ns/bench/sa/client"
 BODY = "0123456789" * 6 + "0123"
@@ -184,26 +189,28 @@ def main():
                 % (d, d, BACKEND, BODY))
     procs.append(("backend", start(["nginx", "-c", os.path.join(d, "backend.conf"), "-p", d], log)))
 
-    out_port, in_port = PAIRS["weft"]
-    open(os.path.join(d, "weft-in.json"), "w").write(weft_bootstrap(
-        ADMIN_IN, in_port, BACKEND,
-        tls_listener={"require_client_certificate": True, "common_tls_context": {
-            "tls_certificates": [{"certificate_chain": {"filename": server[0]},
-                                  "private_key": {"filename": server[1]}}],
-            "validation_context": {"trusted_ca": {"filename": ca}},
-            "alpn_protocols": ["h2", "http/1.1"]}}))
-    open(os.path.join(d, "weft-out.json"), "w").write(weft_bootstrap(
-        ADMIN_OUT, out_port, in_port,
-        tls_cluster={"common_tls_context": {
-            "tls_certificates": [{"certificate_chain": {"filename": client[0]},
-                                  "private_key": {"filename": client[1]}}],
-            "validation_context": {"trusted_ca": {"filename": ca}, "match_typed_subject_alt_names": [
-                {"san_type": "URI", "matcher": {"exact": SERVER_ID}}]},
-            "alpn_protocols": ["h2" if H2_BETWEEN else "http/1.1"]}}, http2=H2_BETWEEN))
-    procs.append(("weft-in", start([WEFT, "-c", os.path.join(d, "weft-in.json"),
-                                    "--concurrency", "1"], log)))
-    procs.append(("weft-out", start([WEFT, "-c", os.path.join(d, "weft-out.json"),
-                                     "--concurrency", "1"], log)))
+    for name, binary in WEFT.items():
+        out_port, in_port = PAIRS[name]
+        admin_out, admin_in = ADMIN[name]
+        inbound, outbound = (os.path.join(d, "%s-%s.json" % (name, side)) for side in ("in", "out"))
+        open(inbound, "w").write(weft_bootstrap(
+            admin_in, in_port, BACKEND,
+            tls_listener={"require_client_certificate": True, "common_tls_context": {
+                "tls_certificates": [{"certificate_chain": {"filename": server[0]},
+                                      "private_key": {"filename": server[1]}}],
+                "validation_context": {"trusted_ca": {"filename": ca}},
+                "alpn_protocols": ["h2", "http/1.1"]}}))
+        open(outbound, "w").write(weft_bootstrap(
+            admin_out, out_port, in_port,
+            tls_cluster={"common_tls_context": {
+                "tls_certificates": [{"certificate_chain": {"filename": client[0]},
+                                      "private_key": {"filename": client[1]}}],
+                "validation_context": {"trusted_ca": {"filename": ca},
+                                       "match_typed_subject_alt_names": [
+                    {"san_type": "URI", "matcher": {"exact": SERVER_ID}}]},
+                "alpn_protocols": ["h2" if H2_BETWEEN else "http/1.1"]}}, http2=H2_BETWEEN))
+        procs.append((name + "-in", start([binary, "-c", inbound, "--concurrency", "1"], log)))
+        procs.append((name + "-out", start([binary, "-c", outbound, "--concurrency", "1"], log)))
 
     common = ("global\n  nbthread 1\n  tune.ssl.default-dh-param 2048\n"
               "defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n"
@@ -255,7 +262,7 @@ def main():
             cpu_us, paced_p50, paced_p99, paced_bad = fixed_rate(
                 out_port, [pids[name + "-out"], pids[name + "-in"]])
             hs, hs_cpu_ms = handshakes(in_port, ca, client, pids[name + "-in"])
-            rss = rss_kb(pids[name + "-out"]) + rss_kb(pids[name + "-in"])
+            rss = (rss_kb(pids[name + "-out"]), rss_kb(pids[name + "-in"]))
             results[name] = (rps, p50, p99, cpu_us, paced_p50, paced_p99, rss, hs,
                              bad + paced_bad, hs_cpu_ms)
     finally:
@@ -269,23 +276,25 @@ def main():
         log.close()
     print("\nsidecar pair: wrk -> outbound -> mTLS (TLS 1.3, P-256, client certs) -> inbound -> "
           "nginx backend; %d s, %d connections, 1 worker per proxy; between the sidecars: weft %s, "
-          "haproxy HTTP/1.1, haproxy-h2 HTTP/2, nginx HTTP/1.1"
+          "haproxy HTTP/1.1, haproxy-h2 HTTP/2, nginx HTTP/1.1; weft is weft-proxy on BoringSSL "
+          "(the default build), weft-openssl the same sources on OpenSSL 3"
           % (DURATION, CONNECTIONS, "HTTP/2" if H2_BETWEEN else "HTTP/1.1"))
     print("max load: wrk -c%d; fixed rate: %d req/s open loop (latency from the intended send "
           "time), CPU of both proxies per request from /proc/PID/stat" % (CONNECTIONS, RATE))
-    print("%-10s %10s %8s %8s | %13s %8s %8s | %9s | %12s %16s | %s" % (
-        "pair", "max req/s", "p50 ms", "p99 ms", "CPU us/req", "p50 ms", "p99 ms", "RSS MB",
-        "handshakes/s", "server CPU ms/hs", "errors"))
+    print("%-12s %10s %8s %8s | %13s %8s %8s | %13s | %12s %16s | %s" % (
+        "pair", "max req/s", "p50 ms", "p99 ms", "CPU us/req", "p50 ms", "p99 ms",
+        "RSS MB out/in", "handshakes/s", "server CPU ms/hs", "errors"))
     for name, r in results.items():
-        print("%-10s %10.0f %8.2f %8.2f | %13.1f %8.2f %8.2f | %9.1f | %12.0f %16.2f | %d" % (
-            name, r[0], r[1], r[2], r[3], r[4], r[5], r[6] / 1024.0, r[7], r[9], r[8]))
+        print("%-12s %10.0f %8.2f %8.2f | %13.1f %8.2f %8.2f | %6.1f/%-6.1f | %12.0f %16.2f | %d" % (
+            name, r[0], r[1], r[2], r[3], r[4], r[5], r[6][0] / 1024.0, r[6][1] / 1024.0, r[7],
+            r[9], r[8]))
     w = results["weft"]
-    for other in ("haproxy", "haproxy-h2", "nginx"):
+    for other in ("weft-openssl", "haproxy", "haproxy-h2", "nginx"):
         o = results[other]
         print("weft / %-10s: throughput %.2fx, p99 at max load %.2fx, CPU per request at %d/s "
               "%.2fx, p99 there %.2fx, RSS %.2fx, handshakes/s %.2fx, server CPU per handshake "
               "%.2fx" % (
-                  other, w[0] / o[0], w[2] / o[2], RATE, w[3] / max(o[3], 0.01), w[5] / max(o[5], 0.001), w[6] / o[6],
+                  other, w[0] / o[0], w[2] / o[2], RATE, w[3] / max(o[3], 0.01), w[5] / max(o[5], 0.001), sum(w[6]) / sum(o[6]),
                   w[7] / max(o[7], 1), w[9] / max(o[9], 0.001)))
     shutil.rmtree(d, ignore_errors=True)
 

@@ -9,6 +9,7 @@ import collections
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -90,6 +91,9 @@ def main():
         stop.append(client)
         print("pod client-0: sidecar outbound on 127.0.0.1:%d (requests carry Host: echo), "
               "identity spiffe://cluster.local/ns/default/sa/client" % out_port)
+        build = re.search(r'weft_build_info\{tls_library="([^"]*)"',
+                          client.admin("/stats/prometheus")[1])
+        print("the sidecars' TLS library: %s" % (build.group(1) if build else "unknown"))
         time.sleep(0.5)
         conn = http.client.HTTPConnection("127.0.0.1", out_port, timeout=10)
         conn.request("GET", "/headers", headers={"Host": "echo"})

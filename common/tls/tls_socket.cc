@@ -82,6 +82,10 @@ std::string TlsSocket::classifyFailure() {
   long verify = SSL_get_verify_result(ssl_);
   switch (verify) {
     case X509_V_OK:
+    // No certificate was verified at all (BoringSSL's answer before the
+    // peer's certificate arrived; OpenSSL says X509_V_OK): the failure is
+    // elsewhere, in the error queue.
+    case X509_V_ERR_INVALID_CALL:
       break;
     case X509_V_ERR_CERT_HAS_EXPIRED:
     case X509_V_ERR_CERT_NOT_YET_VALID:

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/base/logging.h"
+#include "common/tls/tls_library.h"
 #include "mesh/names.h"
 #include "mesh/node_metadata.h"
 #include "proxy/admin/admin_endpoint.h"
@@ -89,9 +90,10 @@ int Server::run() {
 
   if (!options_.exit_with_app_proc.empty()) watchApplication();
 
-  LOG_INFO("weft-proxy started: %zu listeners, %zu clusters, %d workers, admin on %s%s",
-           snapshot_->listeners.size(), snapshot_->clusters.size(), concurrency_,
-           admin_address->toString().c_str(), xds_ ? ", xDS on" : "");
+  LOG_INFO("weft-proxy started (%s): %zu listeners, %zu clusters, %d workers, admin on %s%s",
+           tls::tlsLibraryVersion().c_str(), snapshot_->listeners.size(),
+           snapshot_->clusters.size(), concurrency_, admin_address->toString().c_str(),
+           xds_ ? ", xDS on" : "");
   main_.run();
 
   xds_.reset();

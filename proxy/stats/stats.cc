@@ -8,6 +8,8 @@
 
 #include <sstream>
 
+#include "common/tls/tls_library.h"
+
 namespace weft::stats {
 
 struct Store::Families {
@@ -159,6 +161,14 @@ Store::Store()
                                   .Help("When the proxy's workload certificate expires")
                                   .Register(r)
                                   .Add({});
+  // Prometheus' build_info convention: a constant 1 whose labels say what
+  // runs, so a dashboard can tell the BoringSSL proxies from OpenSSL ones.
+  prometheus::BuildGauge()
+      .Name("weft_build_info")
+      .Help("Always 1; tls_library is the TLS library weft-proxy was built against")
+      .Register(r)
+      .Add({{"tls_library", tls::tlsLibraryVersion()}})
+      .Set(1);
 }
 
 int tlsFailureIndex(const std::string& reason) {
