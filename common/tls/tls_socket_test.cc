@@ -9,7 +9,7 @@
 
 // Real handshakes between two TlsSockets joined in memory: what each writes
 // for the wire is handed to the other. The suite runs this against both TLS
-// libraries (//common/tls:unit_tests with --//third_party:tls=boringssl), so
+// libraries (//common/tls:unit_tests with --config=boringssl), so
 // every outcome the proxy reports — identities, ALPN, and the failure reasons
 // weft_tls_handshake_failures_total counts — means the same on either.
 
