@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/network/connection.h"
@@ -17,13 +18,6 @@ class FakeConnection : public Connection {
  public:
   FakeConnection(event::Dispatcher& dispatcher, Address remote, bool connecting)
       : dispatcher_(dispatcher), remote_(std::move(remote)), connecting_(connecting) {}
-  ~FakeConnection() override {
-    if (!closed_) {
-      callbacks_ = nullptr;
-      closed_ = true;
-    }
-  }
-
   // What the test plays as the network.
   void raiseConnected() {
     connecting_ = false;
