@@ -102,8 +102,12 @@ class PodMeshTest(NetnsPods):
                 if ready.returncode != 0:
                     raise AssertionError("sidecar in %s not ready: %s\n%s"
                                          % (ns, ready.stderr, cls.logs()))
-            cls.wait_for(lambda: cls.in_pod(cls.ns_b, ["python3", "-c", tcp_banner(
-                "127.0.0.1", 9000)]).returncode == 0, "the apps in pod B")
+            # Every app listening before the first test: a request that reaches B's sidecar
+            # before the echo app binds gets a 503, not the echo.
+            cls.wait_for(lambda: all(cls.in_pod(cls.ns_b, ["python3", "-c", tcp_banner(
+                "127.0.0.1", port)]).returncode == 0 for port in (9000, 7070)) and cls.in_pod(
+                    cls.ns_b, ["curl", "-sf", "http://127.0.0.1:8080/headers"]).returncode == 0,
+                "the apps in pod B")
         except BaseException:
             cls.tearDownClass()
             raise
@@ -176,6 +180,8 @@ class PodMeshTest(NetnsPods):
                                           "http://%s/headers" % ECHO_IP])
             if out.returncode != 0:
                 self.fail("curl: %s\n%s" % (out.stderr, self.logs()))
+            if not out.stdout.startswith("{"):
+                self.fail("not the echo's JSON: %r\n%s" % (out.stdout, self.logs()))
             headers = json.loads(out.stdout)
             # B's sidecar terminated mTLS and saw A's SPIFFE identity from the CA.
             self.assertIn("URI=" + TRUST + "client", headers.get("x-forwarded-client-cert", ""))
