@@ -13,6 +13,14 @@ inline constexpr char kInboundPort[] = "INBOUND_PORT";        // where intercept
 inline constexpr char kAppIp[] = "APP_IP";                    // the app's address, if not loopback
 inline constexpr char kInterception[] = "INTERCEPTION";       // "iptables" when rules redirect
 inline constexpr char kPodIp[] = "POD_IP";
+// Who the workload is, for Istio's metric labels (the injector reads them off
+// the pod: owner, labels app / version / service.istio.io/canonical-*).
+inline constexpr char kWorkloadName[] = "WORKLOAD_NAME";
+inline constexpr char kApp[] = "APP";
+inline constexpr char kVersion[] = "VERSION";
+inline constexpr char kCanonicalService[] = "CANONICAL_SERVICE";
+inline constexpr char kCanonicalRevision[] = "CANONICAL_REVISION";
+inline constexpr char kClusterId[] = "CLUSTER_ID";
 inline constexpr char kAdminAddress[] = "ADMIN_ADDRESS";  // for the control plane's status view
 
 }  // namespace weft::mesh::node_metadata
