@@ -3,6 +3,7 @@
 #include "injector/eligibility.h"
 #include "injector/patch_assembly.h"
 #include "injector/sidecar_templates.h"
+#include "injector/workload_labels.h"
 
 namespace weft::injector {
 
@@ -20,7 +21,7 @@ Injection injectPod(const json& pod, Scope scope, const PodSource& source,
   try {
     json limits = resources(pod, config);
     init = initContainer(pod, config, limits);
-    proxy = proxyContainer(config, limits, native, exit_with_app);
+    proxy = proxyContainer(config, limits, native, exit_with_app, workloadEnvironment(pod));
   } catch (const InvalidAnnotation& e) {
     result.skip_reason = "invalid_annotation";
     result.error = e.message;

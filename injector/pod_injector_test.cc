@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "injector/eligibility.h"
@@ -42,6 +43,51 @@ const json& named(const json& list, const std::string& name) {
   static const json kNone;
   ADD_FAILURE() << "no " << name << " in " << list.dump();
   return kNone;
+}
+
+std::map<std::string, std::string> proxyEnv(const json& out) {
+  std::map<std::string, std::string> env;
+  for (const auto& e : named(out["spec"]["initContainers"], "weft-proxy")["env"]) {
+    if (e.contains("value")) env[e["name"]] = e["value"];
+  }
+  return env;
+}
+
+TEST(PodInjectorTest, TheProxyLearnsWhoTheWorkloadIs) {
+  // A Deployment's pod: owned by ReplicaSet reviews-v2-5d4f7b, pod-template-hash 5d4f7b.
+  json p = pod();
+  p["metadata"].erase("name");
+  p["metadata"]["generateName"] = "reviews-v2-5d4f7b-";
+  p["metadata"]["labels"] = {{"app", "reviews"}, {"version", "v2"},
+                             {"pod-template-hash", "5d4f7b"},
+                             {"service.istio.io/canonical-name", "reviews-svc"}};
+  p["metadata"]["ownerReferences"] = {
+      {{"kind", "ReplicaSet"}, {"name", "reviews-v2-5d4f7b"}, {"controller", true}}};
+  auto env = proxyEnv(injected(p));
+  EXPECT_EQ(env["WEFT_WORKLOAD_NAME"], "reviews-v2");
+  EXPECT_EQ(env["WEFT_APP"], "reviews");
+  EXPECT_EQ(env["WEFT_VERSION"], "v2");
+  EXPECT_EQ(env["WEFT_CANONICAL_SERVICE"], "reviews-svc");
+  EXPECT_EQ(env["WEFT_CANONICAL_REVISION"], "v2");
+
+  // A StatefulSet's pod is its StatefulSet; Kubernetes' recommended labels count too.
+  json s = pod();
+  s["metadata"]["name"] = "db-0";
+  s["metadata"]["labels"] = {{"app.kubernetes.io/name", "db"},
+                             {"app.kubernetes.io/version", "15.2"}};
+  s["metadata"]["ownerReferences"] = {
+      {{"kind", "StatefulSet"}, {"name", "db"}, {"controller", true}}};
+  env = proxyEnv(injected(s));
+  EXPECT_EQ(env["WEFT_WORKLOAD_NAME"], "db");
+  EXPECT_EQ(env["WEFT_APP"], "db");
+  EXPECT_EQ(env["WEFT_CANONICAL_REVISION"], "15.2");
+
+  // A bare pod is itself; a label value Kubernetes would refuse is left out.
+  json bare = pod();
+  bare["metadata"]["labels"] = {{"version", "not a value"}};
+  env = proxyEnv(injected(bare));
+  EXPECT_EQ(env["WEFT_WORKLOAD_NAME"], "web");
+  EXPECT_EQ(env.count("WEFT_VERSION"), 0u);
 }
 
 TEST(PodInjectorTest, NativeSidecarGoesAfterInitAndBeforeExistingInitContainers) {

@@ -148,7 +148,8 @@ json initContainer(const json& pod, const InjectorConfig& config, const json& re
 }
 
 json proxyContainer(const InjectorConfig& config, const json& resources, bool native,
-                    bool exit_with_app) {
+                    bool exit_with_app,
+                    const std::vector<std::pair<std::string, std::string>>& workload_env) {
   json env = json::array({
       fieldEnv(mesh::sidecar_env::kPodName, "metadata.name"),
       fieldEnv(mesh::sidecar_env::kPodNamespace, "metadata.namespace"),
@@ -167,6 +168,7 @@ json proxyContainer(const InjectorConfig& config, const json& resources, bool na
       valueEnv(mesh::sidecar_env::kStatusPort, std::to_string(config.status_port)),
   });
   if (exit_with_app) env.push_back(valueEnv(mesh::sidecar_env::kExitWithApp, "true"));
+  for (const auto& [name, value] : workload_env) env.push_back(valueEnv(name.c_str(), value));
   json probe = {{"httpGet", {{"path", "/ready"}, {"port", config.status_port}}}};
   json startup = probe;
   // Up to 10 minutes for the first configuration; the app waits meanwhile.

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "injector/injector_config.h"
 
@@ -23,8 +25,10 @@ nlohmann::json initContainer(const nlohmann::json& pod, const InjectorConfig& co
                              const nlohmann::json& resources);
 // weft-proxy: `native` as an init container with restartPolicy Always;
 // `exit_with_app` ends it once the app's processes are gone.
+// `workload_env`: who the workload is (workloadEnvironment(pod)).
 nlohmann::json proxyContainer(const InjectorConfig& config, const nlohmann::json& resources,
-                              bool native, bool exit_with_app);
+                              bool native, bool exit_with_app,
+                              const std::vector<std::pair<std::string, std::string>>& workload_env);
 // The runtime, token and trust-bundle volumes.
 nlohmann::json volumes();
 

@@ -25,6 +25,13 @@ inline constexpr char kStatusPort[] = "WEFT_STATUS_PORT";
 inline constexpr char kInterception[] = "WEFT_INTERCEPTION";
 inline constexpr char kDrainTimeS[] = "WEFT_DRAIN_TIME_S";
 inline constexpr char kExitWithApp[] = "WEFT_EXIT_WITH_APP";
+// Who the workload is (Istio's metric labels), read off the pod by the injector.
+inline constexpr char kWorkloadName[] = "WEFT_WORKLOAD_NAME";
+inline constexpr char kApp[] = "WEFT_APP";
+inline constexpr char kVersion[] = "WEFT_VERSION";
+inline constexpr char kCanonicalService[] = "WEFT_CANONICAL_SERVICE";
+inline constexpr char kCanonicalRevision[] = "WEFT_CANONICAL_REVISION";
+inline constexpr char kClusterId[] = "WEFT_CLUSTER_ID";
 
 // The ports both sides assume when nothing says otherwise (Istio's).
 inline constexpr uint16_t kDefaultOutboundPort = 15001;

@@ -43,9 +43,11 @@ void addTcpProxy(listener_v3::FilterChain* chain, const std::string& stat_prefix
 // Where redirected connections land (0.0.0.0:PORT): each is handed to the
 // listener for its original destination; what matches none passes through.
 listener_v3::Listener redirectListener(const std::string& name, uint16_t port,
-                                       const std::string& passthrough) {
+                                       const std::string& passthrough,
+                                       envoy::config::core::v3::TrafficDirection direction) {
   listener_v3::Listener listener;
   listener.set_name(name);
+  listener.set_traffic_direction(direction);
   setAddress(listener.mutable_address(), "0.0.0.0", port);
   listener.mutable_use_original_dst()->set_value(true);
   addTcpProxy(listener.add_filter_chains(), name, passthrough);
@@ -72,6 +74,7 @@ void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, Pr
       std::string name = "outbound|" + svc.cluster_ip + "_" + std::to_string(port.port);
       listener_v3::Listener listener;
       listener.set_name(name);
+      listener.set_traffic_direction(envoy::config::core::v3::OUTBOUND);  // Istio's "source" reporter
       makeVirtual(&listener, svc.cluster_ip, port.port);
       auto* chain = listener.add_filter_chains();
       if (isHttpPort(port)) {
@@ -94,7 +97,8 @@ void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, Pr
   }
   add(out, kCds, kOutboundPassthrough, originalDestinationCluster(kOutboundPassthrough));
   add(out, kLds, "outbound",
-      redirectListener("outbound", proxy.outbound_port, kOutboundPassthrough));
+      redirectListener("outbound", proxy.outbound_port, kOutboundPassthrough,
+                       envoy::config::core::v3::OUTBOUND));
 }
 
 void addInboundPassthrough(const ConfigSet& config, const ProxyIdentity& proxy,
@@ -102,7 +106,8 @@ void addInboundPassthrough(const ConfigSet& config, const ProxyIdentity& proxy,
   // Inbound to ports no Service names: passed to the app, under the
   // namespace's mTLS mode like any other (STRICT: mTLS callers only).
   listener_v3::Listener inbound =
-      redirectListener("inbound", proxy.inbound_port, kInboundPassthrough);
+      redirectListener("inbound", proxy.inbound_port, kInboundPassthrough,
+                       envoy::config::core::v3::INBOUND);
   secureInboundListener(config, proxy.ns, &inbound);
   add(out, kLds, "inbound", inbound);
   add(out, kCds, kInboundPassthrough, originalDestinationCluster(kInboundPassthrough));

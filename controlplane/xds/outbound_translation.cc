@@ -333,6 +333,7 @@ void addOutboundListener(const ProxyIdentity& proxy, ProxyResources& out) {
   // No interception: an HTTP listener the app calls explicitly, routing by Host.
   listener_v3::Listener outbound;
   outbound.set_name("outbound");
+  outbound.set_traffic_direction(envoy::config::core::v3::OUTBOUND);
   setAddress(outbound.mutable_address(), proxy.outbound_ip, proxy.outbound_port);
   auto* filter = outbound.add_filter_chains()->add_filters();
   filter->set_name("envoy.filters.network.http_connection_manager");

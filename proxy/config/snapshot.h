@@ -74,8 +74,14 @@ struct HttpListenerSettings {
 
 // One filter chain: the terminal network filter (HTTP connection manager or
 // TCP proxy) and what a connection must look like to use it.
+// The listener's traffic_direction: which reporter of Istio's metrics a
+// sidecar is on it ("destination" inbound, "source" outbound; none when
+// unspecified, e.g. a plain reverse proxy).
+enum class TrafficDirection { kUnspecified, kInbound, kOutbound };
+
 struct FilterChainConfig {
   std::string name;
+  TrafficDirection direction = TrafficDirection::kUnspecified;  // the listener's, copied
   std::optional<uint16_t> destination_port;        // filter_chain_match.destination_port
   std::vector<std::string> application_protocols;  // "http/1.1", "http/1.0", "h2c"
   std::string transport_protocol;                  // "tls", "raw_buffer" or "" (any)

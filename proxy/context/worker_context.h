@@ -5,6 +5,7 @@
 
 #include "common/event/dispatcher.h"
 #include "proxy/config/snapshot.h"
+#include "proxy/stats/istio_metrics.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_manager.h"
 
@@ -26,6 +27,8 @@ class WorkerContext {
   virtual event::Dispatcher& dispatcher() = 0;
   virtual upstream::ClusterManager& clusterManager() = 0;
   virtual stats::Store& stats() = 0;
+  // Istio's standard metrics, recorded through this worker's cache.
+  virtual stats::IstioRecorder& istio() = 0;
   virtual bool draining() const = 0;
   // The RDS route table in service now (nullptr if unknown): route updates
   // apply to the next request, even on connections opened before them.

@@ -13,6 +13,7 @@ namespace weft::http {
 ActiveStream::ActiveStream(ConnectionManager& manager, StreamEncoder& response_encoder)
     : manager_(manager),
       response_encoder_(response_encoder),
+      telemetry_(manager.chain().direction, manager.connection().transportInfo()),
       start_ms_(manager.context().dispatcher().nowMs()),
       idle_timeout_ms_(manager.chain().http.stream_idle_timeout_ms),
       last_activity_ms_(start_ms_) {
@@ -34,6 +35,7 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   // Before anything reads them (RBAC, route matches): what the edge may not claim.
   sanitizeAtEdge(request_headers_, http, manager_.connection().remoteAddress(),
                  manager_.connection().transportInfo() != nullptr);
+  telemetry_.onRequestHeaders(request_headers_);
   if (http.rbac && !authorize(*http.rbac)) return;
   routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
   route_ = routes_ ? routes_->route(request_headers_) : nullptr;
@@ -49,6 +51,9 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   router_ = std::make_unique<router::Router>(
       static_cast<router::RouterCallbacks&>(*this), manager_.context().dispatcher(),
       manager_.context().clusterManager(), routes_, *route_, request_headers_, end_stream, grpc_);
+  if (manager_.chain().direction == config::TrafficDirection::kOutbound) {
+    router_->setPeerMetadata(&manager_.context().istio().metrics().localHeader());
+  }
   if (route_->idle_timeout_ms) {
     idle_timeout_ms_ = *route_->idle_timeout_ms;
     armDeadlineTimer();
@@ -104,6 +109,7 @@ bool ActiveStream::authorize(const rbac::RbacEngine& engine) {
 void ActiveStream::decodeData(std::string_view data, bool end_stream) {
   if (done_ || response_complete_) return;
   touch();
+  telemetry_.onRequestBody(data.size());
   if (end_stream) request_deadline_ms_ = 0;
   if (router_) router_->decodeData(data, end_stream);
 }
@@ -145,7 +151,12 @@ void ActiveStream::onResponseHeaders(HeaderMap& headers, bool end_stream) {
   if (done_) return;
   response_started_ = true;
   response_code_ = headers.statusCode();
-  if (end_stream) response_complete_ = true;
+  telemetry_.onResponseHeaders(headers, manager_.context().istio().metrics().localHeader(),
+                               router_ && router_->meshCluster());
+  if (end_stream) {
+    response_complete_ = true;
+    telemetry_.onGrpcStatus(headers);  // trailers-only
+  }
   response_encoder_.encodeHeaders(headers, end_stream);
   if (end_stream) finishResponse(response_code_);
 }
@@ -153,6 +164,7 @@ void ActiveStream::onResponseHeaders(HeaderMap& headers, bool end_stream) {
 void ActiveStream::onResponseData(std::string_view data, bool end_stream) {
   if (done_) return;
   if (end_stream) response_complete_ = true;
+  telemetry_.onResponseBody(data.size());
   response_encoder_.encodeData(data, end_stream);
   if (end_stream) finishResponse(response_code_);
 }
@@ -160,6 +172,7 @@ void ActiveStream::onResponseData(std::string_view data, bool end_stream) {
 void ActiveStream::onResponseTrailers(HeaderMap& trailers) {
   if (done_) return;
   response_complete_ = true;
+  telemetry_.onGrpcStatus(trailers);
   response_encoder_.encodeTrailers(trailers);
   finishResponse(response_code_);
 }
@@ -239,7 +252,13 @@ void ActiveStream::sendLocalReply(int code, std::string_view body, uint32_t flag
   response_complete_ = true;
   response_flags_ |= flags;
   encodeLocalReply(response_encoder_, grpc_, code, body, grpc_status, overflow);
-  finishResponse(grpc_ ? 200 : code);
+  if (grpc_) {
+    telemetry_.setGrpcStatus(grpc_status ? *grpc_status : grpcStatusForHttp(code));
+  } else {
+    telemetry_.onResponseBody(body.size());
+  }
+  response_code_ = grpc_ ? 200 : code;
+  finishResponse(response_code_);
 }
 
 void ActiveStream::finishResponse(int code) {
@@ -253,6 +272,11 @@ void ActiveStream::finishResponse(int code) {
 void ActiveStream::finish() {
   if (done_) return;
   done_ = true;
+  if (telemetry_.enabled()) {
+    telemetry_.record(manager_.context().istio(), grpc_, response_started_ ? response_code_ : 0,
+                      response_flags_, manager_.context().dispatcher().nowMs() - start_ms_,
+                      router_ ? router_->clusterName() : std::string_view());
+  }
   for (int i = 0; response_flags_ != 0 && i < stream_info::kResponseFlagCount; ++i) {
     if (response_flags_ & (1u << i))
       stats::countResponseFlag(manager_.stats(), stream_info::responseFlagName(i));

@@ -16,6 +16,7 @@
 #include "common/event/dispatcher.h"
 #include "common/http/codec.h"
 #include "proxy/config/route_table.h"
+#include "proxy/http/stream_telemetry.h"
 #include "proxy/router/router.h"
 #include "proxy/stream_info/response_flags.h"
 
@@ -84,6 +85,7 @@ class ActiveStream : public StreamDecoder, private router::RouterCallbacks {
   bool response_complete_ = false;
   bool done_ = false;
   bool downstream_read_disabled_ = false;
+  StreamTelemetry telemetry_;  // Istio's metrics of this stream
   int response_code_ = 0;
   uint64_t start_ms_ = 0;
   bool grpc_ = false;                 // content-type application/grpc*

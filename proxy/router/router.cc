@@ -4,6 +4,7 @@
 
 #include "common/base/logging.h"
 #include "proxy/stream_info/response_flags.h"
+#include "proxy/workload/workload_metadata.h"
 
 namespace weft::router {
 
@@ -139,6 +140,14 @@ void Router::start() {
     retry_ = std::make_unique<RetryState>(route_.retry, resources_, &cluster_->stats());
   }
   applyRouteRewrites();
+  if (peer_metadata_ != nullptr && !peer_metadata_->empty() && meshCluster()) {
+    // Only to a TLS cluster (a meshed destination): a peer outside the mesh
+    // learns nothing about this workload.
+    std::string_view service = workload::serviceOfCluster(cluster_name);
+    request_.set(workload::kPeerMetadataHeader,
+                 service.empty() ? *peer_metadata_
+                                 : *peer_metadata_ + ",s=" + std::string(service));
+  }
   // The deadline: the route timeout, or a gRPC client's own deadline when
   // it is sooner (grpc-timeout is honoured, and re-sent as what remains).
   uint64_t timeout_ms = route_.timeout_ms;
@@ -246,6 +255,10 @@ void Router::cancel() {
 
 void Router::readDisableUpstream(bool disable) {
   if (upstream_) upstream_->readDisable(disable);
+}
+
+std::string_view Router::clusterName() const {
+  return cluster_ == nullptr ? std::string_view() : std::string_view(cluster_->config().name);
 }
 
 void Router::recordRequestTime(uint64_t elapsed_ms) {

@@ -78,6 +78,14 @@ class Router : private UpstreamRequestCallbacks {
   void cancel();
   // The client is slow to read the response: pause / resume the upstream.
   void readDisableUpstream(bool disable);
+  // Outbound in a mesh: `header` (this sidecar's peer metadata) goes to the
+  // destination on a TLS cluster, with the Service routed to. Before start().
+  void setPeerMetadata(const std::string* header) { peer_metadata_ = header; }
+  // The cluster chosen, or empty before start() / when none was found.
+  std::string_view clusterName() const;
+  // True when the chosen cluster originates TLS: its peers are sidecars
+  // whose answers (peer metadata) may be believed.
+  bool meshCluster() const { return cluster_ != nullptr && cluster_->config().tls != nullptr; }
   // The request's duration into the cluster's histogram, once one was chosen.
   void recordRequestTime(uint64_t elapsed_ms);
 
@@ -122,6 +130,7 @@ class Router : private UpstreamRequestCallbacks {
   const config::RouteEntry& route_;
   http::HeaderMap& request_;
   const bool grpc_;
+  const std::string* peer_metadata_ = nullptr;
   std::shared_ptr<upstream::WorkerCluster> cluster_;
   std::shared_ptr<upstream::ClusterResources> resources_;
   bool counted_active_ = false;        // counted in the cluster's active requests

@@ -12,6 +12,7 @@
 #include "common/tls/tls_library.h"
 #include "mesh/names.h"
 #include "mesh/node_metadata.h"
+#include "proxy/workload/workload_metadata.h"
 #include "proxy/admin/admin_endpoint.h"
 #include "proxy/admin/clusters_text.h"
 #include "proxy/admin/config_dump.h"
@@ -66,8 +67,10 @@ int Server::run() {
     return 1;
   }
 
+  // Before any worker records: who this sidecar's workload is.
+  istio_.setLocal(workload::localMetadataFromNode(bootstrap_.node(), options_.trust_domain));
   for (int w = 0; w < concurrency_; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, stats_));
+    workers_.push_back(std::make_unique<Worker>(w, stats_, istio_));
     workers_.back()->start();
   }
   applySnapshot(snapshot_);

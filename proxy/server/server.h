@@ -21,6 +21,7 @@
 #include "proxy/server/app_watcher.h"
 #include "proxy/server/listener_sockets.h"
 #include "proxy/server/worker.h"
+#include "proxy/stats/istio_metrics.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_runtime.h"
 #include "proxy/xds/xds_client.h"
@@ -79,6 +80,10 @@ class Server : private admin::AdminState {
   Options options_;
   event::Dispatcher main_;
   stats::Store stats_;
+  // A sidecar meets a few dozen peer workloads, codes and flags; the cap is
+  // far above that and stops a misbehaving peer from growing the exposition.
+  static constexpr size_t kMaxIstioLabelSets = 5000;
+  stats::IstioMetrics istio_{stats_.registry(), kMaxIstioLabelSets};
   // Breaker counters and ejections, carried from snapshot to snapshot.
   upstream::ClusterRuntimeRegistry runtime_{stats_};
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;

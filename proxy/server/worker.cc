@@ -15,9 +15,10 @@
 
 namespace weft::server {
 
-Worker::Worker(int index, stats::Store& stats)
+Worker::Worker(int index, stats::Store& stats, stats::IstioMetrics& istio)
     : index_(index),
       stats_(stats),
+      istio_(istio),
       dispatcher_(std::make_unique<event::Dispatcher>()),
       cluster_manager_(std::make_unique<upstream::WorkerClusterManager>(*dispatcher_, stats)) {}
 
@@ -135,7 +136,7 @@ void Worker::startChain(size_t index, const config::FilterChainConfig* chain,
   }
   auto proxy = std::make_unique<tcp::TcpProxy>(*this, chain->tcp_cluster, std::move(connection),
                                                listener_stats_[index], listener.buffer_limit_bytes,
-                                               chain->tcp_idle_timeout_ms);
+                                               chain->tcp_idle_timeout_ms, chain->direction);
   tcp::TcpProxy* raw = proxy.get();
   connections_[raw] = std::move(proxy);
   raw->setRbac(chain->tcp_rbac);

@@ -17,7 +17,7 @@ namespace weft::server {
 
 class Worker : public context::WorkerContext {
  public:
-  Worker(int index, stats::Store& stats);
+  Worker(int index, stats::Store& stats, stats::IstioMetrics& istio);
   ~Worker() override;
 
   void start();
@@ -36,6 +36,7 @@ class Worker : public context::WorkerContext {
   event::Dispatcher& dispatcher() override { return *dispatcher_; }
   upstream::ClusterManager& clusterManager() override { return *cluster_manager_; }
   stats::Store& stats() override { return stats_; }
+  stats::IstioRecorder& istio() override { return istio_; }
   bool draining() const override { return draining_; }
   void removeConnection(context::ActiveConnection* connection) override;
   std::shared_ptr<const config::RouteTable> currentRoutes(const std::string& rds_name) override {
@@ -54,6 +55,7 @@ class Worker : public context::WorkerContext {
 
   int index_;
   stats::Store& stats_;
+  stats::IstioRecorder istio_;
   std::unique_ptr<event::Dispatcher> dispatcher_;
   std::unique_ptr<upstream::WorkerClusterManager> cluster_manager_;
   config::SnapshotPtr snapshot_;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "mesh/node_metadata.h"
+#include "proxy/workload/workload_metadata.h"
 #include "mesh/sidecar_env.h"
 #include "mesh/xds_types.h"
 #include "proxy/translate/bootstrap_loader.h"
@@ -162,6 +163,25 @@ bool optionsFromEnvironment(const Environment& env, const Resolver& resolve,
   if (interception == "iptables") metadata[node_metadata::kInterception] = "iptables";
   std::string pod_ip = get(env, sidecar_env::kPodIp, "");
   if (!pod_ip.empty()) metadata[node_metadata::kPodIp] = pod_ip;
+  // Who the workload is, for Istio's metric labels; the node carries it so
+  // the control plane sees it too.
+  const std::pair<const char*, const char*> kWorkloadKeys[] = {
+      {sidecar_env::kWorkloadName, node_metadata::kWorkloadName},
+      {sidecar_env::kApp, node_metadata::kApp},
+      {sidecar_env::kVersion, node_metadata::kVersion},
+      {sidecar_env::kCanonicalService, node_metadata::kCanonicalService},
+      {sidecar_env::kCanonicalRevision, node_metadata::kCanonicalRevision},
+      {sidecar_env::kClusterId, node_metadata::kClusterId}};
+  for (const auto& [variable, key] : kWorkloadKeys) {
+    std::string value = get(env, variable, "");
+    if (value.empty()) continue;
+    if (!workload::validMetadataValue(value)) {
+      *error = std::string(variable) + "='" + value.substr(0, 64) +
+               "' is not a label value (at most 253 of A-Z a-z 0-9 . _ - / :)";
+      return false;
+    }
+    metadata[key] = value;
+  }
   nlohmann::json bootstrap = {
       {"node", {{"id", pod + "." + ns}, {"cluster", service_account}, {"metadata", metadata}}},
       {"admin", {{"address", socketAddress("127.0.0.1", admin)}}},

@@ -99,6 +99,22 @@ TEST(SidecarEnvironment, OptionalPartsAndOverrides) {
             "fd00::15");
 }
 
+TEST(SidecarEnvironment, TheWorkloadsLabelsReachTheNode) {
+  Environment env = injected();
+  env["WEFT_WORKLOAD_NAME"] = "web";
+  env["WEFT_APP"] = "web";
+  env["WEFT_VERSION"] = "v2";
+  env["WEFT_CANONICAL_REVISION"] = "v2";
+  server::Options options;
+  std::string error;
+  ASSERT_TRUE(optionsFromEnvironment(env, kCluster, &options, &error)) << error;
+  EXPECT_EQ(metadata(options, "WORKLOAD_NAME"), "web");
+  EXPECT_EQ(metadata(options, "APP"), "web");
+  EXPECT_EQ(metadata(options, "VERSION"), "v2");
+  EXPECT_EQ(metadata(options, "CANONICAL_REVISION"), "v2");
+  EXPECT_EQ(metadata(options, "CANONICAL_SERVICE"), "");  // not set: the proxy derives it
+}
+
 TEST(SidecarEnvironment, EachBadVariableIsNamed) {
   struct Case {
     std::string variable, value, expected;
@@ -118,6 +134,7 @@ TEST(SidecarEnvironment, EachBadVariableIsNamed) {
       {"WEFT_EXIT_WITH_APP", "yes", "WEFT_EXIT_WITH_APP='yes' is not true or false"},
       {"WEFT_INTERCEPTION", "ebpf", "WEFT_INTERCEPTION='ebpf' is not iptables or none"},
       {"WEFT_SERVICE_ACCOUNT", "web/app", "WEFT_SERVICE_ACCOUNT"},
+      {"WEFT_VERSION", "v 2", "WEFT_VERSION='v 2' is not a label value"},
   };
   for (const auto& c : cases) {
     Environment env = injected();

@@ -3,18 +3,22 @@
 #include "common/base/logging.h"
 #include "common/network/tcp_connection.h"
 #include "common/tls/tls_socket.h"
+#include "proxy/stream_info/response_flags.h"
+#include "proxy/workload/workload_metadata.h"
 
 namespace weft::tcp {
 
 TcpProxy::TcpProxy(context::WorkerContext& context, const std::string& cluster_name,
                    std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
-                   uint32_t buffer_limit, uint64_t idle_timeout_ms)
+                   uint32_t buffer_limit, uint64_t idle_timeout_ms,
+                   config::TrafficDirection direction)
     : idle_timeout_ms_(idle_timeout_ms),
       context_(context),
       cluster_name_(cluster_name),
       buffer_limit_(buffer_limit),
       downstream_(std::move(downstream)),
-      stats_(stats) {
+      stats_(stats),
+      direction_(direction) {
   stats::inc(stats_.cx_total);
   stats::gaugeAdd(stats_.cx_active, 1);
   downstream_->setCallbacks(&downstream_side_);
@@ -81,6 +85,8 @@ void TcpProxy::connectUpstream(std::string_view initial_data) {
   // (connecting to our own address would loop).
   if ((host == nullptr && !original_dst) || (original_dst && !downstream_->redirected())) {
     LOG_DEBUG("tcp_proxy: no host for cluster %s", cluster_name_.c_str());
+    response_flags_ |= stream_info::flagBit(cluster ? stream_info::ResponseFlag::kNoHealthyUpstream
+                                                    : stream_info::ResponseFlag::kNoClusterFound);
     closeBoth();
     return;
   }
@@ -116,7 +122,12 @@ void TcpProxy::Side::onData(std::string_view data, bool end_stream) {
     return;
   }
   network::Connection& peer = parent_.peerOf(downstream_);
-  if (!data.empty()) peer.write(data);
+  if (!data.empty()) {
+    if (const stats::IstioTcpSeries* series = parent_.istioSeries()) {
+      stats::inc(downstream_ ? series->received : series->sent, static_cast<double>(data.size()));
+    }
+    peer.write(data);
+  }
   if (end_stream) {
     (downstream_ ? parent_.downstream_eof_ : parent_.upstream_eof_) = true;
     peer.shutdownWrite();
@@ -149,10 +160,40 @@ void TcpProxy::closeBoth() {
   if (closed_) return;
   closed_ = true;
   if (idle_timer_) idle_timer_->disable();
+  if (upstream_ && !upstream_connected_) {
+    response_flags_ |= stream_info::flagBit(stream_info::ResponseFlag::kUpstreamConnectionFailure);
+  }
+  if (direction_ != config::TrafficDirection::kUnspecified) {
+    istioSeries();
+    context_.istio().closeConnection(istioLabels(response_flags_));
+  }
   stats::gaugeAdd(stats_.cx_active, -1);
   downstream_->close(network::CloseType::kFlushWrite);
   if (upstream_) upstream_->close(network::CloseType::kFlushWrite);
   maybeRemove();
+}
+
+stats::IstioConnection TcpProxy::istioLabels(uint32_t response_flags) const {
+  stats::IstioConnection labels;
+  labels.response_flags = response_flags;
+  if (direction_ == config::TrafficDirection::kInbound) {
+    labels.reporter = stats::Reporter::kDestination;
+    const network::TransportInfo* tls = downstream_->transportInfo();
+    labels.mutual_tls = tls != nullptr && tls->peer_certificate;
+    if (labels.mutual_tls) labels.peer_principal = tls->peer_identity;
+  } else {
+    labels.reporter = stats::Reporter::kSource;
+    labels.service = workload::serviceOfCluster(cluster_name_);
+  }
+  return labels;
+}
+
+const stats::IstioTcpSeries* TcpProxy::istioSeries() {
+  if (!istio_opened_ && direction_ != config::TrafficDirection::kUnspecified) {
+    istio_opened_ = true;
+    istio_ = context_.istio().openConnection(istioLabels(0));
+  }
+  return istio_;
 }
 
 void TcpProxy::maybeRemove() {

@@ -17,7 +17,8 @@ class TcpProxy : public context::ActiveConnection {
  public:
   TcpProxy(context::WorkerContext& context, const std::string& cluster,
            std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
-           uint32_t buffer_limit, uint64_t idle_timeout_ms);
+           uint32_t buffer_limit, uint64_t idle_timeout_ms,
+           config::TrafficDirection direction = config::TrafficDirection::kUnspecified);
   ~TcpProxy() override;
 
   // Connects upstream; `initial_data` (bytes read while inspecting the
@@ -44,6 +45,11 @@ class TcpProxy : public context::ActiveConnection {
 
   network::Connection& peerOf(bool downstream) { return downstream ? *upstream_ : *downstream_; }
   void closeBoth();
+  // Istio's TCP metrics: the connection's labels (the caller's certificate
+  // is known once bytes flow, so the series is resolved at the first byte
+  // or at the close, whichever is first).
+  stats::IstioConnection istioLabels(uint32_t response_flags) const;
+  const stats::IstioTcpSeries* istioSeries();
   void authorizeThenConnect(std::string_view first_bytes);
   void connectUpstream(std::string_view initial_data);
   rbac::RbacEnginePtr rbac_;
@@ -68,6 +74,10 @@ class TcpProxy : public context::ActiveConnection {
   bool upstream_eof_ = false;
   bool closed_ = false;
   bool upstream_connected_ = false;
+  const config::TrafficDirection direction_;
+  bool istio_opened_ = false;
+  const stats::IstioTcpSeries* istio_ = nullptr;
+  uint32_t response_flags_ = 0;
 };
 
 }  // namespace weft::tcp

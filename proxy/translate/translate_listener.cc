@@ -352,8 +352,24 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
     errors.add(path + ".filter_chains", "at least one filter chain is required");
     return false;
   }
+  config::TrafficDirection direction = config::TrafficDirection::kUnspecified;
+  switch (proto.traffic_direction()) {
+    case envoy::config::core::v3::INBOUND:
+      direction = config::TrafficDirection::kInbound;
+      break;
+    case envoy::config::core::v3::OUTBOUND:
+      direction = config::TrafficDirection::kOutbound;
+      break;
+    case envoy::config::core::v3::UNSPECIFIED:
+      break;
+    default:
+      errors.add(path + ".traffic_direction",
+                 "unknown value " + std::to_string(proto.traffic_direction()));
+      ok = false;
+  }
   for (int i = 0; i < proto.filter_chains_size(); ++i) {
     config::FilterChainConfig chain;
+    chain.direction = direction;
     if (translateFilterChain(proto.filter_chains(i),
                              path + ".filter_chains[" + std::to_string(i) + "]", &chain, errors,
                              routes, secrets)) {
@@ -364,6 +380,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
   }
   if (proto.has_default_filter_chain()) {
     config::FilterChainConfig chain;
+    chain.direction = direction;
     if (translateFilterChain(proto.default_filter_chain(), path + ".default_filter_chain", &chain,
                              errors, routes, secrets)) {
       out->default_filter_chain = std::move(chain);

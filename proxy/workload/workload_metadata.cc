@@ -94,6 +94,14 @@ bool parsePeerMetadata(std::string_view header, WorkloadMetadata* metadata, std:
   return true;
 }
 
+std::string_view serviceOfCluster(std::string_view cluster_name) {
+  constexpr std::string_view kOutbound = "outbound|";
+  if (cluster_name.substr(0, kOutbound.size()) != kOutbound) return {};
+  size_t last = cluster_name.rfind('|');
+  std::string_view host = cluster_name.substr(last + 1);
+  return validMetadataValue(host) ? host : std::string_view();
+}
+
 WorkloadMetadata localMetadataFromNode(const envoy::config::core::v3::Node& node,
                                        const std::string& trust_domain) {
   namespace keys = mesh::node_metadata;

@@ -58,6 +58,10 @@ bool parsePeerMetadata(std::string_view header, WorkloadMetadata* metadata, std:
 WorkloadMetadata localMetadataFromNode(const envoy::config::core::v3::Node& node,
                                        const std::string& trust_domain);
 
+// The Service FQDN of an Istio-named cluster ("outbound|80|v2|reviews.shop.svc.cluster.local"
+// -> "reviews.shop.svc.cluster.local"); empty for any other name.
+std::string_view serviceOfCluster(std::string_view cluster_name);
+
 // True when `value` may be a label value here (non-empty, bounded, and of
 // the alphabet above).
 bool validMetadataValue(std::string_view value);

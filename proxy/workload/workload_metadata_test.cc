@@ -76,5 +76,14 @@ TEST(WorkloadMetadataTest, AValueThePeerWouldRefuseIsDroppedAtTheSource) {
   EXPECT_TRUE(parsePeerMetadata(encodePeerMetadata(local), &parsed, nullptr, &error)) << error;
 }
 
+TEST(WorkloadMetadataTest, TheServiceOfAnOutboundCluster) {
+  EXPECT_EQ(serviceOfCluster("outbound|80|v2|reviews.shop.svc.cluster.local"),
+            "reviews.shop.svc.cluster.local");
+  EXPECT_EQ(serviceOfCluster("outbound|80||echo.shop.svc.cluster.local"),
+            "echo.shop.svc.cluster.local");
+  EXPECT_EQ(serviceOfCluster("inbound|8080||"), "");
+  EXPECT_EQ(serviceOfCluster("backend"), "");
+}
+
 }  // namespace
 }  // namespace weft::workload
