@@ -7,6 +7,7 @@ Paths:
   /big?bytes=N     N bytes of a repeating pattern, streamed with chunked encoding
   /status/CODE     an empty response with that status
   /flaky?p=N       503 with probability N%, else 200
+  (fail_one_in=N: every Nth request, whatever its path, is a 500: a canary's injected failures)
   /delay?ms=N      answers after N milliseconds
   /reset           starts a response, then closes the socket mid-body
   /ws              with "Upgrade: websocket": 101, then echoes raw bytes
@@ -101,10 +102,13 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         with self.server.lock:
             self.server.requests += 1
+            count = self.server.requests
         if self.server.delay_ms:
             time.sleep(self.server.delay_ms / 1000.0)
         if self.server.fail_status:
             return self.send_body(self.server.fail_status, b"failing")
+        if self.server.fail_one_in and count % self.server.fail_one_in == 0:
+            return self.send_body(500, b"injected failure")
         if self.server.close_after_response:
             # An app whose keep-alive timeout is shorter than the proxy's: it
             # closes the connection right after answering, without saying so.
@@ -178,6 +182,7 @@ class Server(ThreadingHTTPServer):
 def serve(port, name, host="127.0.0.1", delay_ms=0, close_after_response=False, fail_status=0):
     server = Server((host, port), Handler)
     server.fail_status = fail_status
+    server.fail_one_in = 0
     server.delay_ms = delay_ms
     server.close_after_response = close_after_response
     server.name = name

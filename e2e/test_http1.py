@@ -241,7 +241,7 @@ class Http1Test(unittest.TestCase):
         status, body = self.proxy.admin("/clusters")
         self.assertIn("v1::127.0.0.1:%d::health_flags::healthy" % self.v1.port, body)
         status, body = self.proxy.admin("/stats/prometheus")
-        self.assertIn("weft_upstream_rq_time_ms_bucket", body)
+        self.assertIn("weft_upstream_rq_time_seconds_bucket", body)
         self.assertEqual(self.proxy.admin("/drain")[0], 405)  # GET is refused
 
 

@@ -199,6 +199,21 @@ class PodMeshTest(NetnsPods):
         self.assertEqual(out.stdout.strip(), "220 weft-test ready")
         self.assertGreater(metric_sum(self.metrics(self.ns_b), "weft_tls_handshakes_total"),
                            before)
+        # Istio's TCP metrics from both sidecars (the close is counted once both sockets end).
+        text_a, text_b = self.metrics(self.ns_a), self.metrics(self.ns_b)
+        self.assertGreaterEqual(metric_sum(
+            text_a, "istio_tcp_connections_opened_total", reporter="source",
+            source_workload="client-0", destination_service="banner.shop.svc.cluster.local"), 1)
+        self.assertGreaterEqual(metric_sum(
+            text_a, "istio_tcp_sent_bytes_total", reporter="source",
+            destination_service_name="banner"), len("220 weft-test ready"))
+        self.assertGreaterEqual(metric_sum(
+            text_b, "istio_tcp_connections_opened_total", reporter="destination",
+            destination_workload="echo-0", source_principal=TRUST + "client",
+            connection_security_policy="mutual_tls"), 1)
+        self.assertGreaterEqual(metric_sum(
+            text_b, "istio_tcp_sent_bytes_total", reporter="destination",
+            source_principal=TRUST + "client"), len("220 weft-test ready"))
 
     def test_plaintext_straight_to_the_pod_is_refused(self):
         # The proxy's UID bypasses A's rules: plaintext straight to B's port

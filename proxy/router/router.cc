@@ -263,7 +263,7 @@ std::string_view Router::clusterName() const {
 
 void Router::recordRequestTime(uint64_t elapsed_ms) {
   if (cluster_ != nullptr) {
-    stats::observe(cluster_->stats().rq_time_ms, static_cast<double>(elapsed_ms));
+    stats::observe(cluster_->stats().rq_time_seconds, static_cast<double>(elapsed_ms) / 1000.0);
   }
 }
 

@@ -67,8 +67,8 @@ Store::Store()
                "stream_idle_timeout, tcp_proxy idle_timeout)")
            .Register(r);
   families_->upstream_rq_time = &prometheus::BuildHistogram()
-                                     .Name("weft_upstream_rq_time_ms")
-                                     .Help("Upstream request latency in milliseconds")
+                                     .Name("weft_upstream_rq_time_seconds")
+                                     .Help("Upstream request latency in seconds")
                                      .Register(r);
   families_->upstream_rq = &prometheus::BuildCounter()
                                 .Name("weft_upstream_rq_total")
@@ -214,8 +214,10 @@ void countResponseFlag(const ListenerStats& stats, const char* flag) {
 }
 
 ClusterStats Store::cluster(const std::string& name) {
+  // Prometheus' base unit (seconds), so promtool's lint passes; Istio's
+  // istio_request_duration_milliseconds keeps Istio's unit.
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
-      0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+      0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
   ClusterStats stats{
       &families_->upstream_rq_time->Add({{"cluster", name}}, kBuckets),
       &families_->upstream_rq->Add({{"cluster", name}}),

@@ -40,7 +40,7 @@ struct ListenerStats {
 };
 
 struct ClusterStats {
-  prometheus::Histogram* rq_time_ms;
+  prometheus::Histogram* rq_time_seconds;
   prometheus::Counter* rq_total;
   prometheus::Counter* rq_5xx;
   prometheus::Counter* cx_connect_fail;

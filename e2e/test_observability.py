@@ -1,0 +1,259 @@
+"""Istio's standard metrics from a weft mesh, read the way canary tools read
+them: a real Prometheus (Debian's) scrapes three sidecars and weft-control,
+and the queries Flagger's Istio provider runs for a canary analysis (request
+success rate and p99 duration of the canary workload) report the share of
+requests the canary's app fails and its latency. Both reporters of a call
+carry both workloads' labels; promtool lints every exposition."""
+
+import http.client
+import json
+import os
+import shutil
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from harness import Backend, ControlPlane, Proxy, free_port, wait_for, xds_bootstrap
+from prometheus import Prometheus, promtool_check_metrics
+from test_xds import write
+
+TD = "spiffe://cluster.local/ns/default/sa/"
+
+MESH = """
+apiVersion: weft.dev/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh, namespace: weft-system}
+spec:
+  mtls: {mode: STRICT}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec:
+  ports: [{name: http, port: 80, targetPort: %(port)d}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: reviews-slice
+  labels: {kubernetes.io/service-name: reviews}
+addressType: IPv4
+ports: [{name: http, port: %(port)d}]
+endpoints:
+- addresses: [127.0.51.1]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: reviews-v1-0, namespace: default}
+- addresses: [127.0.52.1]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: reviews-v2-0, namespace: default}
+"""
+
+# Flagger's Istio provider (pkg/metrics/providers/istio.go), namespace,
+# target and interval filled in as Flagger fills them.
+SUCCESS_RATE = ('sum(rate(istio_requests_total{reporter="%(reporter)s",'
+                'destination_workload_namespace="default",destination_workload=~"%(target)s",'
+                'response_code!~"5.*"}[1m])) / sum(rate(istio_requests_total{'
+                'reporter="%(reporter)s",destination_workload_namespace="default",'
+                'destination_workload=~"%(target)s"}[1m])) * 100')
+DURATION_P99 = ('histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{'
+                'reporter="destination",destination_workload_namespace="default",'
+                'destination_workload=~"%(target)s"}[1m])) by (le))')
+
+# The one finding promtool's lint makes that weft must keep: Istio's own
+# metric name (Kiali, Flagger and Istio's dashboards query it by that name).
+ISTIO_NAME_FINDING = 'istio_request_duration_milliseconds use base unit "seconds"'
+
+REQUESTS = 400
+FAIL_ONE_IN = 5  # the canary's app fails 20% of what it gets
+CANARY_DELAY_MS = 30
+
+
+class ObservabilityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="weft-observability-")
+        cls.proxies, cls.backends = [], []
+        cls.prometheus = cls.control = None
+        try:
+            cls.start_mesh()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start_mesh(cls):
+        config = os.path.join(cls.dir, "config")
+        os.mkdir(config)
+        cls.data = os.path.join(cls.dir, "ca")
+        tokens = os.path.join(cls.dir, "tokens")
+        with open(tokens, "w") as f:
+            f.write("tok-web default web\ntok-reviews default reviews\n")
+        port = free_port()
+        write(os.path.join(config, "mesh.yaml"), MESH % {"port": port})
+        cls.ca_port = free_port()
+        cls.control = ControlPlane(config, extra_args=[
+            "--ca-address", "127.0.0.1:%d" % cls.ca_port, "--data-dir", cls.data,
+            "--workload-tokens", tokens])
+        cls.v1 = Backend("reviews-v1", host="127.0.53.1", port=port)
+        cls.v2 = Backend("reviews-v2", host="127.0.54.1", port=port, delay_ms=CANARY_DELAY_MS)
+        cls.backends += [cls.v1, cls.v2]
+        cls.sidecar("reviews-v1-0.default", "reviews", APP_IP="127.0.53.1",
+                    WORKLOAD_NAME="reviews-v1", APP="reviews", VERSION="v1")
+        cls.sidecar("reviews-v2-0.default", "reviews", APP_IP="127.0.54.1",
+                    WORKLOAD_NAME="reviews-v2", APP="reviews", VERSION="v2")
+        cls.out_port = free_port()
+        cls.sidecar("web-0.default", "web", OUTBOUND_PORT=cls.out_port, WORKLOAD_NAME="web",
+                    APP="web", VERSION="v1")
+        wait_for(lambda: cls.call()[0] == 200, "the mesh to serve", timeout=20)
+        cls.prometheus = Prometheus({
+            "sidecars": ("/stats/prometheus", ["127.0.0.1:%d" % p.admin_port
+                                               for p in cls.proxies]),
+            "weft-control": ("/metrics", ["127.0.0.1:%d" % cls.control.admin_port]),
+        })
+        wait_for(cls.prometheus.targets_up, "prometheus to scrape every target", timeout=20)
+        # The canary analysis' window: the canary's app fails one request in five.
+        cls.v2.server.fail_one_in = FAIL_ONE_IN
+        cls.statuses = cls.traffic(REQUESTS)
+        cls.v2.server.fail_one_in = 0
+        cls.wait_scraped()
+
+    @classmethod
+    def sidecar(cls, node_id, service_account, **metadata):
+        token_file = os.path.join(cls.dir, node_id + ".token")
+        with open(token_file, "w") as f:
+            f.write("tok-%s\n" % service_account)
+        proxy = Proxy(xds_bootstrap(node_id, free_port(), cls.control.xds_port,
+                                    SERVICE_ACCOUNT=service_account, **metadata),
+                      extra_args=["--ca-address", "127.0.0.1:%d" % cls.ca_port,
+                                  "--ca-root-cert", os.path.join(cls.data, "ca.pem"),
+                                  "--ca-token-file", token_file])
+        cls.proxies.append(proxy)
+        return proxy.wait_ready()
+
+    @classmethod
+    def call(cls, conn=None, path="/"):
+        own = conn is None
+        conn = conn or http.client.HTTPConnection("127.0.0.1", cls.out_port, timeout=10)
+        conn.request("GET", path, headers={"Host": "reviews"})
+        resp = conn.getresponse()
+        cls.last_body = resp.read()
+        if own:
+            conn.close()
+        return resp.status, resp.getheader("x-backend"), resp.getheader("x-weft-peer-metadata")
+
+    @classmethod
+    def traffic(cls, count):
+        statuses = {}
+        conn = http.client.HTTPConnection("127.0.0.1", cls.out_port, timeout=10)
+        deadline = time.time() + 60
+        for _ in range(count):
+            if time.time() > deadline:
+                break
+            status, backend, _ = cls.call(conn)
+            statuses[(backend, status)] = statuses.get((backend, status), 0) + 1
+        conn.close()
+        return statuses
+
+    @classmethod
+    def wait_scraped(cls):
+        """Until Prometheus holds the sidecars' final counts (two scrapes after the traffic)."""
+        sent = sum(cls.statuses.values())
+        wait_for(lambda: cls.prometheus.query(
+            'sum(istio_requests_total{reporter="destination"})') and cls.prometheus.scalar(
+                'sum(istio_requests_total{reporter="destination"})') >= sent,
+            "prometheus to scrape the final counts", timeout=20)
+        time.sleep(2.2)  # two more 1 s scrapes: rate() sees the last samples
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.prometheus:
+            cls.prometheus.stop()
+        for p in cls.proxies:
+            p.stop()
+        for b in cls.backends:
+            b.stop()
+        if cls.control:
+            cls.control.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def canary_share(self):
+        """What the canary's app failed, as the client saw it."""
+        v2 = sum(n for (backend, _), n in self.statuses.items() if backend == "reviews-v2")
+        failed = self.statuses.get(("reviews-v2", 500), 0)
+        self.assertGreater(v2, REQUESTS // 4, self.statuses)
+        return v2, 100.0 * (v2 - failed) / v2
+
+    def test_flagger_success_rate_reports_the_share_the_canary_fails(self):
+        v2, expected = self.canary_share()
+        for reporter in ("destination", "source"):
+            rate = self.prometheus.scalar(SUCCESS_RATE % {"reporter": reporter,
+                                                          "target": "reviews-v2"})
+            print("\n  %s reporter: reviews-v2 success rate %.1f%% (the client saw %.1f%% of %d)"
+                  % (reporter, rate, expected, v2))
+            self.assertAlmostEqual(rate, expected, delta=3.0)
+            stable = self.prometheus.scalar(SUCCESS_RATE % {"reporter": reporter,
+                                                            "target": "reviews-v1"})
+            self.assertEqual(stable, 100.0)
+
+    def test_flagger_p99_duration_shows_the_canarys_latency(self):
+        canary = self.prometheus.scalar(DURATION_P99 % {"target": "reviews-v2"})
+        stable = self.prometheus.scalar(DURATION_P99 % {"target": "reviews-v1"})
+        print("\n  p99: reviews-v1 %.1f ms, reviews-v2 %.1f ms (its app sleeps %d ms)"
+              % (stable, canary, CANARY_DELAY_MS))
+        # Istio's buckets: 30 ms lands in (25, 50].
+        self.assertGreaterEqual(canary, 25)
+        self.assertLessEqual(canary, 100)
+        self.assertLess(stable, canary)
+
+    def test_both_reporters_carry_both_workloads(self):
+        for reporter in ("source", "destination"):
+            series = self.prometheus.query(
+                'istio_requests_total{reporter="%s",destination_workload="reviews-v2",'
+                'response_code="500"}' % reporter)
+            self.assertEqual(len(series), 1, series)
+            labels = series[0][0]
+            self.assertEqual(labels["source_workload"], "web")
+            self.assertEqual(labels["source_app"], "web")
+            self.assertEqual(labels["source_version"], "v1")
+            self.assertEqual(labels["source_workload_namespace"], "default")
+            self.assertEqual(labels["source_principal"], TD + "web")
+            self.assertEqual(labels["destination_app"], "reviews")
+            self.assertEqual(labels["destination_version"], "v2")
+            self.assertEqual(labels["destination_canonical_service"], "reviews")
+            self.assertEqual(labels["destination_canonical_revision"], "v2")
+            self.assertEqual(labels["destination_principal"], TD + "reviews")
+            self.assertEqual(labels["destination_service"], "reviews.default.svc.cluster.local")
+            self.assertEqual(labels["destination_service_name"], "reviews")
+            self.assertEqual(labels["destination_service_namespace"], "default")
+            self.assertEqual(labels["request_protocol"], "http")
+            self.assertEqual(labels["response_flags"], "-")
+            self.assertEqual(labels["source_cluster"], "Kubernetes")
+            self.assertEqual(labels["connection_security_policy"],
+                             "mutual_tls" if reporter == "destination" else "unknown")
+
+    def test_the_apps_never_see_the_peer_metadata(self):
+        status, _, header = self.call(path="/headers")
+        self.assertEqual(status, 200)
+        self.assertIsNone(header)  # the source sidecar took it off the response
+        seen = json.loads(self.last_body)  # the destination took it off the request
+        self.assertNotIn("x-weft-peer-metadata", seen)
+        self.assertIn("URI=" + TD + "web", seen["x-forwarded-client-cert"])
+
+    def test_promtool_lints_every_exposition(self):
+        targets = [("sidecar %s" % p.admin_port, "http://127.0.0.1:%d/stats/prometheus"
+                    % p.admin_port) for p in self.proxies]
+        targets.append(("weft-control", "http://127.0.0.1:%d/metrics" % self.control.admin_port))
+        for name, url in targets:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                text = r.read().decode()
+            ok, said = promtool_check_metrics(text)
+            findings = [line for line in said.splitlines() if line.strip()]
+            allowed = [f for f in findings if f.startswith(ISTIO_NAME_FINDING)]
+            self.assertEqual(findings, allowed, "%s: promtool check metrics:\n%s" % (name, said))
+            if not findings:
+                self.assertTrue(ok, said)
+
+
+if __name__ == "__main__":
+    unittest.main()
