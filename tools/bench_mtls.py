@@ -50,20 +50,23 @@ UP_TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Upstream
 DOWN_TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
 
 
-def weft_bootstrap(admin, listen, upstream, tls_listener=None, tls_cluster=None, http2=False):
+def weft_bootstrap(admin, listen, upstream, tls_listener=None, tls_cluster=None, http2=False,
+                   direction=None, node=None, cluster_name="up"):
+    """`direction` (INBOUND / OUTBOUND) turns on Istio's metrics for the
+    listener, `node` ({"id": ..., "metadata": ...}) says who the workload is."""
     chain = {"filters": [{"name": "envoy.filters.network.http_connection_manager",
                           "typed_config": {"@type": HCM, "stat_prefix": "l",
                                            "route_config": {"virtual_hosts": [{
                                                "name": "all", "domains": ["*"],
                                                "routes": [{"match": {"prefix": "/"},
-                                                           "route": {"cluster": "up"}}]}]},
+                                                           "route": {"cluster": cluster_name}}]}]},
                                            "http_filters": [{"name": "envoy.filters.http.router",
                                                              "typed_config": {"@type": ROUTER}}]}}]}
     if tls_listener:
         chain["transport_socket"] = {"name": "envoy.transport_sockets.tls",
                                      "typed_config": dict(tls_listener, **{"@type": DOWN_TLS})}
-    cluster = {"name": "up", "type": "STATIC", "connect_timeout": "1s",
-               "load_assignment": {"cluster_name": "up", "endpoints": [{"lb_endpoints": [{
+    cluster = {"name": cluster_name, "type": "STATIC", "connect_timeout": "1s",
+               "load_assignment": {"cluster_name": cluster_name, "endpoints": [{"lb_endpoints": [{
                    "endpoint": {"address": {"socket_address": {
                        "address": "127.0.0.1", "port_value": upstream}}}}]}]}}
     if http2:
@@ -75,11 +78,16 @@ def weft_bootstrap(admin, listen, upstream, tls_listener=None, tls_cluster=None,
         cluster["transport_socket"] = {"name": "envoy.transport_sockets.tls",
                                        "typed_config": dict(tls_cluster, **{"@type": UP_TLS})}
     import json
-    return json.dumps({
+    listener = {"name": "l", "address": {"socket_address": {
+        "address": "127.0.0.1", "port_value": listen}}, "filter_chains": [chain]}
+    if direction:
+        listener["traffic_direction"] = direction
+    bootstrap = {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin}}},
-        "static_resources": {"listeners": [{"name": "l", "address": {"socket_address": {
-            "address": "127.0.0.1", "port_value": listen}}, "filter_chains": [chain]}],
-            "clusters": [cluster]}})
+        "static_resources": {"listeners": [listener], "clusters": [cluster]}}
+    if node:
+        bootstrap["node"] = node
+    return json.dumps(bootstrap)
 
 
 def certs(d):
