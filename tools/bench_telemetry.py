@@ -8,7 +8,7 @@ traffic_direction (no istio_* metrics, no peer-metadata exchange) and
 an Istio-named cluster (so both sidecars exchange x-weft-peer-metadata and
 record every request under both workloads' labels). Rounds alternate which
 pair runs first (the first run on a machine is slower). Prints, per round
-and summed: requests/s at saturation, CPU of both proxies per request at
+and as medians: requests/s at saturation, CPU of both proxies per request at
 saturation and at 2,000 req/s (open loop), and the differences the issue's
 targets are stated in (throughput %, CPU us per request)."""
 
@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_mtls as pair  # noqa: E402
 
 DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-ROUNDS = 3
+ROUNDS = 5
 BACKEND = 18501
 PORTS = {"plain": (18510, 18511, 18590, 18591), "istio": (18520, 18521, 18592, 18593)}
 SERVICE_CLUSTER = "outbound|80||reviews.bench.svc.cluster.local"
@@ -91,7 +91,7 @@ def main():
             procs["%s-%s" % (name, side)] = pair.start(
                 [binary, "-c", path, "--concurrency", "1"], log)
     time.sleep(1.5)
-    sums = {name: [0.0, 0.0, 0.0] for name in PORTS}  # rps, CPU us/req at saturation, at RATE
+    runs = {name: [] for name in PORTS}  # (rps, CPU us/req at saturation, at RATE) per round
     errors = 0
     try:
         print("telemetry cost: the weft sidecar pair (BoringSSL, mTLS, HTTP/2 between), %d s per "
@@ -105,9 +105,7 @@ def main():
                 rps, cpu_sat, p99, bad = saturation(out_port, pids)
                 cpu_rate, _, paced_p99, paced_bad = pair.fixed_rate(out_port, pids)
                 errors += bad + paced_bad
-                sums[name][0] += rps
-                sums[name][1] += cpu_sat
-                sums[name][2] += cpu_rate
+                runs[name].append((rps, cpu_sat, cpu_rate))
                 print("  round %d %-6s %9.0f req/s (p99 %.2f ms)  CPU %6.1f us/req saturated, "
                       "%6.1f us/req at %d/s (p99 %.2f ms)" % (
                           r + 1, name, rps, p99, cpu_sat, cpu_rate, pair.RATE, paced_p99))
@@ -124,7 +122,12 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
         log.close()
-    plain, istio = ([v / ROUNDS for v in sums[n]] for n in ("plain", "istio"))
+    # Medians: one slow run (another process, a frequency change) moves a mean by more
+    # than the difference measured.
+    plain, istio = ([sorted(r[i] for r in runs[n])[len(runs[n]) // 2] for i in range(3)]
+                    for n in ("plain", "istio"))
+    print("medians of %d rounds: plain %.0f req/s, %.1f / %.1f us/req; istio %.0f req/s, "
+          "%.1f / %.1f us/req" % (ROUNDS, *plain, *istio))
     print("istio metrics on vs off: throughput %+.1f%% (target > -3%%), CPU per request %+.2f us "
           "saturated, %+.2f us at %d/s (target < 5 us); errors %d" % (
               (istio[0] - plain[0]) * 100 / plain[0], istio[1] - plain[1], istio[2] - plain[2],

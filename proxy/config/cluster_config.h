@@ -38,6 +38,9 @@ uint64_t steadyNowMs();
 
 struct ClusterConfig {
   std::string name;
+  // The Service FQDN an Istio-named cluster ("outbound|80||reviews.shop.svc.cluster.local")
+  // reaches, for Istio's metric labels and the peer-metadata header; empty otherwise.
+  std::string service;
   std::vector<HostConfig> hosts;
   // ORIGINAL_DST: no hosts of its own; a connection goes where the client
   // meant it to go (the destination the interception rules redirected).

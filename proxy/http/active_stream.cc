@@ -275,7 +275,7 @@ void ActiveStream::finish() {
   if (telemetry_.enabled()) {
     telemetry_.record(manager_.context().istio(), grpc_, response_started_ ? response_code_ : 0,
                       response_flags_, manager_.context().dispatcher().nowMs() - start_ms_,
-                      router_ ? router_->clusterName() : std::string_view());
+                      router_ ? router_->clusterService() : std::string_view());
   }
   for (int i = 0; response_flags_ != 0 && i < stream_info::kResponseFlagCount; ++i) {
     if (response_flags_ & (1u << i))

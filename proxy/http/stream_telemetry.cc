@@ -46,7 +46,7 @@ void StreamTelemetry::onGrpcStatus(const HeaderMap& headers) {
 
 void StreamTelemetry::record(stats::IstioRecorder& recorder, bool grpc, int response_code,
                              uint32_t response_flags, uint64_t duration_ms,
-                             std::string_view cluster) const {
+                             std::string_view service) const {
   if (!enabled()) return;
   stats::IstioRequest request;
   request.reporter = direction_ == TrafficDirection::kInbound ? stats::Reporter::kDestination
@@ -56,7 +56,7 @@ void StreamTelemetry::record(stats::IstioRecorder& recorder, bool grpc, int resp
     request.mutual_tls = tls_ != nullptr && tls_->peer_certificate;
     if (request.mutual_tls) request.peer_principal = tls_->peer_identity;
   } else {
-    request.service = workload::serviceOfCluster(cluster);
+    request.service = service;
   }
   request.grpc = grpc;
   request.response_code = response_code;

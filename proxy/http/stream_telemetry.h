@@ -35,10 +35,10 @@ class StreamTelemetry {
   void onGrpcStatus(const HeaderMap& headers);
   void setGrpcStatus(int status) { grpc_status_ = status; }
 
-  // `cluster`: the cluster the router chose (source: the Service comes
-  // from its name), empty when none.
+  // `service`: the Service of the cluster the router chose
+  // (ClusterConfig::service), empty when none.
   void record(stats::IstioRecorder& recorder, bool grpc, int response_code,
-              uint32_t response_flags, uint64_t duration_ms, std::string_view cluster) const;
+              uint32_t response_flags, uint64_t duration_ms, std::string_view service) const;
 
  private:
   const config::TrafficDirection direction_;

@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   weft::network::TransportInfo tls;
   tls.peer_certificate = true;
   tls.peer_identity = "spiffe://cluster.local/ns/shop/sa/web";
-  const std::string cluster = "outbound|80||reviews.shop.svc.cluster.local";
+  const std::string service(
+      weft::workload::serviceOfCluster("outbound|80||reviews.shop.svc.cluster.local"));
 
   auto one = [&](int code) {
     StreamTelemetry at_source(weft::config::TrafficDirection::kOutbound, nullptr);
@@ -55,9 +56,7 @@ int main(int argc, char** argv) {
     HeaderMap req = request();
     at_source.onRequestHeaders(req);
     // What the router adds on a TLS cluster.
-    req.set(weft::workload::kPeerMetadataHeader,
-            source_metrics.localHeader() + ",s=" +
-                std::string(weft::workload::serviceOfCluster(cluster)));
+    req.set(weft::workload::kPeerMetadataHeader, source_metrics.localHeader() + ",s=" + service);
     at_destination.onRequestHeaders(req);
     HeaderMap resp;
     resp.add(":status", std::to_string(code));
@@ -66,8 +65,8 @@ int main(int argc, char** argv) {
     at_source.onResponseHeaders(resp, source_metrics.localHeader(), true);
     at_destination.onResponseBody(64);
     at_source.onResponseBody(64);
-    at_destination.record(destination, false, code, 0, 3, "inbound|8080||");
-    at_source.record(source, false, code, 0, 4, cluster);
+    at_destination.record(destination, false, code, 0, 3, "");
+    at_source.record(source, false, code, 0, 4, service);
   };
   for (int i = 0; i < 1000; ++i) one(i % 10 == 0 ? 503 : 200);  // warm the series caches
   auto start = std::chrono::steady_clock::now();

@@ -143,10 +143,9 @@ void Router::start() {
   if (peer_metadata_ != nullptr && !peer_metadata_->empty() && meshCluster()) {
     // Only to a TLS cluster (a meshed destination): a peer outside the mesh
     // learns nothing about this workload.
-    std::string_view service = workload::serviceOfCluster(cluster_name);
+    const std::string& service = cluster_->config().service;
     request_.set(workload::kPeerMetadataHeader,
-                 service.empty() ? *peer_metadata_
-                                 : *peer_metadata_ + ",s=" + std::string(service));
+                 service.empty() ? *peer_metadata_ : *peer_metadata_ + ",s=" + service);
   }
   // The deadline: the route timeout, or a gRPC client's own deadline when
   // it is sooner (grpc-timeout is honoured, and re-sent as what remains).
@@ -255,6 +254,10 @@ void Router::cancel() {
 
 void Router::readDisableUpstream(bool disable) {
   if (upstream_) upstream_->readDisable(disable);
+}
+
+std::string_view Router::clusterService() const {
+  return cluster_ == nullptr ? std::string_view() : std::string_view(cluster_->config().service);
 }
 
 std::string_view Router::clusterName() const {

@@ -83,6 +83,8 @@ class Router : private UpstreamRequestCallbacks {
   void setPeerMetadata(const std::string* header) { peer_metadata_ = header; }
   // The cluster chosen, or empty before start() / when none was found.
   std::string_view clusterName() const;
+  // The Service its name says it reaches (ClusterConfig::service), or empty.
+  std::string_view clusterService() const;
   // True when the chosen cluster originates TLS: its peers are sidecars
   // whose answers (peer metadata) may be believed.
   bool meshCluster() const { return cluster_ != nullptr && cluster_->config().tls != nullptr; }

@@ -1,3 +1,4 @@
+#include "proxy/workload/workload_metadata.h"
 #include "proxy/translate/translate_cluster.h"
 
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
@@ -58,6 +59,7 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
     ok = false;
   }
   out->name = proto.name();
+  out->service = std::string(workload::serviceOfCluster(proto.name()));
   if (proto.type() == cluster_v3::Cluster::EDS) {
     const auto& source = proto.eds_cluster_config().eds_config();
     if (!source.has_ads()) {
