@@ -14,7 +14,9 @@ import time
 import unittest
 import urllib.request
 
-from harness import Backend, ControlPlane, Proxy, free_port, wait_for, xds_bootstrap
+from harness import (Backend, BannerBackend, ControlPlane, Proxy, bootstrap, free_port,
+                     http_listener, route_to, run_proxy_expect_failure, static_cluster,
+                     tcp_listener, wait_for, xds_bootstrap)
 from prometheus import Prometheus, promtool_check_metrics
 from test_xds import write
 
@@ -26,6 +28,7 @@ kind: MeshConfig
 metadata: {name: mesh, namespace: weft-system}
 spec:
   mtls: {mode: STRICT}
+  accessLog: {mode: JSON}
 ---
 apiVersion: v1
 kind: Service
@@ -240,6 +243,57 @@ class ObservabilityTest(unittest.TestCase):
         self.assertNotIn("x-weft-peer-metadata", seen)
         self.assertIn("URI=" + TD + "web", seen["x-forwarded-client-cert"])
 
+    @staticmethod
+    def access_log(proxy):
+        """The JSON access-log lines on a sidecar's stdout (its own logs are not JSON)."""
+        with open(proxy.log_path) as f:
+            return [json.loads(line) for line in f if line.startswith("{")]
+
+    def test_json_access_logs_at_both_sidecars_share_the_request_id(self):
+        web, v1, v2 = self.proxies[2], self.proxies[0], self.proxies[1]
+        conn = http.client.HTTPConnection("127.0.0.1", self.out_port, timeout=10)
+        for i in range(4):  # round robin: two reach each version
+            conn.request("GET", "/traced/%d" % i, headers={
+                "Host": "reviews", "x-request-id": "obs-%d" % i,
+                "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+            conn.getresponse().read()
+        conn.close()
+
+        def lines(proxy, prefix="obs-"):
+            return {e["request_id"]: e for e in self.access_log(proxy)
+                    if (e.get("request_id") or "").startswith(prefix)}
+        wait_for(lambda: len(lines(web)) == 4 and len(lines(v1)) + len(lines(v2)) == 4,
+                 "both sidecars' access-log lines (flushed within 100 ms)", timeout=5)
+        outbound, inbound = lines(web), {**lines(v1), **lines(v2)}
+        for rid, out in outbound.items():
+            self.assertIn(rid, inbound, "the destination logged the same x-request-id")
+            at_dest = inbound[rid]
+            self.assertEqual(out["method"], "GET")
+            self.assertEqual(out["path"], "/traced/" + rid[-1])
+            self.assertEqual(out["response_code"], 200)  # a number, not a string
+            self.assertEqual(out["response_flags"], "-")
+            self.assertEqual(out["upstream_cluster"], "outbound|80||reviews.default.svc.cluster.local")
+            self.assertIn(out["upstream_host"].split(":")[0], ("127.0.51.1", "127.0.52.1"))
+            self.assertEqual(out["traceparent"],
+                             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            self.assertIsNone(out["downstream_peer_uri_san"])  # the app is no TLS peer
+            self.assertEqual(at_dest["downstream_peer_uri_san"], TD + "web")
+            self.assertEqual(at_dest["protocol"], "HTTP/2")  # between the sidecars
+            self.assertEqual(out["protocol"], "HTTP/1.1")
+            self.assertGreater(at_dest["bytes_sent"], 0)
+            self.assertGreaterEqual(out["duration"], at_dest["duration"])
+            self.assertRegex(at_dest["start_time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+    def test_a_request_without_an_id_gets_one_that_every_hop_logs(self):
+        status, _, _ = self.call(path="/headers")
+        self.assertEqual(status, 200)
+        rid = json.loads(self.last_body).get("x-request-id", "")
+        self.assertRegex(rid, r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        wait_for(lambda: any(e.get("request_id") == rid for e in self.access_log(self.proxies[2]))
+                 and any(e.get("request_id") == rid for p in self.proxies[:2]
+                         for e in self.access_log(p)),
+                 "the generated id in both sidecars' logs", timeout=5)
+
     def test_promtool_lints_every_exposition(self):
         targets = [("sidecar %s" % p.admin_port, "http://127.0.0.1:%d/stats/prometheus"
                     % p.admin_port) for p in self.proxies]
@@ -257,3 +311,95 @@ class ObservabilityTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+FILE_LOG = "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog"
+
+
+def file_log(path, **log_format):
+    typed = {"@type": FILE_LOG, "path": path}
+    if log_format:
+        typed["log_format"] = log_format
+    return [{"name": "envoy.access_loggers.file", "typed_config": typed}]
+
+
+class StaticAccessLogTest(unittest.TestCase):
+    """Envoy's access-log configuration in a bootstrap: text and JSON to files,
+    HTTP and TCP, lines written at exit, a file that cannot be opened refused."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="weft-access-log-")
+        self.backend = Backend("app")
+        self.banner = BannerBackend()
+        self.http_log = os.path.join(self.dir, "http.log")
+        self.tcp_log = os.path.join(self.dir, "tcp.log")
+        self.http_port, self.tcp_port = free_port(), free_port()
+        http = http_listener("web", self.http_port, [{
+            "name": "all", "domains": ["*"], "routes": [dict(route_to("app"), name="to-app")]}],
+            access_log=file_log(self.http_log, text_format_source={"inline_string": (
+                "%REQ(:METHOD)% %REQ(:PATH)% %PROTOCOL% %RESPONSE_CODE% %BYTES_RECEIVED% "
+                "%BYTES_SENT% %UPSTREAM_CLUSTER% %ROUTE_NAME% %REQ(X-REQUEST-ID):8%\n")}))
+        tcp = tcp_listener("db", self.tcp_port, "banner")
+        tcp["filter_chains"][0]["filters"][0]["typed_config"]["access_log"] = file_log(
+            self.tcp_log, json_format={"received": "%BYTES_RECEIVED%", "sent": "%BYTES_SENT%",
+                                       "cluster": "%UPSTREAM_CLUSTER%", "code": "%RESPONSE_CODE%",
+                                       "method": "%REQ(:METHOD)%"})
+        self.proxy = Proxy(bootstrap([http, tcp], [
+            static_cluster("app", [self.backend.port]),
+            static_cluster("banner", [self.banner.port])], free_port())).wait_ready()
+
+    def tearDown(self):
+        self.proxy.stop()
+        self.backend.stop()
+        self.banner.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def read(self, path):
+        return open(path).read() if os.path.exists(path) else ""
+
+    def test_http_and_tcp_lines_in_their_formats(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=5)
+        conn.request("POST", "/echo", body=b"hello", headers={"x-request-id": "abcdefghijkl"})
+        self.assertEqual(conn.getresponse().read(), b"hello")
+        conn.close()
+        import socket
+        with socket.create_connection(("127.0.0.1", self.tcp_port), timeout=5) as s:
+            banner = s.recv(64)
+            s.sendall(b"ping")
+            s.recv(64)
+        wait_for(lambda: self.read(self.http_log) and self.read(self.tcp_log), "both logs",
+                 timeout=5)
+        self.assertEqual(self.read(self.http_log),
+                         "POST /echo HTTP/1.1 200 5 5 app to-app abcdefgh\n")
+        wait_for(lambda: self.read(self.tcp_log).endswith("\n"), "the TCP line", timeout=5)
+        line = json.loads(self.read(self.tcp_log))
+        self.assertEqual(line, {"received": 4, "sent": len(banner) + 4, "cluster": "banner",
+                                "code": 0, "method": None})
+
+    def test_lines_of_the_last_requests_survive_the_exit(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=5)
+        for _ in range(50):
+            conn.request("GET", "/")
+            conn.getresponse().read()
+        conn.close()
+        self.proxy.proc.terminate()  # drain, then exit: buffered lines are flushed
+        self.proxy.proc.wait(10)
+        self.assertEqual(len(self.read(self.http_log).splitlines()), 50)
+
+    def test_a_log_that_cannot_be_opened_or_formatted_is_refused(self):
+        http = http_listener("web", free_port(), [{"name": "all", "domains": ["*"],
+                                                   "routes": [route_to("app")]}],
+                             access_log=file_log("/nonexistent-dir/access.log"))
+        code, output, _ = run_proxy_expect_failure(json.dumps(
+            bootstrap([http], [static_cluster("app", [self.backend.port])], free_port())),
+            suffix=".json")
+        self.assertNotEqual(code, 0)
+        self.assertIn("access_log[0].typed_config.path: cannot open '/nonexistent-dir/access.log'",
+                      output)
+        http["filter_chains"][0]["filters"][0]["typed_config"]["access_log"] = file_log(
+            os.path.join(self.dir, "x.log"), text_format="%DURATION% %UPSTREAM_PEER%")
+        code, output, _ = run_proxy_expect_failure(json.dumps(
+            bootstrap([http], [static_cluster("app", [self.backend.port])], free_port())),
+            suffix=".json")
+        self.assertNotEqual(code, 0)
+        self.assertIn("unknown command operator %UPSTREAM_PEER%", output)

@@ -58,7 +58,8 @@ TEST(PodInjectorTest, TheProxyLearnsWhoTheWorkloadIs) {
   json p = pod();
   p["metadata"].erase("name");
   p["metadata"]["generateName"] = "reviews-v2-5d4f7b-";
-  p["metadata"]["labels"] = {{"app", "reviews"}, {"version", "v2"},
+  p["metadata"]["labels"] = {{"app", "reviews"},
+                             {"version", "v2"},
                              {"pod-template-hash", "5d4f7b"},
                              {"service.istio.io/canonical-name", "reviews-svc"}};
   p["metadata"]["ownerReferences"] = {

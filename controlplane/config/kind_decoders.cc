@@ -356,9 +356,11 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
   MeshConfig mesh;
   mesh.meta = std::move(m);
   const YAML::Node s = spec(doc);
+  onlyKeys(s, "spec", {"trustDomain", "mtls", "certificateLifetime", "egress", "accessLog"});
   std::string td = str(s["trustDomain"], "spec.trustDomain");
   if (!td.empty()) mesh.trust_domain = td;
   if (const YAML::Node mtls = s["mtls"]) {
+    onlyKeys(mtls, "spec.mtls", {"mode", "namespaces"});
     std::string mode = str(mtls["mode"], "spec.mtls.mode");
     if (mtls["mode"] && mode != "STRICT" && mode != "PERMISSIVE" && mode != "DISABLE") {
       throw FieldError{"spec.mtls.mode", "'" + mode + "' is not STRICT, PERMISSIVE or DISABLE"};
@@ -376,6 +378,27 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
           throw FieldError{path, "'" + ns_mode + "' is not STRICT, PERMISSIVE or DISABLE"};
         }
         mesh.mtls_mode_by_namespace[ns] = ns_mode;
+      }
+    }
+  }
+  if (const YAML::Node log = s["accessLog"]) {
+    onlyKeys(log, "spec.accessLog", {"mode", "namespaces"});
+    auto mode = [](const YAML::Node& node, const std::string& path) {
+      std::string value = str(node, path);
+      if (value != "Off" && value != "Text" && value != "JSON") {
+        throw FieldError{path, "'" + value + "' is not Off, Text or JSON"};
+      }
+      return value;
+    };
+    if (log["mode"]) mesh.access_log_mode = mode(log["mode"], "spec.accessLog.mode");
+    if (const YAML::Node namespaces = log["namespaces"]) {
+      if (!namespaces.IsMap()) {
+        throw FieldError{"spec.accessLog.namespaces", "must map namespace names to modes"};
+      }
+      for (const auto& entry : namespaces) {
+        std::string ns = entry.first.as<std::string>();
+        mesh.access_log_mode_by_namespace[ns] =
+            mode(entry.second, "spec.accessLog.namespaces." + ns);
       }
     }
   }

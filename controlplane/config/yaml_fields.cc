@@ -61,6 +61,21 @@ const YAML::Node spec(const YAML::Node& doc) {
   return s;
 }
 
+void onlyKeys(const YAML::Node& node, const std::string& path,
+              std::initializer_list<const char*> known) {
+  if (!node.IsMap()) throw FieldError{path, "must be a map"};
+  for (const auto& entry : node) {
+    std::string key = entry.first.as<std::string>();
+    bool found = false;
+    for (const char* k : known) found = found || key == k;
+    if (!found) {
+      std::string names;
+      for (const char* k : known) names += std::string(names.empty() ? "" : ", ") + k;
+      throw FieldError{path + "." + key, "is not a field weft reads here (it has " + names + ")"};
+    }
+  }
+}
+
 std::optional<uint64_t> parseGatewayDurationMs(const std::string& text) {
   if (text.empty()) return std::nullopt;
   uint64_t total = 0;

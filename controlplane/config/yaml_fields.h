@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -31,6 +32,10 @@ std::map<std::string, std::string> stringMap(const YAML::Node& node, const std::
 ObjectMeta meta(const YAML::Node& doc, const std::string& origin);
 // spec, which must be a map.
 const YAML::Node spec(const YAML::Node& doc);
+// Throws naming the first key of the map `node` (at `path`) not in `known`:
+// a field weft does not read is an error, never silently ignored.
+void onlyKeys(const YAML::Node& node, const std::string& path,
+              std::initializer_list<const char*> known);
 
 // Gateway API durations (GEP-2257): "1h", "30m", "10s", "250ms", combined
 // ("1m30s"). nullopt when malformed.

@@ -157,6 +157,15 @@ struct MeshConfig {
     return it == mtls_mode_by_namespace.end() ? mtls_mode : it->second;
   }
   uint64_t certificate_lifetime_s = 24 * 3600;
+  // Access logs of the sidecars: "Off" (default), "Text" (Envoy's default
+  // line) or "JSON" (one JSON object per request / connection), on stdout;
+  // per-namespace overrides in spec.accessLog.namespaces.
+  std::string access_log_mode = "Off";
+  std::map<std::string, std::string> access_log_mode_by_namespace;
+  const std::string& accessLogModeFor(const std::string& ns) const {
+    auto it = access_log_mode_by_namespace.find(ns);
+    return it == access_log_mode_by_namespace.end() ? access_log_mode : it->second;
+  }
   // Proxies that may only reach these hosts ("ns/*", "ns/name", "./name"):
   // keyed by "NAMESPACE" or, more specific, "NAMESPACE/SERVICE_ACCOUNT".
   std::map<std::string, std::vector<std::string>> egress_by_namespace;

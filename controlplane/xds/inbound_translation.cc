@@ -46,7 +46,8 @@ void addInbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResour
 
         listener_v3::Listener inbound;
         inbound.set_name(name);
-        inbound.set_traffic_direction(envoy::config::core::v3::INBOUND);  // the "destination" reporter
+        inbound.set_traffic_direction(
+            envoy::config::core::v3::INBOUND);  // the "destination" reporter
         if (proxy.interception) {
           // The app listens on this port itself; the proxy's listener is virtual.
           makeVirtual(&inbound, ep.addresses[0], endpoint_port);

@@ -74,7 +74,8 @@ void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, Pr
       std::string name = "outbound|" + svc.cluster_ip + "_" + std::to_string(port.port);
       listener_v3::Listener listener;
       listener.set_name(name);
-      listener.set_traffic_direction(envoy::config::core::v3::OUTBOUND);  // Istio's "source" reporter
+      listener.set_traffic_direction(
+          envoy::config::core::v3::OUTBOUND);  // Istio's "source" reporter
       makeVirtual(&listener, svc.cluster_ip, port.port);
       auto* chain = listener.add_filter_chains();
       if (isHttpPort(port)) {
@@ -105,9 +106,8 @@ void addInboundPassthrough(const ConfigSet& config, const ProxyIdentity& proxy,
                            ProxyResources& out) {
   // Inbound to ports no Service names: passed to the app, under the
   // namespace's mTLS mode like any other (STRICT: mTLS callers only).
-  listener_v3::Listener inbound =
-      redirectListener("inbound", proxy.inbound_port, kInboundPassthrough,
-                       envoy::config::core::v3::INBOUND);
+  listener_v3::Listener inbound = redirectListener(
+      "inbound", proxy.inbound_port, kInboundPassthrough, envoy::config::core::v3::INBOUND);
   secureInboundListener(config, proxy.ns, &inbound);
   add(out, kLds, "inbound", inbound);
   add(out, kCds, kInboundPassthrough, originalDestinationCluster(kInboundPassthrough));

@@ -1,4 +1,5 @@
 #include "controlplane/xds/translator.h"
+#include "controlplane/xds/access_log_translation.h"
 
 #include <cstdlib>
 
@@ -73,6 +74,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
   addInbound(config, proxy, *out);
   if (proxy.interception) addInboundPassthrough(config, proxy, *out);
   if (meshTlsEnabled(config)) add(*out, kSds, mesh::kTrustBundleSecret, trustBundleSecret(config));
+  addAccessLogs(config.mesh.accessLogModeFor(proxy.ns), *out);  // before the API listeners
   addApiListeners(config, api_listener_names, *out);
   out->seal();
   return out;

@@ -8,6 +8,8 @@
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 
 namespace weft::control {
 namespace {
@@ -315,6 +317,68 @@ spec: {mtls: {mode: STRICT}}
   auto explicit_proxy = translateForProxy(set, ProxyIdentity::fromNode(node), {});
   EXPECT_EQ(explicit_proxy->by_type[kLds].count("outbound|10.96.0.10_80"), 0u);
   EXPECT_EQ(explicit_proxy->by_type[kLds].count("inbound"), 0u);
+}
+
+}  // namespace
+}  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+ConfigSet withAccessLog(const std::string& access_log) {
+  ConfigSet set;
+  parseYamlDocuments(std::string(kMesh).replace(std::string(kMesh).find("  egress:"), 0,
+                                                "  accessLog: " + access_log + "\n"),
+                     "mesh.yaml", set);
+  validateConfig(set);
+  return set;
+}
+
+// The access logs on every listener's connection managers and TCP proxies.
+std::vector<std::string> accessLogTypes(const ProxyResources& r) {
+  std::vector<std::string> types;
+  for (const auto& [name, resource] : r.by_type[kLds]) {
+    envoy::config::listener::v3::Listener listener;
+    resource.any.UnpackTo(&listener);
+    for (const auto& chain : listener.filter_chains()) {
+      for (const auto& filter : chain.filters()) {
+        envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+        envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
+        if (filter.typed_config().UnpackTo(&hcm)) {
+          for (const auto& log : hcm.access_log()) types.push_back("http " + log.name());
+        } else if (filter.typed_config().UnpackTo(&tcp)) {
+          for (const auto& log : tcp.access_log()) types.push_back("tcp " + log.name());
+        }
+      }
+    }
+  }
+  return types;
+}
+
+TEST(TranslatorTest, MeshConfigTurnsAccessLogsOnPerNamespace) {
+  ConfigSet set = withAccessLog("{mode: JSON, namespaces: {data: Off}}");
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  auto shop = translateForProxy(set, proxy("a.shop", "default"), {});
+  auto types = accessLogTypes(*shop);
+  ASSERT_FALSE(types.empty());
+  for (const auto& t : types) EXPECT_NE(t.find("envoy.access_loggers.stdout"), std::string::npos);
+  EXPECT_TRUE(accessLogTypes(*translateForProxy(set, proxy("b.data", "default"), {})).empty());
+  // Off by default.
+  EXPECT_TRUE(accessLogTypes(*translateForProxy(mesh(), proxy("a.shop", "default"), {})).empty());
+}
+
+TEST(TranslatorTest, MeshConfigFieldsWeftDoesNotReadAreErrors) {
+  ConfigSet bad = withAccessLog("{mode: Verbose}");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_NE(
+      bad.errors[0].toString().find("spec.accessLog.mode: 'Verbose' is not Off, Text or JSON"),
+      std::string::npos)
+      << bad.errors[0].toString();
+  ConfigSet unknown = withAccessLog("{mode: JSON, format: x}");
+  ASSERT_EQ(unknown.errors.size(), 1u);
+  EXPECT_NE(unknown.errors[0].toString().find("spec.accessLog.format: is not a field weft reads"),
+            std::string::npos)
+      << unknown.errors[0].toString();
 }
 
 }  // namespace

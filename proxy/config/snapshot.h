@@ -13,6 +13,8 @@
 
 #include "common/network/address.h"
 #include "common/tls/tls_context.h"
+#include "proxy/access_log/access_log_sink.h"
+#include "proxy/access_log/formatter.h"
 #include "proxy/config/cluster_config.h"
 #include "proxy/config/route_table.h"
 #include "proxy/rbac/rbac_engine.h"
@@ -27,6 +29,14 @@ enum class ForwardClientCert {
   kAppendForward,
   kSanitizeSet,
   kAlwaysForwardOnly
+};
+
+// One access log: how a line is made and where it goes (the sink is shared
+// runtime state; the same path in the next push is the same sink).
+struct AccessLogConfig {
+  std::shared_ptr<const access_log::Formatter> formatter;
+  std::shared_ptr<access_log::AccessLogSink> sink;
+  std::string path;  // for the config dump and errors
 };
 
 struct HttpListenerSettings {
@@ -68,8 +78,9 @@ struct HttpListenerSettings {
   std::optional<config::FaultConfig> fault;  // the envoy.filters.http.fault filter
   // x-forwarded-client-cert (Envoy's forward_client_cert_details).
   ForwardClientCert forward_client_cert = ForwardClientCert::kSanitize;
-  bool xfcc_uri = false;     // set_current_client_cert_details.uri
-  rbac::RbacEnginePtr rbac;  // envoy.filters.http.rbac: 403 for what it refuses
+  bool xfcc_uri = false;                     // set_current_client_cert_details.uri
+  rbac::RbacEnginePtr rbac;                  // envoy.filters.http.rbac: 403 for what it refuses
+  std::vector<AccessLogConfig> access_logs;  // one line each per finished stream
 };
 
 // One filter chain: the terminal network filter (HTTP connection manager or
@@ -96,7 +107,8 @@ struct FilterChainConfig {
   // tcp_proxy.idle_timeout: a connection with no bytes either way this long
   // is closed (Envoy's default 1 h; 0: never).
   uint64_t tcp_idle_timeout_ms = 3600000;
-  rbac::RbacEnginePtr tcp_rbac;  // envoy.filters.network.rbac before tcp_proxy
+  rbac::RbacEnginePtr tcp_rbac;                  // envoy.filters.network.rbac before tcp_proxy
+  std::vector<AccessLogConfig> tcp_access_logs;  // one line each per closed connection
 };
 
 struct ListenerConfig {

@@ -1,5 +1,7 @@
 #include "proxy/http/active_stream.h"
 
+#include <chrono>
+
 #include "common/base/logging.h"
 #include "proxy/http/connection_manager.h"
 #include "proxy/http/edge_headers.h"
@@ -7,6 +9,7 @@
 #include "proxy/http/filters/rbac_filter.h"
 #include "proxy/http/filters/xfcc.h"
 #include "proxy/http/local_reply.h"
+#include "proxy/http/request_id.h"
 
 namespace weft::http {
 
@@ -17,6 +20,11 @@ ActiveStream::ActiveStream(ConnectionManager& manager, StreamEncoder& response_e
       start_ms_(manager.context().dispatcher().nowMs()),
       idle_timeout_ms_(manager.chain().http.stream_idle_timeout_ms),
       last_activity_ms_(start_ms_) {
+  if (!manager.chain().http.access_logs.empty()) {
+    start_time_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  }
   if (manager.chain().http.request_timeout_ms > 0) {
     request_deadline_ms_ = start_ms_ + manager.chain().http.request_timeout_ms;
   }
@@ -36,6 +44,7 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   sanitizeAtEdge(request_headers_, http, manager_.connection().remoteAddress(),
                  manager_.connection().transportInfo() != nullptr);
   telemetry_.onRequestHeaders(request_headers_);
+  ensureRequestId(request_headers_, manager_.context().clusterManager().rng());
   if (http.rbac && !authorize(*http.rbac)) return;
   routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
   route_ = routes_ ? routes_->route(request_headers_) : nullptr;
@@ -153,6 +162,7 @@ void ActiveStream::onResponseHeaders(HeaderMap& headers, bool end_stream) {
   response_code_ = headers.statusCode();
   telemetry_.onResponseHeaders(headers, manager_.context().istio().metrics().localHeader(),
                                router_ && router_->meshCluster());
+  if (start_time_us_ != 0) logged_response_headers_ = std::make_unique<HeaderMap>(headers);
   if (end_stream) {
     response_complete_ = true;
     telemetry_.onGrpcStatus(headers);  // trailers-only
@@ -173,6 +183,7 @@ void ActiveStream::onResponseTrailers(HeaderMap& trailers) {
   if (done_) return;
   response_complete_ = true;
   telemetry_.onGrpcStatus(trailers);
+  if (start_time_us_ != 0) logged_response_trailers_ = std::make_unique<HeaderMap>(trailers);
   response_encoder_.encodeTrailers(trailers);
   finishResponse(response_code_);
 }
@@ -269,6 +280,40 @@ void ActiveStream::finishResponse(int code) {
   finish();
 }
 
+void ActiveStream::writeAccessLogs() {
+  access_log::AccessLogRecord record;
+  record.start_time_us = start_time_us_;
+  record.request_headers = &request_headers_;
+  record.response_headers = logged_response_headers_.get();
+  record.response_trailers = logged_response_trailers_.get();
+  record.protocol = manager_.protocolName();
+  record.response_code = response_started_ ? response_code_ : 0;
+  record.response_flags = response_flags_;
+  record.bytes_received = telemetry_.requestBytes();
+  record.bytes_sent = telemetry_.responseBytes();
+  record.duration_ms = manager_.context().dispatcher().nowMs() - start_ms_;
+  std::string upstream_host;
+  if (router_ != nullptr) {
+    if (const network::Address* host = router_->upstreamAddress()) {
+      upstream_host = host->toString();
+    }
+    record.upstream_cluster = router_->clusterName();
+  }
+  record.upstream_host = upstream_host;
+  record.downstream_remote = &manager_.connection().remoteAddress();
+  record.downstream_local = &manager_.connection().localAddress();
+  if (const network::TransportInfo* tls = manager_.connection().transportInfo()) {
+    record.downstream_peer_uri_san = tls->peer_identity;
+  }
+  if (route_ != nullptr) record.route_name = route_->name;
+  std::string line;
+  for (const config::AccessLogConfig& log : manager_.chain().http.access_logs) {
+    line.clear();
+    log.formatter->format(record, &line);
+    log.sink->write(line);
+  }
+}
+
 void ActiveStream::finish() {
   if (done_) return;
   done_ = true;
@@ -277,6 +322,7 @@ void ActiveStream::finish() {
                       response_flags_, manager_.context().dispatcher().nowMs() - start_ms_,
                       router_ ? router_->clusterService() : std::string_view());
   }
+  if (start_time_us_ != 0) writeAccessLogs();
   for (int i = 0; response_flags_ != 0 && i < stream_info::kResponseFlagCount; ++i) {
     if (response_flags_ & (1u << i))
       stats::countResponseFlag(manager_.stats(), stream_info::responseFlagName(i));

@@ -74,6 +74,8 @@ class ActiveStream : public StreamDecoder, private router::RouterCallbacks {
                       std::optional<int> grpc_status = std::nullopt);
   void finishResponse(int code);
   void finish();
+  // One line per configured access log, for the stream that just ended.
+  void writeAccessLogs();
 
   ConnectionManager& manager_;
   StreamEncoder& response_encoder_;
@@ -86,6 +88,10 @@ class ActiveStream : public StreamDecoder, private router::RouterCallbacks {
   bool done_ = false;
   bool downstream_read_disabled_ = false;
   StreamTelemetry telemetry_;  // Istio's metrics of this stream
+  // Kept only when access logs are configured: %START_TIME%, %RESP(...)%, %TRAILER(...)%.
+  int64_t start_time_us_ = 0;
+  std::unique_ptr<HeaderMap> logged_response_headers_;
+  std::unique_ptr<HeaderMap> logged_response_trailers_;
   int response_code_ = 0;
   uint64_t start_ms_ = 0;
   bool grpc_ = false;                 // content-type application/grpc*

@@ -49,6 +49,8 @@ class ConnectionManager : public network::ConnectionCallbacks,
   const std::string* chainFingerprint() const override { return &chain_.fingerprint; }
   const stats::ListenerStats& stats() const { return stats_; }
   network::Connection& connection() { return *connection_; }
+  // %PROTOCOL%: "HTTP/2" or "HTTP/1.1".
+  const char* protocolName() const { return http2_ ? "HTTP/2" : "HTTP/1.1"; }
 
  private:
   bool createCodec(std::string_view first_bytes);

@@ -30,7 +30,8 @@ void StreamTelemetry::onResponseHeaders(HeaderMap& response, const std::string& 
   } else if (direction_ == TrafficDirection::kInbound) {
     // Whatever the app put there is not the destination's word.
     response.remove(kPeerMetadataHeader);
-    if (!peer_header_.empty() && !local_header.empty()) response.set(kPeerMetadataHeader, local_header);
+    if (!peer_header_.empty() && !local_header.empty())
+      response.set(kPeerMetadataHeader, local_header);
   }
 }
 

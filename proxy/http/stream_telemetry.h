@@ -34,11 +34,13 @@ class StreamTelemetry {
   // grpc-status of a trailers-only response or of the trailers.
   void onGrpcStatus(const HeaderMap& headers);
   void setGrpcStatus(int status) { grpc_status_ = status; }
+  uint64_t requestBytes() const { return request_bytes_; }
+  uint64_t responseBytes() const { return response_bytes_; }
 
   // `service`: the Service of the cluster the router chose
   // (ClusterConfig::service), empty when none.
-  void record(stats::IstioRecorder& recorder, bool grpc, int response_code,
-              uint32_t response_flags, uint64_t duration_ms, std::string_view service) const;
+  void record(stats::IstioRecorder& recorder, bool grpc, int response_code, uint32_t response_flags,
+              uint64_t duration_ms, std::string_view service) const;
 
  private:
   const config::TrafficDirection direction_;

@@ -20,8 +20,9 @@ using weft::http::HeaderMap;
 using weft::http::StreamTelemetry;
 
 weft::workload::WorkloadMetadata workload(const char* name, const char* version) {
-  return {name, "shop", "reviews", version, "reviews", version, "Kubernetes",
-          std::string("spiffe://cluster.local/ns/shop/sa/") + name};
+  return {
+      name,      "shop",  "reviews",    version,
+      "reviews", version, "Kubernetes", std::string("spiffe://cluster.local/ns/shop/sa/") + name};
 }
 
 HeaderMap request() {
@@ -71,9 +72,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 1000; ++i) one(i % 10 == 0 ? 503 : 200);  // warm the series caches
   auto start = std::chrono::steady_clock::now();
   for (long i = 0; i < iterations; ++i) one(i % 10 == 0 ? 503 : 200);
-  double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start)
-                  .count() /
-              static_cast<double>(iterations);
+  double ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
+      static_cast<double>(iterations);
   std::printf(
       "istio metrics path, both sidecars' share per request (header exchange + two records): "
       "%.0f ns (%.2f us) over %ld requests\n",

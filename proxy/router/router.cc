@@ -181,6 +181,7 @@ void Router::startAttempt() {
     return;
   }
   cluster_->onRequestStart(*host_);
+  last_host_ = host_;
   if (attempts_ > 1) request_.set("x-weft-attempt-count", std::to_string(attempts_));
   if (grpc_ && deadline_ms_ > 0) {
     uint64_t now = dispatcher_.nowMs();

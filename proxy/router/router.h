@@ -87,6 +87,10 @@ class Router : private UpstreamRequestCallbacks {
   std::string_view clusterService() const;
   // True when the chosen cluster originates TLS: its peers are sidecars
   // whose answers (peer metadata) may be believed.
+  // The last attempt's host, or nullptr when none was chosen.
+  const network::Address* upstreamAddress() const {
+    return last_host_ == nullptr ? nullptr : &last_host_->address();
+  }
   bool meshCluster() const { return cluster_ != nullptr && cluster_->config().tls != nullptr; }
   // The request's duration into the cluster's histogram, once one was chosen.
   void recordRequestTime(uint64_t elapsed_ms);
@@ -137,6 +141,7 @@ class Router : private UpstreamRequestCallbacks {
   std::shared_ptr<upstream::ClusterResources> resources_;
   bool counted_active_ = false;        // counted in the cluster's active requests
   upstream::WorkerHostPtr host_;       // the current attempt's host
+  upstream::WorkerHostPtr last_host_;  // kept after the attempt, for the access log
   std::unique_ptr<RetryState> retry_;  // after cluster_: reads its stats
   std::unique_ptr<UpstreamRequest> upstream_;
   // Request body: kept whole while a retry may need to replay it; `sent_`

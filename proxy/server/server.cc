@@ -12,12 +12,12 @@
 #include "common/tls/tls_library.h"
 #include "mesh/names.h"
 #include "mesh/node_metadata.h"
-#include "proxy/workload/workload_metadata.h"
 #include "proxy/admin/admin_endpoint.h"
 #include "proxy/admin/clusters_text.h"
 #include "proxy/admin/config_dump.h"
 #include "proxy/translate/bootstrap_loader.h"
 #include "proxy/translate/snapshot_builder.h"
+#include "proxy/workload/workload_metadata.h"
 #include "security/spiffe_id.h"
 
 namespace weft::server {
@@ -35,7 +35,7 @@ int Server::run() {
     return 1;
   }
   common::ErrorList errors;
-  snapshot_ = translate::translateBootstrap(bootstrap_, errors);
+  snapshot_ = translate::translateBootstrap(bootstrap_, errors, &access_logs_);
   if (!snapshot_) {
     std::fprintf(stderr, "weft-proxy: %s: invalid bootstrap:\n", options_.bootstrap_path.c_str());
     for (const auto& e : errors.all()) std::fprintf(stderr, "  %s\n", e.c_str());
@@ -158,7 +158,8 @@ bool Server::startXds(std::string* error) {
       [this](const translate::DynamicResources& candidate, std::vector<std::string>* missing,
              std::string* error) {
         common::ErrorList errors;
-        auto snapshot = translate::buildSnapshot(bootstrap_, &candidate, errors, missing);
+        auto snapshot =
+            translate::buildSnapshot(bootstrap_, &candidate, errors, missing, &access_logs_);
         if (snapshot == nullptr) *error = errors.joined();
         return snapshot;
       },
@@ -262,6 +263,7 @@ void Server::startDrain(bool exit_when_done) {
 }
 
 void Server::finish() {
+  access_logs_.flush();  // nothing in flight is lost on drain: neither are its log lines
   if (admin_) admin_->stop();
   if (status_) status_->stop();
   main_.exit();

@@ -15,6 +15,7 @@
 #include "common/http/http_server.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "mesh/names.h"
+#include "proxy/access_log/access_log_sink.h"
 #include "proxy/admin/admin_endpoint.h"
 #include "proxy/config/snapshot.h"
 #include "proxy/sds/workload_certificate.h"
@@ -84,6 +85,9 @@ class Server : private admin::AdminState {
   // far above that and stops a misbehaving peer from growing the exposition.
   static constexpr size_t kMaxIstioLabelSets = 5000;
   stats::IstioMetrics istio_{stats_.registry(), kMaxIstioLabelSets};
+  // Access-log files, kept across pushes (a snapshot's logs share these sinks).
+  access_log::AccessLogSinks access_logs_{
+      [this](const std::string& path) { return stats_.accessLogDropped(path); }};
   // Breaker counters and ejections, carried from snapshot to snapshot.
   upstream::ClusterRuntimeRegistry runtime_{stats_};
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;

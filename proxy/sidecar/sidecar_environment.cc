@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "mesh/node_metadata.h"
-#include "proxy/workload/workload_metadata.h"
 #include "mesh/sidecar_env.h"
 #include "mesh/xds_types.h"
 #include "proxy/translate/bootstrap_loader.h"
+#include "proxy/workload/workload_metadata.h"
 #include "security/spiffe_id.h"
 
 extern char** environ;

@@ -30,8 +30,8 @@ namespace {
 // Istio's buckets: request duration in ms, and sizes in bytes (powers of 10).
 const prometheus::Histogram::BucketBoundaries& durationBuckets() {
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
-      0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000,
-      600000, 1800000, 3600000};
+      0.5,  1,    5,     10,    25,    50,     100,    250,     500,    1000,
+      2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
   return kBuckets;
 }
 
@@ -71,8 +71,8 @@ void addService(IstioMetrics::Labels& labels, std::string_view service) {
   }
   size_t next = service.find('.', dot + 1);
   labels["destination_service_name"] = std::string(service.substr(0, dot));
-  labels["destination_service_namespace"] = std::string(
-      service.substr(dot + 1, next == std::string_view::npos ? next : next - dot - 1));
+  labels["destination_service_namespace"] =
+      std::string(service.substr(dot + 1, next == std::string_view::npos ? next : next - dot - 1));
 }
 
 void appendField(std::string& key, std::string_view value) {
@@ -96,12 +96,10 @@ IstioMetrics::IstioMetrics(prometheus::Registry& registry, size_t max_label_sets
       histogram("istio_request_duration_milliseconds", "Request duration in milliseconds");
   families_->request_bytes = histogram("istio_request_bytes", "Request body sizes in bytes");
   families_->response_bytes = histogram("istio_response_bytes", "Response body sizes in bytes");
-  families_->tcp_opened =
-      counter("istio_tcp_connections_opened_total", "TCP connections opened");
-  families_->tcp_closed =
-      counter("istio_tcp_connections_closed_total", "TCP connections closed");
-  families_->tcp_sent = counter("istio_tcp_sent_bytes_total",
-                                "Bytes sent during the response in TCP connections");
+  families_->tcp_opened = counter("istio_tcp_connections_opened_total", "TCP connections opened");
+  families_->tcp_closed = counter("istio_tcp_connections_closed_total", "TCP connections closed");
+  families_->tcp_sent =
+      counter("istio_tcp_sent_bytes_total", "Bytes sent during the response in TCP connections");
   families_->tcp_received = counter("istio_tcp_received_bytes_total",
                                     "Bytes received during the request in TCP connections");
   families_->overflow =
@@ -129,8 +127,7 @@ bool IstioMetrics::admit(const std::string& key) {
   return true;
 }
 
-bool IstioMetrics::requestSeries(const std::string& key, const Labels& labels,
-                                 RequestSeries* out) {
+bool IstioMetrics::requestSeries(const std::string& key, const Labels& labels, RequestSeries* out) {
   if (!admit(key)) return false;
   out->requests = &families_->requests->Add(labels);
   out->duration = &families_->duration->Add(labels, durationBuckets());
@@ -192,8 +189,8 @@ void IstioRecorder::recordRequest(const IstioRequest& request) {
   auto it = requests_.find(key_);
   if (it == requests_.end()) {
     IstioMetrics::Labels labels =
-        commonLabels(request.reporter, request.peer_header, request.peer_principal,
-                     request.service, request.mutual_tls, request.response_flags);
+        commonLabels(request.reporter, request.peer_header, request.peer_principal, request.service,
+                     request.mutual_tls, request.response_flags);
     labels["request_protocol"] = request.grpc ? "grpc" : "http";
     labels["response_code"] = std::to_string(request.response_code);
     labels["grpc_response_status"] =

@@ -13,13 +13,13 @@ namespace weft::stats {
 namespace {
 
 workload::WorkloadMetadata reviewsV2() {
-  return {"reviews-v2", "shop", "reviews", "v2", "reviews", "v2", "Kubernetes",
-          "spiffe://cluster.local/ns/shop/sa/reviews"};
+  return {"reviews-v2", "shop", "reviews",    "v2",
+          "reviews",    "v2",   "Kubernetes", "spiffe://cluster.local/ns/shop/sa/reviews"};
 }
 
 workload::WorkloadMetadata productpage() {
-  return {"productpage-v1", "shop", "productpage", "v1", "productpage", "v1", "Kubernetes",
-          "spiffe://cluster.local/ns/shop/sa/productpage"};
+  return {"productpage-v1", "shop", "productpage", "v1",
+          "productpage",    "v1",   "Kubernetes",  "spiffe://cluster.local/ns/shop/sa/productpage"};
 }
 
 class IstioMetricsTest : public ::testing::Test {
@@ -57,7 +57,8 @@ TEST_F(IstioMetricsTest, TheDestinationReportsBothWorkloads) {
   request.peer_principal = "spiffe://cluster.local/ns/shop/sa/productpage";
   request.mutual_tls = true;
   request.response_code = 503;
-  request.response_flags = stream_info::flagBit(stream_info::ResponseFlag::kUpstreamConnectionFailure);
+  request.response_flags =
+      stream_info::flagBit(stream_info::ResponseFlag::kUpstreamConnectionFailure);
   request.duration_ms = 7;
   request.request_bytes = 10;
   request.response_bytes = 2000;
@@ -87,11 +88,11 @@ TEST_F(IstioMetricsTest, AnUnknownPeerIsUnknownAndItsHeaderClaimsNothing) {
   request.reporter = Reporter::kDestination;
   request.response_code = 200;
   recorder.recordRequest(request);
-  EXPECT_NE(line("istio_requests_total",
-                 {"source_workload=\"unknown\"", "source_principal=\"unknown\"",
-                  "connection_security_policy=\"none\"", "destination_workload=\"reviews-v2\"",
-                  "response_flags=\"-\""}),
-            "")
+  EXPECT_NE(
+      line("istio_requests_total", {"source_workload=\"unknown\"", "source_principal=\"unknown\"",
+                                    "connection_security_policy=\"none\"",
+                                    "destination_workload=\"reviews-v2\"", "response_flags=\"-\""}),
+      "")
       << exposition();
   // A hostile header is not parsed into labels: the caller stays unknown.
   request.peer_header = "w=x y,n=shop";
@@ -154,7 +155,8 @@ TEST_F(IstioMetricsTest, TcpConnectionsCountBytesAndTheirEnd) {
   connection.response_flags =
       stream_info::flagBit(stream_info::ResponseFlag::kUpstreamConnectionTermination);
   recorder.closeConnection(connection);
-  EXPECT_NE(line("istio_tcp_sent_bytes_total", {"response_flags=\"-\"", "destination_service_name=\"db\""})
+  EXPECT_NE(line("istio_tcp_sent_bytes_total",
+                 {"response_flags=\"-\"", "destination_service_name=\"db\""})
                 .find("} 5"),
             std::string::npos)
       << exposition();

@@ -35,6 +35,7 @@ struct Store::Families {
   prometheus::Family<prometheus::Counter>* outlier_ejections;
   prometheus::Family<prometheus::Counter>* upstream_rq_retry_by_reason;
   prometheus::Family<prometheus::Gauge>* outlier_ejections_active;
+  prometheus::Family<prometheus::Counter>* access_log_dropped;
 };
 
 Store::Store()
@@ -139,6 +140,13 @@ Store::Store()
                                       .Name("weft_upstream_outlier_ejections_total")
                                       .Help("Hosts ejected by outlier detection")
                                       .Register(r);
+  families_->access_log_dropped =
+      &prometheus::BuildCounter()
+           .Name("weft_access_log_dropped_total")
+           .Help(
+               "Access-log lines dropped because the log's buffer was full (the file or the "
+               "collector reading stdout is not keeping up)")
+           .Register(r);
   auto& handshakes = prometheus::BuildCounter()
                          .Name("weft_tls_handshakes_total")
                          .Help("Completed TLS handshakes, by side")
@@ -204,6 +212,10 @@ ListenerStats Store::listener(const std::string& name) {
       families_->downstream_rq_response_flags,
       name,
   };
+}
+
+prometheus::Counter* Store::accessLogDropped(const std::string& path) {
+  return &families_->access_log_dropped->Add({{"path", path}});
 }
 
 void countResponseFlag(const ListenerStats& stats, const char* flag) {

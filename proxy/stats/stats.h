@@ -88,6 +88,8 @@ class Store {
   ListenerStats listener(const std::string& name);
   ClusterStats cluster(const std::string& name);
   const TlsStats& tls() const { return *tls_; }
+  // weft_access_log_dropped_total{path}: lines a full buffer dropped.
+  prometheus::Counter* accessLogDropped(const std::string& path);
   // Prometheus text exposition of everything.
   std::string render() const;
 

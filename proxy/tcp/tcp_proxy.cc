@@ -1,5 +1,7 @@
 #include "proxy/tcp/tcp_proxy.h"
 
+#include <chrono>
+
 #include "common/base/logging.h"
 #include "common/network/tcp_connection.h"
 #include "common/tls/tls_socket.h"
@@ -11,14 +13,22 @@ namespace weft::tcp {
 TcpProxy::TcpProxy(context::WorkerContext& context, const std::string& cluster_name,
                    std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
                    uint32_t buffer_limit, uint64_t idle_timeout_ms,
-                   config::TrafficDirection direction)
+                   config::TrafficDirection direction,
+                   const std::vector<config::AccessLogConfig>* access_logs)
     : idle_timeout_ms_(idle_timeout_ms),
       context_(context),
       cluster_name_(cluster_name),
       buffer_limit_(buffer_limit),
       downstream_(std::move(downstream)),
       stats_(stats),
-      direction_(direction) {
+      direction_(direction),
+      access_logs_(access_logs != nullptr ? *access_logs : std::vector<config::AccessLogConfig>()) {
+  if (!access_logs_.empty()) {
+    start_time_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    start_ms_ = context_.dispatcher().nowMs();
+  }
   stats::inc(stats_.cx_total);
   stats::gaugeAdd(stats_.cx_active, 1);
   downstream_->setCallbacks(&downstream_side_);
@@ -92,6 +102,7 @@ void TcpProxy::connectUpstream(std::string_view initial_data) {
   }
   // A passthrough goes where the client meant to (the restored destination).
   const network::Address& target = original_dst ? downstream_->localAddress() : host->address();
+  host_ = host;
   upstream_ = network::TcpConnection::connectTo(context_.dispatcher(), target);
   if (cluster->config().tls) {
     upstream_->setTransportSocket(std::make_unique<tls::TlsSocket>(
@@ -123,6 +134,7 @@ void TcpProxy::Side::onData(std::string_view data, bool end_stream) {
   }
   network::Connection& peer = parent_.peerOf(downstream_);
   if (!data.empty()) {
+    (downstream_ ? parent_.bytes_received_ : parent_.bytes_sent_) += data.size();
     if (const stats::IstioTcpSeries* series = parent_.istioSeries()) {
       stats::inc(downstream_ ? series->received : series->sent, static_cast<double>(data.size()));
     }
@@ -167,6 +179,7 @@ void TcpProxy::closeBoth() {
     istioSeries();
     context_.istio().closeConnection(istioLabels(response_flags_));
   }
+  if (!access_logs_.empty()) writeAccessLogs();
   stats::gaugeAdd(stats_.cx_active, -1);
   downstream_->close(network::CloseType::kFlushWrite);
   if (upstream_) upstream_->close(network::CloseType::kFlushWrite);
@@ -194,6 +207,34 @@ const stats::IstioTcpSeries* TcpProxy::istioSeries() {
     istio_ = context_.istio().openConnection(istioLabels(0));
   }
   return istio_;
+}
+
+void TcpProxy::writeAccessLogs() {
+  access_log::AccessLogRecord record;
+  record.start_time_us = start_time_us_;
+  record.response_flags = response_flags_;
+  record.bytes_received = bytes_received_;
+  record.bytes_sent = bytes_sent_;
+  record.duration_ms = context_.dispatcher().nowMs() - start_ms_;
+  std::string upstream_host;
+  if (host_ != nullptr) {
+    upstream_host = host_->address().toString();
+  } else if (upstream_ != nullptr) {
+    upstream_host = downstream_->localAddress().toString();  // a passthrough's restored destination
+  }
+  record.upstream_host = upstream_host;
+  record.upstream_cluster = cluster_name_;
+  record.downstream_remote = &downstream_->remoteAddress();
+  record.downstream_local = &downstream_->localAddress();
+  if (const network::TransportInfo* tls = downstream_->transportInfo()) {
+    record.downstream_peer_uri_san = tls->peer_identity;
+  }
+  std::string line;
+  for (const config::AccessLogConfig& log : access_logs_) {
+    line.clear();
+    log.formatter->format(record, &line);
+    log.sink->write(line);
+  }
 }
 
 void TcpProxy::maybeRemove() {

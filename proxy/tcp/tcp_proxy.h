@@ -18,7 +18,8 @@ class TcpProxy : public context::ActiveConnection {
   TcpProxy(context::WorkerContext& context, const std::string& cluster,
            std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
            uint32_t buffer_limit, uint64_t idle_timeout_ms,
-           config::TrafficDirection direction = config::TrafficDirection::kUnspecified);
+           config::TrafficDirection direction = config::TrafficDirection::kUnspecified,
+           const std::vector<config::AccessLogConfig>* access_logs = nullptr);
   ~TcpProxy() override;
 
   // Connects upstream; `initial_data` (bytes read while inspecting the
@@ -78,6 +79,15 @@ class TcpProxy : public context::ActiveConnection {
   bool istio_opened_ = false;
   const stats::IstioTcpSeries* istio_ = nullptr;
   uint32_t response_flags_ = 0;
+  // Access logs: one line at the close, with the bytes each way. Copied (shared
+  // formatters and sinks): the connection may outlive the snapshot it began in.
+  void writeAccessLogs();
+  std::vector<config::AccessLogConfig> access_logs_;
+  int64_t start_time_us_ = 0;
+  uint64_t start_ms_ = 0;
+  uint64_t bytes_received_ = 0;
+  uint64_t bytes_sent_ = 0;
+  upstream::WorkerHostPtr host_;
 };
 
 }  // namespace weft::tcp

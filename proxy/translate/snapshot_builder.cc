@@ -45,7 +45,8 @@ std::string validateDynamicResources(const envoy::config::bootstrap::v3::Bootstr
 
 config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
                                   const DynamicResources* dynamic, common::ErrorList& errors,
-                                  std::vector<std::string>* missing) {
+                                  std::vector<std::string>* missing,
+                                  access_log::AccessLogSinkFactory* access_logs) {
   auto snapshot = std::make_shared<config::Snapshot>();
   snapshot->node_id = bootstrap.node().id();
   if (bootstrap.has_admin()) {
@@ -141,8 +142,8 @@ config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap&
   auto add_listener = [&](const listener_v3::Listener& proto, const std::string& path,
                           bool is_static) {
     config::ListenerConfig listener;
-    if (!translateListener(proto, path, &listener, errors, dynamic ? &resolve : nullptr,
-                           &secrets)) {
+    if (!translateListener(proto, path, &listener, errors, dynamic ? &resolve : nullptr, &secrets,
+                           access_logs)) {
       return;
     }
     if (!listener_names.insert(listener.name).second) {
@@ -200,10 +201,11 @@ config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap&
 }
 
 config::SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                                       common::ErrorList& errors) {
+                                       common::ErrorList& errors,
+                                       access_log::AccessLogSinkFactory* access_logs) {
   DynamicResources none;
   auto snapshot = buildSnapshot(bootstrap, bootstrap.has_dynamic_resources() ? &none : nullptr,
-                                errors, nullptr);
+                                errors, nullptr, access_logs);
   if (snapshot == nullptr) return nullptr;
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;

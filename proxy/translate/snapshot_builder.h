@@ -14,6 +14,7 @@
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+#include "proxy/access_log/access_log_sink.h"
 #include "proxy/config/snapshot.h"
 
 namespace weft::translate {
@@ -32,11 +33,14 @@ struct DynamicResources {
 // RDS route table, an EDS assignment) are listed in `missing` (warming).
 config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
                                   const DynamicResources* dynamic, common::ErrorList& errors,
-                                  std::vector<std::string>* missing);
+                                  std::vector<std::string>* missing,
+                                  access_log::AccessLogSinkFactory* access_logs = nullptr);
 
 // A static bootstrap's snapshot, checking that every referenced cluster exists.
+// `access_logs` opens the files access logs name (nullptr: an access log is an error).
 config::SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                                       common::ErrorList& errors);
+                                       common::ErrorList& errors,
+                                       access_log::AccessLogSinkFactory* access_logs = nullptr);
 
 // The ads_config's gRPC cluster name, or "" with errors added.
 std::string validateDynamicResources(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,

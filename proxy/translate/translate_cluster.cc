@@ -1,5 +1,5 @@
-#include "proxy/workload/workload_metadata.h"
 #include "proxy/translate/translate_cluster.h"
+#include "proxy/workload/workload_metadata.h"
 
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "proxy/translate/translate_util.h"

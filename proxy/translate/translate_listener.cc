@@ -8,6 +8,7 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/rbac/v3/rbac.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "proxy/translate/translate_access_log.h"
 #include "proxy/translate/translate_rbac.h"
 #include "proxy/translate/translate_route.h"
 #include "proxy/translate/translate_tls.h"
@@ -78,7 +79,8 @@ constexpr char kTlsInspectorName[] = "envoy.filters.listener.tls_inspector";
 
 bool translateFilterChain(const listener_v3::FilterChain& chain, const std::string& cpath,
                           config::FilterChainConfig* out, common::ErrorList& errors,
-                          const RouteResolver* routes, const SecretResolver* secrets) {
+                          const RouteResolver* routes, const SecretResolver* secrets,
+                          access_log::AccessLogSinkFactory* access_logs) {
   bool ok = true;
   out->name = chain.name();
   {
@@ -264,6 +266,10 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
                  "has an effect only with use_remote_address: true");
       ok = false;
     }
+    if (!translateAccessLogs(hcm.access_log(), hpath + ".access_log", access_logs,
+                             &out->http.access_logs, errors)) {
+      ok = false;
+    }
     for (const char* unsupported :
          {"drain_timeout", "server_name", "http_protocol_options", "http2_protocol_options"}) {
       const auto* field = hcm.GetDescriptor()->FindFieldByName(unsupported);
@@ -284,6 +290,10 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
       ok = false;
     }
     if (tcp.has_idle_timeout()) out->tcp_idle_timeout_ms = durationMs(tcp.idle_timeout());
+    if (!translateAccessLogs(tcp.access_log(), fpath + ".typed_config.access_log", access_logs,
+                             &out->tcp_access_logs, errors)) {
+      ok = false;
+    }
   } else {
     errors.add(fpath + ".typed_config", "unsupported network filter type '" + type + "'");
     ok = false;
@@ -309,7 +319,8 @@ std::vector<std::string> rdsNames(const listener_v3::Listener& proto) {
 
 bool translateListener(const listener_v3::Listener& proto, const std::string& path,
                        config::ListenerConfig* out, common::ErrorList& errors,
-                       const RouteResolver* routes, const SecretResolver* secrets) {
+                       const RouteResolver* routes, const SecretResolver* secrets,
+                       access_log::AccessLogSinkFactory* access_logs) {
   bool ok = true;
   out->name = proto.name();
   if (proto.name().empty()) {
@@ -372,7 +383,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
     chain.direction = direction;
     if (translateFilterChain(proto.filter_chains(i),
                              path + ".filter_chains[" + std::to_string(i) + "]", &chain, errors,
-                             routes, secrets)) {
+                             routes, secrets, access_logs)) {
       out->filter_chains.push_back(std::move(chain));
     } else {
       ok = false;
@@ -382,7 +393,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
     config::FilterChainConfig chain;
     chain.direction = direction;
     if (translateFilterChain(proto.default_filter_chain(), path + ".default_filter_chain", &chain,
-                             errors, routes, secrets)) {
+                             errors, routes, secrets, access_logs)) {
       out->default_filter_chain = std::move(chain);
     } else {
       ok = false;

@@ -9,6 +9,7 @@
 
 #include "common/base/error_list.h"
 #include "envoy/config/listener/v3/listener.pb.h"
+#include "proxy/access_log/access_log_sink.h"
 #include "proxy/config/snapshot.h"
 #include "proxy/translate/translate_route.h"
 #include "proxy/translate/translate_tls.h"
@@ -18,7 +19,8 @@ namespace weft::translate {
 bool translateListener(const envoy::config::listener::v3::Listener& proto, const std::string& path,
                        config::ListenerConfig* out, common::ErrorList& errors,
                        const RouteResolver* routes = nullptr,
-                       const SecretResolver* secrets = nullptr);
+                       const SecretResolver* secrets = nullptr,
+                       access_log::AccessLogSinkFactory* access_logs = nullptr);
 
 // The route names a listener's HTTP connection managers ask RDS for.
 std::vector<std::string> rdsNames(const envoy::config::listener::v3::Listener& proto);

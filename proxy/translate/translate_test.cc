@@ -206,3 +206,142 @@ TEST(TranslateTlsTest, GarbageTrustBundleIsRefused) {
 
 }  // namespace
 }  // namespace weft::translate
+
+namespace weft::translate {
+namespace {
+
+// A listener whose HTTP connection manager has `access_log` (YAML list items).
+std::string accessLogBootstrap(const std::string& access_log) {
+  return R"(
+static_resources:
+  listeners:
+  - name: l
+    address: {socket_address: {address: 127.0.0.1, port_value: 1}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: l
+          access_log:
+)" + access_log +
+         R"(
+          route_config:
+            virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, direct_response: {status: 200}}]}]
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+)";
+}
+
+class RecordingSinks : public access_log::AccessLogSinkFactory {
+ public:
+  std::shared_ptr<access_log::AccessLogSink> open(const std::string& path,
+                                                  std::string* error) override {
+    opened.push_back(path);
+    if (path.rfind("/forbidden", 0) == 0) {
+      *error = "cannot open '" + path + "' for appending: Permission denied";
+      return nullptr;
+    }
+    return std::make_shared<Null>();
+  }
+  std::vector<std::string> opened;
+
+ private:
+  struct Null : access_log::AccessLogSink {
+    void write(std::string_view) override {}
+  };
+};
+
+config::SnapshotPtr accessLogSnapshot(const std::string& access_log, RecordingSinks& sinks,
+                                      common::ErrorList& errors) {
+  envoy::config::bootstrap::v3::Bootstrap bootstrap;
+  std::string error;
+  EXPECT_TRUE(parseBootstrap(accessLogBootstrap(access_log), "log.yaml", &bootstrap, &error))
+      << error;
+  return translateBootstrap(bootstrap, errors, &sinks);
+}
+
+TEST(TranslateAccessLogTest, FileAndStdoutWithTheirFormats) {
+  RecordingSinks sinks;
+  common::ErrorList errors;
+  auto snapshot = accessLogSnapshot(R"(
+          - name: envoy.access_loggers.file
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: /var/log/access.log
+              log_format: {text_format_source: {inline_string: "%RESPONSE_CODE% %REQ(:PATH)%\n"}}
+          - name: envoy.access_loggers.stdout
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+              log_format: {json_format: {code: "%RESPONSE_CODE%"}, omit_empty_values: true}
+          - name: envoy.access_loggers.stderr
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StderrAccessLog})",
+                                    sinks, errors);
+  ASSERT_NE(snapshot, nullptr) << errors.joined();
+  const auto& logs = snapshot->listeners[0].filter_chains[0].http.access_logs;
+  ASSERT_EQ(logs.size(), 3u);
+  EXPECT_EQ(sinks.opened,
+            (std::vector<std::string>{"/var/log/access.log", "/dev/stdout", "/dev/stderr"}));
+  access_log::AccessLogRecord record;
+  http::HeaderMap request;
+  request.add(":path", "/x");
+  record.request_headers = &request;
+  record.response_code = 204;
+  std::string line;
+  logs[0].formatter->format(record, &line);
+  EXPECT_EQ(line, "204 /x\n");
+  line.clear();
+  logs[1].formatter->format(record, &line);
+  EXPECT_EQ(line, "{\"code\":204}\n");
+}
+
+TEST(TranslateAccessLogTest, WhatWeftDoesNotDoIsAnErrorNamingIt) {
+  struct Case {
+    std::string yaml, expected;
+  } cases[] = {
+      {R"(
+          - name: f
+            filter: {}
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog})",
+       "access_log[0].filter: access-log filters are not implemented"},
+      {R"(
+          - name: f
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+              log_format: {text_format: "%NOPE%"})",
+       "access_log[0].typed_config.log_format: unknown command operator %NOPE%"},
+      {R"(
+          - name: f
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: /forbidden/a.log)",
+       "access_log[0].typed_config.path: cannot open '/forbidden/a.log'"},
+      {R"(
+          - name: f
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: /tmp/a.log
+              format: "%DURATION%")",
+       "deprecated in Envoy; weft reads log_format"},
+      {R"(
+          - name: f
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+              log_format: {text_format: "x", content_type: text/plain})",
+       "content_type: has no effect"},
+  };
+  for (const auto& c : cases) {
+    RecordingSinks sinks;
+    common::ErrorList errors;
+    envoy::config::bootstrap::v3::Bootstrap bootstrap;
+    std::string error;
+    ASSERT_TRUE(parseBootstrap(accessLogBootstrap(c.yaml), "log.yaml", &bootstrap, &error))
+        << error;
+    EXPECT_EQ(translateBootstrap(bootstrap, errors, &sinks), nullptr) << c.expected;
+    EXPECT_NE(errors.joined().find(c.expected), std::string::npos) << errors.joined();
+  }
+}
+
+}  // namespace
+}  // namespace weft::translate

@@ -43,8 +43,8 @@ TEST(WorkloadMetadataTest, IstioDefaultsWhenTheNodeSaysNothing) {
 }
 
 TEST(WorkloadMetadataTest, RoundTripsWithTheService) {
-  WorkloadMetadata m{"web", "shop", "web", "v1", "web", "v1", "Kubernetes",
-                     "spiffe://cluster.local/ns/shop/sa/web"};
+  WorkloadMetadata m{"web", "shop", "web",        "v1",
+                     "web", "v1",   "Kubernetes", "spiffe://cluster.local/ns/shop/sa/web"};
   std::string header = encodePeerMetadata(m, "reviews.shop.svc.cluster.local");
   WorkloadMetadata parsed;
   std::string service, error;
@@ -68,8 +68,8 @@ TEST(WorkloadMetadataTest, HostileValuesFailTheWholeHeader) {
 }
 
 TEST(WorkloadMetadataTest, AValueThePeerWouldRefuseIsDroppedAtTheSource) {
-  auto local = localMetadataFromNode(
-      node("p.ns", {{mesh::node_metadata::kVersion, "v 2"}}), "cluster.local");
+  auto local = localMetadataFromNode(node("p.ns", {{mesh::node_metadata::kVersion, "v 2"}}),
+                                     "cluster.local");
   EXPECT_EQ(local.version, "");
   WorkloadMetadata parsed;
   std::string error;
