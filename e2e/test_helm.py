@@ -9,6 +9,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -158,6 +159,27 @@ class HelmChartTest(unittest.TestCase):
             self.assert_serves(directory, "weft-injector.weft-system.svc")
         finally:
             shutil.rmtree(directory, ignore_errors=True)
+
+    def test_the_dashboards_ship_as_grafana_configmap(self):
+        _, docs = render()
+        dashboards = find(docs, "ConfigMap", "weft-dashboards")
+        self.assertEqual(dashboards["metadata"]["labels"]["grafana_dashboard"], "1")
+        directory = os.path.join(ROOT, "deploy", "dashboards")
+        files = sorted(f for f in os.listdir(directory) if f.endswith(".json"))
+        self.assertEqual(sorted(dashboards["data"]), files)
+        sys.path.insert(0, directory)
+        import make_dashboards
+        for name, text in make_dashboards.render().items():
+            with open(os.path.join(directory, name)) as f:
+                self.assertEqual(f.read(), text,
+                                 "deploy/dashboards drifted: run make_dashboards.py")
+            self.assertEqual(dashboards["data"][name], text)
+        mesh = find(docs, "MeshConfig", "mesh")
+        self.assertEqual(mesh["spec"]["accessLog"], {"mode": "Off"})
+        _, docs = render("mesh.accessLog=JSON", "dashboards.enabled=false")
+        self.assertEqual(find(docs, "MeshConfig", "mesh")["spec"]["accessLog"]["mode"], "JSON")
+        self.assertNotIn("weft-dashboards", [d["metadata"]["name"] for d in docs
+                                             if d["kind"] == "ConfigMap"])
 
     def test_plain_manifests_are_the_default_render(self):
         text, _ = render()

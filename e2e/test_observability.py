@@ -8,13 +8,17 @@ carry both workloads' labels; promtool lints every exposition."""
 import http.client
 import json
 import os
+import socket
+import subprocess
+import sys
 import shutil
 import tempfile
 import time
 import unittest
 import urllib.request
 
-from harness import (Backend, BannerBackend, ControlPlane, Proxy, bootstrap, free_port,
+from harness import (WEFTCTL_BIN, Backend, BannerBackend, ControlPlane, Proxy, bootstrap,
+                     free_port,
                      http_listener, route_to, run_proxy_expect_failure, static_cluster,
                      tcp_listener, wait_for, xds_bootstrap)
 from prometheus import Prometheus, promtool_check_metrics
@@ -109,6 +113,7 @@ class ObservabilityTest(unittest.TestCase):
         cls.sidecar("web-0.default", "web", OUTBOUND_PORT=cls.out_port, WORKLOAD_NAME="web",
                     APP="web", VERSION="v1")
         wait_for(lambda: cls.call()[0] == 200, "the mesh to serve", timeout=20)
+        cls.start_tcp_pair()
         cls.prometheus = Prometheus({
             "sidecars": ("/stats/prometheus", ["127.0.0.1:%d" % p.admin_port
                                                for p in cls.proxies]),
@@ -119,7 +124,41 @@ class ObservabilityTest(unittest.TestCase):
         cls.v2.server.fail_one_in = FAIL_ONE_IN
         cls.statuses = cls.traffic(REQUESTS)
         cls.v2.server.fail_one_in = 0
+        cls.tcp_exchange()
+        # One the client's sidecar answers itself (no route: response flag NR).
+        conn = http.client.HTTPConnection("127.0.0.1", cls.out_port, timeout=10)
+        conn.request("GET", "/", headers={"Host": "nowhere"})
+        assert conn.getresponse().status == 404
+        conn.close()
         cls.wait_scraped()
+
+    @classmethod
+    def start_tcp_pair(cls):
+        """Opaque TCP through two statically configured sidecars (the mesh above routes
+        only HTTP in explicit-proxy mode): web's OUTBOUND to reviews-v2's INBOUND."""
+        cls.banner = BannerBackend()
+        cls.backends.append(cls.banner)
+        in_port, cls.tcp_port = free_port(), free_port()
+        service_cluster = "outbound|9000||reviews.default.svc.cluster.local"
+        for listener, cluster, node in (
+                (tcp_listener("tcp-in", in_port, "banner"),
+                 static_cluster("banner", [cls.banner.port]),
+                 {"id": "reviews-v2-db.default", "metadata": {
+                     "WORKLOAD_NAME": "reviews-v2", "APP": "reviews", "VERSION": "v2"}}),
+                (tcp_listener("tcp-out", cls.tcp_port, service_cluster),
+                 static_cluster(service_cluster, [in_port]),
+                 {"id": "web-tcp.default", "metadata": {"WORKLOAD_NAME": "web", "APP": "web"}})):
+            listener["traffic_direction"] = "INBOUND" if listener["name"] == "tcp-in" else "OUTBOUND"
+            config = bootstrap([listener], [cluster], free_port())
+            config["node"] = node
+            cls.proxies.append(Proxy(config).wait_ready())
+
+    @classmethod
+    def tcp_exchange(cls):
+        with socket.create_connection(("127.0.0.1", cls.tcp_port), timeout=5) as s:
+            s.recv(64)
+            s.sendall(b"ping")
+            s.recv(64)
 
     @classmethod
     def sidecar(cls, node_id, service_account, **metadata):
@@ -209,6 +248,38 @@ class ObservabilityTest(unittest.TestCase):
         self.assertLessEqual(canary, 100)
         self.assertLess(stable, canary)
 
+    def test_weftctl_stat_from_prometheus_shows_each_version(self):
+        out = subprocess.run([WEFTCTL_BIN, "stat", "service/reviews", "-n", "default",
+                              "--prometheus", "127.0.0.1:%d" % self.prometheus.port],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        print("\n" + out.stdout)
+        rows = {line.split()[0]: line.split() for line in out.stdout.splitlines()[2:]}
+        _, expected = self.canary_share()
+        self.assertAlmostEqual(float(rows["reviews-v2"][1].rstrip("%")), expected, delta=3.0)
+        self.assertEqual(rows["reviews-v1"][1], "100.00%")
+        self.assertGreaterEqual(float(rows["reviews-v2"][4]), 25)  # p99 in Istio's (25, 50]
+
+    def test_weftctl_stat_reads_one_sidecar_over_the_window(self):
+        v2 = self.proxies[1]
+        stat = subprocess.Popen([WEFTCTL_BIN, "stat", "workload/reviews-v2", "--window", "3s",
+                                 "--proxy", "127.0.0.1:%d" % v2.admin_port],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)  # its first scrape is taken
+        self.v2.server.fail_one_in = 2
+        try:
+            counts = self.traffic(40)
+        finally:
+            self.v2.server.fail_one_in = 0
+        out, err = stat.communicate(timeout=30)
+        self.assertEqual(stat.returncode, 0, err)
+        print("\n" + out)
+        row = [line.split() for line in out.splitlines() if line.startswith("reviews-v2")][0]
+        served = sum(n for (backend, _), n in counts.items() if backend == "reviews-v2")
+        failed = counts.get(("reviews-v2", 500), 0)
+        self.assertAlmostEqual(float(row[1].rstrip("%")), 100.0 * (served - failed) / served,
+                               delta=0.01)
+
     def test_both_reporters_carry_both_workloads(self):
         for reporter in ("source", "destination"):
             series = self.prometheus.query(
@@ -242,6 +313,28 @@ class ObservabilityTest(unittest.TestCase):
         seen = json.loads(self.last_body)  # the destination took it off the request
         self.assertNotIn("x-weft-peer-metadata", seen)
         self.assertIn("URI=" + TD + "web", seen["x-forwarded-client-cert"])
+
+    def test_every_dashboard_expression_returns_series(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                        "deploy", "dashboards"))
+        import make_dashboards
+        # A workload's dashboard shows both directions; a workload may use only one.
+        bindings = [{"$namespace": "default", "$service": "reviews", "$workload": w}
+                    for w in ("reviews-v2", "web")]
+        checked = 0
+        for name, text in make_dashboards.render().items():
+            for panel in json.loads(text)["panels"]:
+                for target in panel["targets"]:
+                    answers = []
+                    for binding in bindings:
+                        expr = target["expr"].replace("$__rate_interval", "1m")
+                        for var, value in binding.items():
+                            expr = expr.replace(var, value)
+                        answers.append(self.prometheus.query(expr))
+                    self.assertTrue(any(answers), "%s / %s: no series for %s"
+                                    % (name, panel["title"], target["expr"]))
+                    checked += 1
+        print("\n  %d dashboard expressions, each with series" % checked)
 
     @staticmethod
     def access_log(proxy):

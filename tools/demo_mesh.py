@@ -3,7 +3,9 @@
 weft-proxy per workload with its own CA-issued SPIFFE certificate, STRICT
 mutual TLS between sidecars, two versions of a service, and a canary shifted
 90/10 -> 50/50 -> 0/100 by rewriting the HTTPRoute file, with the split
-observed at each step. Run by tools/demo."""
+observed at each step and each version's success rate and p99 as a real
+Prometheus reports them (the canary's app fails one request in ten); JSON
+access logs on the sidecars' stdout. Run by tools/demo."""
 
 import collections
 import http.client
@@ -19,7 +21,25 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
-from harness import ROOT, Backend, ControlPlane, Proxy, fixture, free_port, xds_bootstrap  # noqa: E402
+from harness import (ROOT, Backend, ControlPlane, Proxy, fixture, free_port, wait_for,  # noqa: E402
+                     xds_bootstrap)
+from prometheus import Prometheus  # noqa: E402
+
+WEFTCTL = os.path.join(ROOT, "bazel-bin/tools/weftctl/weftctl")
+
+
+def prometheus_view(prometheus, window="5s"):
+    """`weftctl stat` of both versions, from Prometheus: {workload: (success, p99)}."""
+    view = {}
+    for workload in ("echo-v1", "echo-v2"):
+        out = subprocess.run([WEFTCTL, "stat", "workload/" + workload, "--window", window,
+                              "--prometheus", "127.0.0.1:%d" % prometheus.port],
+                             capture_output=True, text=True).stdout
+        for line in out.splitlines()[2:]:
+            fields = line.split()
+            if len(fields) == 5 and fields[0] == workload:
+                view[workload] = (fields[1], fields[4])
+    return view
 
 def write(path, text):
     with open(path + ".tmp", "w") as f:
@@ -33,7 +53,8 @@ def measure(port, n=1000):
     for _ in range(n):
         conn.request("GET", "/", headers={"Host": "echo"})
         resp = conn.getresponse()
-        counts[resp.read().decode() if resp.status == 200 else "HTTP %d" % resp.status] += 1
+        body = resp.read().decode()  # read whatever the status: the connection is reused
+        counts[body if resp.status == 200 else "HTTP %d" % resp.status] += 1
     return counts
 
 
@@ -69,7 +90,9 @@ def main():
                                  "--ca-root-cert", os.path.join(data, "ca.pem"),
                                  "--ca-token-file", token_file]).wait_ready()
     port = free_port()
-    write(os.path.join(config, "mesh.yaml"), fixture("canary/mesh.yaml", port=port))
+    # The canary mesh, with a JSON access-log line per request on each sidecar's stdout.
+    write(os.path.join(config, "mesh.yaml"), fixture("canary/mesh.yaml", port=port).replace(
+        "  mtls: {mode: STRICT}\n", "  mtls: {mode: STRICT}\n  accessLog: {mode: JSON}\n", 1))
     write(os.path.join(config, "route.yaml"), fixture("canary/route.yaml", v1=90, v2=10))
     print("config directory: %s (edit route.yaml to shift traffic)" % config)
 
@@ -81,16 +104,27 @@ def main():
     try:
         for pod, version, pod_ip, app_ip in [("echo-v1-0", "v1", "127.0.30.1", "127.0.31.1"),
                                              ("echo-v2-0", "v2", "127.0.30.2", "127.0.31.2")]:
-            stop.append(Backend(version, host=app_ip, port=port))
-            stop.append(sidecar(pod, "echo", APP_IP=app_ip, OUTBOUND_PORT=free_port()))
+            app = Backend(version, host=app_ip, port=port)
+            if version == "v2":
+                app.server.fail_one_in = 10  # the canary's bug: one request in ten fails
+            stop.append(app)
+            stop.append(sidecar(pod, "echo", APP_IP=app_ip, OUTBOUND_PORT=free_port(),
+                                WORKLOAD_NAME="echo-" + version, APP="echo", VERSION=version))
             print("pod %s: app %s on %s:%d, sidecar inbound (mTLS) on %s:%d, identity "
                   "spiffe://cluster.local/ns/default/sa/echo" % (pod, version, app_ip, port, pod_ip,
                                                                  port))
         out_port = free_port()
-        client = sidecar("client-0", "client", OUTBOUND_PORT=out_port)
+        client = sidecar("client-0", "client", OUTBOUND_PORT=out_port, WORKLOAD_NAME="client",
+                         APP="client")
         stop.append(client)
         print("pod client-0: sidecar outbound on 127.0.0.1:%d (requests carry Host: echo), "
               "identity spiffe://cluster.local/ns/default/sa/client" % out_port)
+        sidecars = [s for s in stop if isinstance(s, Proxy)]
+        prometheus = Prometheus({"sidecars": ("/stats/prometheus", [
+            "127.0.0.1:%d" % s.admin_port for s in sidecars])})
+        stop.append(prometheus)
+        print("prometheus: http://127.0.0.1:%d scrapes the three sidecars every second "
+              "(Istio's standard metrics)" % prometheus.port)
         build = re.search(r'weft_build_info\{tls_library="([^"]*)"',
                           client.admin("/stats/prometheus")[1])
         print("the sidecars' TLS library: %s" % (build.group(1) if build else "unknown"))
@@ -101,6 +135,12 @@ def main():
         print("\nSTRICT mTLS: the echo app sees its caller in x-forwarded-client-cert:\n  " + xfcc)
         print("a plaintext request straight to the meshed inbound port 127.0.30.1:%d: %s\n"
               % (port, "refused" if plaintext_refused("127.0.30.1", port) else "ANSWERED (bug)"))
+        # Every series exists before the first step (rate() needs two samples of each).
+        wait_for(prometheus.targets_up, "prometheus to scrape the sidecars", timeout=20)
+        measure(out_port, 200)
+        time.sleep(2.5)
+        measure(out_port, 200)
+        time.sleep(2.5)
         for v1, v2 in [(90, 10), (50, 50), (0, 100)]:
             before = client.xds_version("routes")
             written = time.monotonic()
@@ -114,10 +154,19 @@ def main():
             shown = "  ".join("%s %5.1f%%" % (k, 100.0 * v / total) for k, v in sorted(counts.items()))
             print("HTTPRoute %3d/%-3d -> observed over %d requests: %s   (applied in %.0f ms)"
                   % (v1, v2, total, shown, applied_ms))
+            time.sleep(2.5)  # two scrapes
+            view = prometheus_view(prometheus)
+            print("    Prometheus, last 5 s: " + "   ".join(
+                "%s success %s p99 %s ms" % (w, *view[w]) for w in sorted(view)))
         status = subprocess.run([os.path.join(ROOT, "bazel-bin/tools/weftctl/weftctl"),
                                  "proxy-status", "--control", "127.0.0.1:%d" % control.admin_port],
                                 capture_output=True, text=True)
         print("\nweftctl proxy-status:\n" + status.stdout)
+        with open(sidecars[1].log_path) as f:
+            line = [l for l in f if l.startswith("{")][-1].strip()
+        print("access log (JSON, one line per request, on each sidecar's stdout; echo-v2's in %s):"
+              "\n  %s" % (sidecars[1].log_path, line))
+        print("tracing: not yet (issue 13)")
     finally:
         for s in reversed(stop):
             s.stop()

@@ -48,7 +48,7 @@ envoy::config::accesslog::v3::AccessLog stdoutLog(bool json) {
     auto& fields = *out.mutable_log_format()->mutable_json_format()->mutable_fields();
     for (const auto& [key, format] : kDefaultJsonFields) fields[key].set_string_value(format);
   }
-  log.mutable_typed_config()->PackFrom(out);
+  packDeterministic(out, log.mutable_typed_config());  // a Struct: map order
   return log;
 }
 
@@ -59,10 +59,10 @@ void addToChain(listener_v3::FilterChain* chain,
     tcp_v3::TcpProxy tcp;
     if (filter.typed_config().UnpackTo(&hcm)) {  // UnpackTo checks the type
       *hcm.add_access_log() = log;
-      filter.mutable_typed_config()->PackFrom(hcm);
+      packDeterministic(hcm, filter.mutable_typed_config());
     } else if (filter.typed_config().UnpackTo(&tcp)) {
       *tcp.add_access_log() = log;
-      filter.mutable_typed_config()->PackFrom(tcp);
+      packDeterministic(tcp, filter.mutable_typed_config());
     }
   }
 }
@@ -79,7 +79,7 @@ void addAccessLogs(const std::string& mode, ProxyResources& out) {
     if (listener.has_default_filter_chain()) {
       addToChain(listener.mutable_default_filter_chain(), log);
     }
-    resource.any.PackFrom(listener);
+    packDeterministic(listener, &resource.any);
   }
 }
 

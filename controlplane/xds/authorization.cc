@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "controlplane/xds/resources.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb.h"
 #include "envoy/extensions/filters/network/rbac/v3/rbac.pb.h"
 
@@ -86,7 +87,7 @@ void addHttpRbac(
   auto* filters = hcm->mutable_http_filters();
   auto* filter = filters->Add();
   filter->set_name("envoy.filters.http.rbac");
-  filter->mutable_typed_config()->PackFrom(config);
+  packDeterministic(config, filter->mutable_typed_config());  // policies: a map
   // Move it in front of the router (the last filter).
   for (int i = filters->size() - 1; i > 0; --i) filters->SwapElements(i, i - 1);
 }
@@ -99,7 +100,7 @@ void addNetworkRbac(const rbac_v3::RBAC& rules, const std::string& stat_prefix,
   auto* filters = chain->mutable_filters();
   auto* filter = filters->Add();
   filter->set_name("envoy.filters.network.rbac");
-  filter->mutable_typed_config()->PackFrom(config);
+  packDeterministic(config, filter->mutable_typed_config());  // policies: a map
   for (int i = filters->size() - 1; i > 0; --i) filters->SwapElements(i, i - 1);
 }
 

@@ -25,7 +25,7 @@ void setHttp2Upstream(envoy::config::cluster::v3::Cluster* cluster);
 
 template <class M>
 void add(ProxyResources& out, ResourceType type, const std::string& name, const M& message) {
-  out.by_type[type][name].any.PackFrom(message);
+  packDeterministic(message, &out.by_type[type][name].any);
 }
 
 // Who is on the other side of an HTTP listener.

@@ -4,6 +4,7 @@
 // push happens only when what that proxy sees has changed.
 
 #include <google/protobuf/any.pb.h>
+#include <google/protobuf/message.h>
 
 #include <array>
 #include <map>
@@ -36,6 +37,14 @@ struct ProxyResources {
   // Fills in per-resource and per-type versions.
   void seal();
 };
+
+// Any.PackFrom with deterministic serialization: protobuf writes map
+// entries (a Struct's fields, typed_extension_protocol_options) in hash-table
+// order, which differs between two builds of the same message, and a
+// resource's version is the hash of its bytes: without this, an unchanged
+// listener would get a new version, be pushed again and drain its
+// connections.
+void packDeterministic(const google::protobuf::Message& message, google::protobuf::Any* any);
 
 // FNV-1a, as hex: cheap, stable content hashes for versions.
 std::string contentHash(const std::string& bytes);

@@ -363,6 +363,13 @@ TEST(TranslatorTest, MeshConfigTurnsAccessLogsOnPerNamespace) {
   ASSERT_FALSE(types.empty());
   for (const auto& t : types) EXPECT_NE(t.find("envoy.access_loggers.stdout"), std::string::npos);
   EXPECT_TRUE(accessLogTypes(*translateForProxy(set, proxy("b.data", "default"), {})).empty());
+  // Translating the same config again gives the same versions (the JSON format is a Struct,
+  // a map: its bytes must not depend on hash-table order, or every reload re-pushes LDS).
+  for (int i = 0; i < 20; ++i) {
+    ConfigSet again = withAccessLog("{mode: JSON, namespaces: {data: Off}}");
+    EXPECT_EQ(translateForProxy(again, proxy("a.shop", "default"), {})->version[kLds],
+              shop->version[kLds]);
+  }
   // Off by default.
   EXPECT_TRUE(accessLogTypes(*translateForProxy(mesh(), proxy("a.shop", "default"), {})).empty());
 }

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <utility>
 
 #include "proxy/stream_info/response_flags.h"
@@ -367,7 +368,11 @@ class JsonFormatter : public Formatter {
 
 bool compileJson(const google::protobuf::Struct& format, const std::string& path,
                  std::vector<JsonNode>* nodes, std::string* error) {
-  for (const auto& [key, value] : format.fields()) {
+  // A Struct's fields are a map without order: sorted, every line has the same key order.
+  std::map<std::string, const google::protobuf::Value*> sorted;
+  for (const auto& [key, value] : format.fields()) sorted[key] = &value;
+  for (const auto& [key, value_ptr] : sorted) {
+    const google::protobuf::Value& value = *value_ptr;
     JsonNode node;
     node.key = key;
     switch (value.kind_case()) {

@@ -3,19 +3,26 @@
 //   weftctl proxy-status [--control HOST:PORT]
 //   weftctl config-dump POD|HOST:PORT [--control HOST:PORT]   a proxy's /config_dump
 //   weftctl inject -f FILE|- [--config INJECTOR_CONFIG]        the webhook's mutation, offline
+//   weftctl stat workload/NAME|service/NAME [-n NS] [--window 1m]
+//                (--prometheus HOST:PORT | --proxy HOST:ADMIN_PORT)   success rate, rps, p50/p99
 
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "common/base/file.h"
 #include "common/http/blocking_client.h"
 #include "controlplane/config/config_dir.h"
 #include "controlplane/config/parser.h"
 #include "injector/offline_injector.h"
+#include "tools/weftctl/stat.h"
 
 namespace {
 
@@ -34,15 +41,20 @@ bool adminGet(const std::string& host, int port, const std::string& path, int* s
 }
 
 int usage() {
-  std::fprintf(stderr,
-               "usage:\n"
-               "  weftctl check DIR                     validate a config directory\n"
-               "  weftctl proxy-status [--control HOST:ADMIN_PORT]   (default 127.0.0.1:15014)\n"
-               "  weftctl config-dump POD|HOST:ADMIN_PORT [--control HOST:ADMIN_PORT]\n"
-               "                                        a proxy's live configuration\n"
-               "  weftctl inject -f FILE|- [--config INJECTOR_CONFIG]\n"
-               "                                        add the sidecar to the pods and pod\n"
-               "                                        templates of manifests (YAML to stdout)\n");
+  std::fprintf(
+      stderr,
+      "usage:\n"
+      "  weftctl check DIR                     validate a config directory\n"
+      "  weftctl proxy-status [--control HOST:ADMIN_PORT]   (default 127.0.0.1:15014)\n"
+      "  weftctl config-dump POD|HOST:ADMIN_PORT [--control HOST:ADMIN_PORT]\n"
+      "                                        a proxy's live configuration\n"
+      "  weftctl inject -f FILE|- [--config INJECTOR_CONFIG]\n"
+      "                                        add the sidecar to the pods and pod\n"
+      "                                        templates of manifests (YAML to stdout)\n"
+      "  weftctl stat workload/NAME|service/NAME [-n NAMESPACE] [--window 1m]\n"
+      "               (--prometheus HOST:PORT | --proxy HOST:ADMIN_PORT)\n"
+      "                                        success rate, requests/s, p50, p99 per\n"
+      "                                        workload, as the callee's sidecar saw them\n");
   return 2;
 }
 
@@ -183,11 +195,132 @@ int inject(int argc, char** argv) {
 
 }  // namespace
 
+std::string urlEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof(hex), "%%%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+// One instant query: destination_workload -> value.
+bool promQuery(const std::string& host, int port, const std::string& expr,
+               std::map<std::string, double>* out, std::string* error) {
+  int status = 0;
+  std::string body;
+  if (!adminGet(host, port, "/api/v1/query?query=" + urlEncode(expr), &status, &body, error)) {
+    return false;
+  }
+  auto answer = nlohmann::json::parse(body, nullptr, false);
+  if (status != 200 || !answer.is_object() || answer.value("status", "") != "success") {
+    *error = "Prometheus answered " + std::to_string(status) + ": " + body.substr(0, 200);
+    return false;
+  }
+  for (const auto& r : answer["data"]["result"]) {
+    std::string workload = r["metric"].value("destination_workload", "");
+    (*out)[workload] = std::atof(r["value"][1].get<std::string>().c_str());
+  }
+  return true;
+}
+
+// "10s", "2m" -> seconds (the sidecar source waits that long between scrapes).
+double windowSeconds(const std::string& window) {
+  double n = std::atof(window.c_str());
+  if (!window.empty() && window.back() == 'm') return n * 60;
+  return n;
+}
+
+int stat(int argc, char** argv) {
+  namespace w = weft::weftctl;
+  w::StatTarget target;
+  std::string error, prometheus, proxy;
+  if (argc < 3 || !w::parseStatTarget(argv[2], &target, &error)) {
+    if (!error.empty()) std::fprintf(stderr, "weftctl stat: %s\n", error.c_str());
+    return usage();
+  }
+  bool window_set = false;
+  for (int i = 3; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "-n" || flag == "--namespace") {
+      target.ns = argv[i + 1];
+    } else if (flag == "--window") {
+      target.window = argv[i + 1];
+      window_set = true;
+    } else if (flag == "--prometheus") {
+      prometheus = argv[i + 1];
+    } else if (flag == "--proxy") {
+      proxy = argv[i + 1];
+    } else {
+      return usage();
+    }
+  }
+  if (argc % 2 == 0 || prometheus.empty() == proxy.empty()) return usage();
+  std::string host;
+  int port = 0;
+  std::vector<w::StatRow> rows;
+  if (!prometheus.empty()) {
+    if (!splitHostPort(prometheus, &host, &port)) return usage();
+    std::map<std::string, double> rps, success, p50, p99;
+    if (!promQuery(host, port, w::rpsQuery(target), &rps, &error) ||
+        !promQuery(host, port, w::successQuery(target), &success, &error) ||
+        !promQuery(host, port, w::quantileQuery(target, 0.5), &p50, &error) ||
+        !promQuery(host, port, w::quantileQuery(target, 0.99), &p99, &error)) {
+      std::fprintf(stderr, "weftctl stat: %s\n", error.c_str());
+      return 1;
+    }
+    for (const auto& [workload, value] : rps) {
+      w::StatRow row;
+      row.workload = workload;
+      row.rps = value;
+      if (value > 0) {
+        row.success_percent = success.count(workload) ? success[workload] : -1;
+        row.p50_ms = p50.count(workload) ? p50[workload] : -1;
+        row.p99_ms = p99.count(workload) ? p99[workload] : -1;
+      }
+      rows.push_back(row);
+    }
+  } else {
+    if (!splitHostPort(proxy, &host, &port)) return usage();
+    if (!window_set) target.window = "10s";
+    double seconds = windowSeconds(target.window);
+    if (seconds <= 0 || seconds > 3600) {
+      std::fprintf(stderr, "weftctl stat: --window '%s' is not 1s..60m\n", target.window.c_str());
+      return 2;
+    }
+    int status = 0;
+    std::string before, after;
+    if (!adminGet(host, port, "/stats/prometheus", &status, &before, &error)) {
+      std::fprintf(stderr, "weftctl stat: %s\n", error.c_str());
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+    if (!adminGet(host, port, "/stats/prometheus", &status, &after, &error)) {
+      std::fprintf(stderr, "weftctl stat: %s\n", error.c_str());
+      return 1;
+    }
+    rows =
+        w::rowsFromScrapes(w::parseExposition(before), w::parseExposition(after), seconds, target);
+  }
+  std::printf("%s %s.%s over %s (reporter=destination, from %s)\n", target.kind.c_str(),
+              target.name.c_str(), target.ns.c_str(), target.window.c_str(),
+              prometheus.empty() ? ("the sidecar at " + proxy).c_str()
+                                 : ("Prometheus at " + prometheus).c_str());
+  std::fputs(w::formatRows(rows).c_str(), stdout);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   std::string command = argv[1];
   if (command == "check" && argc == 3) return check(argv[2]);
   if (command == "inject") return inject(argc, argv);
+  if (command == "stat") return stat(argc, argv);
   if (command == "proxy-status") {
     std::string control = "127.0.0.1:15014";
     if (argc == 4 && std::string(argv[2]) == "--control") control = argv[3];
