@@ -137,7 +137,7 @@ void Worker::startChain(size_t index, const config::FilterChainConfig* chain,
   auto proxy = std::make_unique<tcp::TcpProxy>(*this, chain->tcp_cluster, std::move(connection),
                                                listener_stats_[index], listener.buffer_limit_bytes,
                                                chain->tcp_idle_timeout_ms, chain->direction,
-                                               &chain->tcp_access_logs);
+                                               &chain->tcp_access_logs, chain->tls != nullptr);
   tcp::TcpProxy* raw = proxy.get();
   connections_[raw] = std::move(proxy);
   raw->setRbac(chain->tcp_rbac);

@@ -14,7 +14,7 @@ TcpProxy::TcpProxy(context::WorkerContext& context, const std::string& cluster_n
                    std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
                    uint32_t buffer_limit, uint64_t idle_timeout_ms,
                    config::TrafficDirection direction,
-                   const std::vector<config::AccessLogConfig>* access_logs)
+                   const std::vector<config::AccessLogConfig>* access_logs, bool downstream_tls)
     : idle_timeout_ms_(idle_timeout_ms),
       context_(context),
       cluster_name_(cluster_name),
@@ -22,6 +22,7 @@ TcpProxy::TcpProxy(context::WorkerContext& context, const std::string& cluster_n
       downstream_(std::move(downstream)),
       stats_(stats),
       direction_(direction),
+      downstream_tls_(downstream_tls),
       access_logs_(access_logs != nullptr ? *access_logs : std::vector<config::AccessLogConfig>()) {
   if (!access_logs_.empty()) {
     start_time_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -137,6 +138,8 @@ void TcpProxy::Side::onData(std::string_view data, bool end_stream) {
     (downstream_ ? parent_.bytes_received_ : parent_.bytes_sent_) += data.size();
     if (const stats::IstioTcpSeries* series = parent_.istioSeries()) {
       stats::inc(downstream_ ? series->received : series->sent, static_cast<double>(data.size()));
+    } else if (!parent_.istio_opened_) {
+      (downstream_ ? parent_.pending_received_ : parent_.pending_sent_) += data.size();
     }
     peer.write(data);
   }
@@ -202,9 +205,15 @@ stats::IstioConnection TcpProxy::istioLabels(uint32_t response_flags) const {
 }
 
 const stats::IstioTcpSeries* TcpProxy::istioSeries() {
-  if (!istio_opened_ && direction_ != config::TrafficDirection::kUnspecified) {
-    istio_opened_ = true;
-    istio_ = context_.istio().openConnection(istioLabels(0));
+  if (istio_opened_ || direction_ == config::TrafficDirection::kUnspecified) return istio_;
+  if (downstream_tls_ && downstream_->transportInfo() == nullptr && !closed_) {
+    return nullptr;  // who the caller is is not known yet
+  }
+  istio_opened_ = true;
+  istio_ = context_.istio().openConnection(istioLabels(0));
+  if (istio_ != nullptr) {
+    if (pending_received_ > 0) stats::inc(istio_->received, static_cast<double>(pending_received_));
+    if (pending_sent_ > 0) stats::inc(istio_->sent, static_cast<double>(pending_sent_));
   }
   return istio_;
 }

@@ -19,7 +19,8 @@ class TcpProxy : public context::ActiveConnection {
            std::unique_ptr<network::Connection> downstream, stats::ListenerStats stats,
            uint32_t buffer_limit, uint64_t idle_timeout_ms,
            config::TrafficDirection direction = config::TrafficDirection::kUnspecified,
-           const std::vector<config::AccessLogConfig>* access_logs = nullptr);
+           const std::vector<config::AccessLogConfig>* access_logs = nullptr,
+           bool downstream_tls = false);
   ~TcpProxy() override;
 
   // Connects upstream; `initial_data` (bytes read while inspecting the
@@ -46,9 +47,10 @@ class TcpProxy : public context::ActiveConnection {
 
   network::Connection& peerOf(bool downstream) { return downstream ? *upstream_ : *downstream_; }
   void closeBoth();
-  // Istio's TCP metrics: the connection's labels (the caller's certificate
-  // is known once bytes flow, so the series is resolved at the first byte
-  // or at the close, whichever is first).
+  // Istio's TCP metrics: the connection's labels. The series is resolved
+  // once the caller is known (a TLS downstream: its handshake done; a
+  // server-speaks-first app's banner can come before it), else at the
+  // close; bytes before that are held in pending_*.
   stats::IstioConnection istioLabels(uint32_t response_flags) const;
   const stats::IstioTcpSeries* istioSeries();
   void authorizeThenConnect(std::string_view first_bytes);
@@ -77,6 +79,9 @@ class TcpProxy : public context::ActiveConnection {
   bool upstream_connected_ = false;
   const config::TrafficDirection direction_;
   bool istio_opened_ = false;
+  const bool downstream_tls_;
+  uint64_t pending_received_ = 0;
+  uint64_t pending_sent_ = 0;
   const stats::IstioTcpSeries* istio_ = nullptr;
   uint32_t response_flags_ = 0;
   // Access logs: one line at the close, with the bytes each way. Copied (shared
