@@ -191,8 +191,12 @@ class ResilienceTest(unittest.TestCase):
                                                    "min_retry_concurrency": 1}}]}
         cls.proxy = Proxy(bootstrap(
             [http_listener("in", cls.port, [{"name": "all", "domains": ["*"], "routes": routes}])],
+            # 8 concurrent clients, each possibly in retry: min_retry_concurrency 8 keeps the
+            # budget from binding here (a retry that starts while one client is between
+            # requests would see 7 requests against 7 retries); "dead" tests the budget.
             [static_cluster("flaky", [cls.flaky.port], circuit_breakers={"thresholds": [
-                {"retry_budget": {"budget_percent": {"value": 100.0}}}]}),
+                {"retry_budget": {"budget_percent": {"value": 100.0},
+                                  "min_retry_concurrency": 8}}]}),
              static_cluster("dead", [cls.dead.port], circuit_breakers=budget),
              static_cluster("dead_capped", [cls.dead.port],
                             circuit_breakers={"thresholds": [{"max_retries": 1}]}),
@@ -224,6 +228,8 @@ class ResilienceTest(unittest.TestCase):
         ok7, ok3, ok0 = (r.count(200) / len(r) for r in (retried7, retried, plain))
         print("\n  50%% failing backend over 2,000 requests: success %.1f%% with 7 retries, "
               "%.1f%% with 3 (expected 93.75%%), %.1f%% without" % (ok7 * 100, ok3 * 100, ok0 * 100))
+        self.assertEqual(self.proxy.metric("weft_upstream_rq_retry_budget_exhausted_total",
+                                           cluster="flaky"), 0)
         self.assertGreaterEqual(ok7, 0.99)
         self.assertAlmostEqual(ok3, 0.9375, delta=0.025)
         self.assertAlmostEqual(ok0, 0.5, delta=0.05)
