@@ -4,6 +4,7 @@
 // line: views into the stream's own state, valid only during the formatting
 // call (nothing here is copied on the request path).
 
+#include <chrono>
 #include <cstdint>
 #include <string_view>
 
@@ -30,5 +31,12 @@ struct AccessLogRecord {
   std::string_view downstream_peer_uri_san;  // the client certificate's URI SAN
   std::string_view route_name;
 };
+
+// %START_TIME%'s clock: wall time, microseconds since the epoch.
+inline int64_t wallClockNowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace weft::access_log

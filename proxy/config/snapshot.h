@@ -39,6 +39,17 @@ struct AccessLogConfig {
   std::string path;  // for the config dump and errors
 };
 
+// One line per configured log for the stream or connection `record` describes.
+inline void writeAccessLogs(const std::vector<AccessLogConfig>& logs,
+                            const access_log::AccessLogRecord& record) {
+  std::string line;
+  for (const AccessLogConfig& log : logs) {
+    line.clear();
+    log.formatter->format(record, &line);
+    log.sink->write(line);
+  }
+}
+
 struct HttpListenerSettings {
   std::shared_ptr<const RouteTable> routes;
   CodecType codec = CodecType::kAuto;

@@ -1,7 +1,5 @@
 #include "proxy/http/active_stream.h"
 
-#include <chrono>
-
 #include "common/base/logging.h"
 #include "proxy/http/connection_manager.h"
 #include "proxy/http/edge_headers.h"
@@ -21,9 +19,7 @@ ActiveStream::ActiveStream(ConnectionManager& manager, StreamEncoder& response_e
       idle_timeout_ms_(manager.chain().http.stream_idle_timeout_ms),
       last_activity_ms_(start_ms_) {
   if (!manager.chain().http.access_logs.empty()) {
-    start_time_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    start_time_us_ = access_log::wallClockNowUs();
   }
   if (manager.chain().http.request_timeout_ms > 0) {
     request_deadline_ms_ = start_ms_ + manager.chain().http.request_timeout_ms;
@@ -306,12 +302,7 @@ void ActiveStream::writeAccessLogs() {
     record.downstream_peer_uri_san = tls->peer_identity;
   }
   if (route_ != nullptr) record.route_name = route_->name;
-  std::string line;
-  for (const config::AccessLogConfig& log : manager_.chain().http.access_logs) {
-    line.clear();
-    log.formatter->format(record, &line);
-    log.sink->write(line);
-  }
+  config::writeAccessLogs(manager_.chain().http.access_logs, record);
 }
 
 void ActiveStream::finish() {

@@ -1,7 +1,5 @@
 #include "proxy/tcp/tcp_proxy.h"
 
-#include <chrono>
-
 #include "common/base/logging.h"
 #include "common/network/tcp_connection.h"
 #include "common/tls/tls_socket.h"
@@ -25,9 +23,7 @@ TcpProxy::TcpProxy(context::WorkerContext& context, const std::string& cluster_n
       downstream_tls_(downstream_tls),
       access_logs_(access_logs != nullptr ? *access_logs : std::vector<config::AccessLogConfig>()) {
   if (!access_logs_.empty()) {
-    start_time_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    start_time_us_ = access_log::wallClockNowUs();
     start_ms_ = context_.dispatcher().nowMs();
   }
   stats::inc(stats_.cx_total);
@@ -238,12 +234,7 @@ void TcpProxy::writeAccessLogs() {
   if (const network::TransportInfo* tls = downstream_->transportInfo()) {
     record.downstream_peer_uri_san = tls->peer_identity;
   }
-  std::string line;
-  for (const config::AccessLogConfig& log : access_logs_) {
-    line.clear();
-    log.formatter->format(record, &line);
-    log.sink->write(line);
-  }
+  config::writeAccessLogs(access_logs_, record);
 }
 
 void TcpProxy::maybeRemove() {
