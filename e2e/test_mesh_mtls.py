@@ -345,8 +345,17 @@ class AuthorizationPolicyTest(MeshFixture):
         self.assertEqual(self.echo.metric("weft_rbac_decisions_total", decision="denied") - before,
                          3)
 
+    def status_or_none(self, port, method, path):
+        """For waits only: a sidecar just started (CI's one failure here, under
+        ASan) may still refuse or drop the first connection."""
+        try:
+            return self.via(port, method, path)
+        except OSError:
+            return None
+
     def test_a_policy_change_reaches_connections_opened_before_it(self):
-        self.wait_for(lambda: self.via(self.intruder_port, "GET", "/headers") == 403, "the policy")
+        self.wait_for(lambda: self.status_or_none(self.intruder_port, "GET", "/headers") == 403,
+                      "the policy")
         open_policy = POLICY.replace("from: [{serviceAccount: client}]",
                                      "from: [{serviceAccount: client}, {serviceAccount: intruder}]")
         write(os.path.join(self.config, "authz.yaml"), open_policy % {"db_port": self.db_port})

@@ -18,6 +18,7 @@
 #include "proxy/config/cluster_config.h"
 #include "proxy/config/route_table.h"
 #include "proxy/rbac/rbac_engine.h"
+#include "proxy/tracing/stream_tracer.h"
 
 namespace weft::config {
 
@@ -92,6 +93,9 @@ struct HttpListenerSettings {
   bool xfcc_uri = false;                     // set_current_client_cert_details.uri
   rbac::RbacEnginePtr rbac;                  // envoy.filters.http.rbac: 403 for what it refuses
   std::vector<AccessLogConfig> access_logs;  // one line each per finished stream
+  // tracing: a span per stream at this hop when sampled; nullptr: no tracing
+  // (the propagation headers pass through untouched).
+  std::shared_ptr<const tracing::TracingConfig> tracing;
 };
 
 // One filter chain: the terminal network filter (HTTP connection manager or

@@ -41,6 +41,15 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
                  manager_.connection().transportInfo() != nullptr);
   telemetry_.onRequestHeaders(request_headers_);
   ensureRequestId(request_headers_, manager_.context().clusterManager().rng());
+  if (http.tracing) {
+    // Before the route and the router: a route's header rules see the
+    // context this hop passes on.
+    tracer_.emplace(http.tracing, request_headers_,
+                    manager_.chain().direction == config::TrafficDirection::kOutbound
+                        ? tracing::SpanKind::kClient
+                        : tracing::SpanKind::kServer,
+                    manager_.context().clusterManager().rng(), access_log::wallClockNowUs());
+  }
   if (http.rbac && !authorize(*http.rbac)) return;
   routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
   route_ = routes_ ? routes_->route(request_headers_) : nullptr;
@@ -305,9 +314,28 @@ void ActiveStream::writeAccessLogs() {
   config::writeAccessLogs(manager_.chain().http.access_logs, record);
 }
 
+void ActiveStream::finishSpan() {
+  tracing::SpanOutcome outcome;
+  outcome.response_code = response_started_ ? response_code_ : 0;
+  if (grpc_) outcome.grpc_status = telemetry_.grpcStatus();
+  outcome.response_flags = stream_info::responseFlagsString(response_flags_);
+  outcome.protocol = manager_.protocolName();
+  std::string service;
+  if (router_ != nullptr) {
+    outcome.upstream_cluster = router_->clusterName();
+    if (const network::Address* host = router_->upstreamAddress()) {
+      outcome.upstream_address = host->toString();
+    }
+    service = std::string(router_->clusterService());
+  }
+  tracer_->finish(service, manager_.connection().remoteAddress().toString(), outcome,
+                  access_log::wallClockNowUs());
+}
+
 void ActiveStream::finish() {
   if (done_) return;
   done_ = true;
+  if (tracer_ && tracer_->sampled()) finishSpan();
   if (telemetry_.enabled()) {
     telemetry_.record(manager_.context().istio(), grpc_, response_started_ ? response_code_ : 0,
                       response_flags_, manager_.context().dispatcher().nowMs() - start_ms_,

@@ -19,6 +19,7 @@
 #include "proxy/http/stream_telemetry.h"
 #include "proxy/router/router.h"
 #include "proxy/stream_info/response_flags.h"
+#include "proxy/tracing/stream_tracer.h"
 
 namespace weft::http {
 
@@ -76,6 +77,7 @@ class ActiveStream : public StreamDecoder, private router::RouterCallbacks {
   void finish();
   // One line per configured access log, for the stream that just ended.
   void writeAccessLogs();
+  void finishSpan();
 
   ConnectionManager& manager_;
   StreamEncoder& response_encoder_;
@@ -87,7 +89,8 @@ class ActiveStream : public StreamDecoder, private router::RouterCallbacks {
   bool response_complete_ = false;
   bool done_ = false;
   bool downstream_read_disabled_ = false;
-  StreamTelemetry telemetry_;  // Istio's metrics of this stream
+  StreamTelemetry telemetry_;                    // Istio's metrics of this stream
+  std::optional<tracing::StreamTracer> tracer_;  // when the connection manager traces
   // Kept only when access logs are configured: %START_TIME%, %RESP(...)%, %TRAILER(...)%.
   int64_t start_time_us_ = 0;
   std::unique_ptr<HeaderMap> logged_response_headers_;

@@ -36,6 +36,7 @@ class StreamTelemetry {
   void setGrpcStatus(int status) { grpc_status_ = status; }
   uint64_t requestBytes() const { return request_bytes_; }
   uint64_t responseBytes() const { return response_bytes_; }
+  int grpcStatus() const { return grpc_status_; }  // -1: none seen
 
   // `service`: the Service of the cluster the router chose
   // (ClusterConfig::service), empty when none.

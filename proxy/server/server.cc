@@ -34,8 +34,17 @@ int Server::run() {
     std::fprintf(stderr, "weft-proxy: %s\n", error.c_str());
     return 1;
   }
+  workload::WorkloadMetadata local =
+      workload::localMetadataFromNode(bootstrap_.node(), options_.trust_domain);
+  tracing::Tags span_tags = {{"node_id", bootstrap_.node().id()}};
+  for (const auto& [key, value] : {std::pair{"istio.canonical_service", local.canonical_service},
+                                   {"istio.canonical_revision", local.canonical_revision},
+                                   {"istio.namespace", local.namespace_name}}) {
+    if (!value.empty()) span_tags.emplace_back(key, value);
+  }
+  tracers_.setProcessTags({}, std::move(span_tags));
   common::ErrorList errors;
-  snapshot_ = translate::translateBootstrap(bootstrap_, errors, &access_logs_);
+  snapshot_ = translate::translateBootstrap(bootstrap_, errors, &runtime_factories_);
   if (!snapshot_) {
     std::fprintf(stderr, "weft-proxy: %s: invalid bootstrap:\n", options_.bootstrap_path.c_str());
     for (const auto& e : errors.all()) std::fprintf(stderr, "  %s\n", e.c_str());
@@ -68,7 +77,7 @@ int Server::run() {
   }
 
   // Before any worker records: who this sidecar's workload is.
-  istio_.setLocal(workload::localMetadataFromNode(bootstrap_.node(), options_.trust_domain));
+  istio_.setLocal(std::move(local));
   for (int w = 0; w < concurrency_; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, stats_, istio_));
     workers_.back()->start();
@@ -159,7 +168,7 @@ bool Server::startXds(std::string* error) {
              std::string* error) {
         common::ErrorList errors;
         auto snapshot =
-            translate::buildSnapshot(bootstrap_, &candidate, errors, missing, &access_logs_);
+            translate::buildSnapshot(bootstrap_, &candidate, errors, missing, &runtime_factories_);
         if (snapshot == nullptr) *error = errors.joined();
         return snapshot;
       },
@@ -238,6 +247,7 @@ bool Server::startWorkloadCertificate(const envoy::config::core::v3::Node& node,
 void Server::applySnapshot(config::SnapshotPtr snapshot) {
   std::vector<std::vector<int>> per_worker = sockets_->update(*snapshot);
   snapshot_ = snapshot;
+  tracers_.setClusters(snapshot->clusters);
   upstream::RuntimeViewsPtr runtime = runtime_.update(*snapshot);
   for (int w = 0; w < concurrency_; ++w) workers_[w]->apply(snapshot, runtime, per_worker[w]);
 }
@@ -266,7 +276,21 @@ void Server::finish() {
   access_logs_.flush();  // nothing in flight is lost on drain: neither are its log lines
   if (admin_) admin_->stop();
   if (status_) status_->stop();
-  main_.exit();
+  // The last spans out before exit: up to a second for their exports.
+  tracers_.flush();
+  if (tracers_.idle()) {
+    main_.exit();
+    return;
+  }
+  exit_timer_ = std::make_unique<event::Timer>(main_, [this, polls_left = 20]() mutable {
+    tracers_.flush();
+    if (--polls_left == 0 || tracers_.idle()) {
+      main_.exit();
+    } else {
+      exit_timer_->enableMs(50);
+    }
+  });
+  exit_timer_->enableMs(50);
 }
 
 std::string Server::metrics() const { return stats_.render(); }

@@ -24,6 +24,8 @@
 #include "proxy/server/worker.h"
 #include "proxy/stats/istio_metrics.h"
 #include "proxy/stats/stats.h"
+#include "proxy/tracing/otlp_exporter.h"
+#include "proxy/translate/runtime_factories.h"
 #include "proxy/upstream/cluster_runtime.h"
 #include "proxy/xds/xds_client.h"
 
@@ -88,6 +90,9 @@ class Server : private admin::AdminState {
   // Access-log files, kept across pushes (a snapshot's logs share these sinks).
   access_log::AccessLogSinks access_logs_{
       [this](const std::string& path) { return stats_.accessLogDropped(path); }};
+  // Span exporters by collector, kept across pushes like the access logs.
+  tracing::OtlpExporters tracers_{main_, stats_.registry(), {}};
+  translate::RuntimeFactories runtime_factories_{&access_logs_, &tracers_};
   // Breaker counters and ejections, carried from snapshot to snapshot.
   upstream::ClusterRuntimeRegistry runtime_{stats_};
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
@@ -106,6 +111,7 @@ class Server : private admin::AdminState {
   uv_signal_t sigterm_;
   uv_signal_t sigint_;
   std::unique_ptr<event::Timer> drain_timer_;
+  std::unique_ptr<event::Timer> exit_timer_;
   bool draining_ = false;
   int workers_idle_ = 0;
   int exit_code_ = 0;

@@ -121,13 +121,22 @@ std::optional<TraceContext> extract(const http::HeaderMap& headers) {
 void inject(const TraceContext& context, const std::string& span_id, http::HeaderMap& headers) {
   headers.set("traceparent", formatTraceparent(context.trace_id, span_id, context.sampled));
   if (!context.trace_state.empty()) headers.set("tracestate", context.trace_state);
-  if (context.format == Propagation::kB3Single) {
-    headers.set("b3", context.trace_id + "-" + span_id + (context.sampled ? "-1-" : "-0-") +
-                          context.parent_span_id);
-  } else if (context.format == Propagation::kB3Multi) {
+  // B3 in the caller's format, and wherever the request carries B3 already
+  // (an earlier hop continued W3C but the app propagates B3): a stale B3
+  // span id would make the next hop's parent the wrong span.
+  if (context.format == Propagation::kB3Single || headers.has("b3")) {
+    std::string b3 = context.trace_id + "-" + span_id + (context.sampled ? "-1" : "-0");
+    if (!context.parent_span_id.empty()) b3 += "-" + context.parent_span_id;
+    headers.set("b3", b3);
+  }
+  if (context.format == Propagation::kB3Multi || headers.has("x-b3-traceid")) {
     headers.set("x-b3-traceid", context.trace_id);
     headers.set("x-b3-spanid", span_id);
-    headers.set("x-b3-parentspanid", context.parent_span_id);
+    if (context.parent_span_id.empty()) {
+      headers.remove("x-b3-parentspanid");
+    } else {
+      headers.set("x-b3-parentspanid", context.parent_span_id);
+    }
     headers.set("x-b3-sampled", context.sampled ? "1" : "0");
     headers.remove("x-b3-flags");
   }

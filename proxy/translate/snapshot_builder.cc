@@ -46,7 +46,7 @@ std::string validateDynamicResources(const envoy::config::bootstrap::v3::Bootstr
 config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
                                   const DynamicResources* dynamic, common::ErrorList& errors,
                                   std::vector<std::string>* missing,
-                                  access_log::AccessLogSinkFactory* access_logs) {
+                                  const RuntimeFactories* runtime) {
   auto snapshot = std::make_shared<config::Snapshot>();
   snapshot->node_id = bootstrap.node().id();
   if (bootstrap.has_admin()) {
@@ -143,7 +143,7 @@ config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap&
                           bool is_static) {
     config::ListenerConfig listener;
     if (!translateListener(proto, path, &listener, errors, dynamic ? &resolve : nullptr, &secrets,
-                           access_logs)) {
+                           runtime)) {
       return;
     }
     if (!listener_names.insert(listener.name).second) {
@@ -176,6 +176,12 @@ config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap&
       } else if (!chain.is_http) {
         require(chain.tcp_cluster, cpath + " tcp_proxy.cluster");
       }
+      if (chain.is_http && chain.http.tracing) {
+        require(chain.http.tracing->collector_cluster,
+                cpath +
+                    ".filters[0].typed_config.tracing.provider.typed_config.grpc_service."
+                    "envoy_grpc.cluster_name");
+      }
     };
     for (size_t c = 0; c < listener.filter_chains.size(); ++c) {
       check_chain(listener.filter_chains[c], path + ".filter_chains[" + std::to_string(c) + "]");
@@ -201,11 +207,10 @@ config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap&
 }
 
 config::SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                                       common::ErrorList& errors,
-                                       access_log::AccessLogSinkFactory* access_logs) {
+                                       common::ErrorList& errors, const RuntimeFactories* runtime) {
   DynamicResources none;
   auto snapshot = buildSnapshot(bootstrap, bootstrap.has_dynamic_resources() ? &none : nullptr,
-                                errors, nullptr, access_logs);
+                                errors, nullptr, runtime);
   if (snapshot == nullptr) return nullptr;
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;

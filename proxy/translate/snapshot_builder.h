@@ -14,8 +14,8 @@
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
-#include "proxy/access_log/access_log_sink.h"
 #include "proxy/config/snapshot.h"
+#include "proxy/translate/runtime_factories.h"
 
 namespace weft::translate {
 
@@ -34,13 +34,14 @@ struct DynamicResources {
 config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
                                   const DynamicResources* dynamic, common::ErrorList& errors,
                                   std::vector<std::string>* missing,
-                                  access_log::AccessLogSinkFactory* access_logs = nullptr);
+                                  const RuntimeFactories* runtime = nullptr);
 
 // A static bootstrap's snapshot, checking that every referenced cluster exists.
-// `access_logs` opens the files access logs name (nullptr: an access log is an error).
+// `runtime` opens the files access logs name and the exporters tracing names
+// (nullptr: an access log or tracing is an error).
 config::SnapshotPtr translateBootstrap(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
                                        common::ErrorList& errors,
-                                       access_log::AccessLogSinkFactory* access_logs = nullptr);
+                                       const RuntimeFactories* runtime = nullptr);
 
 // The ads_config's gRPC cluster name, or "" with errors added.
 std::string validateDynamicResources(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,

@@ -12,6 +12,7 @@
 #include "proxy/translate/translate_rbac.h"
 #include "proxy/translate/translate_route.h"
 #include "proxy/translate/translate_tls.h"
+#include "proxy/translate/translate_tracing.h"
 #include "proxy/translate/translate_util.h"
 
 namespace weft::translate {
@@ -80,7 +81,7 @@ constexpr char kTlsInspectorName[] = "envoy.filters.listener.tls_inspector";
 bool translateFilterChain(const listener_v3::FilterChain& chain, const std::string& cpath,
                           config::FilterChainConfig* out, common::ErrorList& errors,
                           const RouteResolver* routes, const SecretResolver* secrets,
-                          access_log::AccessLogSinkFactory* access_logs) {
+                          const RuntimeFactories* runtime) {
   bool ok = true;
   out->name = chain.name();
   {
@@ -266,9 +267,15 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
                  "has an effect only with use_remote_address: true");
       ok = false;
     }
-    if (!translateAccessLogs(hcm.access_log(), hpath + ".access_log", access_logs,
-                             &out->http.access_logs, errors)) {
+    if (!translateAccessLogs(hcm.access_log(), hpath + ".access_log",
+                             runtime ? runtime->access_logs : nullptr, &out->http.access_logs,
+                             errors)) {
       ok = false;
+    }
+    if (hcm.has_tracing()) {
+      out->http.tracing = translateTracing(hcm.tracing(), hpath + ".tracing",
+                                           runtime ? runtime->tracers : nullptr, errors);
+      if (out->http.tracing == nullptr) ok = false;
     }
     for (const char* unsupported :
          {"drain_timeout", "server_name", "http_protocol_options", "http2_protocol_options"}) {
@@ -290,8 +297,9 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
       ok = false;
     }
     if (tcp.has_idle_timeout()) out->tcp_idle_timeout_ms = durationMs(tcp.idle_timeout());
-    if (!translateAccessLogs(tcp.access_log(), fpath + ".typed_config.access_log", access_logs,
-                             &out->tcp_access_logs, errors)) {
+    if (!translateAccessLogs(tcp.access_log(), fpath + ".typed_config.access_log",
+                             runtime ? runtime->access_logs : nullptr, &out->tcp_access_logs,
+                             errors)) {
       ok = false;
     }
   } else {
@@ -320,7 +328,7 @@ std::vector<std::string> rdsNames(const listener_v3::Listener& proto) {
 bool translateListener(const listener_v3::Listener& proto, const std::string& path,
                        config::ListenerConfig* out, common::ErrorList& errors,
                        const RouteResolver* routes, const SecretResolver* secrets,
-                       access_log::AccessLogSinkFactory* access_logs) {
+                       const RuntimeFactories* runtime) {
   bool ok = true;
   out->name = proto.name();
   if (proto.name().empty()) {
@@ -383,7 +391,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
     chain.direction = direction;
     if (translateFilterChain(proto.filter_chains(i),
                              path + ".filter_chains[" + std::to_string(i) + "]", &chain, errors,
-                             routes, secrets, access_logs)) {
+                             routes, secrets, runtime)) {
       out->filter_chains.push_back(std::move(chain));
     } else {
       ok = false;
@@ -393,7 +401,7 @@ bool translateListener(const listener_v3::Listener& proto, const std::string& pa
     config::FilterChainConfig chain;
     chain.direction = direction;
     if (translateFilterChain(proto.default_filter_chain(), path + ".default_filter_chain", &chain,
-                             errors, routes, secrets, access_logs)) {
+                             errors, routes, secrets, runtime)) {
       out->default_filter_chain = std::move(chain);
     } else {
       ok = false;

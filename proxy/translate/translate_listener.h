@@ -9,8 +9,8 @@
 
 #include "common/base/error_list.h"
 #include "envoy/config/listener/v3/listener.pb.h"
-#include "proxy/access_log/access_log_sink.h"
 #include "proxy/config/snapshot.h"
+#include "proxy/translate/runtime_factories.h"
 #include "proxy/translate/translate_route.h"
 #include "proxy/translate/translate_tls.h"
 
@@ -20,7 +20,7 @@ bool translateListener(const envoy::config::listener::v3::Listener& proto, const
                        config::ListenerConfig* out, common::ErrorList& errors,
                        const RouteResolver* routes = nullptr,
                        const SecretResolver* secrets = nullptr,
-                       access_log::AccessLogSinkFactory* access_logs = nullptr);
+                       const RuntimeFactories* runtime = nullptr);
 
 // The route names a listener's HTTP connection managers ask RDS for.
 std::vector<std::string> rdsNames(const envoy::config::listener::v3::Listener& proto);

@@ -259,7 +259,8 @@ config::SnapshotPtr accessLogSnapshot(const std::string& access_log, RecordingSi
   std::string error;
   EXPECT_TRUE(parseBootstrap(accessLogBootstrap(access_log), "log.yaml", &bootstrap, &error))
       << error;
-  return translateBootstrap(bootstrap, errors, &sinks);
+  RuntimeFactories runtime{&sinks, nullptr};
+  return translateBootstrap(bootstrap, errors, &runtime);
 }
 
 TEST(TranslateAccessLogTest, FileAndStdoutWithTheirFormats) {
@@ -338,7 +339,8 @@ TEST(TranslateAccessLogTest, WhatWeftDoesNotDoIsAnErrorNamingIt) {
     std::string error;
     ASSERT_TRUE(parseBootstrap(accessLogBootstrap(c.yaml), "log.yaml", &bootstrap, &error))
         << error;
-    EXPECT_EQ(translateBootstrap(bootstrap, errors, &sinks), nullptr) << c.expected;
+    RuntimeFactories runtime{&sinks, nullptr};
+    EXPECT_EQ(translateBootstrap(bootstrap, errors, &runtime), nullptr) << c.expected;
     EXPECT_NE(errors.joined().find(c.expected), std::string::npos) << errors.joined();
   }
 }
