@@ -21,6 +21,7 @@ from harness import (WEFTCTL_BIN, Backend, BannerBackend, ControlPlane, Proxy, b
                      free_port,
                      http_listener, route_to, run_proxy_expect_failure, static_cluster,
                      tcp_listener, wait_for, xds_bootstrap)
+from otlp import OtlpCollector
 from prometheus import Prometheus, promtool_check_metrics
 from test_xds import write
 
@@ -33,6 +34,7 @@ metadata: {name: mesh, namespace: weft-system}
 spec:
   mtls: {mode: STRICT}
   accessLog: {mode: JSON}
+  tracing: {collector: "127.0.0.1:%(collector)d", samplingPercent: 100}
 ---
 apiVersion: v1
 kind: Service
@@ -81,7 +83,7 @@ class ObservabilityTest(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="weft-observability-")
         cls.proxies, cls.backends = [], []
-        cls.prometheus = cls.control = None
+        cls.prometheus = cls.control = cls.collector = None
         try:
             cls.start_mesh()
         except BaseException:
@@ -97,7 +99,9 @@ class ObservabilityTest(unittest.TestCase):
         with open(tokens, "w") as f:
             f.write("tok-web default web\ntok-reviews default reviews\n")
         port = free_port()
-        write(os.path.join(config, "mesh.yaml"), MESH % {"port": port})
+        cls.collector = OtlpCollector()
+        write(os.path.join(config, "mesh.yaml"), MESH % {"port": port,
+                                                          "collector": cls.collector.port})
         cls.ca_port = free_port()
         cls.control = ControlPlane(config, extra_args=[
             "--ca-address", "127.0.0.1:%d" % cls.ca_port, "--data-dir", cls.data,
@@ -217,6 +221,8 @@ class ObservabilityTest(unittest.TestCase):
             b.stop()
         if cls.control:
             cls.control.stop()
+        if cls.collector:
+            cls.collector.stop()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def canary_share(self):
@@ -367,8 +373,9 @@ class ObservabilityTest(unittest.TestCase):
             self.assertEqual(out["response_flags"], "-")
             self.assertEqual(out["upstream_cluster"], "outbound|80||reviews.default.svc.cluster.local")
             self.assertIn(out["upstream_host"].split(":")[0], ("127.0.51.1", "127.0.52.1"))
-            self.assertEqual(out["traceparent"],
-                             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            # The trace goes on; its parent is now the client sidecar's span.
+            self.assertRegex(out["traceparent"],
+                             r"^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$")
             self.assertIsNone(out["downstream_peer_uri_san"])  # the app is no TLS peer
             self.assertEqual(at_dest["downstream_peer_uri_san"], TD + "web")
             self.assertEqual(at_dest["protocol"], "HTTP/2")  # between the sidecars
@@ -386,6 +393,31 @@ class ObservabilityTest(unittest.TestCase):
                  and any(e.get("request_id") == rid for p in self.proxies[:2]
                          for e in self.access_log(p)),
                  "the generated id in both sidecars' logs", timeout=5)
+
+    def test_a_call_is_one_trace_across_both_sidecars_over_mtls(self):
+        """MeshConfig spec.tracing: both sidecars export their span of the call."""
+        trace = "5af7651916cd43dd8448eb211c80319c"
+        conn = http.client.HTTPConnection("127.0.0.1", self.out_port, timeout=10)
+        conn.request("GET", "/headers", headers={
+            "Host": "reviews", "traceparent": "00-%s-b7ad6b7169203331-01" % trace})
+        seen = json.loads(conn.getresponse().read())
+        conn.close()
+        spans = self.collector.wait_for_spans(2, where=lambda s: s["trace_id"] == trace)
+        self.assertEqual(len(spans), 2, spans)
+        client = next(s for s in spans if s["kind"] == "SPAN_KIND_CLIENT")
+        server = next(s for s in spans if s["kind"] == "SPAN_KIND_SERVER")
+        self.assertEqual(client["parent_span_id"], "b7ad6b7169203331")  # the app's own span
+        self.assertEqual(server["parent_span_id"], client["span_id"])
+        self.assertEqual(seen["traceparent"], "00-%s-%s-01" % (trace, server["span_id"]))
+        self.assertEqual(client["resource"]["service.name"], "web.default")
+        self.assertEqual(server["resource"]["service.name"], "reviews.default")
+        self.assertEqual(client["name"], "reviews.default.svc.cluster.local/*")
+        self.assertEqual(client["attributes"]["upstream_cluster"],
+                         "outbound|80||reviews.default.svc.cluster.local")
+        self.assertEqual(client["attributes"]["istio.canonical_service"], "web")
+        self.assertEqual(server["attributes"]["istio.canonical_service"], "reviews")
+        self.assertEqual(server["attributes"]["http.protocol"], "HTTP/2")  # between the sidecars
+        self.assertEqual(server["attributes"]["peer.address"].split(":")[0], "127.0.0.1")
 
     def test_promtool_lints_every_exposition(self):
         targets = [("sidecar %s" % p.admin_port, "http://127.0.0.1:%d/stats/prometheus"

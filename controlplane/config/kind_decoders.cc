@@ -1,5 +1,7 @@
 #include "controlplane/config/kind_decoders.h"
 
+#include <cstdlib>
+
 #include "controlplane/config/yaml_fields.h"
 #include "security/spiffe_id.h"
 
@@ -356,7 +358,8 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
   MeshConfig mesh;
   mesh.meta = std::move(m);
   const YAML::Node s = spec(doc);
-  onlyKeys(s, "spec", {"trustDomain", "mtls", "certificateLifetime", "egress", "accessLog"});
+  onlyKeys(s, "spec",
+           {"trustDomain", "mtls", "certificateLifetime", "egress", "accessLog", "tracing"});
   std::string td = str(s["trustDomain"], "spec.trustDomain");
   if (!td.empty()) mesh.trust_domain = td;
   if (const YAML::Node mtls = s["mtls"]) {
@@ -400,6 +403,29 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
         mesh.access_log_mode_by_namespace[ns] =
             mode(entry.second, "spec.accessLog.namespaces." + ns);
       }
+    }
+  }
+  if (const YAML::Node tracing = s["tracing"]) {
+    onlyKeys(tracing, "spec.tracing", {"collector", "samplingPercent"});
+    std::string collector = str(tracing["collector"], "spec.tracing.collector");
+    size_t colon = collector.rfind(':');
+    int64_t port = colon == std::string::npos ? 0 : std::atoll(collector.c_str() + colon + 1);
+    if (colon == 0 || colon == std::string::npos || port < 1 || port > 65535 ||
+        collector.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+      throw FieldError{"spec.tracing.collector",
+                       "'" + collector + "' is not HOST:PORT (a Service name.namespace or an IP)"};
+    }
+    mesh.tracing_collector = collector;
+    if (const YAML::Node sampling = tracing["samplingPercent"]) {
+      double percent = -1;
+      try {
+        percent = sampling.as<double>();
+      } catch (const YAML::Exception&) {
+      }
+      if (percent < 0 || percent > 100) {
+        throw FieldError{"spec.tracing.samplingPercent", "must be a number within 0..100"};
+      }
+      mesh.tracing_sampling_percent = percent;
     }
   }
   if (s["certificateLifetime"]) {

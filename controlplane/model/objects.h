@@ -166,6 +166,12 @@ struct MeshConfig {
     auto it = access_log_mode_by_namespace.find(ns);
     return it == access_log_mode_by_namespace.end() ? access_log_mode : it->second;
   }
+  // Tracing (spec.tracing): every sidecar's HTTP connection managers trace
+  // to this OTLP/gRPC collector, "HOST:PORT" (a Service "name.namespace" or
+  // its FQDN, or an IP); empty: off. sampling: the percentage of new traces
+  // (Istio's default 1%); a caller's own decision always wins.
+  std::string tracing_collector;
+  double tracing_sampling_percent = 1.0;
   // Proxies that may only reach these hosts ("ns/*", "ns/name", "./name"):
   // keyed by "NAMESPACE" or, more specific, "NAMESPACE/SERVICE_ACCOUNT".
   std::map<std::string, std::vector<std::string>> egress_by_namespace;

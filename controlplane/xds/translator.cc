@@ -9,6 +9,7 @@
 #include "controlplane/xds/mtls.h"
 #include "controlplane/xds/outbound_translation.h"
 #include "controlplane/xds/resource_builders.h"
+#include "controlplane/xds/tracing_translation.h"
 #include "mesh/names.h"
 #include "mesh/node_metadata.h"
 
@@ -48,13 +49,19 @@ ProxyIdentity ProxyIdentity::fromNode(const core_v3::Node& node) {
   id.interception = !metadataString(node, mesh::node_metadata::kInterception).empty();
   std::string inbound = metadataString(node, mesh::node_metadata::kInboundPort);
   if (!inbound.empty()) id.inbound_port = static_cast<uint16_t>(std::atoi(inbound.c_str()));
+  // As the sidecar labels its own metrics: canonical service, else app,
+  // else the workload, else the pod.
+  for (const char* key : {mesh::node_metadata::kCanonicalService, mesh::node_metadata::kApp,
+                          mesh::node_metadata::kWorkloadName}) {
+    if (id.canonical_service.empty()) id.canonical_service = metadataString(node, key);
+  }
   return id;
 }
 
 std::string ProxyIdentity::cacheKey() const {
   return pod + "|" + ns + "|" + service_account + "|" + outbound_ip + "|" +
          std::to_string(outbound_port) + "|" + app_ip + "|" + (interception ? "i" : "e") +
-         std::to_string(inbound_port);
+         std::to_string(inbound_port) + "|" + canonical_service;
 }
 
 std::string outboundClusterName(const Service& svc, uint16_t port) {
@@ -75,6 +82,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
   if (proxy.interception) addInboundPassthrough(config, proxy, *out);
   if (meshTlsEnabled(config)) add(*out, kSds, mesh::kTrustBundleSecret, trustBundleSecret(config));
   addAccessLogs(config.mesh.accessLogModeFor(proxy.ns), *out);  // before the API listeners
+  addTracing(config, proxy, *out);
   addApiListeners(config, api_listener_names, *out);
   out->seal();
   return out;

@@ -37,6 +37,8 @@ struct ProxyIdentity {
   // connections meant are found by their original destination.
   bool interception = false;
   uint16_t inbound_port = 15006;
+  // Spans' service.name is "<canonical service>.<namespace>" (Istio's).
+  std::string canonical_service;
 
   static ProxyIdentity fromNode(const envoy::config::core::v3::Node& node);
   // Proxies with equal keys see equal resources (the translation cache key).

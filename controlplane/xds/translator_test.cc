@@ -5,9 +5,11 @@
 #include "controlplane/config/config_dir.h"
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
+#include "controlplane/xds/tracing_translation.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
+#include "envoy/config/trace/v3/opentelemetry.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 
@@ -386,6 +388,74 @@ TEST(TranslatorTest, MeshConfigFieldsWeftDoesNotReadAreErrors) {
   EXPECT_NE(unknown.errors[0].toString().find("spec.accessLog.format: is not a field weft reads"),
             std::string::npos)
       << unknown.errors[0].toString();
+}
+
+}  // namespace
+}  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+ConfigSet withTracing(const std::string& tracing) {
+  ConfigSet set;
+  parseYamlDocuments(std::string(kMesh).replace(std::string(kMesh).find("  egress:"), 0,
+                                                "  tracing: " + tracing + "\n"),
+                     "mesh.yaml", set);
+  validateConfig(set);
+  return set;
+}
+
+// Each connection manager's tracing: "<cluster> <sampling> <service name>".
+std::vector<std::string> tracingOf(const ProxyResources& r) {
+  std::vector<std::string> out;
+  for (const auto& [name, resource] : r.by_type[kLds]) {
+    envoy::config::listener::v3::Listener listener;
+    resource.any.UnpackTo(&listener);
+    for (const auto& chain : listener.filter_chains()) {
+      for (const auto& filter : chain.filters()) {
+        envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+        if (!filter.typed_config().UnpackTo(&hcm) || !hcm.has_tracing()) continue;
+        envoy::config::trace::v3::OpenTelemetryConfig otel;
+        EXPECT_TRUE(hcm.tracing().provider().typed_config().UnpackTo(&otel));
+        out.push_back(otel.grpc_service().envoy_grpc().cluster_name() + " " +
+                      std::to_string(hcm.tracing().random_sampling().value()) + " " +
+                      otel.service_name());
+      }
+    }
+  }
+  return out;
+}
+
+TEST(TranslatorTest, MeshConfigTracingToAServiceOrAnIp) {
+  ConfigSet by_service = withTracing("{collector: \"web.shop:80\", samplingPercent: 5}");
+  ASSERT_TRUE(by_service.errors.empty()) << by_service.errors[0].toString();
+  auto traced = tracingOf(*translateForProxy(by_service, proxy("a.shop", "default"), {}));
+  ASSERT_FALSE(traced.empty());
+  for (const auto& t : traced) {
+    EXPECT_EQ(t, "outbound|80||web.shop.svc.cluster.local 5.000000 a.shop");
+  }
+  ConfigSet by_ip = withTracing("{collector: \"10.0.0.7:4317\"}");
+  auto resources = translateForProxy(by_ip, proxy("a.shop", "default"), {});
+  EXPECT_EQ(resources->by_type[kCds].count(kTracingCollectorCluster), 1u);
+  for (const auto& t : tracingOf(*resources)) {
+    EXPECT_EQ(t, std::string(kTracingCollectorCluster) + " 1.000000 a.shop");  // Istio's 1%
+  }
+  // A collector Service that does not exist (yet): no tracing, nothing refused.
+  EXPECT_TRUE(tracingOf(*translateForProxy(withTracing("{collector: \"otel.nowhere:4317\"}"),
+                                           proxy("a.shop", "default"), {}))
+                  .empty());
+}
+
+TEST(TranslatorTest, MeshConfigTracingErrorsNameTheField) {
+  for (const auto& [tracing, field] : std::vector<std::pair<std::string, std::string>>{
+           {"{collector: otel}", "spec.tracing.collector"},
+           {"{collector: \"otel.o:99999\"}", "spec.tracing.collector"},
+           {"{collector: \"otel.o:4317\", samplingPercent: 101}", "spec.tracing.samplingPercent"},
+           {"{collector: \"otel.o:4317\", sampling: 1}", "spec.tracing.sampling"}}) {
+    ConfigSet set = withTracing(tracing);
+    ASSERT_FALSE(set.errors.empty()) << tracing;
+    EXPECT_EQ(set.errors[0].field, field) << set.errors[0].toString();
+  }
 }
 
 }  // namespace
