@@ -5,7 +5,8 @@ mutual TLS between sidecars, two versions of a service, and a canary shifted
 90/10 -> 50/50 -> 0/100 by rewriting the HTTPRoute file, with the split
 observed at each step and each version's success rate and p99 as a real
 Prometheus reports them (the canary's app fails one request in ten); JSON
-access logs on the sidecars' stdout. Run by tools/demo."""
+access logs on the sidecars' stdout; one request's trace as the sidecars
+exported it to an OTLP collector. Run by tools/demo."""
 
 import collections
 import http.client
@@ -23,6 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
 from harness import (ROOT, Backend, ControlPlane, Proxy, fixture, free_port, wait_for,  # noqa: E402
                      xds_bootstrap)
+from otlp import OtlpCollector  # noqa: E402
 from prometheus import Prometheus  # noqa: E402
 
 WEFTCTL = os.path.join(ROOT, "bazel-bin/tools/weftctl/weftctl")
@@ -68,6 +70,24 @@ def plaintext_refused(ip, port):
         return True
 
 
+def print_a_trace(collector):
+    """The last complete trace at the collector: the client sidecar's span and its child."""
+    by_trace = collections.defaultdict(list)
+    for span in collector.wait_for_spans(2):
+        by_trace[span["trace_id"]].append(span)
+    trace_id, spans = [(t, s) for t, s in by_trace.items() if len(s) == 2][-1]
+    print("\ntracing: %d spans at the OTLP collector (127.0.0.1:%d); trace %s:"
+          % (len(collector.spans()), collector.port, trace_id))
+    for span in sorted(spans, key=lambda s: int(s["start_ns"])):
+        indent = "  " if span["parent_span_id"] == "" or span["kind"] == "SPAN_KIND_CLIENT" \
+            else "    \u2514 "
+        print("%s%-15s %-6s %s  %.2f ms  status %s  span %s (parent %s)" % (
+            indent, span["resource"]["service.name"], span["kind"][len("SPAN_KIND_"):],
+            span["name"], (int(span["end_ns"]) - int(span["start_ns"])) / 1e6,
+            span["attributes"]["http.status_code"], span["span_id"],
+            span["parent_span_id"] or "none"))
+
+
 def main():
     work = tempfile.mkdtemp(prefix="weft-demo-")
     config = os.path.join(work, "config")
@@ -90,9 +110,12 @@ def main():
                                  "--ca-root-cert", os.path.join(data, "ca.pem"),
                                  "--ca-token-file", token_file]).wait_ready()
     port = free_port()
-    # The canary mesh, with a JSON access-log line per request on each sidecar's stdout.
+    collector = OtlpCollector()
+    # The canary mesh, with a JSON access-log line per request on each sidecar's
+    # stdout, and 10% of requests traced to the OTLP collector.
     write(os.path.join(config, "mesh.yaml"), fixture("canary/mesh.yaml", port=port).replace(
-        "  mtls: {mode: STRICT}\n", "  mtls: {mode: STRICT}\n  accessLog: {mode: JSON}\n", 1))
+        "  mtls: {mode: STRICT}\n", "  mtls: {mode: STRICT}\n  accessLog: {mode: JSON}\n"
+        "  tracing: {collector: \"127.0.0.1:%d\", samplingPercent: 10}\n" % collector.port, 1))
     write(os.path.join(config, "route.yaml"), fixture("canary/route.yaml", v1=90, v2=10))
     print("config directory: %s (edit route.yaml to shift traffic)" % config)
 
@@ -100,7 +123,7 @@ def main():
         "--ca-address", "127.0.0.1:%d" % ca_port, "--data-dir", data, "--workload-tokens", tokens])
     print("weft-control: xDS on 127.0.0.1:%d, mesh CA on 127.0.0.1:%d (root in %s), admin on "
           "127.0.0.1:%d" % (control.xds_port, ca_port, data, control.admin_port))
-    stop = [control]
+    stop = [collector, control]
     try:
         for pod, version, pod_ip, app_ip in [("echo-v1-0", "v1", "127.0.30.1", "127.0.31.1"),
                                              ("echo-v2-0", "v2", "127.0.30.2", "127.0.31.2")]:
@@ -166,7 +189,7 @@ def main():
             line = [l for l in f if l.startswith("{")][-1].strip()
         print("access log (JSON, one line per request, on each sidecar's stdout; echo-v2's in %s):"
               "\n  %s" % (sidecars[1].log_path, line))
-        print("tracing: not yet (issue 13)")
+        print_a_trace(collector)
     finally:
         for s in reversed(stop):
             s.stop()
