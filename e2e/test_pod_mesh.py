@@ -214,6 +214,17 @@ class PodMeshTest(NetnsPods):
         self.assertGreaterEqual(metric_sum(
             text_b, "istio_tcp_sent_bytes_total", reporter="destination",
             source_principal=TRUST + "client"), len("220 weft-test ready"))
+        # The sidecars exchanged their workloads' metadata ahead of the app's
+        # bytes (ALPN weft-peer-exchange/1): both reporters carry both
+        # workloads, and the banner (server speaks first) arrived intact above.
+        self.assertGreaterEqual(metric_sum(
+            text_a, "istio_tcp_connections_opened_total", reporter="source",
+            source_workload="client-0", destination_workload="echo-0",
+            destination_workload_namespace="shop", destination_principal=TRUST + "echo"), 1)
+        self.assertGreaterEqual(metric_sum(
+            text_b, "istio_tcp_connections_opened_total", reporter="destination",
+            source_workload="client-0", source_workload_namespace="shop",
+            destination_service="banner.shop.svc.cluster.local"), 1)
 
     def test_plaintext_straight_to_the_pod_is_refused(self):
         # The proxy's UID bypasses A's rules: plaintext straight to B's port

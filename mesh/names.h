@@ -10,6 +10,11 @@ inline constexpr char kTrustBundleSecret[] = "ROOTCA";
 // The proxy's own workload certificate, as listeners and clusters name it.
 inline constexpr char kWorkloadSecret[] = "default";
 
+// The ALPN protocol two sidecars negotiate on a meshed TCP connection to
+// exchange their workloads' metadata in a frame ahead of the app's bytes
+// (proxy/workload/peer_exchange.h); a peer that does not select it gets none.
+inline constexpr char kPeerExchangeAlpn[] = "weft-peer-exchange/1";
+
 // The ConfigMap weft-control publishes the trust bundle in, in every
 // namespace, and its key; the injector mounts it for the sidecar's CA calls.
 inline constexpr char kTrustBundleConfigMap[] = "weft-ca-root-cert";

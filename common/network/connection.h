@@ -27,6 +27,9 @@ class ConnectionCallbacks {
   // only when half-close is enabled; otherwise a FIN closes the connection.
   virtual void onData(std::string_view data, bool end_stream) = 0;
   virtual void onEvent(ConnectionEvent event) = 0;
+  // A server connection's TLS handshake is done (transportInfo() is set); a
+  // client connection reports it as kConnected instead.
+  virtual void onServerHandshakeComplete() {}
   virtual void onAboveWriteBufferHighWatermark() {}
   virtual void onBelowWriteBufferLowWatermark() {}
 };

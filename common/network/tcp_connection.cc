@@ -156,7 +156,13 @@ bool TcpConnection::deliver(std::string_view plaintext) {
 }
 
 void TcpConnection::onHandshakeComplete() {
-  if (client_ && callbacks_ != nullptr) callbacks_->onEvent(ConnectionEvent::kConnected);
+  if (callbacks_ != nullptr) {
+    if (client_) {
+      callbacks_->onEvent(ConnectionEvent::kConnected);
+    } else {
+      callbacks_->onServerHandshakeComplete();
+    }
+  }
   // Plaintext written before the handshake (a client's first request).
   if (state_ == State::kOpen && !plain_.empty()) flush();
 }

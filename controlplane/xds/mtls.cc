@@ -70,6 +70,10 @@ void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool htt
     (*cluster->mutable_typed_extension_protocol_options())
         ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
             .PackFrom(options);
+  } else {
+    // Opaque TCP: the two sidecars exchange their workloads' metadata ahead
+    // of the app's bytes (Istio's TCP labels at both reporters).
+    common->add_alpn_protocols(mesh::kPeerExchangeAlpn);
   }
   context.set_sni(svc.meta.name + "." + svc.meta.ns + ".svc.cluster.local");
   auto* socket = cluster->mutable_transport_socket();
@@ -91,6 +95,7 @@ void secureInboundListener(const ConfigSet& config, const std::string& ns,
          mesh::kTrustBundleSecret);
   context.mutable_common_tls_context()->add_alpn_protocols("h2");
   context.mutable_common_tls_context()->add_alpn_protocols("http/1.1");
+  context.mutable_common_tls_context()->add_alpn_protocols(mesh::kPeerExchangeAlpn);
   context.mutable_require_client_certificate()->set_value(true);
   secure.mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
   secure.mutable_transport_socket()->mutable_typed_config()->PackFrom(context);

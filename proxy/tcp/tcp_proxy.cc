@@ -3,7 +3,9 @@
 #include "common/base/logging.h"
 #include "common/network/tcp_connection.h"
 #include "common/tls/tls_socket.h"
+#include "mesh/names.h"
 #include "proxy/stream_info/response_flags.h"
+#include "proxy/workload/peer_exchange.h"
 #include "proxy/workload/workload_metadata.h"
 
 namespace weft::tcp {
@@ -31,6 +33,12 @@ TcpProxy::TcpProxy(context::WorkerContext& context, const std::string& cluster_n
   downstream_->setCallbacks(&downstream_side_);
   downstream_->enableHalfClose(true);
   downstream_->setBufferLimit(buffer_limit);
+  if (downstream_tls_ && direction_ == config::TrafficDirection::kInbound) {
+    // The app's bytes wait until the handshake says whether a peer frame
+    // goes ahead of them.
+    hold_to_downstream_ = true;
+    if (downstream_->transportInfo() != nullptr) onExchangeDecided(true);
+  }
   if (idle_timeout_ms_ > 0) {
     last_activity_ms_ = context_.dispatcher().nowMs();
     idle_timer_ = std::make_unique<event::Timer>(context_.dispatcher(), [this] { onIdleTimer(); });
@@ -108,7 +116,13 @@ void TcpProxy::connectUpstream(std::string_view initial_data) {
   upstream_->setCallbacks(&upstream_side_);
   upstream_->enableHalfClose(true);
   upstream_->setBufferLimit(buffer_limit_);
-  if (!initial_data.empty()) upstream_->write(initial_data);
+  const auto& tls = cluster->config().tls;
+  if (tls && direction_ == config::TrafficDirection::kOutbound) {
+    for (const auto& protocol : tls->config().alpn) {
+      if (protocol == mesh::kPeerExchangeAlpn) hold_to_upstream_ = true;
+    }
+  }
+  if (!initial_data.empty()) forward(true, initial_data);
   // Server-speaks-first protocols work: nothing waits for client bytes.
   downstream_->startReading();
 }
@@ -121,6 +135,12 @@ TcpProxy::~TcpProxy() {
 void TcpProxy::Side::onData(std::string_view data, bool end_stream) {
   if (parent_.closed_) return;
   if (parent_.idle_timer_) parent_.last_activity_ms_ = parent_.context_.dispatcher().nowMs();
+  std::string rest;
+  if (parent_.frame_from_ == (downstream_ ? FrameFrom::kDownstream : FrameFrom::kUpstream)) {
+    if (!parent_.takeFrame(downstream_, data, &rest)) return;
+    data = rest;
+    if (data.empty() && !end_stream) return;
+  }
   if (downstream_ && parent_.rbac_) {
     if (!data.empty()) parent_.authorizeThenConnect(data);
     if (end_stream || parent_.closed_) {
@@ -130,15 +150,7 @@ void TcpProxy::Side::onData(std::string_view data, bool end_stream) {
     return;
   }
   network::Connection& peer = parent_.peerOf(downstream_);
-  if (!data.empty()) {
-    (downstream_ ? parent_.bytes_received_ : parent_.bytes_sent_) += data.size();
-    if (const stats::IstioTcpSeries* series = parent_.istioSeries()) {
-      stats::inc(downstream_ ? series->received : series->sent, static_cast<double>(data.size()));
-    } else if (!parent_.istio_opened_) {
-      (downstream_ ? parent_.pending_received_ : parent_.pending_sent_) += data.size();
-    }
-    peer.write(data);
-  }
+  if (!data.empty()) parent_.forward(downstream_, data);
   if (end_stream) {
     (downstream_ ? parent_.downstream_eof_ : parent_.upstream_eof_) = true;
     peer.shutdownWrite();
@@ -153,9 +165,101 @@ void TcpProxy::Side::onEvent(network::ConnectionEvent event) {
   }
   if (event == network::ConnectionEvent::kConnected) {
     parent_.upstream_connected_ = true;
+    if (parent_.hold_to_upstream_) parent_.onExchangeDecided(false);
     return;
   }
   parent_.closeBoth();
+}
+
+void TcpProxy::Side::onServerHandshakeComplete() {
+  if (downstream_ && !parent_.closed_ && parent_.hold_to_downstream_ &&
+      parent_.frame_from_ == FrameFrom::kNone) {
+    parent_.onExchangeDecided(true);
+  }
+}
+
+void TcpProxy::forward(bool from_downstream, std::string_view data) {
+  bool held = from_downstream ? hold_to_upstream_ : hold_to_downstream_;
+  if (held) {
+    std::string& buffer = from_downstream ? to_upstream_ : to_downstream_;
+    buffer.append(data);
+    // A peer that never finishes the exchange holds at most a buffer's worth.
+    bool& paused = from_downstream ? paused_downstream_ : paused_upstream_;
+    network::Connection* source = from_downstream ? downstream_.get() : upstream_.get();
+    if (buffer.size() > buffer_limit_ && !paused && source != nullptr) {
+      source->readDisable(true);
+      paused = true;
+    }
+    return;
+  }
+  (from_downstream ? bytes_received_ : bytes_sent_) += data.size();
+  if (const stats::IstioTcpSeries* series = istioSeries()) {
+    stats::inc(from_downstream ? series->received : series->sent, static_cast<double>(data.size()));
+  } else if (!istio_opened_) {
+    (from_downstream ? pending_received_ : pending_sent_) += data.size();
+  }
+  peerOf(from_downstream).write(data);
+}
+
+void TcpProxy::onExchangeDecided(bool from_downstream_handshake) {
+  network::Connection& connection = from_downstream_handshake ? *downstream_ : *upstream_;
+  const network::TransportInfo* tls = connection.transportInfo();
+  bool exchange = tls != nullptr && tls->alpn == mesh::kPeerExchangeAlpn;
+  if (!from_downstream_handshake) {
+    // Client sidecar: our frame first (with the Service we called), then the
+    // app's bytes; the server's frame comes back ahead of its app's.
+    if (exchange) {
+      upstream_->write(workload::encodePeerFrame(workload::encodePeerMetadata(
+          context_.istio().metrics().local(), workload::serviceOfCluster(cluster_name_))));
+      frame_from_ = FrameFrom::kUpstream;
+    }
+    releaseHeld(true);
+    return;
+  }
+  // Server sidecar: the client's frame first; ours answers it.
+  if (exchange) {
+    frame_from_ = FrameFrom::kDownstream;
+  } else {
+    releaseHeld(false);
+  }
+}
+
+bool TcpProxy::takeFrame(bool from_downstream, std::string_view data, std::string* rest) {
+  frame_buffer_.append(data);
+  std::string metadata;
+  switch (workload::takePeerFrame(frame_buffer_, &metadata)) {
+    case workload::PeerFrame::kIncomplete:
+      return true;
+    case workload::PeerFrame::kInvalid:
+      LOG_DEBUG("tcp_proxy: the peer negotiated %s but sent no metadata frame; closing",
+                mesh::kPeerExchangeAlpn);
+      closeBoth();
+      return false;
+    case workload::PeerFrame::kComplete:
+      break;
+  }
+  peer_header_ = std::move(metadata);
+  frame_from_ = FrameFrom::kNone;
+  rest->swap(frame_buffer_);
+  frame_buffer_.clear();
+  if (from_downstream) {
+    downstream_->write(workload::encodePeerFrame(context_.istio().metrics().localHeader()));
+    releaseHeld(false);
+  }
+  return true;
+}
+
+void TcpProxy::releaseHeld(bool to_upstream) {
+  (to_upstream ? hold_to_upstream_ : hold_to_downstream_) = false;
+  std::string held;
+  held.swap(to_upstream ? to_upstream_ : to_downstream_);
+  if (!held.empty()) forward(to_upstream, held);  // from the downstream side when to upstream
+  bool& paused = to_upstream ? paused_downstream_ : paused_upstream_;
+  network::Connection* source = to_upstream ? downstream_.get() : upstream_.get();
+  if (paused && source != nullptr && !closed_) {
+    paused = false;
+    source->readDisable(false);
+  }
 }
 
 void TcpProxy::Side::onAboveWriteBufferHighWatermark() {
@@ -197,6 +301,7 @@ stats::IstioConnection TcpProxy::istioLabels(uint32_t response_flags) const {
     labels.reporter = stats::Reporter::kSource;
     labels.service = workload::serviceOfCluster(cluster_name_);
   }
+  labels.peer_header = peer_header_;
   return labels;
 }
 
@@ -205,6 +310,7 @@ const stats::IstioTcpSeries* TcpProxy::istioSeries() {
   if (downstream_tls_ && downstream_->transportInfo() == nullptr && !closed_) {
     return nullptr;  // who the caller is is not known yet
   }
+  if (exchangeUnsettled() && !closed_) return nullptr;  // nor the peer's workload
   istio_opened_ = true;
   istio_ = context_.istio().openConnection(istioLabels(0));
   if (istio_ != nullptr) {

@@ -2,7 +2,11 @@
 
 // Opaque TCP proxying: bytes both ways, half-close propagated, each side's
 // reading paused while the other side's write buffer is over its limit, and
-// both closed after the idle timeout with no bytes either way.
+// both closed after the idle timeout with no bytes either way. Between two
+// sidecars whose TLS handshake negotiated mesh::kPeerExchangeAlpn, the
+// workloads' metadata frames (proxy/workload/peer_exchange.h) go ahead of the
+// apps' bytes and are taken off again, so Istio's TCP metrics carry both
+// workloads' labels at both reporters.
 
 #include <memory>
 
@@ -37,6 +41,7 @@ class TcpProxy : public context::ActiveConnection {
     Side(TcpProxy& parent, bool is_downstream) : parent_(parent), downstream_(is_downstream) {}
     void onData(std::string_view data, bool end_stream) override;
     void onEvent(network::ConnectionEvent event) override;
+    void onServerHandshakeComplete() override;
     void onAboveWriteBufferHighWatermark() override;
     void onBelowWriteBufferLowWatermark() override;
 
@@ -46,6 +51,29 @@ class TcpProxy : public context::ActiveConnection {
   };
 
   network::Connection& peerOf(bool downstream) { return downstream ? *upstream_ : *downstream_; }
+  // ---- the peer-metadata exchange ----
+  // Bytes from `downstream`'s side (true: the client's) towards its peer:
+  // held while the exchange is unsettled, else forwarded.
+  void forward(bool from_downstream, std::string_view data);
+  // The handshake that decides whether the exchange happens is done:
+  // upstream's (client sidecar) or downstream's (server sidecar).
+  void onExchangeDecided(bool from_downstream_handshake);
+  // Takes the peer's frame off `from_downstream`'s bytes; false once closed.
+  bool takeFrame(bool from_downstream, std::string_view data, std::string* rest);
+  void releaseHeld(bool to_upstream);
+  bool exchangeUnsettled() const {
+    return hold_to_upstream_ || hold_to_downstream_ || frame_from_ != FrameFrom::kNone;
+  }
+  enum class FrameFrom { kNone, kUpstream, kDownstream };
+  bool hold_to_upstream_ = false;    // client sidecar: until its handshake said
+  bool hold_to_downstream_ = false;  // server sidecar: until the client's frame
+  std::string to_upstream_;
+  std::string to_downstream_;
+  bool paused_downstream_ = false;  // reading paused: to_upstream_ is over the limit
+  bool paused_upstream_ = false;
+  FrameFrom frame_from_ = FrameFrom::kNone;
+  std::string frame_buffer_;
+  std::string peer_header_;  // the peer sidecar's metadata, for Istio's labels
   void closeBoth();
   // Istio's TCP metrics: the connection's labels. The series is resolved
   // once the caller is known (a TLS downstream: its handshake done; a
