@@ -16,13 +16,17 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "otlp_collecto
 
 
 class OtlpCollector:
-    def __init__(self, port=None):
+    """OTLP/gRPC on `port`, OTLP/HTTP (POST /v1/traces) on `http_port`."""
+
+    def __init__(self, port=None, http_port=None):
         self.port = port or free_port()
+        self.http_port = http_port or free_port()
         self.dir = tempfile.mkdtemp(prefix="weft-otlp-")
         self.spans_path = os.path.join(self.dir, "spans.jsonl")
         self.log_path = os.path.join(self.dir, "collector.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([NODE, SCRIPT, str(self.port), self.spans_path],
+        self.proc = subprocess.Popen([NODE, SCRIPT, str(self.port), self.spans_path,
+                                      str(self.http_port)],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "WEFT_OTLP_MODULES": MODULES})
         wait_for(self.listening, "the OTLP collector to listen", timeout=15,
@@ -35,7 +39,7 @@ class OtlpCollector:
     def listening(self):
         if self.proc.poll() is not None:
             raise AssertionError("otlp_collector exited:\n" + self.output())
-        return "listening" in self.output()
+        return "http listening" in self.output() and "\nlistening" in "\n" + self.output()
 
     def spans(self):
         if not os.path.exists(self.spans_path):

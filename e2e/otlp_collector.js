@@ -5,7 +5,9 @@
 // decoder weft did not write. Each span is appended as one JSON line to
 // OUT_FILE: ids in hex, kind and status by enum name, attributes flattened.
 //
-// usage: node otlp_collector.js PORT OUT_FILE   (modules: $WEFT_OTLP_MODULES)
+// With HTTP_PORT, also an OTLP/HTTP receiver (POST /v1/traces, protobuf).
+//
+// usage: node otlp_collector.js PORT OUT_FILE [HTTP_PORT]   (modules: $WEFT_OTLP_MODULES)
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -15,11 +17,12 @@ const grpc = require(path.join(modules, '@grpc/grpc-js'));
 const root = require(path.join(
     modules, '@opentelemetry/otlp-transformer/build/src/generated/root.js'));
 const collector = root.opentelemetry.proto.collector.trace.v1;
-const [port, outFile] = process.argv.slice(2);
+const [port, outFile, httpPort] = process.argv.slice(2);
 
 function value(any) {
   for (const k of ['stringValue', 'boolValue', 'intValue', 'doubleValue']) {
-    if (any[k] !== undefined && any[k] !== null) return any[k];
+    if (any[k] === undefined || any[k] === null) continue;
+    return k === 'intValue' ? Number(any[k].toString()) : any[k];  // int64: a Long
   }
   return null;
 }
@@ -32,8 +35,7 @@ function attributes(list) {
 
 function hex(bytes) { return Buffer.from(bytes || []).toString('hex'); }
 
-function onExport(call, callback) {
-  const request = call.request;
+function record(request) {
   const lines = [];
   for (const rs of request.resourceSpans) {
     const resource = attributes((rs.resource || {}).attributes);
@@ -58,7 +60,28 @@ function onExport(call, callback) {
     }
   }
   if (lines.length) fs.appendFileSync(outFile, lines.join('\n') + '\n');
+}
+
+function onExport(call, callback) {
+  record(call.request);
   callback(null, {});
+}
+
+if (httpPort) {
+  require('http').createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/traces' ||
+          req.headers['content-type'] !== 'application/x-protobuf') {
+        res.writeHead(400).end('want POST /v1/traces, application/x-protobuf');
+        return;
+      }
+      record(collector.ExportTraceServiceRequest.decode(Buffer.concat(chunks)));
+      res.writeHead(200, {'content-type': 'application/x-protobuf'});
+      res.end(Buffer.from(collector.ExportTraceServiceResponse.encode({}).finish()));
+    });
+  }).listen(Number(httpPort), '127.0.0.1', () => console.log('http listening ' + httpPort));
 }
 
 const server = new grpc.Server();

@@ -34,7 +34,7 @@ metadata: {name: mesh, namespace: weft-system}
 spec:
   mtls: {mode: STRICT}
   accessLog: {mode: JSON}
-  tracing: {collector: "127.0.0.1:%(collector)d", samplingPercent: 100}
+  tracing: {collector: "http://127.0.0.1:%(collector)d/v1/traces", samplingPercent: 100}
 ---
 apiVersion: v1
 kind: Service
@@ -101,7 +101,7 @@ class ObservabilityTest(unittest.TestCase):
         port = free_port()
         cls.collector = OtlpCollector()
         write(os.path.join(config, "mesh.yaml"), MESH % {"port": port,
-                                                          "collector": cls.collector.port})
+                                                          "collector": cls.collector.http_port})
         cls.ca_port = free_port()
         cls.control = ControlPlane(config, extra_args=[
             "--ca-address", "127.0.0.1:%d" % cls.ca_port, "--data-dir", cls.data,
@@ -417,6 +417,11 @@ class ObservabilityTest(unittest.TestCase):
         self.assertEqual(client["attributes"]["istio.canonical_service"], "web")
         self.assertEqual(server["attributes"]["istio.canonical_service"], "reviews")
         self.assertEqual(server["attributes"]["http.protocol"], "HTTP/2")  # between the sidecars
+        self.assertEqual(server["attributes"]["network.protocol.version"], "2")
+        # The peers' identities: the caller's from its certificate, the callee's from the exchange.
+        self.assertEqual(server["attributes"]["source.principal"], TD + "web")
+        self.assertEqual(client["attributes"]["destination.principal"], TD + "reviews")
+        self.assertNotIn("source.principal", client["attributes"])  # the app has no certificate
         self.assertEqual(server["attributes"]["peer.address"].split(":")[0], "127.0.0.1")
 
     def test_promtool_lints_every_exposition(self):

@@ -93,6 +93,13 @@ class TracingTest(unittest.TestCase):
             self.assertEqual(span["attributes"]["http.method"], "GET")
             self.assertEqual(span["attributes"]["http.url"], "http://reviews/headers")
             self.assertEqual(span["attributes"]["upstream_cluster"], "next")
+            # OpenTelemetry's HTTP semantic conventions, typed as they say.
+            self.assertEqual(span["attributes"]["http.response.status_code"], 200)
+            self.assertEqual(span["attributes"]["http.request.method"], "GET")
+            self.assertEqual(span["attributes"]["url.full"], "http://reviews/headers")
+            self.assertEqual(span["attributes"]["url.path"], "/headers")
+            self.assertEqual(span["attributes"]["server.address"], "reviews")
+            self.assertEqual(span["attributes"]["network.protocol.version"], "1.1")
             self.assertEqual(span["status"], "STATUS_CODE_UNSET")
             self.assertEqual(span["scope"], "weft-proxy")
             self.assertEqual(span["name"], "reviews/*")
@@ -143,6 +150,31 @@ class TracingTest(unittest.TestCase):
         self.assertEqual({s["status"] for s in spans}, {"STATUS_CODE_ERROR"})
         self.assertEqual({s["attributes"]["error"] for s in spans}, {"true"})
 
+    def test_otlp_http_export_is_read_by_the_collector_too(self):
+        app = Backend("app2")
+        port = free_port()
+        listener = http_listener("edge", port, [{"name": "all", "domains": ["*"],
+                                                 "routes": [route_to("next")]}],
+                                 tracing={"provider": {
+                                     "name": "envoy.tracers.opentelemetry", "typed_config": {
+                                         "@type": OTEL_TYPE, "service_name": "edge.default",
+                                         "http_service": {"http_uri": {
+                                             "uri": "http://otel.example:4318/v1/traces",
+                                             "cluster": "otel-http", "timeout": "2s"}}}}})
+        config = bootstrap([listener], [static_cluster("next", [app.port]),
+                                        static_cluster("otel-http", [self.collector.http_port])],
+                           free_port())
+        proxy = Proxy(config).wait_ready()
+        try:
+            status, body = get(port)
+            self.assertEqual(status, 200)
+            spans = self.trace(json.loads(body)["traceparent"].split("-")[1], count=1)
+            self.assertEqual(spans[0]["resource"]["service.name"], "edge.default")
+            self.assertEqual(spans[0]["kind"], "SPAN_KIND_SERVER")
+        finally:
+            proxy.stop()
+            app.stop()
+
     def test_a_collector_that_is_down_costs_spans_not_requests(self):
         port = self.collector.port
         self.collector.stop()
@@ -151,7 +183,7 @@ class TracingTest(unittest.TestCase):
         wait_for(lambda: self.a.metric("weft_tracing_spans_dropped_total",
                                        reason="export_failed") >= 1,
                  "the dropped spans to be counted")
-        self.collector = OtlpCollector(port)
+        self.collector = OtlpCollector(port, self.collector.http_port)
         status, body = get(self.a_port)
         self.assertEqual(status, 200)
         self.trace(json.loads(body)["traceparent"].split("-")[1])

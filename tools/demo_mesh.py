@@ -76,8 +76,8 @@ def print_a_trace(collector):
     for span in collector.wait_for_spans(2):
         by_trace[span["trace_id"]].append(span)
     trace_id, spans = [(t, s) for t, s in by_trace.items() if len(s) == 2][-1]
-    print("\ntracing: %d spans at the OTLP collector (127.0.0.1:%d); trace %s:"
-          % (len(collector.spans()), collector.port, trace_id))
+    print("\ntracing: %d spans at the OTLP/HTTP collector (127.0.0.1:%d); trace %s:"
+          % (len(collector.spans()), collector.http_port, trace_id))
     for span in sorted(spans, key=lambda s: int(s["start_ns"])):
         indent = "  " if span["parent_span_id"] == "" or span["kind"] == "SPAN_KIND_CLIENT" \
             else "    \u2514 "
@@ -115,7 +115,8 @@ def main():
     # stdout, and 10% of requests traced to the OTLP collector.
     write(os.path.join(config, "mesh.yaml"), fixture("canary/mesh.yaml", port=port).replace(
         "  mtls: {mode: STRICT}\n", "  mtls: {mode: STRICT}\n  accessLog: {mode: JSON}\n"
-        "  tracing: {collector: \"127.0.0.1:%d\", samplingPercent: 10}\n" % collector.port, 1))
+        "  tracing: {collector: \"http://127.0.0.1:%d/v1/traces\", samplingPercent: 10}\n"
+        % collector.http_port, 1))
     write(os.path.join(config, "route.yaml"), fixture("canary/route.yaml", v1=90, v2=10))
     print("config directory: %s (edit route.yaml to shift traffic)" % config)
 

@@ -408,12 +408,21 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
   if (const YAML::Node tracing = s["tracing"]) {
     onlyKeys(tracing, "spec.tracing", {"collector", "samplingPercent"});
     std::string collector = str(tracing["collector"], "spec.tracing.collector");
-    size_t colon = collector.rfind(':');
-    int64_t port = colon == std::string::npos ? 0 : std::atoll(collector.c_str() + colon + 1);
+    // "HOST:PORT": OTLP/gRPC; "http://HOST:PORT[/PATH]": OTLP/HTTP.
+    std::string address = collector;
+    if (address.starts_with("http://")) {
+      address =
+          address.substr(7, address.find('/', 7) == std::string::npos ? std::string::npos
+                                                                      : address.find('/', 7) - 7);
+    }
+    size_t colon = address.rfind(':');
+    int64_t port = colon == std::string::npos ? 0 : std::atoll(address.c_str() + colon + 1);
     if (colon == 0 || colon == std::string::npos || port < 1 || port > 65535 ||
-        collector.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+        address.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
       throw FieldError{"spec.tracing.collector",
-                       "'" + collector + "' is not HOST:PORT (a Service name.namespace or an IP)"};
+                       "'" + collector +
+                           "' is not HOST:PORT (OTLP/gRPC) or http://HOST:PORT/PATH (OTLP/HTTP), "
+                           "HOST a Service name.namespace or an IP"};
     }
     mesh.tracing_collector = collector;
     if (const YAML::Node sampling = tracing["samplingPercent"]) {

@@ -167,8 +167,9 @@ struct MeshConfig {
     return it == access_log_mode_by_namespace.end() ? access_log_mode : it->second;
   }
   // Tracing (spec.tracing): every sidecar's HTTP connection managers trace
-  // to this OTLP/gRPC collector, "HOST:PORT" (a Service "name.namespace" or
-  // its FQDN, or an IP); empty: off. sampling: the percentage of new traces
+  // to this collector, "HOST:PORT" (OTLP/gRPC) or "http://HOST:PORT[/PATH]"
+  // (OTLP/HTTP, path default /v1/traces); HOST a Service "name.namespace"
+  // (or its FQDN) or an IP; empty: off. sampling: the percentage of new traces
   // (Istio's default 1%); a caller's own decision always wins.
   std::string tracing_collector;
   double tracing_sampling_percent = 1.0;

@@ -21,8 +21,16 @@ namespace hcm_v3 = envoy::extensions::filters::network::http_connection_manager:
 // The cluster spans go to, adding it when it is an IP of its own; "" when
 // the collector's Service is unknown (spans are dropped and counted at the
 // proxy until it appears).
-std::string collectorCluster(const ConfigSet& config, ProxyResources& out) {
-  const std::string& collector = config.mesh.tracing_collector;
+// The collector's "HOST:PORT" (`path`: the OTLP/HTTP path, "" for gRPC).
+std::string collectorAddress(const std::string& collector, std::string* path) {
+  if (!collector.starts_with("http://")) return collector;
+  size_t slash = collector.find('/', 7);
+  *path = slash == std::string::npos ? "/v1/traces" : collector.substr(slash);
+  return collector.substr(7, slash == std::string::npos ? slash : slash - 7);
+}
+
+std::string collectorCluster(const std::string& collector, bool grpc, const ConfigSet& config,
+                             ProxyResources& out) {
   size_t colon = collector.rfind(':');
   std::string host = collector.substr(0, colon);
   auto port = static_cast<uint16_t>(std::atoi(collector.c_str() + colon + 1));
@@ -40,7 +48,7 @@ std::string collectorCluster(const ConfigSet& config, ProxyResources& out) {
                    ->mutable_endpoint()
                    ->mutable_address(),
                host, port);
-    setHttp2Upstream(&cluster);
+    if (grpc) setHttp2Upstream(&cluster);
     add(out, kCds, kTracingCollectorCluster, cluster);
     return kTracingCollectorCluster;
   }
@@ -59,16 +67,25 @@ std::string collectorCluster(const ConfigSet& config, ProxyResources& out) {
 
 void addTracing(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResources& out) {
   if (config.mesh.tracing_collector.empty()) return;
-  std::string cluster = collectorCluster(config, out);
+  std::string http_path;
+  std::string address = collectorAddress(config.mesh.tracing_collector, &http_path);
+  std::string cluster = collectorCluster(address, http_path.empty(), config, out);
   if (cluster.empty()) return;
   hcm_v3::HttpConnectionManager::Tracing tracing;
   tracing.mutable_random_sampling()->set_value(config.mesh.tracing_sampling_percent);
   auto* provider = tracing.mutable_provider();
   provider->set_name("envoy.tracers.opentelemetry");
   envoy::config::trace::v3::OpenTelemetryConfig otel;
-  otel.mutable_grpc_service()->mutable_envoy_grpc()->set_cluster_name(cluster);
-  *otel.mutable_grpc_service()->mutable_timeout() =
-      google::protobuf::util::TimeUtil::MillisecondsToDuration(2000);
+  auto timeout = google::protobuf::util::TimeUtil::MillisecondsToDuration(2000);
+  if (http_path.empty()) {
+    otel.mutable_grpc_service()->mutable_envoy_grpc()->set_cluster_name(cluster);
+    *otel.mutable_grpc_service()->mutable_timeout() = timeout;
+  } else {
+    auto* uri = otel.mutable_http_service()->mutable_http_uri();
+    uri->set_uri("http://" + address + http_path);
+    uri->set_cluster(cluster);
+    *uri->mutable_timeout() = timeout;
+  }
   otel.set_service_name((proxy.canonical_service.empty() ? proxy.pod : proxy.canonical_service) +
                         "." + proxy.ns);
   packDeterministic(otel, provider->mutable_typed_config());

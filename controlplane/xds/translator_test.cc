@@ -440,6 +440,28 @@ TEST(TranslatorTest, MeshConfigTracingToAServiceOrAnIp) {
   for (const auto& t : tracingOf(*resources)) {
     EXPECT_EQ(t, std::string(kTracingCollectorCluster) + " 1.000000 a.shop");  // Istio's 1%
   }
+  // OTLP/HTTP to a Service: its cluster, the URI the collector was given.
+  auto http = translateForProxy(withTracing("{collector: \"http://web.shop:80/v1/traces\"}"),
+                                proxy("a.shop", "default"), {});
+  int traced_http = 0;
+  for (const auto& [name, resource] : http->by_type[kLds]) {
+    envoy::config::listener::v3::Listener listener;
+    resource.any.UnpackTo(&listener);
+    for (const auto& chain : listener.filter_chains()) {
+      for (const auto& filter : chain.filters()) {
+        envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+        if (!filter.typed_config().UnpackTo(&hcm) || !hcm.has_tracing()) continue;
+        envoy::config::trace::v3::OpenTelemetryConfig otel;
+        ASSERT_TRUE(hcm.tracing().provider().typed_config().UnpackTo(&otel));
+        EXPECT_FALSE(otel.has_grpc_service());
+        EXPECT_EQ(otel.http_service().http_uri().uri(), "http://web.shop:80/v1/traces");
+        EXPECT_EQ(otel.http_service().http_uri().cluster(),
+                  "outbound|80||web.shop.svc.cluster.local");
+        ++traced_http;
+      }
+    }
+  }
+  EXPECT_GT(traced_http, 0);
   // A collector Service that does not exist (yet): no tracing, nothing refused.
   EXPECT_TRUE(tracingOf(*translateForProxy(withTracing("{collector: \"otel.nowhere:4317\"}"),
                                            proxy("a.shop", "default"), {}))
@@ -449,6 +471,7 @@ TEST(TranslatorTest, MeshConfigTracingToAServiceOrAnIp) {
 TEST(TranslatorTest, MeshConfigTracingErrorsNameTheField) {
   for (const auto& [tracing, field] : std::vector<std::pair<std::string, std::string>>{
            {"{collector: otel}", "spec.tracing.collector"},
+           {"{collector: \"http://otel.o/v1/traces\"}", "spec.tracing.collector"},
            {"{collector: \"otel.o:99999\"}", "spec.tracing.collector"},
            {"{collector: \"otel.o:4317\", samplingPercent: 101}", "spec.tracing.samplingPercent"},
            {"{collector: \"otel.o:4317\", sampling: 1}", "spec.tracing.sampling"}}) {

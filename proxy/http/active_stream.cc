@@ -8,6 +8,7 @@
 #include "proxy/http/filters/xfcc.h"
 #include "proxy/http/local_reply.h"
 #include "proxy/http/request_id.h"
+#include "proxy/workload/workload_metadata.h"
 
 namespace weft::http {
 
@@ -327,6 +328,17 @@ void ActiveStream::finishSpan() {
       outcome.upstream_address = host->toString();
     }
     service = std::string(router_->clusterService());
+  }
+  if (const network::TransportInfo* tls = manager_.connection().transportInfo()) {
+    outcome.peer_principal = tls->peer_identity;
+  }
+  if (manager_.chain().direction == config::TrafficDirection::kOutbound &&
+      !telemetry_.peerHeader().empty()) {
+    workload::WorkloadMetadata callee;
+    std::string error;
+    if (workload::parsePeerMetadata(telemetry_.peerHeader(), &callee, nullptr, &error)) {
+      outcome.upstream_principal = callee.principal;
+    }
   }
   tracer_->finish(service, manager_.connection().remoteAddress().toString(), outcome,
                   access_log::wallClockNowUs());

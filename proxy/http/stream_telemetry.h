@@ -37,6 +37,8 @@ class StreamTelemetry {
   uint64_t requestBytes() const { return request_bytes_; }
   uint64_t responseBytes() const { return response_bytes_; }
   int grpcStatus() const { return grpc_status_; }  // -1: none seen
+  // The peer sidecar's metadata as exchanged (empty: none, or not trusted).
+  const std::string& peerHeader() const { return peer_header_; }
 
   // `service`: the Service of the cluster the router chose
   // (ClusterConfig::service), empty when none.

@@ -7,6 +7,7 @@
 #include "common/base/logging.h"
 #include "common/grpc/grpc_stream.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "proxy/tracing/http_post.h"
 
 namespace weft::tracing {
 namespace {
@@ -58,6 +59,11 @@ std::string encodeExportRequest(const std::vector<Span>& spans, const std::strin
     for (const auto& [key, value] : span.attributes) {
       addAttribute(out->mutable_attributes(), key, value);
     }
+    for (const auto& [key, value] : span.int_attributes) {
+      otlp_common::KeyValue* kv = out->add_attributes();
+      kv->set_key(key);
+      kv->mutable_value()->set_int_value(value);
+    }
     for (const auto& [key, value] : span_tags) addAttribute(out->mutable_attributes(), key, value);
     if (span.error) out->mutable_status()->set_code(otlp_trace::Status::STATUS_CODE_ERROR);
   }
@@ -67,12 +73,13 @@ std::string encodeExportRequest(const std::vector<Span>& spans, const std::strin
 // One collector: the queue workers fill, the export in flight.
 class OtlpExporters::Exporter : public SpanExporter {
  public:
-  Exporter(OtlpExporters& owner, std::string cluster, std::string service_name, uint64_t timeout_ms)
+  Exporter(OtlpExporters& owner, const CollectorConfig& collector)
       : owner_(owner),
-        cluster_(std::move(cluster)),
-        service_name_(service_name.empty() ? "unknown_service:weft-proxy"
-                                           : std::move(service_name)),
-        timeout_ms_(timeout_ms == 0 ? 5000 : timeout_ms),
+        collector_(collector),
+        cluster_(collector.cluster),
+        service_name_(collector.service_name.empty() ? "unknown_service:weft-proxy"
+                                                     : collector.service_name),
+        timeout_ms_(collector.timeout_ms == 0 ? 5000 : collector.timeout_ms),
         deadline_(owner.main_, [this] { onDeadline(); }) {}
 
   void submit(Span&& span) override {
@@ -88,7 +95,7 @@ class OtlpExporters::Exporter : public SpanExporter {
 
   // Main thread: one batch, unless an export is still in flight.
   void exportBatch() {
-    if (call_) return;
+    if (busy()) return;
     std::vector<Span> batch;
     {
       std::lock_guard<std::mutex> lock(queue_mutex_);
@@ -106,20 +113,37 @@ class OtlpExporters::Exporter : public SpanExporter {
     const config::ClusterConfig& cluster = *it->second;
     const network::Address& host = cluster.hosts[next_host_++ % cluster.hosts.size()].address;
     in_flight_ = batch.size();
+    std::string body =
+        encodeExportRequest(batch, service_name_, owner_.resource_, owner_.span_tags_);
+    deadline_.enableMs(timeout_ms_);
+    if (collector_.http) {
+      http::HeaderMap headers;
+      headers.add(":path", collector_.http_path);
+      headers.add(":authority", collector_.http_authority);
+      headers.add("content-type", "application/x-protobuf");
+      http_call_ = std::make_unique<HttpPost>(
+          owner_.main_, host, cluster.tls, std::move(headers), std::move(body),
+          [this](int status, const std::string& reason) {
+            // OTLP/HTTP: any 2xx is success; 0 is no response at all.
+            onDone(status >= 200 && status < 300 ? 0 : 14,
+                   status == 0 ? reason : "HTTP status " + std::to_string(status));
+          });
+      http_call_->start();
+      return;
+    }
     std::string authority = cluster.service.empty() ? cluster_ : cluster.service;
     call_ = std::make_unique<grpc::GrpcStream>(
         owner_.main_, host, authority, kOtlpExportPath, [](std::string_view) {},
         [this](int status, const std::string& message) { onDone(status, message); });
     if (cluster.tls) call_->setTls(cluster.tls, nullptr);
     call_->start();
-    call_->send(encodeExportRequest(batch, service_name_, owner_.resource_, owner_.span_tags_));
+    call_->send(body);
     call_->closeSend();
-    deadline_.enableMs(timeout_ms_);
   }
 
   bool idle() {
     std::lock_guard<std::mutex> lock(queue_mutex_);
-    return queue_.empty() && !call_;
+    return queue_.empty() && !busy();
   }
 
  private:
@@ -138,12 +162,14 @@ class OtlpExporters::Exporter : public SpanExporter {
       failing_ = true;
     }
     in_flight_ = 0;
-    // Not from inside the stream's own callback.
-    owner_.main_.post([self = call_.release()] { delete self; });
+    // Not from inside the call's own callback.
+    if (call_) owner_.main_.post([self = call_.release()] { delete self; });
+    if (http_call_) owner_.main_.post([self = http_call_.release()] { delete self; });
   }
   void onDeadline() {
-    if (!call_) return;
-    call_.reset();  // from a timer, not the stream's callback: safe to destroy now
+    if (!busy()) return;
+    call_.reset();  // from a timer, not the call's callback: safe to destroy now
+    http_call_.reset();
     owner_.countDropped("export_failed", in_flight_);
     if (!failing_)
       LOG_WARN("tracing: export to cluster '%s' timed out after %llu ms", cluster_.c_str(),
@@ -153,12 +179,16 @@ class OtlpExporters::Exporter : public SpanExporter {
   }
 
   OtlpExporters& owner_;
+  const CollectorConfig collector_;
   const std::string cluster_;
   const std::string service_name_;
   const uint64_t timeout_ms_;
   std::mutex queue_mutex_;
   std::vector<Span> queue_;
+  bool busy() const { return call_ != nullptr || http_call_ != nullptr; }
+
   std::unique_ptr<grpc::GrpcStream> call_;
+  std::unique_ptr<HttpPost> http_call_;
   size_t in_flight_ = 0;
   size_t next_host_ = 0;
   bool failing_ = false;  // the last export failed (logged once per outage)
@@ -191,13 +221,10 @@ void OtlpExporters::countDropped(const std::string& reason, size_t spans) {
   if (spans > 0) dropped_.at(reason)->Increment(static_cast<double>(spans));
 }
 
-std::shared_ptr<SpanExporter> OtlpExporters::exporterFor(const std::string& cluster,
-                                                         const std::string& service_name,
-                                                         uint64_t timeout_ms) {
+std::shared_ptr<SpanExporter> OtlpExporters::exporterFor(const CollectorConfig& collector) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::string key = cluster + '\n' + service_name + '\n' + std::to_string(timeout_ms);
-  auto& exporter = exporters_[key];
-  if (!exporter) exporter = std::make_shared<Exporter>(*this, cluster, service_name, timeout_ms);
+  auto& exporter = exporters_[collector.key()];
+  if (!exporter) exporter = std::make_shared<Exporter>(*this, collector);
   if (!timer_.enabled()) timer_.enableMs(options_.flush_interval_ms);
   return exporter;
 }

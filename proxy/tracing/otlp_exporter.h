@@ -1,7 +1,8 @@
 #pragma once
 
-// OpenTelemetry span export: OTLP over gRPC (TraceService/Export) to a
-// collector cluster, as Envoy's OpenTelemetry tracer does. Runtime state
+// OpenTelemetry span export: OTLP over gRPC (TraceService/Export) or
+// OTLP/HTTP (protobuf POST) to a collector cluster, as Envoy's OpenTelemetry
+// tracer does. Runtime state
 // owned by the server, outliving every snapshot: OtlpExporters hands the same
 // exporter to every config naming the same collector, so a push loses no
 // buffered span.
@@ -55,9 +56,7 @@ class OtlpExporters : public SpanExporterFactory {
   OtlpExporters(event::Dispatcher& main, prometheus::Registry& registry, Options options);
   ~OtlpExporters() override;
 
-  std::shared_ptr<SpanExporter> exporterFor(const std::string& cluster,
-                                            const std::string& service_name,
-                                            uint64_t timeout_ms) override;
+  std::shared_ptr<SpanExporter> exporterFor(const CollectorConfig& collector) override;
   // The collector clusters' current endpoints and TLS, from the snapshot
   // just applied (main thread).
   void setClusters(const std::map<std::string, config::ClusterConfigPtr>& clusters);

@@ -23,8 +23,10 @@ struct Span {
   SpanKind kind = SpanKind::kServer;
   int64_t start_time_us = 0;
   int64_t end_time_us = 0;
-  // String-valued, as Envoy's tracers tag spans.
+  // String-valued, as Envoy's tracers tag spans; OpenTelemetry's semantic
+  // conventions type some as integers.
   std::vector<std::pair<std::string, std::string>> attributes;
+  std::vector<std::pair<std::string, int64_t>> int_attributes;
   bool error = false;  // OTLP status ERROR (5xx, reset, no response)
 };
 
@@ -36,14 +38,28 @@ class SpanExporter {
   virtual void submit(Span&& span) = 0;
 };
 
-// Hands out exporters by collector: the same cluster and service name in the
-// next push is the same exporter, so buffered spans survive config changes.
+// Where and how an exporter sends: OTLP over gRPC (TraceService/Export) or
+// OTLP/HTTP (a protobuf POST to http_path), to the cluster's endpoints.
+struct CollectorConfig {
+  std::string cluster;
+  std::string service_name;
+  uint64_t timeout_ms = 0;  // 0: 5 s
+  bool http = false;
+  std::string http_path;       // e.g. /v1/traces
+  std::string http_authority;  // the Host the URI names
+
+  std::string key() const {
+    return cluster + '\n' + service_name + '\n' + std::to_string(timeout_ms) + '\n' +
+           (http ? "http " + http_authority + http_path : "grpc");
+  }
+};
+
+// Hands out exporters by collector: the same collector in the next push is
+// the same exporter, so buffered spans survive config changes.
 class SpanExporterFactory {
  public:
   virtual ~SpanExporterFactory() = default;
-  virtual std::shared_ptr<SpanExporter> exporterFor(const std::string& cluster,
-                                                    const std::string& service_name,
-                                                    uint64_t timeout_ms) = 0;
+  virtual std::shared_ptr<SpanExporter> exporterFor(const CollectorConfig& collector) = 0;
 };
 
 }  // namespace weft::tracing

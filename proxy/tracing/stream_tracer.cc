@@ -37,7 +37,9 @@ StreamTracer::StreamTracer(std::shared_ptr<const TracingConfig> config, http::He
   std::string path = headerOr(request, ":path");
   if (path.size() > config_->max_path_tag_length) path.resize(config_->max_path_tag_length);
   const std::string* scheme = request.get(":scheme");
-  url_ = (scheme != nullptr ? *scheme : std::string("http")) + "://" + authority_ + path;
+  scheme_ = scheme != nullptr ? *scheme : std::string("http");
+  url_ = scheme_ + "://" + authority_ + path;
+  path_ = path.substr(0, path.find('?'));
   user_agent_ = headerOr(request, "user-agent");
   request_id_ = headerOr(request, "x-request-id");
   inject(context_, span_id_, request);
@@ -77,6 +79,29 @@ void StreamTracer::finish(const std::string& service, const std::string& peer_ad
   }
   if (!outcome.upstream_address.empty()) {
     tags.emplace_back("upstream_address", outcome.upstream_address);
+  }
+  // OpenTelemetry's HTTP semantic conventions, beside Envoy's names above.
+  tags.emplace_back("http.request.method", method_);
+  tags.emplace_back("url.full", url_);
+  tags.emplace_back("url.scheme", scheme_);
+  tags.emplace_back("url.path", path_);
+  tags.emplace_back("server.address", authority_.substr(0, authority_.rfind(':')));
+  tags.emplace_back("network.protocol.name", "http");
+  tags.emplace_back("network.protocol.version", outcome.protocol == "HTTP/2"     ? "2"
+                                                : outcome.protocol == "HTTP/1.0" ? "1.0"
+                                                                                 : "1.1");
+  if (!user_agent_.empty()) tags.emplace_back("user_agent.original", user_agent_);
+  if (outcome.response_code != 0) {
+    span.int_attributes.emplace_back("http.response.status_code", outcome.response_code);
+  }
+  if (outcome.grpc_status >= 0) {
+    span.int_attributes.emplace_back("rpc.grpc.status_code", outcome.grpc_status);
+  }
+  // The peers' identities (Istio's attribute names).
+  if (!outcome.peer_principal.empty())
+    tags.emplace_back("source.principal", outcome.peer_principal);
+  if (!outcome.upstream_principal.empty()) {
+    tags.emplace_back("destination.principal", outcome.upstream_principal);
   }
   // Envoy's rule: a 5xx, or no response at all, is an error span.
   span.error = outcome.response_code == 0 || outcome.response_code >= 500;

@@ -38,7 +38,9 @@ struct SpanOutcome {
   std::string response_flags;  // Envoy's short names ("UH,URX"), "-" for none
   std::string upstream_cluster;
   std::string upstream_address;
-  std::string protocol;
+  std::string protocol;            // "HTTP/1.1", "HTTP/2"
+  std::string peer_principal;      // the caller's SPIFFE ID (server span), from its certificate
+  std::string upstream_principal;  // the callee sidecar's (client span), from the exchange
 };
 
 class StreamTracer {
@@ -71,6 +73,8 @@ class StreamTracer {
   std::string user_agent_;
   std::string request_id_;
   std::string authority_;
+  std::string scheme_;
+  std::string path_;
 };
 
 }  // namespace weft::tracing

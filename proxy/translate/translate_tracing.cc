@@ -66,26 +66,59 @@ std::shared_ptr<const tracing::TracingConfig> translateTracing(
     errors.add(ppath + ".typed_config", "must be an envoy.config.trace.v3.OpenTelemetryConfig");
     return nullptr;
   }
-  std::string gpath = ppath + ".typed_config.grpc_service";
-  if (!otel.has_grpc_service() || !otel.grpc_service().has_envoy_grpc() ||
-      otel.grpc_service().envoy_grpc().cluster_name().empty()) {
-    errors.add(gpath + ".envoy_grpc.cluster_name", "is required (OTLP over gRPC to a cluster)");
+  if (otel.has_grpc_service() == otel.has_http_service()) {
+    errors.add(ppath + ".typed_config",
+               "needs exactly one of grpc_service (OTLP/gRPC) and http_service (OTLP/HTTP)");
     return nullptr;
   }
-  if (!otel.grpc_service().envoy_grpc().authority().empty()) {
-    errors.add(gpath + ".envoy_grpc.authority", "not supported by weft");
-    return nullptr;
+  tracing::CollectorConfig collector;
+  collector.service_name = otel.service_name();
+  if (otel.has_grpc_service()) {
+    std::string gpath = ppath + ".typed_config.grpc_service";
+    if (!otel.grpc_service().has_envoy_grpc() ||
+        otel.grpc_service().envoy_grpc().cluster_name().empty()) {
+      errors.add(gpath + ".envoy_grpc.cluster_name", "is required (OTLP over gRPC to a cluster)");
+      return nullptr;
+    }
+    if (!otel.grpc_service().envoy_grpc().authority().empty()) {
+      errors.add(gpath + ".envoy_grpc.authority", "not supported by weft");
+      return nullptr;
+    }
+    collector.cluster = otel.grpc_service().envoy_grpc().cluster_name();
+    if (otel.grpc_service().has_timeout()) {
+      collector.timeout_ms = durationMs(otel.grpc_service().timeout());
+    }
+  } else {
+    std::string hpath = ppath + ".typed_config.http_service.http_uri";
+    const auto& uri = otel.http_service().http_uri();
+    if (uri.cluster().empty()) {
+      errors.add(hpath + ".cluster", "is required (OTLP/HTTP to a cluster)");
+      return nullptr;
+    }
+    // http://authority/path: the Host and the path; the connection is the
+    // cluster's (its transport_socket decides TLS, as in Envoy).
+    const std::string& text = uri.uri();
+    size_t scheme = text.find("://");
+    size_t slash = scheme == std::string::npos ? scheme : text.find('/', scheme + 3);
+    if (scheme == std::string::npos ||
+        (text.compare(0, scheme, "http") != 0 && text.compare(0, scheme, "https") != 0) ||
+        slash == std::string::npos || slash == scheme + 3) {
+      errors.add(hpath + ".uri", "'" + text + "' is not http(s)://HOST[:PORT]/PATH");
+      return nullptr;
+    }
+    collector.http = true;
+    collector.cluster = uri.cluster();
+    collector.http_authority = text.substr(scheme + 3, slash - scheme - 3);
+    collector.http_path = text.substr(slash);
+    if (uri.has_timeout()) collector.timeout_ms = durationMs(uri.timeout());
   }
   if (!ok) return nullptr;
   if (exporters == nullptr) {
     errors.add(ppath, "tracing is not available here");
     return nullptr;
   }
-  config->collector_cluster = otel.grpc_service().envoy_grpc().cluster_name();
-  uint64_t timeout_ms =
-      otel.grpc_service().has_timeout() ? durationMs(otel.grpc_service().timeout()) : 0;
-  config->exporter =
-      exporters->exporterFor(config->collector_cluster, otel.service_name(), timeout_ms);
+  config->collector_cluster = collector.cluster;
+  config->exporter = exporters->exporterFor(collector);
   return config;
 }
 
