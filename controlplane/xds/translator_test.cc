@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "controlplane/config/config_dir.h"
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
@@ -327,33 +329,44 @@ spec: {mtls: {mode: STRICT}}
 namespace weft::control {
 namespace {
 
-ConfigSet withAccessLog(const std::string& access_log) {
+// The test mesh with one more MeshConfig spec field, e.g. "accessLog: {mode: JSON}".
+ConfigSet withMeshSpec(const std::string& field) {
   ConfigSet set;
-  parseYamlDocuments(std::string(kMesh).replace(std::string(kMesh).find("  egress:"), 0,
-                                                "  accessLog: " + access_log + "\n"),
-                     "mesh.yaml", set);
+  parseYamlDocuments(
+      std::string(kMesh).replace(std::string(kMesh).find("  egress:"), 0, "  " + field + "\n"),
+      "mesh.yaml", set);
   validateConfig(set);
   return set;
+}
+
+ConfigSet withAccessLog(const std::string& access_log) {
+  return withMeshSpec("accessLog: " + access_log);
+}
+
+// Every network filter of every listener's filter chains.
+void forEachFilter(const ProxyResources& r,
+                   const std::function<void(const envoy::config::listener::v3::Filter&)>& fn) {
+  for (const auto& [name, resource] : r.by_type[kLds]) {
+    envoy::config::listener::v3::Listener listener;
+    resource.any.UnpackTo(&listener);
+    for (const auto& chain : listener.filter_chains()) {
+      for (const auto& filter : chain.filters()) fn(filter);
+    }
+  }
 }
 
 // The access logs on every listener's connection managers and TCP proxies.
 std::vector<std::string> accessLogTypes(const ProxyResources& r) {
   std::vector<std::string> types;
-  for (const auto& [name, resource] : r.by_type[kLds]) {
-    envoy::config::listener::v3::Listener listener;
-    resource.any.UnpackTo(&listener);
-    for (const auto& chain : listener.filter_chains()) {
-      for (const auto& filter : chain.filters()) {
-        envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
-        envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
-        if (filter.typed_config().UnpackTo(&hcm)) {
-          for (const auto& log : hcm.access_log()) types.push_back("http " + log.name());
-        } else if (filter.typed_config().UnpackTo(&tcp)) {
-          for (const auto& log : tcp.access_log()) types.push_back("tcp " + log.name());
-        }
-      }
+  forEachFilter(r, [&](const envoy::config::listener::v3::Filter& filter) {
+    envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+    envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
+    if (filter.typed_config().UnpackTo(&hcm)) {
+      for (const auto& log : hcm.access_log()) types.push_back("http " + log.name());
+    } else if (filter.typed_config().UnpackTo(&tcp)) {
+      for (const auto& log : tcp.access_log()) types.push_back("tcp " + log.name());
     }
-  }
+  });
   return types;
 }
 
@@ -396,32 +409,29 @@ TEST(TranslatorTest, MeshConfigFieldsWeftDoesNotReadAreErrors) {
 namespace weft::control {
 namespace {
 
-ConfigSet withTracing(const std::string& tracing) {
-  ConfigSet set;
-  parseYamlDocuments(std::string(kMesh).replace(std::string(kMesh).find("  egress:"), 0,
-                                                "  tracing: " + tracing + "\n"),
-                     "mesh.yaml", set);
-  validateConfig(set);
-  return set;
+ConfigSet withTracing(const std::string& tracing) { return withMeshSpec("tracing: " + tracing); }
+
+// Each connection manager's OpenTelemetry tracer.
+std::vector<envoy::config::trace::v3::OpenTelemetryConfig> tracers(const ProxyResources& r,
+                                                                   std::vector<double>* sampling) {
+  std::vector<envoy::config::trace::v3::OpenTelemetryConfig> out;
+  forEachFilter(r, [&](const envoy::config::listener::v3::Filter& filter) {
+    envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+    if (!filter.typed_config().UnpackTo(&hcm) || !hcm.has_tracing()) return;
+    EXPECT_TRUE(hcm.tracing().provider().typed_config().UnpackTo(&out.emplace_back()));
+    if (sampling != nullptr) sampling->push_back(hcm.tracing().random_sampling().value());
+  });
+  return out;
 }
 
 // Each connection manager's tracing: "<cluster> <sampling> <service name>".
 std::vector<std::string> tracingOf(const ProxyResources& r) {
+  std::vector<double> sampling;
+  auto otel = tracers(r, &sampling);
   std::vector<std::string> out;
-  for (const auto& [name, resource] : r.by_type[kLds]) {
-    envoy::config::listener::v3::Listener listener;
-    resource.any.UnpackTo(&listener);
-    for (const auto& chain : listener.filter_chains()) {
-      for (const auto& filter : chain.filters()) {
-        envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
-        if (!filter.typed_config().UnpackTo(&hcm) || !hcm.has_tracing()) continue;
-        envoy::config::trace::v3::OpenTelemetryConfig otel;
-        EXPECT_TRUE(hcm.tracing().provider().typed_config().UnpackTo(&otel));
-        out.push_back(otel.grpc_service().envoy_grpc().cluster_name() + " " +
-                      std::to_string(hcm.tracing().random_sampling().value()) + " " +
-                      otel.service_name());
-      }
-    }
+  for (size_t i = 0; i < otel.size(); ++i) {
+    out.push_back(otel[i].grpc_service().envoy_grpc().cluster_name() + " " +
+                  std::to_string(sampling[i]) + " " + otel[i].service_name());
   }
   return out;
 }
@@ -443,25 +453,13 @@ TEST(TranslatorTest, MeshConfigTracingToAServiceOrAnIp) {
   // OTLP/HTTP to a Service: its cluster, the URI the collector was given.
   auto http = translateForProxy(withTracing("{collector: \"http://web.shop:80/v1/traces\"}"),
                                 proxy("a.shop", "default"), {});
-  int traced_http = 0;
-  for (const auto& [name, resource] : http->by_type[kLds]) {
-    envoy::config::listener::v3::Listener listener;
-    resource.any.UnpackTo(&listener);
-    for (const auto& chain : listener.filter_chains()) {
-      for (const auto& filter : chain.filters()) {
-        envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
-        if (!filter.typed_config().UnpackTo(&hcm) || !hcm.has_tracing()) continue;
-        envoy::config::trace::v3::OpenTelemetryConfig otel;
-        ASSERT_TRUE(hcm.tracing().provider().typed_config().UnpackTo(&otel));
-        EXPECT_FALSE(otel.has_grpc_service());
-        EXPECT_EQ(otel.http_service().http_uri().uri(), "http://web.shop:80/v1/traces");
-        EXPECT_EQ(otel.http_service().http_uri().cluster(),
-                  "outbound|80||web.shop.svc.cluster.local");
-        ++traced_http;
-      }
-    }
+  auto http_tracers = tracers(*http, nullptr);
+  for (const auto& otel : http_tracers) {
+    EXPECT_FALSE(otel.has_grpc_service());
+    EXPECT_EQ(otel.http_service().http_uri().uri(), "http://web.shop:80/v1/traces");
+    EXPECT_EQ(otel.http_service().http_uri().cluster(), "outbound|80||web.shop.svc.cluster.local");
   }
-  EXPECT_GT(traced_http, 0);
+  EXPECT_FALSE(http_tracers.empty());
   // A collector Service that does not exist (yet): no tracing, nothing refused.
   EXPECT_TRUE(tracingOf(*translateForProxy(withTracing("{collector: \"otel.nowhere:4317\"}"),
                                            proxy("a.shop", "default"), {}))
