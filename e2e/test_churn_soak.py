@@ -26,6 +26,7 @@ import unittest
 from harness import (Backend, ControlPlane, Proxy, free_port, proc_status_kb, proxy_is_sanitized,
                      wait_for, xds_bootstrap)
 from hostile import H2Client
+from otlp import OtlpCollector
 from test_http2_grpc import GRPC_DIR, start_grpc_server
 from test_xds import write
 
@@ -44,6 +45,7 @@ metadata: {name: mesh, namespace: weft-system}
 spec:
   mtls: {mode: STRICT}
   accessLog: {mode: JSON}
+  tracing: {collector: "http://127.0.0.1:%(otlp)d/v1/traces", samplingPercent: 100}
 ---
 apiVersion: v1
 kind: Service
@@ -188,7 +190,8 @@ class ChurnSoakTest(unittest.TestCase):
         self.tokens = os.path.join(self.dir, "tokens")
         with open(self.tokens, "w") as f:
             f.write("tok-client default client\ntok-web default web\ntok-grpc default grpc\n")
-        self.ports = {"web": free_port(), "grpc": free_port()}
+        self.collector = OtlpCollector()
+        self.ports = {"web": free_port(), "grpc": free_port(), "otlp": self.collector.http_port}
         write(os.path.join(self.config, "mesh.yaml"), MESH % self.ports)
         self.write_v1(with_b=True)
         write(os.path.join(self.config, "route.yaml"), ROUTE % {"v1": 80, "v2": 20})
@@ -217,6 +220,7 @@ class ChurnSoakTest(unittest.TestCase):
                 reports.append(str(e))
         for app in self.apps:
             app.stop()
+        self.collector.stop()
         self.grpc_server.kill()
         self.grpc_server.wait()
         self.control.stop()
@@ -429,6 +433,15 @@ class ChurnSoakTest(unittest.TestCase):
         wait_for(lambda: logged() == counted(), "as many access-log lines as istio_requests_total",
                  timeout=10, details=lambda: "%d lines, %d counted" % (logged(), counted()))
         self.assertGreaterEqual(logged(), len(rows) + counts["unary"])
+        # Tracing at 100% holds too: one CLIENT span per stream from the client sidecar
+        # reached the collector, none dropped.
+        def spans():
+            return len([s for s in self.collector.spans() if s["kind"] == "SPAN_KIND_CLIENT"
+                        and s["attributes"].get("node_id") == "client-0.default"])
+        wait_for(lambda: spans() == counted(), "a client span per stream at the collector",
+                 timeout=15, details=lambda: "%d spans, %d counted, dropped %s" % (
+                     spans(), counted(), self.client.metric("weft_tracing_spans_dropped_total")))
+        self.assertEqual(self.client.metric("weft_tracing_spans_dropped_total"), 0)
         if not proxy_is_sanitized():  # ASan's quarantine alone holds up to 256 MB
             for pod in self.proxies:
                 self.assertLess(rss_after[pod], rss_before[pod] * 2 + 32 * 1024, pod)

@@ -71,7 +71,7 @@ std::string encodeExportRequest(const std::vector<Span>& spans, const std::strin
 }
 
 // One collector: the queue workers fill, the export in flight.
-class OtlpExporters::Exporter : public SpanExporter {
+class OtlpExporters::Exporter : public SpanExporter, public std::enable_shared_from_this<Exporter> {
  public:
   Exporter(OtlpExporters& owner, const CollectorConfig& collector)
       : owner_(owner),
@@ -165,6 +165,18 @@ class OtlpExporters::Exporter : public SpanExporter {
     // Not from inside the call's own callback.
     if (call_) owner_.main_.post([self = call_.release()] { delete self; });
     if (http_call_) owner_.main_.post([self = http_call_.release()] { delete self; });
+    // A backlog of a full batch or more goes out now, not a flush interval
+    // later: a busy sidecar's spans must not outrun one batch per second.
+    // (After a failure the interval is the backoff.)
+    if (status == 0 && backlog() >= owner_.options_.max_batch_spans) {
+      owner_.main_.post([weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->exportBatch();
+      });
+    }
+  }
+  size_t backlog() {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    return queue_.size();
   }
   void onDeadline() {
     if (!busy()) return;
