@@ -32,6 +32,15 @@ StreamTracer::StreamTracer(std::shared_ptr<const TracingConfig> config, http::He
   }
   if (context_.sampled && !roll(config_->overall_sampling, rng)) context_.sampled = false;
   span_id_ = newSpanId(rng);
+  if (context_.sampled) {
+    // The span's tags, kept from the request before it is rewritten upstream;
+    // an unsampled request (most, at Istio's 1%) makes no span and keeps none.
+    keepRequestTags(request);
+  }
+  inject(context_, span_id_, request);
+}
+
+void StreamTracer::keepRequestTags(const http::HeaderMap& request) {
   method_ = headerOr(request, ":method");
   authority_ = headerOr(request, ":authority");
   std::string path = headerOr(request, ":path");
@@ -42,7 +51,6 @@ StreamTracer::StreamTracer(std::shared_ptr<const TracingConfig> config, http::He
   path_ = path.substr(0, path.find('?'));
   user_agent_ = headerOr(request, "user-agent");
   request_id_ = headerOr(request, "x-request-id");
-  inject(context_, span_id_, request);
 }
 
 void StreamTracer::finish(const std::string& service, const std::string& peer_address,

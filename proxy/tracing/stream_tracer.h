@@ -61,6 +61,8 @@ class StreamTracer {
               const SpanOutcome& outcome, int64_t now_us);
 
  private:
+  void keepRequestTags(const http::HeaderMap& request);
+
   std::shared_ptr<const TracingConfig> config_;
   SpanKind kind_;
   TraceContext context_;
