@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "controlplane/xds/resource_builders.h"
+
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/extensions/access_loggers/stream/v3/stream.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
@@ -52,35 +54,26 @@ envoy::config::accesslog::v3::AccessLog stdoutLog(bool json) {
   return log;
 }
 
-void addToChain(listener_v3::FilterChain* chain,
-                const envoy::config::accesslog::v3::AccessLog& log) {
-  for (auto& filter : *chain->mutable_filters()) {
-    hcm_v3::HttpConnectionManager hcm;
-    tcp_v3::TcpProxy tcp;
-    if (filter.typed_config().UnpackTo(&hcm)) {  // UnpackTo checks the type
-      *hcm.add_access_log() = log;
-      packDeterministic(hcm, filter.mutable_typed_config());
-    } else if (filter.typed_config().UnpackTo(&tcp)) {
-      *tcp.add_access_log() = log;
-      packDeterministic(tcp, filter.mutable_typed_config());
-    }
-  }
-}
-
 }  // namespace
 
 void addAccessLogs(const std::string& mode, ProxyResources& out) {
   if (mode != "Text" && mode != "JSON") return;
   envoy::config::accesslog::v3::AccessLog log = stdoutLog(mode == "JSON");
-  for (auto& [name, resource] : out.by_type[kLds]) {
-    listener_v3::Listener listener;
-    if (!resource.any.UnpackTo(&listener)) continue;
-    for (auto& chain : *listener.mutable_filter_chains()) addToChain(&chain, log);
-    if (listener.has_default_filter_chain()) {
-      addToChain(listener.mutable_default_filter_chain(), log);
+  editNetworkFilters(out, [&](listener_v3::Filter* filter) {
+    hcm_v3::HttpConnectionManager hcm;
+    tcp_v3::TcpProxy tcp;
+    if (filter->typed_config().UnpackTo(&hcm)) {  // UnpackTo checks the type
+      *hcm.add_access_log() = log;
+      packDeterministic(hcm, filter->mutable_typed_config());
+      return true;
     }
-    packDeterministic(listener, &resource.any);
-  }
+    if (filter->typed_config().UnpackTo(&tcp)) {
+      *tcp.add_access_log() = log;
+      packDeterministic(tcp, filter->mutable_typed_config());
+      return true;
+    }
+    return false;
+  });
 }
 
 }  // namespace weft::control

@@ -74,4 +74,19 @@ void setHttp2Upstream(envoy::config::cluster::v3::Cluster* cluster) {
           .PackFrom(options);
 }
 
+void editNetworkFilters(ProxyResources& out,
+                        const std::function<bool(envoy::config::listener::v3::Filter*)>& edit) {
+  for (auto& [name, resource] : out.by_type[kLds]) {
+    envoy::config::listener::v3::Listener listener;
+    if (!resource.any.UnpackTo(&listener)) continue;
+    bool changed = false;
+    auto edit_chain = [&](envoy::config::listener::v3::FilterChain* chain) {
+      for (auto& filter : *chain->mutable_filters()) changed |= edit(&filter);
+    };
+    for (auto& chain : *listener.mutable_filter_chains()) edit_chain(&chain);
+    if (listener.has_default_filter_chain()) edit_chain(listener.mutable_default_filter_chain());
+    if (changed) packDeterministic(listener, &resource.any);
+  }
+}
+
 }  // namespace weft::control

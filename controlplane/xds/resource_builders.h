@@ -4,12 +4,14 @@
 // source, and the HTTP connection manager every sidecar listener uses.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "controlplane/model/objects.h"
 #include "controlplane/xds/resources.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/core/v3/base.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 
 namespace weft::control {
@@ -27,6 +29,13 @@ template <class M>
 void add(ProxyResources& out, ResourceType type, const std::string& name, const M& message) {
   packDeterministic(message, &out.by_type[type][name].any);
 }
+
+// Calls `edit` on every network filter of every listener in `out` (filter
+// chains and the default chain); `edit` returns true when it changed the
+// filter, and only changed listeners are repacked. MeshConfig's mesh-wide
+// additions (access logs, tracing) go on this way.
+void editNetworkFilters(ProxyResources& out,
+                        const std::function<bool(envoy::config::listener::v3::Filter*)>& edit);
 
 // Who is on the other side of an HTTP listener.
 enum class Downstream {

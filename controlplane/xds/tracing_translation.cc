@@ -89,23 +89,13 @@ void addTracing(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResour
   otel.set_service_name((proxy.canonical_service.empty() ? proxy.pod : proxy.canonical_service) +
                         "." + proxy.ns);
   packDeterministic(otel, provider->mutable_typed_config());
-  for (auto& [name, resource] : out.by_type[kLds]) {
-    listener_v3::Listener listener;
-    if (!resource.any.UnpackTo(&listener)) continue;
-    bool changed = false;
-    auto trace_chain = [&](listener_v3::FilterChain* chain) {
-      for (auto& filter : *chain->mutable_filters()) {
-        hcm_v3::HttpConnectionManager hcm;
-        if (!filter.typed_config().UnpackTo(&hcm)) continue;  // UnpackTo checks the type
-        *hcm.mutable_tracing() = tracing;
-        packDeterministic(hcm, filter.mutable_typed_config());
-        changed = true;
-      }
-    };
-    for (auto& chain : *listener.mutable_filter_chains()) trace_chain(&chain);
-    if (listener.has_default_filter_chain()) trace_chain(listener.mutable_default_filter_chain());
-    if (changed) packDeterministic(listener, &resource.any);
-  }
+  editNetworkFilters(out, [&](listener_v3::Filter* filter) {
+    hcm_v3::HttpConnectionManager hcm;
+    if (!filter->typed_config().UnpackTo(&hcm)) return false;  // UnpackTo checks the type
+    *hcm.mutable_tracing() = tracing;
+    packDeterministic(hcm, filter->mutable_typed_config());
+    return true;
+  });
 }
 
 }  // namespace weft::control
