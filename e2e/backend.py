@@ -17,6 +17,7 @@ Paths:
 
 import argparse
 import json
+import os
 import random
 import socketserver
 import threading
@@ -113,6 +114,10 @@ class Handler(BaseHTTPRequestHandler):
             # An app whose keep-alive timeout is shorter than the proxy's: it
             # closes the connection right after answering, without saying so.
             self.close_connection = True
+        if url.path == "/healthz":
+            # An app's readiness: failing while its --health-file exists.
+            failing = self.server.health_file and os.path.exists(self.server.health_file)
+            return self.send_body(503 if failing else 200, b"unhealthy" if failing else b"ok")
         if url.path == "/echo":
             return self.send_body(200, body, "application/octet-stream")
         if url.path == "/headers":
@@ -179,10 +184,12 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 512
 
 
-def serve(port, name, host="127.0.0.1", delay_ms=0, close_after_response=False, fail_status=0):
+def serve(port, name, host="127.0.0.1", delay_ms=0, close_after_response=False, fail_status=0,
+          health_file=None):
     server = Server((host, port), Handler)
     server.fail_status = fail_status
     server.fail_one_in = 0
+    server.health_file = health_file
     server.delay_ms = delay_ms
     server.close_after_response = close_after_response
     server.name = name
@@ -219,6 +226,8 @@ if __name__ == "__main__":
     parser.add_argument("--name", default="backend")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--banner", action="store_true", help="server-speaks-first TCP echo")
+    parser.add_argument("--health-file", help="/healthz answers 503 while this file exists")
     args = parser.parse_args()
-    srv = serve_banner(args.port, args.host) if args.banner else serve(args.port, args.name, args.host)
+    srv = (serve_banner(args.port, args.host) if args.banner
+           else serve(args.port, args.name, args.host, health_file=args.health_file))
     srv.serve_forever()

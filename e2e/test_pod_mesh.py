@@ -8,14 +8,18 @@ Skipped, with the reason printed, only where network namespaces are forbidden.""
 
 import json
 import os
+import subprocess
 import unittest
 
-from harness import CONTROL_BIN, ROOT, metric_sum
+import yaml
+
+from harness import CONTROL_BIN, ROOT, WEFTCTL_BIN, metric_sum
 from netns import UID, NetnsPods, sh
 
 POD_A, POD_B, CONTROL = "10.78.0.1", "10.78.0.2", "10.78.0.3"
 ECHO_IP, BANNER_IP = "10.96.1.10", "10.96.1.11"
 BACKEND = os.path.join(ROOT, "e2e", "backend.py")
+GRPC_SERVER = os.path.join(ROOT, "bazel-bin/e2e/grpc/echo_server")
 TRUST = "spiffe://cluster.local/ns/shop/sa/"
 
 MESH = """
@@ -67,6 +71,37 @@ spec:
 """
 
 
+# Pod B as its Deployment declares it: probes on the app's ports, which
+# `weftctl inject` (the webhook's mutation) moves to the sidecar's status port.
+ECHO_POD = {
+    "apiVersion": "v1", "kind": "Pod",
+    "metadata": {"name": "echo-0", "namespace": "shop"},
+    "spec": {"serviceAccountName": "echo", "containers": [
+        {"name": "echo", "image": "echo", "ports": [{"name": "http", "containerPort": 8080}],
+         "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"},
+                            "timeoutSeconds": 2},
+         "livenessProbe": {"tcpSocket": {"port": 9000}}},
+        {"name": "cart", "image": "cart", "readinessProbe": {"grpc": {"port": 50051}}},
+        {"name": "idle", "image": "idle", "livenessProbe": {"tcpSocket": {"port": 7999}}},
+    ]},
+}
+
+
+def injected_pod(pod):
+    out = subprocess.run([WEFTCTL_BIN, "inject", "-f", "-"], input=json.dumps(pod),
+                         capture_output=True, text=True, timeout=20)
+    if out.returncode != 0:
+        raise AssertionError("weftctl inject: " + out.stderr)
+    return yaml.safe_load(out.stdout)
+
+
+def proxy_env(pod):
+    for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
+        if container["name"] == "weft-proxy":
+            return {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    raise AssertionError("no weft-proxy container in the injected pod")
+
+
 def tcp_banner(host, port):
     """Python run in a pod: connect, print the first line received."""
     return ("import socket; s = socket.create_connection(('%s', %d), timeout=5); "
@@ -85,10 +120,16 @@ class PodMeshTest(NetnsPods):
         try:
             cls.setup_network(pid)
             cls.start_control()
+            cls.echo_pod = injected_pod(ECHO_POD)
+            cls.health_file = os.path.join(cls.dir, "echo-unhealthy")
             cls.start_pod(cls.ns_a, "client-0", POD_A, "client")
-            cls.start_pod(cls.ns_b, "echo-0", POD_B, "echo")
+            cls.start_pod(cls.ns_b, "echo-0", POD_B, "echo",
+                          {"WEFT_APP_PROBES": proxy_env(cls.echo_pod)["WEFT_APP_PROBES"]})
             cls.spawn(cls.ns_b, ["python3", BACKEND, "--port", "8080", "--host", "0.0.0.0",
-                                 "--name", "echo"], name="echo-app")
+                                 "--name", "echo", "--health-file", cls.health_file],
+                      name="echo-app")
+            cls.spawn(cls.ns_b, [GRPC_SERVER, "--port", "50051", "--host", "0.0.0.0",
+                                 "--health-file", cls.health_file], name="cart-app")
             cls.spawn(cls.ns_b, ["python3", BACKEND, "--port", "9000", "--host", "0.0.0.0",
                                  "--banner"], name="banner-app")
             cls.spawn(cls.ns_b, ["python3", BACKEND, "--port", "7070", "--host", "0.0.0.0",
@@ -152,7 +193,7 @@ class PodMeshTest(NetnsPods):
         cls.root = cls.readable(os.path.join(cls.data, "ca.pem"))
 
     @classmethod
-    def start_pod(cls, ns, pod, pod_ip, service_account):
+    def start_pod(cls, ns, pod, pod_ip, service_account, extra_env=None):
         init = sh("ip", "netns", "exec", ns, cls.proxy_bin, "init", "--proxy-uid", str(UID),
                   "--outbound-port", "15001", "--inbound-port", "15006",
                   "--exclude-inbound-ports", "15020", check=False)
@@ -168,7 +209,7 @@ class PodMeshTest(NetnsPods):
                "WEFT_CA_ROOT_CERT": cls.root, "WEFT_CA_TOKEN_FILE": token,
                "WEFT_TRUST_DOMAIN": "cluster.local", "WEFT_CONCURRENCY": "1",
                "WEFT_OUTBOUND_PORT": "15001", "WEFT_INBOUND_PORT": "15006",
-               "WEFT_ADMIN_PORT": "15000", "WEFT_STATUS_PORT": "15020"}
+               "WEFT_ADMIN_PORT": "15000", "WEFT_STATUS_PORT": "15020", **(extra_env or {})}
         cls.spawn(ns, [cls.proxy_bin, "sidecar"], uid=UID, name="proxy-" + pod, env=env)
 
     def metrics(self, ns):
@@ -236,6 +277,52 @@ class PodMeshTest(NetnsPods):
         # So is a port no Service names: the inbound passthrough is STRICT too.
         unlisted = self.in_pod(self.ns_a, ["python3", "-c", tcp_banner(POD_B, 7070)])
         self.assertNotIn("220 weft-test ready", unlisted.stdout)
+
+    def kubelet_probe(self, container, kind):
+        """What the kubelet does, from the node (pod C's namespace here): the
+        probe the injected pod declares, against the pod's IP."""
+        spec = next(c for c in self.echo_pod["spec"]["containers"] if c["name"] == container)
+        get = spec[kind + "Probe"]["httpGet"]
+        out = self.in_pod(self.ns_c, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                      "--max-time", "5", "http://%s:%d%s" % (
+                                          POD_B, get["port"], get["path"])])
+        return int(out.stdout or 0)
+
+    def test_kubelet_probes_reach_the_app_through_the_status_port_under_strict(self):
+        # The injector moved every network probe to the status port.
+        containers = {c["name"]: c for c in self.echo_pod["spec"]["containers"]}
+        self.assertEqual(containers["echo"]["readinessProbe"]["httpGet"],
+                         {"path": "/app-health/echo/readiness", "port": 15020, "scheme": "HTTP"})
+        self.assertEqual(containers["echo"]["readinessProbe"]["timeoutSeconds"], 2)
+        self.assertEqual(containers["cart"]["readinessProbe"]["httpGet"]["path"],
+                         "/app-health/cart/readiness")
+        # The original probe, from outside the pod, is refused: STRICT wants a certificate.
+        original = self.in_pod(self.ns_c, ["curl", "-s", "--max-time", "5",
+                                           "http://%s:8080/healthz" % POD_B])
+        self.assertNotEqual(original.returncode, 0)
+        self.assertNotIn("ok", original.stdout)
+        # The rewritten ones answer with the app's real health, and follow it.
+        try:
+            for kind, container in (("readiness", "echo"), ("readiness", "cart"),
+                                    ("liveness", "echo")):
+                self.wait_for(lambda: self.kubelet_probe(container, kind) == 200,
+                              "%s %s probe passing" % (container, kind))
+            self.assertEqual(self.kubelet_probe("idle", "liveness"), 503)  # nothing on 7999
+            open(self.health_file, "w").close()
+            self.wait_for(lambda: self.kubelet_probe("echo", "readiness") == 503,
+                          "the HTTP probe failing with the app")
+            self.wait_for(lambda: self.kubelet_probe("cart", "readiness") == 503,
+                          "the gRPC probe failing with the app")
+            self.assertEqual(self.kubelet_probe("echo", "liveness"), 200)  # TCP still accepts
+        finally:
+            if os.path.exists(self.health_file):
+                os.unlink(self.health_file)
+        self.wait_for(lambda: self.kubelet_probe("echo", "readiness") == 200
+                      and self.kubelet_probe("cart", "readiness") == 200, "the probes recovering")
+        # An unknown app-health path is not a probe.
+        out = self.in_pod(self.ns_c, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                      "http://%s:15020/app-health/nope/readiness" % POD_B])
+        self.assertEqual(out.stdout, "404")
 
     def test_outside_the_mesh_passes_through(self):
         out = self.in_pod(self.ns_a, ["python3", "-c", tcp_banner(CONTROL, 7000)])

@@ -91,6 +91,7 @@ bool parseInjectorConfig(const std::string& yaml, InjectorConfig* config, std::s
       {"caAddress", [&](auto& n, auto& k) { parsed.ca_address = scalar(n, k); }},
       {"trustDomain", [&](auto& n, auto& k) { parsed.trust_domain = scalar(n, k); }},
       {"nativeSidecar", [&](auto& n, auto& k) { parsed.native_sidecar = boolean(n, k); }},
+      {"rewriteAppProbes", [&](auto& n, auto& k) { parsed.rewrite_app_probes = boolean(n, k); }},
       {"proxyUID", [&](auto& n, auto& k) { parsed.proxy_uid = integer(n, k, 1, 2147483647); }},
       {"outboundPort",
        [&](auto& n, auto& k) {

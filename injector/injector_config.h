@@ -28,6 +28,9 @@ struct InjectorConfig {
   // Native sidecar (an init container with restartPolicy: Always, Kubernetes
   // >= 1.29); false injects a regular container first in the list.
   bool native_sidecar = true;
+  // Point the app's httpGet / tcpSocket / gRPC probes at the proxy's status
+  // port, which performs them (probe_rewrite.h); a pod's annotation wins.
+  bool rewrite_app_probes = true;
   int64_t proxy_uid = 1337;
   uint16_t outbound_port = mesh::sidecar_env::kDefaultOutboundPort;
   uint16_t inbound_port = mesh::sidecar_env::kDefaultInboundPort;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "injector/eligibility.h"
+#include "mesh/app_probes.h"
 
 namespace weft::injector {
 namespace {
@@ -216,6 +217,102 @@ TEST(PodInjectorTest, JobPodsEndTheProxyWithTheApp) {
   // A native sidecar ends with the app by itself.
   json native = injected(pod(), InjectorConfig{}, job);
   EXPECT_FALSE(native["spec"].contains("shareProcessNamespace"));
+}
+
+json probedPod() {
+  json p = pod();
+  json& app = p["spec"]["containers"][0];
+  app["ports"] = {{{"name", "http"}, {"containerPort", 8080}}};
+  app["readinessProbe"] = {{"httpGet",
+                            {{"path", "healthz"},
+                             {"port", "http"},
+                             {"httpHeaders", {{{"name", "X-Probe"}, {"value", "1"}}}}}},
+                           {"timeoutSeconds", 3},
+                           {"periodSeconds", 7}};
+  app["livenessProbe"] = {{"tcpSocket", {{"port", 8080}}}, {"failureThreshold", 5}};
+  app["startupProbe"] = {{"exec", {{"command", {"true"}}}}};
+  p["spec"]["containers"].push_back(
+      {{"name", "rpc"}, {"readinessProbe", {{"grpc", {{"port", 9090}, {"service", "cart"}}}}}});
+  // The app's own native sidecar, and a regular init container (no probes allowed).
+  p["spec"]["initContainers"] = {
+      {{"name", "log-shipper"},
+       {"restartPolicy", "Always"},
+       {"livenessProbe", {{"httpGet", {{"path", "/live"}, {"port", 2020}}}}}},
+      {{"name", "migrate"}}};
+  return p;
+}
+
+TEST(PodInjectorTest, AppProbesMoveToTheStatusPortAndTheProxyPerformsThem) {
+  for (bool native : {true, false}) {
+    InjectorConfig config;
+    config.native_sidecar = native;
+    json out = injected(probedPod(), config);
+    const json& app = named(out["spec"]["containers"], "app");
+    json expected_readiness = {
+        {"httpGet", {{"path", "/app-health/app/readiness"}, {"port", 15020}, {"scheme", "HTTP"}}},
+        {"timeoutSeconds", 3},
+        {"periodSeconds", 7}};
+    EXPECT_EQ(app["readinessProbe"], expected_readiness) << native;
+    EXPECT_EQ(app["livenessProbe"]["httpGet"]["path"], "/app-health/app/liveness");
+    EXPECT_EQ(app["livenessProbe"]["failureThreshold"], 5);  // the rest of the probe is kept
+    EXPECT_FALSE(app["livenessProbe"].contains("tcpSocket"));
+    EXPECT_TRUE(app["startupProbe"].contains("exec"));  // exec needs no network
+    EXPECT_EQ(named(out["spec"]["containers"], "rpc")["readinessProbe"]["httpGet"]["path"],
+              "/app-health/rpc/readiness");
+    EXPECT_EQ(
+        named(out["spec"]["initContainers"], "log-shipper")["livenessProbe"]["httpGet"]["port"],
+        15020);
+
+    std::map<std::string, std::string> env;
+    const json& list = native ? out["spec"]["initContainers"] : out["spec"]["containers"];
+    for (const auto& e : named(list, "weft-proxy")["env"]) {
+      if (e.contains("value")) env[e["name"]] = e["value"];
+    }
+    mesh::AppProbes probes;
+    std::string error;
+    ASSERT_TRUE(mesh::parseAppProbes(env["WEFT_APP_PROBES"], &probes, &error)) << error;
+    ASSERT_EQ(probes.size(), 4u) << env["WEFT_APP_PROBES"];
+    const mesh::AppProbe& readiness = probes.at("/app-health/app/readiness");
+    EXPECT_EQ(readiness.port, 8080);  // the named port, resolved
+    EXPECT_EQ(readiness.path, "/healthz");
+    EXPECT_EQ(readiness.timeout_seconds, 3u);
+    ASSERT_EQ(readiness.headers.size(), 1u);
+    EXPECT_EQ(readiness.headers[0].first, "X-Probe");
+    EXPECT_EQ(probes.at("/app-health/app/liveness").kind, mesh::AppProbe::Kind::kTcpSocket);
+    EXPECT_EQ(probes.at("/app-health/rpc/readiness").kind, mesh::AppProbe::Kind::kGrpc);
+    EXPECT_EQ(probes.at("/app-health/rpc/readiness").grpc_service, "cart");
+    EXPECT_EQ(probes.at("/app-health/log-shipper/liveness").port, 2020);
+  }
+}
+
+TEST(PodInjectorTest, ProbesStayWhenThePodOptsOutOrCannotBeRewritten) {
+  json opted = probedPod();
+  opted["metadata"]["annotations"] = {{"weft.dev/rewrite-app-probes", "false"}};
+  json out = injected(opted);
+  EXPECT_EQ(named(out["spec"]["containers"], "app")["readinessProbe"],
+            probedPod()["spec"]["containers"][0]["readinessProbe"]);
+  EXPECT_EQ(proxyEnv(out).count("WEFT_APP_PROBES"), 0u);
+
+  InjectorConfig off;
+  off.rewrite_app_probes = false;
+  EXPECT_EQ(proxyEnv(injected(probedPod(), off)).count("WEFT_APP_PROBES"), 0u);
+
+  // Another host, an unknown named port, the status port itself: left alone.
+  json odd = pod();
+  json& app = odd["spec"]["containers"][0];
+  app["readinessProbe"] = {{"httpGet", {{"host", "10.1.2.3"}, {"port", 80}}}};
+  app["livenessProbe"] = {{"tcpSocket", {{"port", "nope"}}}};
+  app["startupProbe"] = {{"httpGet", {{"path", "/ready"}, {"port", 15020}}}};
+  json odd_out = injected(odd);
+  EXPECT_EQ(odd_out["spec"]["containers"][0], odd["spec"]["containers"][0]);
+
+  json bad = probedPod();
+  bad["metadata"]["annotations"] = {{"weft.dev/rewrite-app-probes", "no"}};
+  json patch;
+  Injection result = injectPod(bad, Scope::kNamespaceEnabled, {}, InjectorConfig{}, &patch);
+  EXPECT_EQ(result.skip_reason, "invalid_annotation");
+  EXPECT_NE(result.error.find("weft.dev/rewrite-app-probes: 'no'"), std::string::npos)
+      << result.error;
 }
 
 TEST(PodInjectorTest, OwnedByJob) {

@@ -25,6 +25,8 @@ inline constexpr char kStatusPort[] = "WEFT_STATUS_PORT";
 inline constexpr char kInterception[] = "WEFT_INTERCEPTION";
 inline constexpr char kDrainTimeS[] = "WEFT_DRAIN_TIME_S";
 inline constexpr char kExitWithApp[] = "WEFT_EXIT_WITH_APP";
+// The app probes the sidecar performs for the kubelet (mesh/app_probes.h).
+inline constexpr char kAppProbes[] = "WEFT_APP_PROBES";
 // Who the workload is (Istio's metric labels), read off the pod by the injector.
 inline constexpr char kWorkloadName[] = "WEFT_WORKLOAD_NAME";
 inline constexpr char kApp[] = "WEFT_APP";

@@ -57,8 +57,18 @@ class HttpServer::Session : public network::ConnectionCallbacks,
  private:
   void respond() {
     if (encoder_ == nullptr) return;
-    ServerResponse response = too_large_ ? ServerResponse{413, "text/plain", "body too large\n"}
-                                         : server_.handler_(request_);
+    if (too_large_) return send(ServerResponse{413, "text/plain", "body too large\n"});
+    // The HTTP/1 codec serves one request at a time, so the pending
+    // response is always this request's; `alive_` tells a late one that the
+    // connection (and this session) is gone.
+    std::weak_ptr<bool> alive = alive_;
+    server_.handler_(request_, [this, alive](ServerResponse response) {
+      if (!alive.expired()) send(std::move(response));
+    });
+  }
+
+  void send(ServerResponse response) {
+    if (encoder_ == nullptr) return;
     http::HeaderMap headers;
     headers.add(":status", std::to_string(response.status));
     headers.add("content-type", response.content_type);
@@ -75,15 +85,24 @@ class HttpServer::Session : public network::ConnectionCallbacks,
   http::StreamEncoder* encoder_ = nullptr;
   ServerRequest request_;
   bool too_large_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 HttpServer::HttpServer(event::Dispatcher& dispatcher, ServerHandler handler)
     : dispatcher_(dispatcher),
-      handler_([handler = std::move(handler)](const ServerRequest& request) {
-        return handler(request.method, request.path);
+      handler_([handler = std::move(handler)](const ServerRequest& request,
+                                              const ServerResponder& respond) {
+        respond(handler(request.method, request.path));
       }) {}
 
 HttpServer::HttpServer(event::Dispatcher& dispatcher, ServerRequestHandler handler)
+    : dispatcher_(dispatcher),
+      handler_([handler = std::move(handler)](const ServerRequest& request,
+                                              const ServerResponder& respond) {
+        respond(handler(request));
+      }) {}
+
+HttpServer::HttpServer(event::Dispatcher& dispatcher, AsyncServerRequestHandler handler)
     : dispatcher_(dispatcher), handler_(std::move(handler)) {}
 
 HttpServer::~HttpServer() = default;

@@ -34,6 +34,12 @@ struct ServerRequest {
   std::string body;
 };
 using ServerRequestHandler = std::function<ServerResponse(const ServerRequest& request)>;
+// A handler that answers later (after I/O of its own, e.g. the proxy's app
+// probes): it calls `respond` once, on the server's dispatcher. A response
+// for a connection that has closed meanwhile goes nowhere.
+using ServerResponder = std::function<void(ServerResponse response)>;
+using AsyncServerRequestHandler =
+    std::function<void(const ServerRequest& request, ServerResponder respond)>;
 
 // The TLS context for each new connection (nullptr: plaintext), asked per
 // connection so a reloaded certificate applies to the next one.
@@ -44,6 +50,7 @@ class HttpServer {
   HttpServer(event::Dispatcher& dispatcher, ServerHandler handler);
   // Also for requests with bodies (up to kMaxBodyBytes; more gets 413).
   HttpServer(event::Dispatcher& dispatcher, ServerRequestHandler handler);
+  HttpServer(event::Dispatcher& dispatcher, AsyncServerRequestHandler handler);
   ~HttpServer();
 
   static constexpr size_t kMaxBodyBytes = 8 << 20;
@@ -59,7 +66,7 @@ class HttpServer {
   void remove(Session* connection);
 
   event::Dispatcher& dispatcher_;
-  ServerRequestHandler handler_;
+  AsyncServerRequestHandler handler_;
   TlsContextProvider tls_;
   std::unique_ptr<network::Listener> listener_;
   std::map<Session*, std::unique_ptr<Session>> connections_;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -68,12 +69,16 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   std::string name = "grpc-backend";
   int fail_every = 0;
+  std::string health_file;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--port") == 0) port = argv[i + 1];
     if (std::strcmp(argv[i], "--host") == 0) host = argv[i + 1];
     if (std::strcmp(argv[i], "--name") == 0) name = argv[i + 1];
     if (std::strcmp(argv[i], "--fail-every") == 0) fail_every = std::atoi(argv[i + 1]);
+    // grpc.health.v1: NOT_SERVING while this file exists, SERVING otherwise.
+    if (std::strcmp(argv[i], "--health-file") == 0) health_file = argv[i + 1];
   }
+  grpc::EnableDefaultHealthCheckService(true);
   EchoService service(name, fail_every);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(host + ":" + port, grpc::InsecureServerCredentials());
@@ -85,6 +90,15 @@ int main(int argc, char** argv) {
   }
   std::printf("listening\n");
   std::fflush(stdout);
+  if (!health_file.empty()) {
+    // The server outlives the thread: Wait() below never returns.
+    std::thread([service = server->GetHealthCheckService(), health_file] {
+      for (;;) {
+        service->SetServingStatus(!std::filesystem::exists(health_file));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }).detach();
+  }
   server->Wait();
   return 0;
 }

@@ -114,6 +114,7 @@ int Server::run() {
   sockets_.reset();
   admin_.reset();
   status_.reset();
+  app_prober_.reset();
   app_timer_.reset();
   drain_timer_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
@@ -123,9 +124,15 @@ int Server::run() {
 }
 
 bool Server::startStatus(std::string* error) {
+  app_prober_ =
+      std::make_unique<app_health::AppProber>(main_, options_.app_probes, options_.pod_ip);
   status_ = std::make_unique<http::HttpServer>(
-      main_, [this](const std::string& method, const std::string& path) {
-        return admin::statusResponse(static_cast<admin::AdminState&>(*this), method, path);
+      main_, [this](const http::ServerRequest& request, const http::ServerResponder& respond) {
+        if (request.method == "GET" && app_health::AppProber::handles(request.path)) {
+          return app_prober_->probe(request.path, respond);
+        }
+        respond(admin::statusResponse(static_cast<admin::AdminState&>(*this), request.method,
+                                      request.path));
       });
   auto address =
       network::Address::fromIpPort("0.0.0.0", static_cast<uint16_t>(options_.status_port));

@@ -14,9 +14,11 @@
 #include "common/event/dispatcher.h"
 #include "common/http/http_server.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+#include "mesh/app_probes.h"
 #include "mesh/names.h"
 #include "proxy/access_log/access_log_sink.h"
 #include "proxy/admin/admin_endpoint.h"
+#include "proxy/app_health/app_prober.h"
 #include "proxy/config/snapshot.h"
 #include "proxy/sds/workload_certificate.h"
 #include "proxy/server/app_watcher.h"
@@ -48,6 +50,10 @@ struct Options {
   // probes and Prometheus (/ready, /stats/prometheus); the admin endpoint
   // itself stays on loopback.
   int status_port = 0;
+  // The kubelet probes the injector moved to the status port (/app-health/),
+  // performed against the app at `pod_ip` ("" = 127.0.0.1).
+  mesh::AppProbes app_probes;
+  std::string pod_ip;
   // Non-empty: a /proc to watch; exit once the application's processes are gone.
   std::string exit_with_app_proc;
 };
@@ -105,6 +111,7 @@ class Server : private admin::AdminState {
   std::unique_ptr<sds::WorkloadCertificate> certificate_;
   bool ready_ = false;
   std::unique_ptr<http::HttpServer> admin_;
+  std::unique_ptr<app_health::AppProber> app_prober_;
   std::unique_ptr<http::HttpServer> status_;
   std::unique_ptr<AppWatcher> app_watcher_;
   std::unique_ptr<event::Timer> app_timer_;

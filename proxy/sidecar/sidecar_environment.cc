@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "mesh/app_probes.h"
 #include "mesh/node_metadata.h"
 #include "mesh/sidecar_env.h"
 #include "mesh/xds_types.h"
@@ -251,6 +252,14 @@ bool optionsFromEnvironment(const Environment& env, const Resolver& resolve,
     return false;
   }
   if (exit_with_app == "true") options->exit_with_app_proc = "/proc";
+  if (std::string probes = get(env, sidecar_env::kAppProbes, ""); !probes.empty()) {
+    std::string why;
+    if (!mesh::parseAppProbes(probes, &options->app_probes, &why)) {
+      *error = std::string(sidecar_env::kAppProbes) + ": " + why;
+      return false;
+    }
+  }
+  options->pod_ip = get(env, sidecar_env::kPodIp, "");
   options->bootstrap_path = "(sidecar environment)";
   return true;
 }

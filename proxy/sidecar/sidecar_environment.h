@@ -14,6 +14,7 @@
 //   WEFT_OUTBOUND_PORT, WEFT_INBOUND_PORT (node metadata), WEFT_ADMIN_PORT
 //   (127.0.0.1 only), WEFT_STATUS_PORT (all addresses: /ready and metrics)
 //   WEFT_EXIT_WITH_APP                  "true": exit once the app's processes are gone
+//   WEFT_APP_PROBES                     the kubelet probes to perform (mesh/app_probes.h)
 //   WEFT_INTERCEPTION                   "iptables" (weft-init's rules; default) or
 //                                       "none" (the app calls the outbound port)
 

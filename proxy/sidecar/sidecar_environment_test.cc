@@ -68,6 +68,20 @@ TEST(SidecarEnvironment, InjectedPodBecomesNodeBootstrapAndCertificateOptions) {
   EXPECT_EQ(options.ca_token_file, "/var/run/secrets/weft/tokens/weft-token");
   EXPECT_EQ(options.concurrency, 2);
   EXPECT_TRUE(options.exit_with_app_proc.empty());
+  EXPECT_TRUE(options.app_probes.empty());
+  EXPECT_EQ(options.pod_ip, "10.244.1.7");  // where the app probes go
+}
+
+TEST(SidecarEnvironment, AppProbesFromTheInjector) {
+  Environment env = injected();
+  env["WEFT_APP_PROBES"] =
+      R"({"/app-health/web/readiness": {"httpGet": {"path": "/ready", "port": 8080}}})";
+  server::Options options;
+  std::string error;
+  ASSERT_TRUE(optionsFromEnvironment(env, kCluster, &options, &error)) << error;
+  ASSERT_EQ(options.app_probes.size(), 1u);
+  EXPECT_EQ(options.app_probes.at("/app-health/web/readiness").port, 8080);
+  EXPECT_EQ(options.app_probes.at("/app-health/web/readiness").path, "/ready");
 }
 
 TEST(SidecarEnvironment, OptionalPartsAndOverrides) {
@@ -135,6 +149,8 @@ TEST(SidecarEnvironment, EachBadVariableIsNamed) {
       {"WEFT_INTERCEPTION", "ebpf", "WEFT_INTERCEPTION='ebpf' is not iptables or none"},
       {"WEFT_SERVICE_ACCOUNT", "web/app", "WEFT_SERVICE_ACCOUNT"},
       {"WEFT_VERSION", "v 2", "WEFT_VERSION='v 2' is not a label value"},
+      {"WEFT_APP_PROBES", R"({"/app-health/web/readiness": {"tcpSocket": {}}})",
+       "WEFT_APP_PROBES: probe /app-health/web/readiness.tcpSocket.port: not a port number"},
   };
   for (const auto& c : cases) {
     Environment env = injected();

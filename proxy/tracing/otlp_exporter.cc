@@ -6,8 +6,8 @@
 
 #include "common/base/logging.h"
 #include "common/grpc/grpc_stream.h"
+#include "common/http/one_shot_request.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "proxy/tracing/http_post.h"
 
 namespace weft::tracing {
 namespace {
@@ -118,10 +118,11 @@ class OtlpExporters::Exporter : public SpanExporter, public std::enable_shared_f
     deadline_.enableMs(timeout_ms_);
     if (collector_.http) {
       http::HeaderMap headers;
+      headers.add(":method", "POST");
       headers.add(":path", collector_.http_path);
       headers.add(":authority", collector_.http_authority);
       headers.add("content-type", "application/x-protobuf");
-      http_call_ = std::make_unique<HttpPost>(
+      http_call_ = std::make_unique<http::OneShotRequest>(
           owner_.main_, host, cluster.tls, std::move(headers), std::move(body),
           [this](int status, const std::string& reason) {
             // OTLP/HTTP: any 2xx is success; 0 is no response at all.
@@ -200,7 +201,7 @@ class OtlpExporters::Exporter : public SpanExporter, public std::enable_shared_f
   bool busy() const { return call_ != nullptr || http_call_ != nullptr; }
 
   std::unique_ptr<grpc::GrpcStream> call_;
-  std::unique_ptr<HttpPost> http_call_;
+  std::unique_ptr<http::OneShotRequest> http_call_;
   size_t in_flight_ = 0;
   size_t next_host_ = 0;
   bool failing_ = false;  // the last export failed (logged once per outage)

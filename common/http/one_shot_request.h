@@ -1,9 +1,10 @@
 #pragma once
 
-// One HTTP/1.1 POST on a connection of its own, on an event loop: what the
-// OTLP/HTTP exporter sends a batch with (weft-proxy's own HTTP/1 client
-// codec, plain or over a cluster's TLS). The outcome is the response status,
-// or 0 with a reason when there was none.
+// One HTTP/1.1 request on a connection of its own, on an event loop, with
+// weft's HTTP/1 client codec, plain or over TLS: what the proxy's OTLP/HTTP
+// exporter POSTs a batch with and its app prober GETs a health check with.
+// The outcome is the response status, or 0 with a reason when there was none;
+// the response body is not kept.
 
 #include <functional>
 #include <memory>
@@ -14,16 +15,18 @@
 #include "common/network/connection.h"
 #include "common/tls/tls_context.h"
 
-namespace weft::tracing {
+namespace weft::http {
 
-class HttpPost : public network::ConnectionCallbacks,
-                 public http::ClientConnectionCallbacks,
-                 public http::StreamDecoder {
+class OneShotRequest : public network::ConnectionCallbacks,
+                       public http::ClientConnectionCallbacks,
+                       public http::StreamDecoder {
  public:
   using OnDone = std::function<void(int status, const std::string& reason)>;
-  HttpPost(event::Dispatcher& dispatcher, network::Address server, tls::TlsContextPtr tls,
-           http::HeaderMap headers, std::string body, OnDone on_done);
-  ~HttpPost() override;
+  // `headers` carry :method, :path and :authority; a body gets its
+  // content-length. `on_done` runs once, unless this is destroyed first.
+  OneShotRequest(event::Dispatcher& dispatcher, network::Address server, tls::TlsContextPtr tls,
+                 http::HeaderMap headers, std::string body, OnDone on_done);
+  ~OneShotRequest() override;
   void start();
 
   // network::ConnectionCallbacks
@@ -53,4 +56,4 @@ class HttpPost : public network::ConnectionCallbacks,
   bool done_ = false;
 };
 
-}  // namespace weft::tracing
+}  // namespace weft::http
