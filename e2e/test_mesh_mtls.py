@@ -64,7 +64,7 @@ class MeshFixture(unittest.TestCase):
         self.write_mesh("STRICT")
         self.ca_port = free_port()
         self.control = ControlPlane(self.config, extra_args=self.ca_args())
-        self.app = Backend("echo", host="127.0.23.1", port=self.port)
+        self.app = self.start_app("127.0.23.1", self.port)
         self.proxies = []
         self.echo = self.sidecar("echo-0.default", "echo", "tok-echo", APP_IP="127.0.23.1")
         self.out_port = free_port()
@@ -77,6 +77,10 @@ class MeshFixture(unittest.TestCase):
         self.app.stop()
         self.control.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start_app(self, host, port):
+        """echo-0's app (anything with stop())."""
+        return Backend("echo", host=host, port=port)
 
     def ca_args(self, *extra):
         return ["--ca-address", "127.0.0.1:%d" % self.ca_port, "--data-dir", self.data,

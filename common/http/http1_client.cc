@@ -49,7 +49,11 @@ void Http1ClientConnection::encodeHeaders(const HeaderMap& headers, bool end_str
   out.reserve(256);
   std::string_view method = headers.method();
   request_is_head_ = method == "HEAD";
-  out.append(method).append(" ").append(headers.path()).append(" HTTP/1.1\r\n");
+  // A CONNECT that came over HTTP/2 has no :path, only :authority (RFC 9113
+  // §8.5): that is HTTP/1.1's authority-form target.
+  std::string_view target =
+      method == "CONNECT" && headers.path().empty() ? headers.authority() : headers.path();
+  out.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   out.append("host: ").append(headers.authority()).append("\r\n");
   http1::appendHeaderBlock(headers, out);
   request_is_connect_ = method == "CONNECT";

@@ -1,5 +1,6 @@
 #include "common/http/http2_codec.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -15,6 +16,14 @@ constexpr size_t kStreamSendHighWatermark = 1 << 20;
 bool isConnectionSpecific(std::string_view name) {
   return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
          name == "transfer-encoding" || name == "upgrade" || name == "host";
+}
+
+// Names and values the codec writes itself (nghttp2_nv points at them).
+const std::string kMethod = ":method", kConnect = "CONNECT", kProtocol = ":protocol",
+                  kScheme = ":scheme", kHttp = "http", kStatusName = ":status", k200 = "200";
+
+void toLower(std::string& text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 }
 
 nghttp2_nv makeNv(const std::string& name, const std::string& value) {
@@ -44,6 +53,8 @@ class Http2ConnectionBase::Stream : public StreamEncoder {
   Http2ConnectionBase& parent_;
   int32_t id = -1;
   StreamDecoder* decoder = nullptr;
+  // An HTTP/1.1 upgrade carried as an extended CONNECT (RFC 8441): its token.
+  std::string upgrade;
   HeaderMap receiving;         // headers or trailers being received
   size_t receiving_bytes = 0;  // RFC 9113 §6.5.2's size of `receiving`
   bool receiving_too_large = false;
@@ -102,8 +113,11 @@ Http2ConnectionBase::Http2ConnectionBase(network::ByteStream& connection, bool i
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kStreamWindow)},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
        static_cast<uint32_t>(settings_.max_header_list_bytes)},
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   };
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, local_settings, 3);
+  // Only a server announces extended CONNECT (RFC 8441 §3).
+  size_t count = is_server && settings_.allow_extended_connect ? 4 : 3;
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, local_settings, count);
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
 }
 
@@ -181,10 +195,31 @@ void Http2ConnectionBase::encodeHeadersOn(Stream& stream, const HeaderMap& heade
                                           bool request) {
   if (failed_) return;
   std::vector<nghttp2_nv> nva;
-  nva.reserve(headers.size() + 1);
-  // Pseudo-headers first, as HTTP/2 requires.
-  for (const auto& [name, value] : headers.entries()) {
-    if (!name.empty() && name[0] == ':') nva.push_back(makeNv(name, value));
+  nva.reserve(headers.size() + 3);
+  const std::string* upgrade = request ? headers.get("upgrade") : nullptr;
+  bool connect = request && headers.method() == "CONNECT";
+  if (upgrade != nullptr && !connect && settings_.allow_extended_connect) {
+    // RFC 8441 §4: the upgrade as an extended CONNECT; :scheme, :path and
+    // :authority stay, :protocol names what the tunnel carries.
+    stream.upgrade = *upgrade;
+    toLower(stream.upgrade);
+    nva.push_back(makeNv(kMethod, kConnect));
+    nva.push_back(makeNv(kProtocol, stream.upgrade));
+    if (!headers.has(":scheme")) nva.push_back(makeNv(kScheme, kHttp));
+    for (const auto& [name, value] : headers.entries()) {
+      if (!name.empty() && name[0] == ':' && name != kMethod) nva.push_back(makeNv(name, value));
+    }
+  } else if (!request && !stream.upgrade.empty() && headers.statusCode() == 101) {
+    // The upstream switched protocols: RFC 8441's answer is a 200.
+    nva.push_back(makeNv(kStatusName, k200));
+  } else {
+    // Pseudo-headers first, as HTTP/2 requires; a plain CONNECT has only
+    // :method and :authority (RFC 9113 §8.5).
+    for (const auto& [name, value] : headers.entries()) {
+      if (name.empty() || name[0] != ':') continue;
+      if (connect && (name == ":path" || name == ":scheme")) continue;
+      nva.push_back(makeNv(name, value));
+    }
   }
   for (const auto& [name, value] : headers.entries()) {
     if (name.empty() || name[0] == ':' || isConnectionSpecific(name)) continue;
@@ -410,6 +445,11 @@ int Http2ConnectionBase::onFrameRecv(nghttp2_session*, const nghttp2_frame* fram
         stream->remote_end = false;
         return 0;
       }
+      if (!self->is_server_ && !stream->upgrade.empty() && status == 200) {
+        // The extended CONNECT was accepted: to the HTTP/1.1 side, a 101.
+        headers.set(":status", "101");
+        headers.add("upgrade", stream->upgrade);
+      }
       stream->headers_received = true;
       if (self->is_server_) {
         // RFC 9113 §8.3.1: a request may carry host instead of :authority.
@@ -417,6 +457,22 @@ int Http2ConnectionBase::onFrameRecv(nghttp2_session*, const nghttp2_frame* fram
           if (const std::string* host = headers.get("host")) headers.set(":authority", *host);
         }
         headers.remove("host");
+        if (const std::string* protocol = headers.get(":protocol")) {
+          // nghttp2 lets :protocol through only when we announced extended
+          // CONNECT; an upgrade this listener does not enable is refused.
+          std::string token = *protocol;
+          toLower(token);
+          const auto& allowed = self->settings_.upgrade_types;
+          if (headers.method() != "CONNECT" ||
+              std::find(allowed.begin(), allowed.end(), token) == allowed.end()) {
+            self->refuseRequest(*stream, "501");
+            return 0;
+          }
+          headers.remove(":protocol");
+          headers.set(":method", "GET");
+          headers.add("upgrade", token);
+          stream->upgrade = std::move(token);
+        }
         stream->decoder = self->newDecoder(*stream);
       }
       if (stream->decoder != nullptr) stream->decoder->decodeHeaders(std::move(headers), end);
@@ -552,11 +608,14 @@ void Http2ServerConnection::onHeadersTooLarge(Stream& stream) {
     if (decoder != nullptr) decoder->onResetStream(StreamResetReason::kProtocolError);
     return;
   }
-  stream.headers_received = true;
   LOG_DEBUG("http2: stream %d: request headers over the limits (%zu bytes, %u fields): 431",
             stream.id, settings_.max_header_list_bytes, settings_.max_headers_count);
-  static const std::string kStatus = ":status", k431 = "431";
-  nghttp2_nv status = makeNv(kStatus, k431);
+  refuseRequest(stream, "431");
+}
+
+void Http2ConnectionBase::refuseRequest(Stream& stream, const std::string& status_code) {
+  stream.headers_received = true;
+  nghttp2_nv status = makeNv(kStatusName, status_code);
   stream.local_end = true;
   if (!stream.remote_end) stream.reset_after_end = true;
   nghttp2_submit_response(session_, stream.id, &status, 1, nullptr);

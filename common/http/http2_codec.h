@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/http/codec.h"
 #include "common/network/byte_stream.h"
@@ -24,6 +25,15 @@ struct Http2Settings {
   // however small it was on the wire (HPACK can expand 16 KB to 64 MB).
   size_t max_header_list_bytes = 60 * 1024;
   uint32_t max_headers_count = 100;  // Envoy's max_headers_count default
+  // RFC 8441 extended CONNECT (Envoy's Http2ProtocolOptions.allow_connect).
+  // Server: SETTINGS_ENABLE_CONNECT_PROTOCOL is sent, and a CONNECT with
+  // :protocol in `upgrade_types` reaches the router as the HTTP/1.1 upgrade it
+  // stands for (GET + upgrade: <protocol>), its 101 going back as a 200.
+  // Client: a request carrying an upgrade goes out as an extended CONNECT,
+  // and its 200 comes back as the 101 an HTTP/1.1 client expects. So a
+  // WebSocket crosses an HTTP/2 hop as one stream of the shared connection.
+  bool allow_extended_connect = false;
+  std::vector<std::string> upgrade_types;  // server: lower case, as HTTP/1's
 };
 
 class Http2ConnectionBase {
@@ -47,6 +57,8 @@ class Http2ConnectionBase {
   virtual StreamDecoder* newDecoder(Stream&) { return nullptr; }
   // The peer's header block broke the limits.
   virtual void onHeadersTooLarge(Stream& stream) = 0;
+  // Server: answers `stream` with a bare status; the router never sees it.
+  void refuseRequest(Stream& stream, const std::string& status);
   virtual void onStreamClosedHook(Stream& stream) = 0;
 
   void encodeHeadersOn(Stream& stream, const HeaderMap& headers, bool end_stream, bool request);

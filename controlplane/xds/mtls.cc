@@ -66,7 +66,9 @@ void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool htt
   if (http_port) {
     common->add_alpn_protocols("h2");
     envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
-    options.mutable_explicit_http_config()->mutable_http2_protocol_options();
+    // The peer sidecar takes upgrades as extended CONNECTs (its HCM's allow_connect).
+    options.mutable_explicit_http_config()->mutable_http2_protocol_options()->set_allow_connect(
+        true);
     (*cluster->mutable_typed_extension_protocol_options())
         ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
             .PackFrom(options);

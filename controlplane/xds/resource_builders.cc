@@ -56,6 +56,13 @@ hcm_v3::HttpConnectionManager httpConnectionManager(const std::string& stat_pref
     hcm.mutable_use_remote_address()->set_value(true);
     // The app's own address (loopback) says nothing to the callee.
     hcm.set_skip_xff_append(downstream == Downstream::kApp);
+    // WebSocket end to end: an app's HTTP/1.1 Upgrade is tunnelled, and
+    // crosses the sidecar-to-sidecar HTTP/2 connection as an RFC 8441
+    // extended CONNECT (the meshed cluster's allow_connect), one stream of
+    // the connection already there, under its mTLS, authorization and
+    // telemetry, instead of a connection of its own.
+    hcm.add_upgrade_configs()->set_upgrade_type("websocket");
+    hcm.mutable_http2_protocol_options()->set_allow_connect(true);
   }
   auto* rds = hcm.mutable_rds();
   rds->set_route_config_name(rds_name);

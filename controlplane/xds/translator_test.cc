@@ -14,6 +14,7 @@
 #include "envoy/config/trace/v3/opentelemetry.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
 namespace weft::control {
 namespace {
@@ -204,9 +205,12 @@ spec: {mtls: {mode: STRICT, namespaces: {data: DISABLE}}}
   };
   auto web = cluster("outbound|80||web.shop.svc.cluster.local");
   ASSERT_TRUE(web.has_transport_socket());
-  EXPECT_EQ(web.typed_extension_protocol_options().count(
-                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"),
-            1u);
+  // HTTP/2 between the sidecars, WebSocket upgrades as extended CONNECTs.
+  envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
+  ASSERT_TRUE(web.typed_extension_protocol_options()
+                  .at("envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
+                  .UnpackTo(&options));
+  EXPECT_TRUE(options.explicit_http_config().http2_protocol_options().allow_connect());
   EXPECT_NE(
       web.transport_socket().typed_config().value().find("spiffe://cluster.local/ns/shop/sa/"),
       std::string::npos);
@@ -368,6 +372,21 @@ std::vector<std::string> accessLogTypes(const ProxyResources& r) {
     }
   });
   return types;
+}
+
+TEST(TranslatorTest, EveryMeshedConnectionManagerCarriesWebSockets) {
+  ConfigSet set = mesh();
+  auto r = translateForProxy(set, proxy("client.default", "default"), {});
+  int managers = 0;
+  forEachFilter(*r, [&](const envoy::config::listener::v3::Filter& filter) {
+    envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+    if (!filter.typed_config().UnpackTo(&hcm)) return;
+    ++managers;
+    ASSERT_EQ(hcm.upgrade_configs_size(), 1);
+    EXPECT_EQ(hcm.upgrade_configs(0).upgrade_type(), "websocket");
+    EXPECT_TRUE(hcm.http2_protocol_options().allow_connect());
+  });
+  EXPECT_GT(managers, 0);
 }
 
 TEST(TranslatorTest, MeshConfigTurnsAccessLogsOnPerNamespace) {

@@ -49,6 +49,10 @@ struct ClusterConfig {
   uint32_t least_request_choices = 2;
   uint64_t connect_timeout_ms = 5000;  // Envoy's default
   UpstreamProtocol protocol = UpstreamProtocol::kHttp1;
+  // HTTP/2 with allow_connect: a request that upgrades (WebSocket) goes as an
+  // RFC 8441 extended CONNECT on the shared connection; without it the
+  // upgrade header is dropped, as HTTP/2 has no Upgrade.
+  bool allow_connect = false;
   uint32_t max_requests_per_connection = 0;  // 0: unlimited
   // Idle upstream connections close after this; kept below the 60 s+ that
   // common app servers use, so the proxy closes first and never reuses a

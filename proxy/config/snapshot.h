@@ -62,6 +62,9 @@ struct HttpListenerSettings {
   // upgrade_configs: Upgrade tokens (lower case, e.g. "websocket", "connect"
   // for CONNECT) tunnelled as raw bytes after the upgrade response.
   std::vector<std::string> upgrade_types;
+  // http2_protocol_options.allow_connect: HTTP/2 clients may send those
+  // upgrades as RFC 8441 extended CONNECTs.
+  bool allow_connect = false;
   std::string rds_name;  // set when the routes come from RDS
   // A downstream connection with no request in flight closes after this
   // (common_http_protocol_options.idle_timeout; Envoy's default 1 h; 0: never).
@@ -116,6 +119,11 @@ struct FilterChainConfig {
   // when an update changes it (authorization, TLS, connection settings
   // must not linger on old connections).
   std::string fingerprint;
+  // The same with the RBAC filters' rules left out: a connection whose chain
+  // an update changed only in these keeps going under the new rules
+  // (re-checked at once: what they deny is cut), so a long-lived stream
+  // (WebSocket, gRPC stream) outlives pushes that do not concern it.
+  std::string fingerprint_without_rbac;
   bool is_http = true;
   HttpListenerSettings http;
   std::string tcp_cluster;  // when !is_http

@@ -19,6 +19,12 @@ class ActiveConnection {
   // The configuration this connection was started with (its filter chain's
   // fingerprint), or nullptr: a new snapshot without it drains the connection.
   virtual const std::string* chainFingerprint() const { return nullptr; }
+  // Its fingerprint_without_rbac (non-null when chainFingerprint() is).
+  virtual const std::string* chainFingerprintWithoutRbac() const { return nullptr; }
+  // The update's chain differs from this connection's only in its RBAC
+  // rules: take them on, and end what they no longer allow. False: the
+  // connection cannot, and drains instead.
+  virtual bool adoptAuthorization(const config::FilterChainConfig&) { return false; }
 };
 
 class WorkerContext {

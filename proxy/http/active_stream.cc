@@ -51,7 +51,7 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
                         : tracing::SpanKind::kServer,
                     manager_.context().clusterManager().rng(), access_log::wallClockNowUs());
   }
-  if (http.rbac && !authorize(*http.rbac)) return;
+  if (manager_.rbac() && !authorize(*manager_.rbac())) return;
   routes_ = http.rds_name.empty() ? http.routes : manager_.context().currentRoutes(http.rds_name);
   route_ = routes_ ? routes_->route(request_headers_) : nullptr;
   if (route_ == nullptr) {
@@ -119,6 +119,28 @@ bool ActiveStream::authorize(const rbac::RbacEngine& engine) {
   sendLocalReply(403, "RBAC: access denied",
                  stream_info::flagBit(stream_info::ResponseFlag::kUnauthorized));
   return false;
+}
+
+void ActiveStream::reauthorize() {
+  // Not yet decided (headers still arriving) or already over: nothing to undo.
+  if (done_ || request_headers_.method().empty()) return;
+  const rbac::RbacEnginePtr& engine = manager_.rbac();
+  if (!engine || rbacAllows(*engine, request_headers_, manager_.connection().transportInfo(),
+                            manager_.stats())) {
+    return;
+  }
+  uint32_t flag = stream_info::flagBit(stream_info::ResponseFlag::kUnauthorized);
+  if (!response_started_) {
+    sendLocalReply(403, "RBAC: access denied", flag);
+    return;
+  }
+  // Answered already (a WebSocket, a streaming response): cut it, as a
+  // connection the new rules refuse would have been.
+  if (router_) router_->cancel();
+  response_complete_ = true;
+  response_flags_ |= flag;
+  response_encoder_.resetStream(StreamResetReason::kLocalReset);
+  finishResponse(response_code_);
 }
 
 void ActiveStream::decodeData(std::string_view data, bool end_stream) {

@@ -38,6 +38,10 @@ class ActiveStream : public StreamDecoder, private router::RouterCallbacks {
   void onAboveWriteBufferHighWatermark() override;
   void onBelowWriteBufferLowWatermark() override;
 
+  // The connection took on new RBAC rules: a stream they deny ends now (403
+  // if unanswered, else reset).
+  void reauthorize();
+
  private:
   // router::RouterCallbacks
   void onResponseHeaders(HeaderMap& headers, bool end_stream) override;

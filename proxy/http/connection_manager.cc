@@ -19,6 +19,8 @@ ConnectionManager::ConnectionManager(context::WorkerContext& context,
     : context_(context),
       chain_(chain),
       snapshot_(std::move(snapshot)),
+      fingerprint_(chain.fingerprint),
+      rbac_(chain.http.rbac),
       stats_(stats),
       connection_(std::move(connection)) {
   connection_->setCallbacks(this);
@@ -66,6 +68,8 @@ bool ConnectionManager::createCodec(std::string_view first_bytes) {
     Http2Settings settings;
     settings.max_header_list_bytes = chain_.http.max_request_headers_bytes;
     settings.max_headers_count = chain_.http.max_headers_count;
+    settings.allow_extended_connect = chain_.http.allow_connect;
+    settings.upgrade_types = chain_.http.upgrade_types;
     codec_ = std::make_unique<Http2ServerConnection>(*connection_, *this, settings);
   } else {
     Http1Settings settings;
@@ -160,6 +164,24 @@ StreamDecoder& ConnectionManager::newStream(StreamEncoder& response_encoder) {
   }
   streams_.push_back(std::make_unique<ActiveStream>(*this, response_encoder));
   return *streams_.back();
+}
+
+bool ConnectionManager::adoptAuthorization(const config::FilterChainConfig& next) {
+  if (closed_) return true;
+  fingerprint_ = next.fingerprint;
+  rbac_ = next.http.rbac;
+  // Every stream in flight is checked again, a WebSocket as much as a
+  // request still arriving; ending one can end others (HTTP/1 closes the
+  // connection), so each is looked up before it is checked.
+  std::vector<ActiveStream*> current;
+  for (auto& stream : streams_) current.push_back(stream.get());
+  for (ActiveStream* stream : current) {
+    if (closed_) break;
+    bool live = false;
+    for (auto& s : streams_) live = live || s.get() == stream;
+    if (live) stream->reauthorize();
+  }
+  return true;
 }
 
 void ConnectionManager::onStreamDone(ActiveStream* stream) {

@@ -13,6 +13,7 @@
 #include "common/network/connection.h"
 #include "proxy/config/snapshot.h"
 #include "proxy/context/worker_context.h"
+#include "proxy/rbac/rbac_engine.h"
 #include "proxy/stats/stats.h"
 
 namespace weft::http {
@@ -46,7 +47,13 @@ class ConnectionManager : public network::ConnectionCallbacks,
 
   context::WorkerContext& context() { return context_; }
   const config::FilterChainConfig& chain() const { return chain_; }
-  const std::string* chainFingerprint() const override { return &chain_.fingerprint; }
+  const std::string* chainFingerprint() const override { return &fingerprint_; }
+  const std::string* chainFingerprintWithoutRbac() const override {
+    return &chain_.fingerprint_without_rbac;
+  }
+  bool adoptAuthorization(const config::FilterChainConfig& next) override;
+  // The RBAC rules in force: the chain's, or a later update's (adopted).
+  const rbac::RbacEnginePtr& rbac() const { return rbac_; }
   const stats::ListenerStats& stats() const { return stats_; }
   network::Connection& connection() { return *connection_; }
   // %PROTOCOL%: "HTTP/2" or "HTTP/1.1".
@@ -67,6 +74,9 @@ class ConnectionManager : public network::ConnectionCallbacks,
   context::WorkerContext& context_;
   const config::FilterChainConfig& chain_;
   config::SnapshotPtr snapshot_;  // keeps chain_ and its routes alive
+  // The chain's, until an update that changed only them is adopted.
+  std::string fingerprint_;
+  rbac::RbacEnginePtr rbac_;
   stats::ListenerStats stats_;
   std::unique_ptr<network::Connection> connection_;
   std::unique_ptr<ServerConnection> codec_;

@@ -118,7 +118,6 @@ void Worker::startChain(size_t index, const config::FilterChainConfig* chain,
                         std::string_view initial_data) {
   const config::ListenerConfig& listener = snapshot_->listeners[index];
   if (chain == nullptr) {
-    LOG_DEBUG("listener %s: no filter chain matches; closing", listener.name.c_str());
     connection->close(network::CloseType::kNoFlush);
     return;
   }
@@ -150,11 +149,21 @@ void Worker::startChain(size_t index, const config::FilterChainConfig* chain,
 // the response in flight; HTTP/2: GOAWAY), so a new authorization policy or
 // TLS setting reaches every client within one request, as Envoy's
 // filter-chain drain does.
+//
+// A chain that changed only in its RBAC rules (an AuthorizationPolicy push)
+// is not drained: its connections take on the new rules and end at once
+// only the streams those deny, so a push that does not concern a long-lived
+// WebSocket or gRPC stream leaves it alone.
 void Worker::drainChangedConnections(const config::Snapshot& next) {
   std::set<std::string> kept;
+  std::map<std::string, const config::FilterChainConfig*> by_rules_free_fingerprint;
+  auto note = [&](const config::FilterChainConfig& chain) {
+    kept.insert(chain.fingerprint);
+    by_rules_free_fingerprint.emplace(chain.fingerprint_without_rbac, &chain);
+  };
   for (const auto& listener : next.listeners) {
-    for (const auto& chain : listener.filter_chains) kept.insert(chain.fingerprint);
-    if (listener.default_filter_chain) kept.insert(listener.default_filter_chain->fingerprint);
+    for (const auto& chain : listener.filter_chains) note(chain);
+    if (listener.default_filter_chain) note(*listener.default_filter_chain);
   }
   std::vector<context::ActiveConnection*> changed;
   for (auto& [raw, owned] : connections_) {
@@ -162,6 +171,11 @@ void Worker::drainChangedConnections(const config::Snapshot& next) {
     if (fingerprint != nullptr && kept.count(*fingerprint) == 0) changed.push_back(raw);
   }
   for (auto* raw : changed) {
+    if (!connections_.count(raw)) continue;  // an earlier one's end removed it
+    auto same = by_rules_free_fingerprint.find(*raw->chainFingerprintWithoutRbac());
+    if (same != by_rules_free_fingerprint.end() && raw->adoptAuthorization(*same->second)) {
+      continue;
+    }
     if (connections_.count(raw)) raw->startDrain();
   }
 }

@@ -131,7 +131,11 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
       proto.common_http_protocol_options().has_idle_timeout()) {
     out->idle_timeout_ms = durationMs(proto.common_http_protocol_options().idle_timeout());
   }
-  if (proto.has_http2_protocol_options()) out->protocol = config::UpstreamProtocol::kHttp2;
+  if (proto.has_http2_protocol_options()) {
+    out->protocol = config::UpstreamProtocol::kHttp2;
+    ok &= translateHttp2Options(proto.http2_protocol_options(), path + ".http2_protocol_options",
+                                &out->allow_connect, errors);
+  }
   for (const auto& [key, any] : proto.typed_extension_protocol_options()) {
     std::string opath = path + ".typed_extension_protocol_options[\"" + key + "\"]";
     envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
@@ -144,6 +148,9 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
     if (options.has_explicit_http_config() &&
         options.explicit_http_config().has_http2_protocol_options()) {
       out->protocol = config::UpstreamProtocol::kHttp2;
+      ok &= translateHttp2Options(options.explicit_http_config().http2_protocol_options(),
+                                  opath + ".explicit_http_config.http2_protocol_options",
+                                  &out->allow_connect, errors);
     }
     if (options.common_http_protocol_options().has_idle_timeout()) {
       out->idle_timeout_ms = durationMs(options.common_http_protocol_options().idle_timeout());

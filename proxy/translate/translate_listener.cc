@@ -72,6 +72,42 @@ bool httpFilterFrom(const hcm_v3::HttpConnectionManager& hcm, const std::string&
   }
   return ok;
 }
+bool isRbac(const google::protobuf::Any& config) {
+  std::string type = typeName(config);
+  return type == "envoy.extensions.filters.http.rbac.v3.RBAC" ||
+         type == "envoy.extensions.filters.network.rbac.v3.RBAC";
+}
+
+std::string hashOf(const google::protobuf::Message& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return std::to_string(std::hash<std::string>{}(bytes));
+}
+
+// The chain without its RBAC filters: two chains that hash alike here
+// differ at most in who may call (no filter: anyone, as a first policy
+// finds it), which a connection can take on without being drained.
+template <typename Filters, typename IsRbac>
+void removeIf(Filters* filters, IsRbac is_rbac) {
+  for (int i = filters->size() - 1; i >= 0; --i) {
+    if (is_rbac(filters->Get(i))) filters->DeleteSubrange(i, 1);
+  }
+}
+
+std::string fingerprintWithoutRbac(listener_v3::FilterChain chain) {
+  removeIf(chain.mutable_filters(), [](const auto& f) { return isRbac(f.typed_config()); });
+  for (auto& filter : *chain.mutable_filters()) {
+    hcm_v3::HttpConnectionManager hcm;
+    if (!filter.typed_config().UnpackTo(&hcm)) continue;
+    removeIf(hcm.mutable_http_filters(), [](const auto& f) { return isRbac(f.typed_config()); });
+    filter.mutable_typed_config()->PackFrom(hcm);
+  }
+  return hashOf(chain);
+}
 }  // namespace
 
 namespace {
@@ -84,15 +120,8 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
                           const RuntimeFactories* runtime) {
   bool ok = true;
   out->name = chain.name();
-  {
-    std::string bytes;
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    chain.SerializeToCodedStream(&coded);
-    coded.Trim();
-    out->fingerprint = std::to_string(std::hash<std::string>{}(bytes));
-  }
+  out->fingerprint = hashOf(chain);
+  out->fingerprint_without_rbac = fingerprintWithoutRbac(chain);
   if (chain.has_filter_chain_match()) {
     const auto& match = chain.filter_chain_match();
     if (match.has_destination_port()) {
@@ -277,8 +306,11 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
                                            runtime ? runtime->tracers : nullptr, errors);
       if (out->http.tracing == nullptr) ok = false;
     }
-    for (const char* unsupported :
-         {"drain_timeout", "server_name", "http_protocol_options", "http2_protocol_options"}) {
+    if (hcm.has_http2_protocol_options()) {
+      ok &= translateHttp2Options(hcm.http2_protocol_options(), hpath + ".http2_protocol_options",
+                                  &out->http.allow_connect, errors);
+    }
+    for (const char* unsupported : {"drain_timeout", "server_name", "http_protocol_options"}) {
       const auto* field = hcm.GetDescriptor()->FindFieldByName(unsupported);
       bool set = field->is_repeated() ? hcm.GetReflection()->FieldSize(hcm, field) > 0
                                       : hcm.GetReflection()->HasField(hcm, field);

@@ -345,5 +345,84 @@ TEST(TranslateAccessLogTest, WhatWeftDoesNotDoIsAnErrorNamingIt) {
   }
 }
 
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return at == std::string::npos ? text : text.replace(at, from.size(), to);
+}
+
+// The kBootstrap HTTP listener with its HCM's http_filters replaced by
+// `filters` (YAML list items at the filters' indentation).
+std::string withHttpFilters(const std::string& filters) {
+  std::string yaml = kBootstrap;
+  const std::string router =
+      "          - name: envoy.filters.http.router\n"
+      "            typed_config: {\"@type\": "
+      "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n";
+  size_t at = yaml.find(router);
+  EXPECT_NE(at, std::string::npos);
+  return yaml.replace(at, router.size(), filters + router);
+}
+
+std::string rbacFilter(const std::string& principal) {
+  return "          - name: envoy.filters.http.rbac\n"
+         "            typed_config:\n"
+         "              \"@type\": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC\n"
+         "              rules:\n"
+         "                policies:\n"
+         "                  p: {permissions: [{any: true}], principals: [{authenticated: "
+         "{principal_name: {exact: \"" +
+         principal + "\"}}}]}\n";
+}
+
+TEST(TranslateListenerTest, ChainsThatDifferOnlyInRbacShareTheirRulesFreeFingerprint) {
+  common::ErrorList errors;
+  auto none = translateYaml(withHttpFilters(""), errors);
+  auto a = translateYaml(withHttpFilters(rbacFilter("spiffe://td/ns/a/sa/x")), errors);
+  auto b = translateYaml(withHttpFilters(rbacFilter("spiffe://td/ns/a/sa/y")), errors);
+  auto other = translateYaml(replaced(withHttpFilters(rbacFilter("spiffe://td/ns/a/sa/x")),
+                                      "stat_prefix: ingress", "stat_prefix: changed"),
+                             errors);
+  ASSERT_TRUE(none && a && b && other) << errors.joined();
+  const auto& chain = [](const config::SnapshotPtr& s) -> const config::FilterChainConfig& {
+    return s->listeners[0].filter_chains[0];
+  };
+  EXPECT_NE(chain(a).fingerprint, chain(b).fingerprint);
+  EXPECT_NE(chain(none).fingerprint, chain(a).fingerprint);
+  // A first policy, a changed one: the same chain otherwise.
+  EXPECT_EQ(chain(none).fingerprint_without_rbac, chain(a).fingerprint_without_rbac);
+  EXPECT_EQ(chain(a).fingerprint_without_rbac, chain(b).fingerprint_without_rbac);
+  // Anything else changed: a different chain, which drains.
+  EXPECT_NE(chain(a).fingerprint_without_rbac, chain(other).fingerprint_without_rbac);
+}
+
+TEST(TranslateListenerTest, AllowConnectEnablesExtendedConnectOnBothSides) {
+  std::string yaml = replaced(kBootstrap, "          codec_type: AUTO\n",
+                              "          codec_type: AUTO\n"
+                              "          http2_protocol_options: {allow_connect: true}\n");
+  yaml = replaced(yaml, "{http2_protocol_options: {}}",
+                  "{http2_protocol_options: {allow_connect: true}}");
+  common::ErrorList errors;
+  auto snapshot = translateYaml(yaml, errors);
+  ASSERT_TRUE(snapshot) << errors.joined();
+  EXPECT_TRUE(snapshot->listeners[0].filter_chains[0].http.allow_connect);
+  EXPECT_TRUE(snapshot->cluster("svc")->allow_connect);
+  auto plain = translateYaml(kBootstrap, errors);
+  ASSERT_TRUE(plain) << errors.joined();
+  EXPECT_FALSE(plain->listeners[0].filter_chains[0].http.allow_connect);
+  EXPECT_FALSE(plain->cluster("svc")->allow_connect);
+}
+
+TEST(TranslateListenerTest, Http2SettingsWeftDoesNotTakeAreErrors) {
+  std::string yaml = replaced(kBootstrap, "{http2_protocol_options: {}}",
+                              "{http2_protocol_options: {hpack_table_size: 0}}");
+  common::ErrorList errors;
+  EXPECT_EQ(translateYaml(yaml, errors), nullptr);
+  EXPECT_NE(errors.joined().find("explicit_http_config.http2_protocol_options.hpack_table_size: "
+                                 "not supported by weft"),
+            std::string::npos)
+      << errors.joined();
+}
+
 }  // namespace
 }  // namespace weft::translate

@@ -39,4 +39,20 @@ bool addressFrom(const envoy::config::core::v3::Address& proto, const std::strin
   return true;
 }
 
+bool translateHttp2Options(const envoy::config::core::v3::Http2ProtocolOptions& proto,
+                           const std::string& path, bool* allow_connect,
+                           common::ErrorList& errors) {
+  bool ok = true;
+  for (const char* unsupported : {"hpack_table_size", "max_concurrent_streams",
+                                  "initial_stream_window_size", "initial_connection_window_size"}) {
+    const auto* field = proto.GetDescriptor()->FindFieldByName(unsupported);
+    if (proto.GetReflection()->HasField(proto, field)) {
+      errors.add(path + "." + unsupported, "not supported by weft (its HTTP/2 settings are fixed)");
+      ok = false;
+    }
+  }
+  *allow_connect = proto.allow_connect();
+  return ok;
+}
+
 }  // namespace weft::translate

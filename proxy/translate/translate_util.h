@@ -23,4 +23,10 @@ std::string typeName(const google::protobuf::Any& any);
 bool addressFrom(const envoy::config::core::v3::Address& proto, const std::string& path,
                  network::Address* out, common::ErrorList& errors);
 
+// Http2ProtocolOptions (a listener's or a cluster's): allow_connect is read;
+// the rest weft's codec does not take from configuration, so each is an
+// error naming it rather than a setting that silently does nothing.
+bool translateHttp2Options(const envoy::config::core::v3::Http2ProtocolOptions& proto,
+                           const std::string& path, bool* allow_connect, common::ErrorList& errors);
+
 }  // namespace weft::translate

@@ -60,7 +60,9 @@ class HttpConnPool::ActiveClient : public network::ConnectionCallbacks,
           std::make_unique<tls::TlsSocket>(pool.cluster_->tls, pool.tls_stats_));
     }
     if (pool.cluster_->protocol == config::UpstreamProtocol::kHttp2) {
-      codec_ = std::make_unique<http::Http2ClientConnection>(*connection_, *this);
+      http::Http2Settings settings;
+      settings.allow_extended_connect = pool.cluster_->allow_connect;
+      codec_ = std::make_unique<http::Http2ClientConnection>(*connection_, *this, settings);
     } else {
       codec_ = std::make_unique<http::Http1ClientConnection>(*connection_, *this);
     }
