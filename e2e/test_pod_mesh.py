@@ -9,6 +9,7 @@ Skipped, with the reason printed, only where network namespaces are forbidden.""
 import json
 import os
 import subprocess
+import time
 import unittest
 
 import yaml
@@ -17,7 +18,7 @@ from harness import CONTROL_BIN, ROOT, WEFTCTL_BIN, metric_sum
 from netns import UID, NetnsPods, sh
 
 POD_A, POD_B, CONTROL = "10.78.0.1", "10.78.0.2", "10.78.0.3"
-ECHO_IP, BANNER_IP = "10.96.1.10", "10.96.1.11"
+ECHO_IP, BANNER_IP, SMTP_IP, WEB_IP = "10.96.1.10", "10.96.1.11", "10.96.1.12", "10.96.1.13"
 BACKEND = os.path.join(ROOT, "e2e", "backend.py")
 GRPC_SERVER = os.path.join(ROOT, "bazel-bin/e2e/grpc/echo_server")
 TRUST = "spiffe://cluster.local/ns/shop/sa/"
@@ -58,6 +59,47 @@ metadata:
   labels: {kubernetes.io/service-name: banner}
 addressType: IPv4
 ports: [{name: tcp-banner, port: 9000}]
+endpoints:
+- addresses: [%(b)s]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: echo-0, namespace: shop}
+---
+# Ports with no name and no appProtocol: the sidecars detect the protocol.
+apiVersion: v1
+kind: Service
+metadata: {name: smtp, namespace: shop}
+spec:
+  clusterIP: %(smtp)s
+  ports: [{port: 25, targetPort: 9100}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: smtp-x1
+  namespace: shop
+  labels: {kubernetes.io/service-name: smtp}
+addressType: IPv4
+ports: [{port: 9100}]
+endpoints:
+- addresses: [%(b)s]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: echo-0, namespace: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  clusterIP: %(web)s
+  ports: [{port: 80, targetPort: 8180}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-x1
+  namespace: shop
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports: [{port: 8180}]
 endpoints:
 - addresses: [%(b)s]
   conditions: {ready: true}
@@ -134,6 +176,10 @@ class PodMeshTest(NetnsPods):
                                  "--banner"], name="banner-app")
             cls.spawn(cls.ns_b, ["python3", BACKEND, "--port", "7070", "--host", "0.0.0.0",
                                  "--banner"], name="unlisted-app")
+            cls.spawn(cls.ns_b, ["python3", BACKEND, "--port", "9100", "--host", "0.0.0.0",
+                                 "--banner"], name="smtp-app")
+            cls.spawn(cls.ns_b, ["python3", BACKEND, "--port", "8180", "--host", "0.0.0.0",
+                                 "--name", "web"], name="web-app")
             cls.spawn(cls.ns_c, ["python3", BACKEND, "--port", "7000", "--host", CONTROL,
                                  "--banner"], name="outside-app")
             for ns in (cls.ns_a, cls.ns_b):
@@ -146,7 +192,7 @@ class PodMeshTest(NetnsPods):
             # Every app listening before the first test: a request that reaches B's sidecar
             # before the echo app binds gets a 503, not the echo.
             cls.wait_for(lambda: all(cls.in_pod(cls.ns_b, ["python3", "-c", tcp_banner(
-                "127.0.0.1", port)]).returncode == 0 for port in (9000, 7070)) and cls.in_pod(
+                "127.0.0.1", port)]).returncode == 0 for port in (9000, 7070, 9100)) and cls.in_pod(
                     cls.ns_b, ["curl", "-sf", "http://127.0.0.1:8080/headers"]).returncode == 0,
                 "the apps in pod B")
         except BaseException:
@@ -176,7 +222,8 @@ class PodMeshTest(NetnsPods):
         config = os.path.join(cls.dir, "config")
         os.mkdir(config)
         with open(os.path.join(config, "mesh.yaml"), "w") as f:
-            f.write(MESH % {"echo": ECHO_IP, "banner": BANNER_IP, "b": POD_B})
+            f.write(MESH % {"echo": ECHO_IP, "banner": BANNER_IP, "smtp": SMTP_IP, "web": WEB_IP,
+                            "b": POD_B})
         tokens = os.path.join(cls.dir, "tokens")
         with open(tokens, "w") as f:
             f.write("tok-client shop client\ntok-echo shop echo\n")
@@ -266,6 +313,44 @@ class PodMeshTest(NetnsPods):
             text_b, "istio_tcp_connections_opened_total", reporter="destination",
             source_workload="client-0", source_workload_namespace="shop",
             destination_service="banner.shop.svc.cluster.local"), 1)
+
+    def test_server_first_tcp_on_an_unnamed_port_gets_its_banner(self):
+        # The client sends nothing first: A's sidecar waits the detection
+        # timeout (100 ms), then proxies TCP over mTLS; B picks its TCP chain
+        # by the ALPN A's TCP cluster offers.
+        started = time.monotonic()
+        out = self.in_pod(self.ns_a, ["python3", "-c", tcp_banner(SMTP_IP, 25)])
+        elapsed = time.monotonic() - started
+        self.assertEqual(out.returncode, 0, out.stderr + self.logs())
+        self.assertEqual(out.stdout.strip(), "220 weft-test ready")
+        print("banner through detection in %.0f ms (python start included)" % (elapsed * 1000))
+        text_a, text_b = self.metrics(self.ns_a), self.metrics(self.ns_b)
+        self.assertGreaterEqual(metric_sum(text_a, "weft_protocol_detections_total",
+                                           listener="outbound|%s_25" % SMTP_IP,
+                                           result="timeout"), 1)
+        self.assertGreaterEqual(metric_sum(text_b, "weft_protocol_detections_total",
+                                           listener="inbound|9100", result="tls"), 1)
+        self.assertGreaterEqual(metric_sum(
+            text_b, "istio_tcp_connections_opened_total", reporter="destination",
+            destination_service="smtp.shop.svc.cluster.local", source_principal=TRUST + "client",
+            connection_security_policy="mutual_tls"), 1)
+
+    def test_http_on_an_unnamed_port_is_routed_at_l7(self):
+        out = self.in_pod(self.ns_a, ["curl", "-s", "--max-time", "10",
+                                      "http://%s/headers" % WEB_IP])
+        self.assertEqual(out.returncode, 0, out.stderr + self.logs())
+        headers = json.loads(out.stdout)
+        self.assertIn("URI=" + TRUST + "client", headers.get("x-forwarded-client-cert", ""))
+        text_a, text_b = self.metrics(self.ns_a), self.metrics(self.ns_b)
+        self.assertGreaterEqual(metric_sum(text_a, "weft_protocol_detections_total",
+                                           listener="outbound|%s_80" % WEB_IP,
+                                           result="http/1.1"), 1)
+        self.assertGreaterEqual(metric_sum(text_b, "weft_protocol_detections_total",
+                                           listener="inbound|8180", result="tls"), 1)
+        self.assertGreaterEqual(metric_sum(
+            text_b, "istio_requests_total", reporter="destination", response_code="200",
+            destination_service="web.shop.svc.cluster.local",
+            source_principal=TRUST + "client"), 1)
 
     def test_plaintext_straight_to_the_pod_is_refused(self):
         # The proxy's UID bypasses A's rules: plaintext straight to B's port

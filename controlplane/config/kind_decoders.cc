@@ -359,7 +359,8 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
   mesh.meta = std::move(m);
   const YAML::Node s = spec(doc);
   onlyKeys(s, "spec",
-           {"trustDomain", "mtls", "certificateLifetime", "egress", "accessLog", "tracing"});
+           {"trustDomain", "mtls", "certificateLifetime", "egress", "accessLog", "tracing",
+            "protocolDetectionTimeout"});
   std::string td = str(s["trustDomain"], "spec.trustDomain");
   if (!td.empty()) mesh.trust_domain = td;
   if (const YAML::Node mtls = s["mtls"]) {
@@ -435,6 +436,13 @@ MeshConfig parseMeshConfig(const YAML::Node& doc, ObjectMeta m) {
         throw FieldError{"spec.tracing.samplingPercent", "must be a number within 0..100"};
       }
       mesh.tracing_sampling_percent = percent;
+    }
+  }
+  if (s["protocolDetectionTimeout"]) {
+    mesh.protocol_detection_timeout_ms =
+        duration(s["protocolDetectionTimeout"], "spec.protocolDetectionTimeout");
+    if (mesh.protocol_detection_timeout_ms == 0 || mesh.protocol_detection_timeout_ms > 10000) {
+      throw FieldError{"spec.protocolDetectionTimeout", "must be between 1ms and 10s"};
     }
   }
   if (s["certificateLifetime"]) {

@@ -157,6 +157,10 @@ struct MeshConfig {
     return it == mtls_mode_by_namespace.end() ? mtls_mode : it->second;
   }
   uint64_t certificate_lifetime_s = 24 * 3600;
+  // How long a sidecar waits for a client's first bytes on a port with no
+  // declared protocol before proxying it as TCP (a server-speaks-first
+  // protocol sends nothing first); Istio's protocolDetectionTimeout.
+  uint64_t protocol_detection_timeout_ms = 100;
   // Access logs of the sidecars: "Off" (default), "Text" (Envoy's default
   // line) or "JSON" (one JSON object per request / connection), on stdout;
   // per-namespace overrides in spec.accessLog.namespaces.

@@ -57,8 +57,16 @@ void addInbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResour
         envoy::config::rbac::v3::RBAC authz;
         bool authorized = authorizationFor(config, *svc, &authz);
         auto* chain = inbound.add_filter_chains();
+        PortProtocol protocol = portProtocol(port);
+        if (protocol == PortProtocol::kDetect) {
+          // Plaintext callers by their first bytes; mTLS callers (after
+          // secureInboundListener) by the ALPN their sidecar's cluster
+          // offers: h2 from its HTTP cluster, the peer exchange from its TCP one.
+          addProtocolDetection(&inbound, false, config.mesh.protocol_detection_timeout_ms);
+          matchHttpPlaintext(chain);
+        }
         auto* f = chain->add_filters();
-        if (isHttpPort(port)) {
+        if (protocol != PortProtocol::kTcp) {
           f->set_name("envoy.filters.network.http_connection_manager");
           auto hcm = httpConnectionManager(name, name, Downstream::kPeer);
           if (authorized) addHttpRbac(authz, &hcm);
@@ -73,13 +81,16 @@ void addInbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResour
           route->mutable_route()->set_cluster(cluster_name);
           *route->mutable_route()->mutable_timeout() = TimeUtil::MillisecondsToDuration(0);
           add(out, kRds, name, routes);
-        } else {
-          f->set_name("envoy.filters.network.tcp_proxy");
+        }
+        if (protocol != PortProtocol::kHttp) {
+          auto* tcp_chain = protocol == PortProtocol::kTcp ? chain : inbound.add_filter_chains();
+          auto* tcp_filter = protocol == PortProtocol::kTcp ? f : tcp_chain->add_filters();
+          tcp_filter->set_name("envoy.filters.network.tcp_proxy");
           envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
           tcp.set_stat_prefix(name);
           tcp.set_cluster(cluster_name);
-          f->mutable_typed_config()->PackFrom(tcp);
-          if (authorized) addNetworkRbac(authz, name, chain);
+          tcp_filter->mutable_typed_config()->PackFrom(tcp);
+          if (authorized) addNetworkRbac(authz, name, tcp_chain);
         }
         secureInboundListener(config, proxy.ns, &inbound);
         add(out, kLds, name, inbound);

@@ -78,6 +78,12 @@ void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, Pr
           envoy::config::core::v3::OUTBOUND);  // Istio's "source" reporter
       makeVirtual(&listener, svc.cluster_ip, port.port);
       auto* chain = listener.add_filter_chains();
+      bool detect = portProtocol(port) == PortProtocol::kDetect;
+      if (detect) {
+        // HTTP by its first bytes, else (or nothing in time) TCP.
+        addProtocolDetection(&listener, false, config.mesh.protocol_detection_timeout_ms);
+        matchHttpPlaintext(chain);
+      }
       if (isHttpPort(port)) {
         auto* filter = chain->add_filters();
         filter->set_name("envoy.filters.network.http_connection_manager");
@@ -92,6 +98,9 @@ void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, Pr
         add(out, kRds, name, routes);
       } else {
         addTcpProxy(chain, name, outboundClusterName(svc, port.port));
+      }
+      if (detect) {
+        addTcpProxy(listener.add_filter_chains(), name, outboundTcpClusterName(svc, port.port));
       }
       add(out, kLds, name, listener);
     }

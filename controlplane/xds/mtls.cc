@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "controlplane/xds/resource_builders.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
@@ -83,14 +84,10 @@ void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool htt
   socket->mutable_typed_config()->PackFrom(context);
 }
 
-void secureInboundListener(const ConfigSet& config, const std::string& ns,
-                           envoy::config::listener::v3::Listener* listener) {
-  if (!meshTlsEnabled(config) || listener->filter_chains_size() != 1) return;
-  const std::string& mode = config.mesh.mtlsModeFor(ns);
-  if (mode == "DISABLE") return;
-  envoy::config::listener::v3::FilterChain plaintext = listener->filter_chains(0);
-  envoy::config::listener::v3::FilterChain secure = plaintext;
+namespace {
 
+envoy::config::listener::v3::FilterChain securedChain(
+    envoy::config::listener::v3::FilterChain secure) {
   tls_v3::DownstreamTlsContext context;
   *context.mutable_common_tls_context() = commonContext();
   sdsRef(context.mutable_common_tls_context()->mutable_validation_context_sds_secret_config(),
@@ -112,20 +109,54 @@ void secureInboundListener(const ConfigSet& config, const std::string& ns,
     hcm.clear_use_remote_address();
     filter->mutable_typed_config()->PackFrom(hcm);
   }
+  // Detected HTTP: behind TLS the inspector cannot read HTTP, the ALPN says.
+  if (secure.filter_chain_match().application_protocols_size() > 0) matchHttpAlpn(&secure);
+  return secure;
+}
 
+}  // namespace
+
+void secureInboundListener(const ConfigSet& config, const std::string& ns,
+                           envoy::config::listener::v3::Listener* listener) {
+  if (!meshTlsEnabled(config) || listener->filter_chains_size() == 0) return;
+  const std::string& mode = config.mesh.mtlsModeFor(ns);
+  if (mode == "DISABLE") return;
+  std::vector<envoy::config::listener::v3::FilterChain> plaintext(listener->filter_chains().begin(),
+                                                                  listener->filter_chains().end());
+  bool detecting = false;
+  for (const auto& chain : plaintext) {
+    detecting = detecting || chain.filter_chain_match().application_protocols_size() > 0;
+  }
   listener->clear_filter_chains();
   if (mode == "STRICT") {
-    *listener->add_filter_chains() = std::move(secure);
+    for (auto& chain : plaintext) *listener->add_filter_chains() = securedChain(chain);
+    // The ALPN is in the ClientHello: the tls_inspector reads it.
+    if (detecting) {
+      addProtocolDetection(listener, true, config.mesh.protocol_detection_timeout_ms);
+    }
     return;
   }
   // PERMISSIVE: the first bytes decide; meshed clients get mTLS, the rest
   // plaintext (x-forwarded-client-cert stripped there: nobody proved it).
-  auto* inspector = listener->add_listener_filters();
-  inspector->set_name("envoy.filters.listener.tls_inspector");
-  secure.mutable_filter_chain_match()->set_transport_protocol("tls");
-  plaintext.mutable_filter_chain_match()->set_transport_protocol("raw_buffer");
-  *listener->add_filter_chains() = std::move(secure);
-  *listener->add_filter_chains() = std::move(plaintext);
+  bool has_inspector = false;
+  for (const auto& filter : listener->listener_filters()) {
+    has_inspector = has_inspector || filter.name() == "envoy.filters.listener.tls_inspector";
+  }
+  if (!has_inspector) {
+    // First, as Envoy orders them: TLS or not, then (plaintext) which HTTP.
+    listener->mutable_listener_filters()->Add()->set_name("envoy.filters.listener.tls_inspector");
+    auto* filters = listener->mutable_listener_filters();
+    for (int i = filters->size() - 1; i > 0; --i) filters->SwapElements(i, i - 1);
+  }
+  for (const auto& chain : plaintext) {
+    auto secure = securedChain(chain);
+    secure.mutable_filter_chain_match()->set_transport_protocol("tls");
+    *listener->add_filter_chains() = std::move(secure);
+  }
+  for (auto& chain : plaintext) {
+    chain.mutable_filter_chain_match()->set_transport_protocol("raw_buffer");
+    *listener->add_filter_chains() = std::move(chain);
+  }
 }
 
 tls_v3::Secret trustBundleSecret(const ConfigSet& config) {

@@ -27,9 +27,11 @@ bool meshTlsEnabled(const ConfigSet& config);
 void secureOutboundCluster(const ConfigSet& config, const Service& svc, bool http_port,
                            envoy::config::cluster::v3::Cluster* cluster);
 
-// Applies the mode of namespace `ns` to an inbound listener with one
-// plaintext filter chain: STRICT terminates mTLS on it, PERMISSIVE adds a
-// TLS chain beside it (tls_inspector picks), DISABLE leaves it.
+// Applies the mode of namespace `ns` to an inbound listener's plaintext
+// filter chains: STRICT terminates mTLS on each, PERMISSIVE adds a TLS chain
+// beside each (tls_inspector picks), DISABLE leaves them. A detecting
+// chain for HTTP (application_protocols http/1.1, h2c, ...) matches its
+// mTLS callers by ALPN instead (h2 from a client sidecar's HTTP cluster).
 void secureInboundListener(const ConfigSet& config, const std::string& ns,
                            envoy::config::listener::v3::Listener* listener);
 

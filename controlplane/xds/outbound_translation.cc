@@ -30,15 +30,22 @@ const DestinationPolicy* policyFor(const ConfigSet& config, const Service& svc) 
   return nullptr;
 }
 
+// `tcp_of_detected`: the second cluster of a detected port, for the
+// connections that turned out not to be HTTP; it shares the port's
+// endpoints (EDS service_name) and policy.
 cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
-                                    const ServicePort& port) {
+                                    const ServicePort& port, bool tcp_of_detected = false) {
   cluster_v3::Cluster c;
-  c.set_name(outboundClusterName(svc, port.port));
+  c.set_name(tcp_of_detected ? outboundTcpClusterName(svc, port.port)
+                             : outboundClusterName(svc, port.port));
   c.set_type(cluster_v3::Cluster::EDS);
   setAdsSource(c.mutable_eds_cluster_config()->mutable_eds_config());
+  if (tcp_of_detected) {
+    c.mutable_eds_cluster_config()->set_service_name(outboundClusterName(svc, port.port));
+  }
   *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(1000);
-  if (isHttp2Port(port)) setHttp2Upstream(&c);
-  secureOutboundCluster(config, svc, isHttpPort(port), &c);
+  if (isHttp2Port(port) && !tcp_of_detected) setHttp2Upstream(&c);
+  secureOutboundCluster(config, svc, isHttpPort(port) && !tcp_of_detected, &c);
   if (const DestinationPolicy* policy = policyFor(config, svc)) {
     if (policy->load_balancer == "LEAST_REQUEST")
       c.set_lb_policy(cluster_v3::Cluster::LEAST_REQUEST);
@@ -320,6 +327,10 @@ void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResou
     bool first_http = true;
     for (const auto& port : svc.ports) {
       add(out, kCds, outboundClusterName(svc, port.port), outboundCluster(config, svc, port));
+      if (portProtocol(port) == PortProtocol::kDetect) {
+        add(out, kCds, outboundTcpClusterName(svc, port.port),
+            outboundCluster(config, svc, port, true));
+      }
       add(out, kEds, outboundClusterName(svc, port.port), loadAssignment(config, svc, port));
       if (!isHttpPort(port)) continue;
       *outbound_routes.add_virtual_hosts() = serviceVirtualHost(config, svc, port, first_http);

@@ -15,12 +15,60 @@ std::string fqdn(const Service& svc) {
   return svc.meta.name + "." + svc.meta.ns + ".svc.cluster.local";
 }
 
-bool isHttpPort(const ServicePort& port) {
-  const std::string& p = port.app_protocol;
-  if (p == "tcp" || p == "mysql" || p == "postgresql" || p == "redis" || p == "mongo") return false;
-  if (!p.empty()) return true;
-  // No appProtocol: the port name says (Istio's convention), else assume HTTP.
-  return !(port.name == "tcp" || port.name.rfind("tcp-", 0) == 0);
+namespace {
+PortProtocol protocolNamed(const std::string& protocol) {
+  for (const char* http :
+       {"http", "http2", "grpc", "grpc-web", "kubernetes.io/h2c", "kubernetes.io/ws"}) {
+    if (protocol == http) return PortProtocol::kHttp;
+  }
+  for (const char* tcp :
+       {"tcp", "tls", "https", "mongo", "mysql", "postgresql", "redis", "kubernetes.io/wss"}) {
+    if (protocol == tcp) return PortProtocol::kTcp;
+  }
+  return PortProtocol::kDetect;
+}
+}  // namespace
+
+PortProtocol portProtocol(const ServicePort& port) {
+  if (!port.app_protocol.empty()) return protocolNamed(port.app_protocol);
+  // Istio's naming convention: <protocol>[-<suffix>].
+  return protocolNamed(port.name.substr(0, port.name.find('-')));
+}
+
+bool isHttpPort(const ServicePort& port) { return portProtocol(port) != PortProtocol::kTcp; }
+
+std::string outboundTcpClusterName(const Service& svc, uint16_t port) {
+  return "outbound|" + std::to_string(port) + "|tcp|" + fqdn(svc);
+}
+
+void matchHttpPlaintext(envoy::config::listener::v3::FilterChain* chain) {
+  auto* match = chain->mutable_filter_chain_match();
+  for (const char* protocol : {"http/1.1", "http/1.0", "h2c"}) {
+    match->add_application_protocols(protocol);
+  }
+}
+
+void matchHttpAlpn(envoy::config::listener::v3::FilterChain* chain) {
+  auto* match = chain->mutable_filter_chain_match();
+  match->clear_application_protocols();
+  for (const char* protocol : {"h2", "http/1.1"}) match->add_application_protocols(protocol);
+}
+
+void addProtocolDetection(envoy::config::listener::v3::Listener* listener, bool tls,
+                          uint64_t timeout_ms) {
+  auto has = [&](const std::string& name) {
+    for (const auto& filter : listener->listener_filters()) {
+      if (filter.name() == name) return true;
+    }
+    return false;
+  };
+  if (tls && !has("envoy.filters.listener.tls_inspector")) {
+    listener->add_listener_filters()->set_name("envoy.filters.listener.tls_inspector");
+  }
+  if (!has("envoy.filters.listener.http_inspector")) {
+    listener->add_listener_filters()->set_name("envoy.filters.listener.http_inspector");
+  }
+  *listener->mutable_listener_filters_timeout() = TimeUtil::MillisecondsToDuration(timeout_ms);
 }
 
 bool isHttp2Port(const ServicePort& port) {

@@ -18,8 +18,28 @@ namespace weft::control {
 
 // NAME.NAMESPACE.svc.cluster.local
 std::string fqdn(const Service& svc);
+// How the sidecars carry a Service port (Istio's protocol selection): by
+// appProtocol, else by the name's prefix (http, http2, grpc -> HTTP; tcp,
+// tls, https, mongo, mysql, redis -> TCP); a port with neither (unnamed, or
+// a name like "web") gets protocol detection: the first bytes decide, and
+// nothing within MeshConfig's protocolDetectionTimeout means TCP.
+enum class PortProtocol { kHttp, kTcp, kDetect };
+PortProtocol portProtocol(const ServicePort& port);
+// HTTP or detected: the port has routes and an HTTP cluster.
 bool isHttpPort(const ServicePort& port);
 bool isHttp2Port(const ServicePort& port);
+// The detected ports' second cluster, for what is not HTTP:
+// outbound|PORT|tcp|FQDN (the same endpoints).
+std::string outboundTcpClusterName(const Service& svc, uint16_t port);
+// What a detecting chain for HTTP matches: the plaintext protocols the
+// inspector names, or (under mTLS) the ALPN a client sidecar's HTTP cluster
+// offers.
+void matchHttpPlaintext(envoy::config::listener::v3::FilterChain* chain);
+void matchHttpAlpn(envoy::config::listener::v3::FilterChain* chain);
+// The listener reads first bytes (http_inspector; tls_inspector too when
+// `tls`), deciding within `timeout_ms`.
+void addProtocolDetection(envoy::config::listener::v3::Listener* listener, bool tls,
+                          uint64_t timeout_ms);
 void setAdsSource(envoy::config::core::v3::ConfigSource* source);
 void setAddress(envoy::config::core::v3::Address* address, const std::string& ip, uint16_t port);
 // The cluster speaks HTTP/2 to its hosts (a port named grpc/http2/h2c).

@@ -7,6 +7,7 @@
 #include "controlplane/config/config_dir.h"
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
+#include "controlplane/xds/resource_builders.h"
 #include "controlplane/xds/tracing_translation.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
@@ -372,6 +373,102 @@ std::vector<std::string> accessLogTypes(const ProxyResources& r) {
     }
   });
   return types;
+}
+
+// A pod serving an unnamed port, in a namespace of `mode`, intercepted.
+std::shared_ptr<const ProxyResources> detectedPortPod(const std::string& mode) {
+  ConfigSet set;
+  parseYamlDocuments(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: mail, namespace: shop}
+spec: {clusterIP: 10.96.0.25, ports: [{port: 25, targetPort: 2525}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: mail-abc
+  namespace: shop
+  labels: {kubernetes.io/service-name: mail}
+addressType: IPv4
+ports: [{port: 2525}]
+endpoints:
+- addresses: [10.244.1.9]
+  targetRef: {kind: Pod, name: mail-0, namespace: shop}
+---
+apiVersion: weft.dev/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh}
+spec: {mtls: {mode: )" + mode +
+                         R"(}, protocolDetectionTimeout: 250ms}
+)",
+                     "mesh.yaml", set);
+  validateConfig(set);
+  EXPECT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  set.trust_bundle_pem = "-----BEGIN CERTIFICATE-----\n";
+  envoy::config::core::v3::Node node;
+  node.set_id("mail-0.shop");
+  auto& fields = *node.mutable_metadata()->mutable_fields();
+  fields["SERVICE_ACCOUNT"].set_string_value("mail");
+  fields["INTERCEPTION"].set_string_value("iptables");
+  return translateForProxy(set, ProxyIdentity::fromNode(node), {});
+}
+
+envoy::config::listener::v3::Listener listenerOf(const ProxyResources& r, const std::string& name) {
+  envoy::config::listener::v3::Listener l;
+  EXPECT_EQ(r.by_type.at(kLds).count(name), 1u) << name;
+  if (r.by_type.at(kLds).count(name)) r.by_type.at(kLds).at(name).any.UnpackTo(&l);
+  return l;
+}
+
+PortProtocol protocolOf(const std::string& name, const std::string& app_protocol = "") {
+  ServicePort port;
+  port.name = name;
+  port.app_protocol = app_protocol;
+  return portProtocol(port);
+}
+
+TEST(TranslatorTest, PortsWithNoDeclaredProtocolAreDetected) {
+  EXPECT_EQ(protocolOf(""), PortProtocol::kDetect);
+  EXPECT_EQ(protocolOf("smtp"), PortProtocol::kDetect);
+  EXPECT_EQ(protocolOf("http-web"), PortProtocol::kHttp);
+  EXPECT_EQ(protocolOf("grpc"), PortProtocol::kHttp);
+  EXPECT_EQ(protocolOf("mysql-main"), PortProtocol::kTcp);
+  EXPECT_EQ(protocolOf("tcp"), PortProtocol::kTcp);
+  EXPECT_EQ(protocolOf("whatever", "kubernetes.io/h2c"), PortProtocol::kHttp);
+  EXPECT_EQ(protocolOf("http", "postgresql"), PortProtocol::kTcp);  // appProtocol wins
+
+  auto strict = detectedPortPod("STRICT");
+  // Outbound: HTTP by its first bytes, else TCP to a second cluster of the
+  // same endpoints; the detection timeout from MeshConfig.
+  auto out = listenerOf(*strict, "outbound|10.96.0.25_25");
+  EXPECT_EQ(out.listener_filters_size(), 1);
+  EXPECT_EQ(out.listener_filters_timeout().nanos(), 250000000);
+  ASSERT_EQ(out.filter_chains_size(), 2);
+  EXPECT_EQ(out.filter_chains(0).filter_chain_match().application_protocols(0), "http/1.1");
+  EXPECT_EQ(out.filter_chains(1).filters(0).name(), "envoy.filters.network.tcp_proxy");
+  envoy::config::cluster::v3::Cluster tcp;
+  ASSERT_TRUE(strict->by_type.at(kCds)
+                  .at("outbound|25|tcp|mail.shop.svc.cluster.local")
+                  .any.UnpackTo(&tcp));
+  EXPECT_EQ(tcp.eds_cluster_config().service_name(), "outbound|25||mail.shop.svc.cluster.local");
+  EXPECT_NE(tcp.transport_socket().typed_config().value().find("weft-peer-exchange/1"),
+            std::string::npos);
+  // Inbound under STRICT: both chains mTLS, HTTP chosen by the ALPN h2.
+  auto in = listenerOf(*strict, "inbound|2525");
+  ASSERT_EQ(in.filter_chains_size(), 2);
+  EXPECT_EQ(in.filter_chains(0).filter_chain_match().application_protocols(0), "h2");
+  EXPECT_TRUE(in.filter_chains(0).has_transport_socket());
+  EXPECT_TRUE(in.filter_chains(1).has_transport_socket());
+  EXPECT_EQ(in.listener_filters_size(), 2);  // tls_inspector and http_inspector
+  // PERMISSIVE: the same two under TLS, and two plaintext ones detected by bytes.
+  auto permissive = listenerOf(*detectedPortPod("PERMISSIVE"), "inbound|2525");
+  ASSERT_EQ(permissive.filter_chains_size(), 4);
+  EXPECT_EQ(permissive.listener_filters(0).name(), "envoy.filters.listener.tls_inspector");
+  EXPECT_EQ(permissive.filter_chains(0).filter_chain_match().transport_protocol(), "tls");
+  EXPECT_EQ(permissive.filter_chains(2).filter_chain_match().transport_protocol(), "raw_buffer");
+  EXPECT_EQ(permissive.filter_chains(2).filter_chain_match().application_protocols(0), "http/1.1");
+  EXPECT_FALSE(permissive.filter_chains(3).has_transport_socket());
 }
 
 TEST(TranslatorTest, EveryMeshedConnectionManagerCarriesWebSockets) {

@@ -155,10 +155,14 @@ struct ListenerConfig {
   // false: a "virtual" listener that only receives such hand-offs.
   bool bind_to_port = true;
 
-  // The chain for a connection to `destination_port` whose first bytes read
-  // as `protocol` ("tls" for a TLS ClientHello; "" when not inspected or not
-  // HTTP); nullptr when none.
-  const FilterChainConfig* selectChain(uint16_t destination_port, std::string_view protocol) const;
+  // The chain for a connection to `destination_port` whose first bytes were
+  // a TLS ClientHello (`tls`) or not, offering `application_protocols` (TLS:
+  // its ALPN list; plaintext: the HTTP version detected, or none); nullptr
+  // when none matches. A chain's application_protocols match when one of
+  // them is on offer (Envoy's rule).
+  const FilterChainConfig* selectChain(
+      uint16_t destination_port, bool tls = false,
+      const std::vector<std::string>& application_protocols = {}) const;
   // True when some candidate chain for this port depends on the protocol.
   bool needsInspection(uint16_t destination_port) const;
 };

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/event/dispatcher.h"
 #include "common/network/connection.h"
@@ -19,11 +20,29 @@ namespace weft::network {
 enum class InspectResult { kNeedMoreData, kDone };
 InspectResult inspectHttp(std::string_view first_bytes, std::string* protocol);
 
+// The ALPN protocols a TLS ClientHello offers (RFC 7301), as Envoy's
+// tls_inspector gives them to filter-chain matching: what a sidecar's
+// inbound chooses its chain by (h2 from a client sidecar's HTTP cluster,
+// weft-peer-exchange/1 from its TCP one). kNeedMoreData until the whole
+// first record is in (up to 16 KiB); a malformed hello gives none.
+InspectResult clientHelloAlpn(std::string_view first_bytes, std::vector<std::string>* protocols);
+
+// What the first bytes said, for filter-chain selection.
+struct DetectedProtocols {
+  bool tls = false;
+  // Plaintext: the one detected ("http/1.1", "http/1.0", "h2c"), or none.
+  // TLS: the ClientHello's ALPN offers.
+  std::vector<std::string> application;
+  // Why detection ended: the protocol, "tls", "other" (bytes that are none
+  // of those) or "timeout" (no decisive bytes in time: server-speaks-first).
+  std::string result;
+};
+
 class ProtocolInspector : public ConnectionCallbacks {
  public:
   // `done` receives the connection, the detected protocol and the bytes
   // already read (to be replayed); it is never called if the client hangs up.
-  using Done = std::function<void(std::unique_ptr<Connection>, std::string protocol,
+  using Done = std::function<void(std::unique_ptr<Connection>, DetectedProtocols protocols,
                                   std::string initial_data)>;
   using Closed = std::function<void()>;
 
@@ -35,7 +54,8 @@ class ProtocolInspector : public ConnectionCallbacks {
   void onEvent(ConnectionEvent event) override;
 
  private:
-  void finish(std::string protocol);
+  void finish(DetectedProtocols protocols);
+  void onTimeout();
 
   std::unique_ptr<Connection> connection_;
   event::Timer timer_;

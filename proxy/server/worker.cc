@@ -93,7 +93,7 @@ void Worker::onAccept(size_t index, std::unique_ptr<network::Connection> connect
   // The listener's own port, or the original destination's when redirected.
   uint16_t port = connection->localAddress().port();
   if (!listener.needsInspection(port)) {
-    startChain(index, listener.selectChain(port, ""), std::move(connection), {});
+    startChain(index, listener.selectChain(port), std::move(connection), {});
     return;
   }
   auto pending = std::make_unique<InspectingConnection>();
@@ -102,10 +102,13 @@ void Worker::onAccept(size_t index, std::unique_ptr<network::Connection> connect
   pending->inspector.emplace(
       *dispatcher_, std::move(connection), listener.inspect_timeout_ms,
       [this, raw, index, port, snapshot](std::unique_ptr<network::Connection> conn,
-                                         std::string protocol, std::string initial) {
+                                         network::DetectedProtocols detected, std::string initial) {
         if (snapshot == snapshot_) {
-          startChain(index, snapshot->listeners[index].selectChain(port, protocol), std::move(conn),
-                     initial);
+          stats::countProtocolDetection(listener_stats_[index], detected.result.c_str());
+          startChain(
+              index,
+              snapshot->listeners[index].selectChain(port, detected.tls, detected.application),
+              std::move(conn), initial);
         }
         removeConnection(raw);
       },

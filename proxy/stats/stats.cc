@@ -18,6 +18,7 @@ struct Store::Families {
   prometheus::Family<prometheus::Counter>* downstream_cx_total;
   prometheus::Family<prometheus::Counter>* downstream_rq_timeout;
   prometheus::Family<prometheus::Counter>* downstream_rq_response_flags;
+  prometheus::Family<prometheus::Counter>* protocol_detections;
   prometheus::Family<prometheus::Histogram>* upstream_rq_time;
   prometheus::Family<prometheus::Counter>* upstream_rq;
   prometheus::Family<prometheus::Counter>* upstream_rq_5xx;
@@ -59,6 +60,14 @@ Store::Store()
            .Help(
                "Streams the proxy answered or cut itself, by Envoy's response flag (UH, UF, "
                "UO, NR, URX, UT, LR, UR, UC, DC, DI, FI, UAEX, UPE, SI, NC, DT)")
+           .Register(*registry_);
+  families_->protocol_detections =
+      &prometheus::BuildCounter()
+           .Name("weft_protocol_detections_total")
+           .Help(
+               "Connections whose first bytes chose their filter chain, by result: http/1.1, "
+               "http/1.0, h2c, tls, other (none of those), timeout (nothing decisive within the "
+               "listener's detection timeout: a server-speaks-first protocol, proxied as TCP)")
            .Register(*registry_);
   families_->downstream_rq_timeout =
       &prometheus::BuildCounter()
@@ -210,6 +219,7 @@ ListenerStats Store::listener(const std::string& name) {
       &families_->rbac->Add({{"listener", name}, {"decision", "denied"}}),
       &families_->downstream_rq_timeout->Add({{"listener", name}}),
       families_->downstream_rq_response_flags,
+      families_->protocol_detections,
       name,
   };
 }
@@ -223,6 +233,12 @@ void countResponseFlag(const ListenerStats& stats, const char* flag) {
   // Family::Add returns the existing series for known labels (a lookup
   // under its mutex): fine on this path, which only error outcomes take.
   stats.rq_response_flags->Add({{"listener", stats.name}, {"flag", flag}}).Increment();
+}
+
+void countProtocolDetection(const ListenerStats& stats, const char* result) {
+  if (stats.protocol_detections == nullptr) return;
+  // Once per inspected connection, a mutex-guarded lookup like the flags'.
+  stats.protocol_detections->Add({{"listener", stats.name}, {"result", result}}).Increment();
 }
 
 ClusterStats Store::cluster(const std::string& name) {

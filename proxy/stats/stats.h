@@ -36,6 +36,9 @@ struct ListenerStats {
   // weft_downstream_rq_response_flags_total{listener, flag}: series made on
   // first use (most listeners never see most flags).
   prometheus::Family<prometheus::Counter>* rq_response_flags;
+  // weft_protocol_detections_total{listener, result}: how inspected
+  // connections were told apart (made on first use).
+  prometheus::Family<prometheus::Counter>* protocol_detections;
   std::string name;
 };
 
@@ -110,5 +113,7 @@ void observe(prometheus::Histogram* histogram, double value);
 void countResponseCode(const ListenerStats& stats, int code);
 // One stream that ended with response flag `flag` (Envoy's short name).
 void countResponseFlag(const ListenerStats& stats, const char* flag);
+// One connection whose first bytes were inspected, and what they said.
+void countProtocolDetection(const ListenerStats& stats, const char* result);
 
 }  // namespace weft::stats

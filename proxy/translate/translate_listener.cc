@@ -131,11 +131,16 @@ bool translateFilterChain(const listener_v3::FilterChain& chain, const std::stri
       }
       out->destination_port = static_cast<uint16_t>(match.destination_port().value());
     }
+    // Behind TLS the ClientHello's ALPN offers are matched, whatever they
+    // name; in plaintext only what the first bytes can tell.
+    bool tls = chain.has_transport_socket() || match.transport_protocol() == "tls";
     for (const auto& protocol : match.application_protocols()) {
-      if (protocol != "http/1.1" && protocol != "http/1.0" && protocol != "h2c") {
+      if (!tls && protocol != "http/1.1" && protocol != "http/1.0" && protocol != "h2c") {
         errors.add(
             cpath + ".filter_chain_match.application_protocols",
-            "'" + protocol + "' is not detectable without TLS (use http/1.1, http/1.0, h2c)");
+            "'" + protocol +
+                "' is not detectable without TLS (use http/1.1, http/1.0, h2c, or match a TLS "
+                "chain's ALPN)");
         ok = false;
       }
       out->application_protocols.push_back(protocol);
