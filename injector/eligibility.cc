@@ -9,6 +9,14 @@ using json = nlohmann::json;
 
 std::string skipReason(const json& pod, Scope scope) {
   const json& spec = field(pod, "spec");
+  // No pod the API server sends looks like this; a patch against it would
+  // not apply (and nlohmann's patch asserts rather than throws on it).
+  if (!spec.is_object() || !field(spec, "containers").is_array() ||
+      (spec.contains("initContainers") && !field(spec, "initContainers").is_array()) ||
+      (spec.contains("volumes") && !field(spec, "volumes").is_array()) ||
+      (pod.contains("metadata") && !field(pod, "metadata").is_object())) {
+    return "malformed_pod";
+  }
   if (field(spec, "hostNetwork") == true) {
     return "host_network";
   }

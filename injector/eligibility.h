@@ -12,7 +12,8 @@
 namespace weft::injector {
 
 // "" when `pod` is to be injected; otherwise the reason (a metric label):
-// host_network, already_injected, opted_out, not_opted_in, name_conflict.
+// malformed_pod, host_network, already_injected, opted_out, not_opted_in,
+// name_conflict.
 std::string skipReason(const nlohmann::json& pod, Scope scope);
 
 // Whether `pod` was created by a Job (ownerReferences).

@@ -26,7 +26,7 @@ struct PodSource {
 struct Injection {
   // Empty when the pod is to be injected; otherwise why not, as a metric
   // label: host_network, already_injected, opted_out, not_opted_in,
-  // name_conflict.
+  // name_conflict, malformed_pod.
   std::string skip_reason;
   // A pod annotation that cannot be honoured (reason invalid_annotation):
   // the pod is left alone and the message names the annotation.
