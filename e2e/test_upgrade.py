@@ -21,6 +21,16 @@ def read_until(sock, marker):
     return data
 
 
+def connect_and_echo(test, port):
+    """A CONNECT through the proxy at `port` to the echoing backend: 200, then raw bytes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n\r\n")
+        head = read_until(s, b"\r\n\r\n")
+        test.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+        s.sendall(b"\x00\x01binary\xff")
+        test.assertEqual(read_until(s, b"\xff"), b"\x00\x01binary\xff")
+
+
 class UpgradeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -59,12 +69,7 @@ class UpgradeTest(unittest.TestCase):
             self.assertEqual(s.recv(100), b"")  # the tunnel closes end to end
 
     def test_connect_tunnels_bytes(self):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
-            s.sendall(b"CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n\r\n")
-            head = read_until(s, b"\r\n\r\n")
-            self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
-            s.sendall(b"\x00\x01binary\xff")
-            self.assertEqual(read_until(s, b"\xff"), b"\x00\x01binary\xff")
+        connect_and_echo(self, self.port)
 
     def test_upgrade_not_enabled_is_served_as_plain_http(self):
         # curl sends "Upgrade: h2c" with --http2 over cleartext; unless enabled,
@@ -146,12 +151,7 @@ class UpgradeOverHttp2Test(unittest.TestCase):
                              1)
 
     def test_connect_crosses_the_http2_hop(self):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
-            s.sendall(b"CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n\r\n")
-            head = read_until(s, b"\r\n\r\n")
-            self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
-            s.sendall(b"\x00\x01binary\xff")
-            self.assertEqual(read_until(s, b"\xff"), b"\x00\x01binary\xff")
+        connect_and_echo(self, self.port)
 
     def test_http2_settings_weft_does_not_take_are_errors(self):
         port = free_port()
