@@ -294,12 +294,13 @@ class InjectorTest(unittest.TestCase):
         status, _ = self.call(self.injector, "POST", "/inject", b"\xff" * 100000)
         self.assertEqual(status, 400)
         self.assertEqual(self.call(self.injector, "GET", "/inject")[0], 405)
-        # An internal error (a pod the patch cannot apply to) allows the pod, warns, counts.
+        # A pod no API server sends (no spec: the patch could not apply) is allowed
+        # untouched and counted as a skip.
         broken = fixture("replicaset-pod")
         del broken["request"]["object"]["spec"]
         response = self.admit(broken)
+        self.assertTrue(response["allowed"])
         self.assertNotIn("patch", response)
-        self.assertIn("internal error", response["warnings"][0])
         # A bad annotation: allowed untouched, the warning names it.
         bad = fixture("replicaset-pod")
         bad["request"]["object"]["metadata"]["annotations"] = {"weft.dev/proxy-memory": "plenty"}
@@ -309,7 +310,8 @@ class InjectorTest(unittest.TestCase):
         text = self.call(self.injector, "GET", "/metrics")[1]
         self.assertGreaterEqual(metric_sum(text, "weft_injector_errors_total", reason="bad_request"),
                                 5)
-        self.assertGreaterEqual(metric_sum(text, "weft_injector_errors_total", reason="internal"), 1)
+        self.assertGreaterEqual(metric_sum(text, "weft_injector_skips_total", reason="malformed_pod"),
+                                1)
         self.assertIsNone(self.injector.proc.poll(), "the injector must survive bad input")
 
     def test_garbage_and_half_requests_do_not_crash_it(self):
