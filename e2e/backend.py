@@ -20,6 +20,7 @@ import json
 import os
 import random
 import socketserver
+import ssl
 import threading
 import time
 import urllib.parse
@@ -200,10 +201,10 @@ def serve(port, name, host="127.0.0.1", delay_ms=0, close_after_response=False, 
 
 
 class BannerHandler(socketserver.BaseRequestHandler):
-    """Server-speaks-first TCP: a banner at once, then echo."""
+    """Server-speaks-first TCP: a banner at once ("220 NAME ready"), then echo."""
 
     def handle(self):
-        self.request.sendall(b"220 weft-test ready\r\n")
+        self.request.sendall(b"220 %s ready\r\n" % self.server.banner_name.encode())
         while True:
             data = self.request.recv(65536)
             if not data:
@@ -216,8 +217,10 @@ class TcpServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
-def serve_banner(port, host="127.0.0.1"):
-    return TcpServer((host, port), BannerHandler)
+def serve_banner(port, host="127.0.0.1", name="weft-test"):
+    server = TcpServer((host, port), BannerHandler)
+    server.banner_name = name
+    return server
 
 
 if __name__ == "__main__":
@@ -226,8 +229,15 @@ if __name__ == "__main__":
     parser.add_argument("--name", default="backend")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--banner", action="store_true", help="server-speaks-first TCP echo")
+    parser.add_argument("--banner-name", default="weft-test", help="the banner's NAME")
     parser.add_argument("--health-file", help="/healthz answers 503 while this file exists")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (and --tls-key)")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
-    srv = (serve_banner(args.port, args.host) if args.banner
+    srv = (serve_banner(args.port, args.host, args.banner_name) if args.banner
            else serve(args.port, args.name, args.host, health_file=args.health_file))
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = context.wrap_socket(srv.socket, server_side=True)
     srv.serve_forever()

@@ -41,6 +41,10 @@ class State:
         # Objects clients write: resource ("configmaps", "secrets") -> "ns/name" -> object.
         self.stored = {"configmaps": {}, "secrets": {}}
         self.writes = []  # (method, "resource/ns/name") of each accepted write
+        self.conflicts = []  # the same, of each write refused with 409
+        # Seconds each read of a ConfigMap or Secret takes: two writers then
+        # both read before either writes (the race a 409 settles).
+        self.read_delay_s = 0.0
         for path, (_, _, fixture) in KINDS.items():
             if fixture is None:
                 continue
@@ -120,6 +124,8 @@ class Handler(BaseHTTPRequestHandler):
         over an existing one or an update from a stale resourceVersion, 404
         for an update of a missing one."""
         state = self.server.state
+        if method == "GET" and state.read_delay_s:
+            time.sleep(state.read_delay_s)
         with state.lock:
             key = "%s/%s" % (namespace, name or body.get("metadata", {}).get("name", ""))
             objects = state.stored[resource]
@@ -130,6 +136,7 @@ class Handler(BaseHTTPRequestHandler):
                                        '%s "%s" not found' % (resource, key.split("/")[1]))
                 return self.reply(200, current)
             if method == "POST" and current is not None:
+                state.conflicts.append((method, resource + "/" + key))
                 return self.status(409, "AlreadyExists",
                                    '%s "%s" already exists' % (resource, key.split("/")[1]))
             if method == "PUT":
@@ -138,6 +145,7 @@ class Handler(BaseHTTPRequestHandler):
                                        '%s "%s" not found' % (resource, key.split("/")[1]))
                 sent = body.get("metadata", {}).get("resourceVersion")
                 if sent and sent != current["metadata"]["resourceVersion"]:
+                    state.conflicts.append((method, resource + "/" + key))
                     return self.status(409, "Conflict", "the object has been modified")
             state.rv += 1
             body.setdefault("metadata", {})
@@ -177,9 +185,15 @@ class Handler(BaseHTTPRequestHandler):
             with state.lock:
                 resource = self.path[len("/_test/"):]
                 prefix = resource + "/"
+                def of_resource(writes):
+                    return [[m, k[len(prefix):]] for m, k in writes if k.startswith(prefix)]
                 return self.reply(200, {"objects": state.stored[resource],
-                                        "writes": [[m, k[len(prefix):]] for m, k in state.writes
-                                                   if k.startswith(prefix)]})
+                                        "writes": of_resource(state.writes),
+                                        "conflicts": of_resource(state.conflicts)})
+        if self.path == "/_test/read_delay":
+            with state.lock:
+                state.read_delay_s = float(body["seconds"])
+            return self.reply(200, {})
         if self.path == "/_test/configmap/delete":
             with state.lock:
                 state.stored["configmaps"].pop(body["key"], None)

@@ -371,7 +371,8 @@ class Pki:
         subprocess.run([CERTGEN_BIN, "root", "--cert", self.ca_cert, "--key", self.ca_key,
                         "--name", name], check=True)
 
-    def issue(self, name, uri=None, lifetime_s=3600, not_before_s=-300, ips=("127.0.0.1",)):
+    def issue(self, name, uri=None, lifetime_s=3600, not_before_s=-300, ips=("127.0.0.1",),
+              dns=()):
         cert, key = (os.path.join(self.dir, name + ext) for ext in (".pem", ".key"))
         args = [CERTGEN_BIN, "issue", "--ca-cert", self.ca_cert, "--ca-key", self.ca_key,
                 "--cert", cert, "--key", key, "--lifetime-s", str(lifetime_s),
@@ -380,6 +381,8 @@ class Pki:
             args += ["--uri", uri]
         for ip in ips:
             args += ["--ip", ip]
+        for dns_name in dns:
+            args += ["--dns", dns_name]
         subprocess.run(args, check=True)
         return cert, key
 

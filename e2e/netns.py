@@ -55,6 +55,15 @@ class NetnsPods(unittest.TestCase):
         sh("ip", "-n", ns, "route", "add", "10.96.0.0/16", "dev", dev)
 
     @classmethod
+    def etc_file(cls, ns, name, text):
+        """/etc/NAME as processes in `ns` see it: `ip netns exec` mounts
+        /etc/netns/NS/NAME over it (hosts, resolv.conf). Removed at teardown."""
+        folder = os.path.join("/etc/netns", ns)
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(text)
+
+    @classmethod
     def readable(cls, path):
         """A copy of `path` in cls.dir that UID 1337 can read."""
         copy = os.path.join(cls.dir, os.path.basename(path))
@@ -106,4 +115,5 @@ class NetnsPods(unittest.TestCase):
                 proc.kill()
         for ns in getattr(cls, "namespaces", []):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            shutil.rmtree(os.path.join("/etc/netns", ns), ignore_errors=True)
         shutil.rmtree(getattr(cls, "dir", "/nonexistent"), ignore_errors=True)

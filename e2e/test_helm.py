@@ -68,8 +68,8 @@ class HelmChartTest(unittest.TestCase):
         kinds = sorted({d["kind"] for d in docs})
         self.assertEqual(kinds, sorted(
             ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "CustomResourceDefinition",
-             "Deployment", "MeshConfig", "MutatingWebhookConfiguration", "Role", "RoleBinding",
-             "Service", "ServiceAccount"]))
+             "Deployment", "MeshConfig", "MutatingWebhookConfiguration", "PodDisruptionBudget",
+             "Role", "RoleBinding", "Service", "ServiceAccount"]))
         crds = {d["metadata"]["name"]: d for d in docs if d["kind"] == "CustomResourceDefinition"}
         self.assertEqual(sorted(crds), ["authorizationpolicies.weft.dev",
                                         "destinationpolicies.weft.dev", "meshconfigs.weft.dev"])
@@ -79,7 +79,14 @@ class HelmChartTest(unittest.TestCase):
             self.assertIn("spec", schema["properties"])
         webhook = find(docs, "MutatingWebhookConfiguration", "weft-injector")
         first = webhook["webhooks"][0]
-        self.assertEqual(first["namespaceSelector"], {"matchLabels": {"weft.dev/inject": "enabled"}})
+        # Labelled namespaces, never the system ones: failurePolicy Fail must
+        # not hold kube-system's pods hostage to the injector.
+        self.assertEqual(first["namespaceSelector"]["matchLabels"], {"weft.dev/inject": "enabled"})
+        self.assertEqual(first["namespaceSelector"]["matchExpressions"], [{
+            "key": "kubernetes.io/metadata.name", "operator": "NotIn",
+            "values": ["kube-system", "kube-public", "kube-node-lease", "weft-system"]}])
+        self.assertEqual(first["failurePolicy"], "Fail")
+        self.assertEqual(first["reinvocationPolicy"], "Never")
         self.assertEqual(first["sideEffects"], "None")
         self.assertEqual(first["admissionReviewVersions"], ["v1"])
         self.assertEqual(first["clientConfig"]["service"]["path"], "/inject")
@@ -114,10 +121,31 @@ class HelmChartTest(unittest.TestCase):
         pod = inject_with(find(docs, "ConfigMap", "weft-injector")["data"]["config.yaml"])
         self.assertEqual(pod["spec"]["initContainers"][1]["image"],
                          "ghcr.io/weft-mesh/weft-proxy:0.1.0")
+        # Every container weft runs asks for CPU and memory: the scheduler
+        # places it, and a node under pressure does not evict it first.
+        containers = [c for d in docs if d["kind"] == "Deployment"
+                      for c in d["spec"]["template"]["spec"]["containers"]]
+        containers += pod["spec"]["initContainers"]
+        self.assertEqual(len(containers), 4)  # control, injector, weft-init, weft-proxy
+        for container in containers:
+            self.assertEqual(sorted(container["resources"]["requests"]), ["cpu", "memory"],
+                             container["name"])
         mesh = find(docs, "MeshConfig", "mesh")
         self.assertEqual(mesh["spec"]["mtls"]["mode"], "PERMISSIVE")
         for name in ("weft-control", "weft-injector"):
-            pod = find(docs, "Deployment", name)["spec"]["template"]["spec"]
+            # Fail-safe: two replicas, on different nodes where there are
+            # some, one always left through a drain.
+            deployment = find(docs, "Deployment", name)
+            self.assertEqual(deployment["spec"]["replicas"], 2)
+            budget = find(docs, "PodDisruptionBudget", name)
+            self.assertEqual(budget["spec"], {"minAvailable": 1,
+                                              "selector": {"matchLabels": {"app": name}}})
+            self.assertEqual(deployment["spec"]["selector"], budget["spec"]["selector"])
+            spread = deployment["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+                "preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]
+            self.assertEqual(spread["topologyKey"], "kubernetes.io/hostname")
+            self.assertEqual(spread["labelSelector"], {"matchLabels": {"app": name}})
+            pod = deployment["spec"]["template"]["spec"]
             self.assertIs(pod["securityContext"]["runAsNonRoot"], True)
             container = pod["containers"][0]
             self.assertIs(container["securityContext"]["readOnlyRootFilesystem"], True)
@@ -129,7 +157,10 @@ class HelmChartTest(unittest.TestCase):
                             "injector.nativeSidecar=false", "injector.certificate.generate=true",
                             "injector.optInOutsideLabelledNamespaces=false",
                             "proxy.resources.limits.memory=2Gi",
-                            "proxy.excludeOutboundPorts={5432,6379}")
+                            "proxy.excludeOutboundPorts={5432,6379}", "control.replicas=1")
+        # One replica: no budget, which would block every drain of its node.
+        budgets = [d["metadata"]["name"] for d in docs if d["kind"] == "PodDisruptionBudget"]
+        self.assertEqual(budgets, ["weft-injector"])
         webhook = find(docs, "MutatingWebhookConfiguration", "weft-injector")
         self.assertEqual(len(webhook["webhooks"]), 1)
         bundle = base64.b64decode(webhook["webhooks"][0]["clientConfig"]["caBundle"]).decode()

@@ -208,7 +208,7 @@ class KubeCaTest(unittest.TestCase):
     def api_post(self, path, body):
         return api_post(self.api.server_address[1], path, body)
 
-    def sidecar(self, pod, sa, token, root=None):
+    def sidecar(self, pod, sa, token, root=None, xds_port=None, ca_port=None):
         token_file = os.path.join(self.dir, pod + ".token")
         with open(token_file, "w") as f:
             f.write(token)
@@ -216,9 +216,9 @@ class KubeCaTest(unittest.TestCase):
         while not root and not os.path.exists(os.path.join(self.dir, "ca", "ca.pem")):
             self.assertLess(time.time(), deadline, "the CA did not write its root")
             time.sleep(0.05)
-        proxy = Proxy(xds_bootstrap(pod + ".default", free_port(), self.xds_port,
+        proxy = Proxy(xds_bootstrap(pod + ".default", free_port(), xds_port or self.xds_port,
                                     SERVICE_ACCOUNT=sa),
-                      extra_args=["--ca-address", "127.0.0.1:%d" % self.ca_port,
+                      extra_args=["--ca-address", "127.0.0.1:%d" % (ca_port or self.ca_port),
                                   "--ca-root-cert", root or os.path.join(self.dir, "ca",
                                                                          "ca.pem"),
                                   "--ca-token-file", token_file])
@@ -313,6 +313,58 @@ class KubeCaTest(unittest.TestCase):
         with open(os.path.join(self.dir, "control.log")) as f:
             self.assertIn("Secret weft-system/weft-ca has no base64 data.ca.crt and data.ca.key",
                           f.read())
+
+    def test_two_replicas_share_one_root_and_both_serve(self):
+        # The chart's default: two weft-control replicas starting together on
+        # one API server. One root (one Secret), one ConfigMap per namespace,
+        # no write fight, and each replica's CA and xDS serve with that root.
+        self.stop_control()
+        # Slow reads make it likely that both replicas find no Secret and no
+        # ConfigMaps before either writes, so both create and 409s decide
+        # (how often is printed; the outcome must be the same either way).
+        self.api_post("/_test/read_delay", {"seconds": 0.3})
+        replicas = []
+        try:
+            for i in range(2):
+                ports = {"xds": free_port(), "ca": free_port(), "admin": free_port()}
+                log = open(os.path.join(self.dir, "control-%d.log" % i), "w")
+                replicas.append((subprocess.Popen(
+                    [CONTROL_BIN, "--kubeconfig", self.kubeconfig,
+                     "--xds-address", "127.0.0.1:%d" % ports["xds"],
+                     "--ca-address", "127.0.0.1:%d" % ports["ca"],
+                     "--admin-port", str(ports["admin"]), "--ca-secret", "weft-system/weft-ca"],
+                    stdout=log, stderr=subprocess.STDOUT), ports, log))
+            expected = ["default/weft-ca-root-cert", "kube-system/weft-ca-root-cert",
+                        "shop/weft-ca-root-cert"]
+            self.wait_for(lambda: sorted(self.api_post("/_test/configmaps", {})["objects"])
+                          == expected, "the ConfigMaps in every namespace")
+            secrets = self.api_post("/_test/secrets", {})
+            self.assertEqual(secrets["writes"], [["POST", "weft-system/weft-ca"]])
+            root = base64.b64decode(secrets["objects"]["weft-system/weft-ca"]["data"]["ca.crt"])
+            time.sleep(1)  # both replicas past their first publish and relist
+            configmaps = self.api_post("/_test/configmaps", {})
+            for key in expected:
+                self.assertEqual(configmaps["objects"][key]["data"]["root-cert.pem"].strip(),
+                                 root.decode().strip(), key)
+            # Each written once, by whichever replica got there first.
+            self.assertEqual(sorted(configmaps["writes"]), [["POST", key] for key in expected])
+            print("409s between the replicas: %d Secret, %d ConfigMap"
+                  % (len(secrets["conflicts"]), len(configmaps["conflicts"])))
+            mounted = os.path.join(self.dir, "root-of-both.pem")
+            with open(mounted, "wb") as f:
+                f.write(root)
+            self.api.service_accounts["projected-token-of-web"] = ("default", "web")
+            for i, (_, ports, _) in enumerate(replicas):
+                web = self.sidecar("web-%d" % i, "web", "projected-token-of-web", root=mounted,
+                                   xds_port=ports["xds"], ca_port=ports["ca"])
+                self.wait_for(lambda: web.metric(
+                    "weft_tls_certificate_expiry_timestamp_seconds") > 0,
+                    "a certificate from replica %d" % i)
+        finally:
+            for proc, _, log in replicas:
+                proc.terminate()
+                proc.wait(10)
+                log.close()
 
     def test_token_review_proves_the_service_account(self):
         client = self.sidecar("client-0", "client", "projected-token-of-client")

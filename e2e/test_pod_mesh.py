@@ -14,8 +14,9 @@ import unittest
 
 import yaml
 
-from harness import CONTROL_BIN, ROOT, WEFTCTL_BIN, metric_sum
-from netns import UID, NetnsPods, sh
+from harness import ROOT, WEFTCTL_BIN, metric_sum
+from mesh_pods import MeshPods
+from netns import UID
 
 POD_A, POD_B, CONTROL = "10.78.0.1", "10.78.0.2", "10.78.0.3"
 ECHO_IP, BANNER_IP, SMTP_IP, WEB_IP = "10.96.1.10", "10.96.1.11", "10.96.1.12", "10.96.1.13"
@@ -150,7 +151,7 @@ def tcp_banner(host, port):
             "print(s.recv(64).decode().strip())" % (host, port))
 
 
-class PodMeshTest(NetnsPods):
+class PodMeshTest(MeshPods):
     prefix = "weft-pod-mesh-"
 
     @classmethod
@@ -160,8 +161,9 @@ class PodMeshTest(NetnsPods):
                                         "weft-pc-%d" % pid)
         cls.start(cls.ns_a)
         try:
-            cls.setup_network(pid)
-            cls.start_control()
+            cls.connect_pods(cls.ns_c, CONTROL, [(cls.ns_a, POD_A), (cls.ns_b, POD_B)])
+            cls.start_control(MESH % {"echo": ECHO_IP, "banner": BANNER_IP, "smtp": SMTP_IP,
+                                      "web": WEB_IP, "b": POD_B}, ["client", "echo"])
             cls.echo_pod = injected_pod(ECHO_POD)
             cls.health_file = os.path.join(cls.dir, "echo-unhealthy")
             cls.start_pod(cls.ns_a, "client-0", POD_A, "client")
@@ -182,13 +184,7 @@ class PodMeshTest(NetnsPods):
                                  "--name", "web"], name="web-app")
             cls.spawn(cls.ns_c, ["python3", BACKEND, "--port", "7000", "--host", CONTROL,
                                  "--banner"], name="outside-app")
-            for ns in (cls.ns_a, cls.ns_b):
-                # The postStart hook of the fallback shape, run in the pod.
-                ready = cls.in_pod(ns, [cls.proxy_bin, "wait", "--port", "15020",
-                                        "--timeout-s", "30"], timeout=40)
-                if ready.returncode != 0:
-                    raise AssertionError("sidecar in %s not ready: %s\n%s"
-                                         % (ns, ready.stderr, cls.logs()))
+            cls.wait_for_sidecars([cls.ns_a, cls.ns_b])
             # Every app listening before the first test: a request that reaches B's sidecar
             # before the echo app binds gets a 503, not the echo.
             cls.wait_for(lambda: all(cls.in_pod(cls.ns_b, ["python3", "-c", tcp_banner(
@@ -198,69 +194,6 @@ class PodMeshTest(NetnsPods):
         except BaseException:
             cls.tearDownClass()
             raise
-
-    @classmethod
-    def setup_network(cls, pid):
-        """Three namespaces on one bridge (in C): pod A, pod B, the control plane."""
-        cls.add_namespace(cls.ns_b)
-        cls.add_namespace(cls.ns_c)
-        sh("ip", "-n", cls.ns_c, "link", "add", "br0", "type", "bridge")
-        sh("ip", "-n", cls.ns_c, "addr", "add", CONTROL + "/24", "dev", "br0")
-        sh("ip", "-n", cls.ns_c, "link", "set", "br0", "up")
-        sh("ip", "-n", cls.ns_c, "link", "set", "lo", "up")
-        for ns, ip, tag in ((cls.ns_a, POD_A, "a"), (cls.ns_b, POD_B, "b")):
-            pod_end, bridge_end = "p%s%d" % (tag, pid % 100000), "q%s%d" % (tag, pid % 100000)
-            sh("ip", "link", "add", pod_end, "type", "veth", "peer", "name", bridge_end)
-            sh("ip", "link", "set", pod_end, "netns", ns)
-            sh("ip", "link", "set", bridge_end, "netns", cls.ns_c)
-            sh("ip", "-n", cls.ns_c, "link", "set", bridge_end, "master", "br0")
-            sh("ip", "-n", cls.ns_c, "link", "set", bridge_end, "up")
-            cls.address_pod(ns, pod_end, ip)
-
-    @classmethod
-    def start_control(cls):
-        config = os.path.join(cls.dir, "config")
-        os.mkdir(config)
-        with open(os.path.join(config, "mesh.yaml"), "w") as f:
-            f.write(MESH % {"echo": ECHO_IP, "banner": BANNER_IP, "smtp": SMTP_IP, "web": WEB_IP,
-                            "b": POD_B})
-        tokens = os.path.join(cls.dir, "tokens")
-        with open(tokens, "w") as f:
-            f.write("tok-client shop client\ntok-echo shop echo\n")
-        cls.data = os.path.join(cls.dir, "ca")
-        cls.spawn(cls.ns_c, [CONTROL_BIN, "--config-dir", config,
-                             "--xds-address", CONTROL + ":15010",
-                             "--ca-address", CONTROL + ":15012", "--data-dir", cls.data,
-                             "--workload-tokens", tokens, "--admin-port", "15014"],
-                  name="control")
-        cls.wait_for(lambda: os.path.exists(os.path.join(cls.data, "ca.pem")) and cls.in_pod(
-            cls.ns_c, ["curl", "-sf", "http://127.0.0.1:15014/ready"]).returncode == 0,
-            "weft-control")
-        # What the ConfigMap weft-ca-root-cert would mount.
-        cls.root = cls.readable(os.path.join(cls.data, "ca.pem"))
-
-    @classmethod
-    def start_pod(cls, ns, pod, pod_ip, service_account, extra_env=None):
-        init = sh("ip", "netns", "exec", ns, cls.proxy_bin, "init", "--proxy-uid", str(UID),
-                  "--outbound-port", "15001", "--inbound-port", "15006",
-                  "--exclude-inbound-ports", "15020", check=False)
-        if init.returncode != 0:
-            raise AssertionError("weft-proxy init: " + init.stdout + init.stderr)
-        token = os.path.join(cls.dir, pod + ".token")
-        with open(token, "w") as f:
-            f.write("tok-%s\n" % service_account)
-        os.chmod(token, 0o644)
-        env = {"WEFT_POD_NAME": pod, "WEFT_POD_NAMESPACE": "shop", "WEFT_POD_IP": pod_ip,
-               "WEFT_SERVICE_ACCOUNT": service_account,
-               "WEFT_XDS_ADDRESS": CONTROL + ":15010", "WEFT_CA_ADDRESS": CONTROL + ":15012",
-               "WEFT_CA_ROOT_CERT": cls.root, "WEFT_CA_TOKEN_FILE": token,
-               "WEFT_TRUST_DOMAIN": "cluster.local", "WEFT_CONCURRENCY": "1",
-               "WEFT_OUTBOUND_PORT": "15001", "WEFT_INBOUND_PORT": "15006",
-               "WEFT_ADMIN_PORT": "15000", "WEFT_STATUS_PORT": "15020", **(extra_env or {})}
-        cls.spawn(ns, [cls.proxy_bin, "sidecar"], uid=UID, name="proxy-" + pod, env=env)
-
-    def metrics(self, ns):
-        return self.in_pod(ns, ["curl", "-s", "http://127.0.0.1:15020/stats/prometheus"]).stdout
 
     def test_http_to_a_service_ip_arrives_over_mtls_whatever_the_host(self):
         for host in (ECHO_IP, "anything.example"):

@@ -27,13 +27,14 @@ std::string bioContents(BIO* bio) {
   return std::string(data, static_cast<size_t>(len));
 }
 
-std::vector<std::string> urisOf(GENERAL_NAMES* names) {
+// The subject alternative names of one type (GEN_URI, GEN_DNS): both are IA5 strings.
+std::vector<std::string> sansOf(GENERAL_NAMES* names, int type) {
   std::vector<std::string> out;
   if (names == nullptr) return out;
   for (size_t i = 0; i < static_cast<size_t>(sk_GENERAL_NAME_num(names)); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
-    if (name->type != GEN_URI) continue;
-    const ASN1_STRING* s = name->d.uniformResourceIdentifier;
+    if (name->type != type) continue;
+    const ASN1_STRING* s = type == GEN_URI ? name->d.uniformResourceIdentifier : name->d.dNSName;
     out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                      static_cast<size_t>(ASN1_STRING_length(s)));
   }
@@ -96,8 +97,15 @@ std::string privateKeyToPem(EVP_PKEY* key) {
 }
 
 std::vector<std::string> uriSans(X509* cert) {
-  return urisOf(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  return sansOf(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)),
+      GEN_URI);
+}
+
+std::vector<std::string> dnsSans(X509* cert) {
+  return sansOf(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)),
+      GEN_DNS);
 }
 
 int64_t secondsUntilExpiry(X509* cert) {
@@ -193,7 +201,7 @@ std::vector<std::string> csrUriSans(X509_REQ* req) {
   auto* names =
       static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, nullptr, nullptr));
   sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-  return urisOf(names);
+  return sansOf(names, GEN_URI);
 }
 
 }  // namespace weft::security

@@ -39,6 +39,8 @@ std::string privateKeyToPem(EVP_PKEY* key);
 std::string opensslError();
 
 std::vector<std::string> uriSans(X509* cert);
+// The certificate's DNS names (dNSName SANs), as written ("*.example.com" too).
+std::vector<std::string> dnsSans(X509* cert);
 // Seconds from now until notAfter (negative once expired).
 int64_t secondsUntilExpiry(X509* cert);
 // notAfter as Unix seconds.

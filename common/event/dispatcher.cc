@@ -57,6 +57,9 @@ Dispatcher::~Dispatcher() {
 }
 
 void Dispatcher::run() {
+  // A loop may be run again after an exit (tests drive one dispatcher in
+  // steps); an exit() posted before this call still ends this run.
+  exit_requested_ = false;
   while (!exit_requested_) {
     if (uv_run(&loop_, UV_RUN_ONCE) == 0 && exit_requested_) break;
   }

@@ -1,5 +1,7 @@
 #include "common/tls/tls_context.h"
 
+#include <cctype>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -18,8 +20,25 @@ int contextIndex() {
 
 }  // namespace
 
-bool SanMatcher::matches(const std::string& uri) const {
-  return kind == Kind::kExact ? uri == value : uri.compare(0, value.size(), value) == 0;
+namespace {
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+}  // namespace
+
+bool SanMatcher::matches(const std::string& san) const {
+  if (type == Type::kUri) {
+    return kind == Kind::kExact ? san == value : san.compare(0, value.size(), value) == 0;
+  }
+  std::string name = lower(san), wanted = lower(value);
+  if (kind == Kind::kPrefix) return name.compare(0, wanted.size(), wanted) == 0;
+  if (name == wanted) return true;
+  // "*.example.com" stands for one label in front of ".example.com".
+  if (name.size() < 3 || name.compare(0, 2, "*.") != 0) return false;
+  size_t dot = wanted.find('.');
+  return dot != std::string::npos && dot > 0 &&
+         wanted.compare(dot, std::string::npos, name, 1) == 0;
 }
 
 std::shared_ptr<const TlsContext> TlsContext::create(TlsContextConfig config, std::string* error) {
@@ -96,7 +115,7 @@ bool TlsContext::init(std::string* error) {
   } else if (config_.server && config_.require_client_certificate) {
     *error = "require_client_certificate needs a validation context with trusted_ca";
     return false;
-  } else if (!config_.match_uri_sans.empty()) {
+  } else if (!config_.match_sans.empty()) {
     *error = "match_typed_subject_alt_names needs a validation context with trusted_ca";
     return false;
   }
@@ -134,17 +153,19 @@ SSL* TlsContext::newSsl() const {
 }
 
 // Chain verification is OpenSSL's; on top, the leaf must carry one of the
-// URI SANs the config expects (the peer's SPIFFE identity).
+// SANs the config expects (the peer's SPIFFE identity, an external host's name).
 int TlsContext::verifyCallback(int preverify_ok, X509_STORE_CTX* store) {
   if (preverify_ok != 1 || X509_STORE_CTX_get_error_depth(store) != 0) return preverify_ok;
   auto* ssl =
       static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* self =
       static_cast<const TlsContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), contextIndex()));
-  if (self == nullptr || self->config_.match_uri_sans.empty()) return 1;
-  for (const auto& uri : security::uriSans(X509_STORE_CTX_get_current_cert(store))) {
-    for (const auto& matcher : self->config_.match_uri_sans) {
-      if (matcher.matches(uri)) return 1;
+  if (self == nullptr || self->config_.match_sans.empty()) return 1;
+  X509* leaf = X509_STORE_CTX_get_current_cert(store);
+  std::vector<std::string> names[2] = {security::uriSans(leaf), security::dnsSans(leaf)};
+  for (const auto& matcher : self->config_.match_sans) {
+    for (const auto& san : names[matcher.type == SanMatcher::Type::kUri ? 0 : 1]) {
+      if (matcher.matches(san)) return 1;
     }
   }
   X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);

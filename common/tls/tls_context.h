@@ -16,12 +16,20 @@ typedef struct x509_store_ctx_st X509_STORE_CTX;
 
 namespace weft::tls {
 
-// A URI subject-alternative-name the peer must present (any one matching).
+// A subject alternative name the peer must present (any one matcher
+// matching): a URI (a mesh peer's SPIFFE identity) or a DNS name (an
+// external host the proxy originates TLS to).
 struct SanMatcher {
   enum class Kind { kExact, kPrefix };
+  enum class Type { kUri, kDns };
   Kind kind = Kind::kExact;
   std::string value;
-  bool matches(const std::string& uri) const;
+  Type type = Type::kUri;
+  // `san`: one of the certificate's names of this matcher's type. A DNS
+  // name compares without case, and a certificate's "*.example.com" covers
+  // exactly one label ("api.example.com", not "a.b.example.com"), as RFC
+  // 6125 and Envoy's matcher have it.
+  bool matches(const std::string& san) const;
 };
 
 struct TlsContextConfig {
@@ -30,7 +38,7 @@ struct TlsContextConfig {
   std::string private_key_pem;
   // Empty: the peer is not verified (a client then only encrypts).
   std::string trusted_ca_pem;
-  std::vector<SanMatcher> match_uri_sans;
+  std::vector<SanMatcher> match_sans;
   bool require_client_certificate = false;  // server
   std::vector<std::string> alpn;            // in preference order
   std::string sni;                          // client

@@ -22,9 +22,10 @@ std::string TlsContextCache::keyOf(const TlsContextConfig& config) {
   field(key, config.sni);
   key += std::to_string(config.alpn.size()) + "a";
   for (const auto& protocol : config.alpn) field(key, protocol);
-  key += std::to_string(config.match_uri_sans.size()) + "m";
-  for (const auto& san : config.match_uri_sans) {
+  key += std::to_string(config.match_sans.size()) + "m";
+  for (const auto& san : config.match_sans) {
     key += std::to_string(static_cast<int>(san.kind));
+    key += std::to_string(static_cast<int>(san.type));
     field(key, san.value);
   }
   return key;

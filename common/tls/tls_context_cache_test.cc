@@ -12,7 +12,7 @@ TlsContextConfig clientConfig(const std::string& ca_pem, const std::string& sni)
   config.trusted_ca_pem = ca_pem;
   config.sni = sni;
   config.alpn = {"h2"};
-  config.match_uri_sans.push_back({SanMatcher::Kind::kExact, "spiffe://cluster.local/ns/a/sa/b"});
+  config.match_sans.push_back({SanMatcher::Kind::kExact, "spiffe://cluster.local/ns/a/sa/b"});
   return config;
 }
 
@@ -41,7 +41,7 @@ TEST_F(TlsContextCacheTest, AnyDifferenceMakesANewContext) {
   TlsContextPtr web = cache_.getOrCreate(clientConfig(ca_pem_, "web"), &error);
   TlsContextPtr other_sni = cache_.getOrCreate(clientConfig(ca_pem_, "api"), &error);
   TlsContextConfig other_san = clientConfig(ca_pem_, "web");
-  other_san.match_uri_sans[0].kind = SanMatcher::Kind::kPrefix;
+  other_san.match_sans[0].kind = SanMatcher::Kind::kPrefix;
   TlsContextPtr prefix = cache_.getOrCreate(other_san, &error);
   TlsContextConfig no_alpn = clientConfig(ca_pem_, "web");
   no_alpn.alpn.clear();

@@ -90,7 +90,7 @@ class TlsSocketTest : public ::testing::Test {
     config.certificate_chain_pem = cert;
     config.private_key_pem = key;
     config.trusted_ca_pem = ca_->certificatePem();
-    config.match_uri_sans.push_back({SanMatcher::Kind::kExact, kServerId});
+    config.match_sans.push_back({SanMatcher::Kind::kExact, kServerId});
     config.alpn = {"h2"};
     config.sni = "outbound_.8080_._.echo.default.svc.cluster.local";
     return config;
@@ -174,7 +174,7 @@ TEST_F(TlsSocketTest, ClientCertificateFromAnotherRootIsAnUnknownCa) {
 
 TEST_F(TlsSocketTest, ServerWithTheWrongIdentityIsAMismatchAtTheClient) {
   TlsContextConfig expects_other = clientConfig(*ca_);
-  expects_other.match_uri_sans[0].value = "spiffe://cluster.local/ns/default/sa/db";
+  expects_other.match_sans[0].value = "spiffe://cluster.local/ns/default/sa/db";
   start(context(expects_other), context(serverConfig()));
   EXPECT_TRUE(client_.failed);
   EXPECT_EQ(client_.socket->failureReason(), "identity_mismatch")
@@ -193,6 +193,42 @@ TEST_F(TlsSocketTest, ExpiredServerCertificateIsExpiredAtTheClient) {
   EXPECT_TRUE(client_.failed);
   EXPECT_EQ(client_.socket->failureReason(), "certificate_expired")
       << client_.socket->failureDetail();
+}
+
+// An external host (TLS origination): no client certificate, the server
+// known by its DNS name, a wildcard certificate covering one label.
+TEST_F(TlsSocketTest, AServerIsVerifiedByItsDnsName) {
+  auto handshake = [&](const std::string& cert_name, SanMatcher wanted) {
+    security::EvpPkeyPtr key = security::generateP256Key();
+    security::IssueOptions options;
+    options.dns_names = {cert_name};
+    std::string error;
+    security::X509Ptr cert = ca_->issue(key.get(), options, &error);
+    EXPECT_NE(cert, nullptr) << error;
+    TlsContextConfig server;
+    server.server = true;
+    server.certificate_chain_pem = security::certificateToPem(cert.get());
+    server.private_key_pem = security::privateKeyToPem(key.get());
+    TlsContextConfig client;
+    client.trusted_ca_pem = ca_->certificatePem();
+    client.sni = wanted.value;
+    client.match_sans.push_back(wanted);
+    client_ = End();
+    server_ = End();
+    start(context(client), context(server));
+    return client_.complete ? std::string("ok") : client_.socket->failureReason();
+  };
+  auto dns = [](const std::string& name) {
+    return SanMatcher{SanMatcher::Kind::kExact, name, SanMatcher::Type::kDns};
+  };
+  EXPECT_EQ(handshake("api.example.test", dns("api.example.test")), "ok");
+  EXPECT_EQ(handshake("api.example.test", dns("API.Example.Test")), "ok");  // no case
+  EXPECT_EQ(handshake("*.example.test", dns("api.example.test")), "ok");
+  EXPECT_EQ(handshake("*.example.test", dns("a.b.example.test")), "identity_mismatch");
+  EXPECT_EQ(handshake("other.example.test", dns("api.example.test")), "identity_mismatch");
+  // A DNS name never stands in for a URI identity, nor the other way round.
+  EXPECT_EQ(handshake("api.example.test", SanMatcher{SanMatcher::Kind::kExact, "api.example.test"}),
+            "identity_mismatch");
 }
 
 }  // namespace

@@ -14,6 +14,16 @@ Service parseService(const YAML::Node& doc, ObjectMeta m) {
   svc.meta = std::move(m);
   const YAML::Node s = spec(doc);
   svc.cluster_ip = str(s["clusterIP"], "spec.clusterIP");
+  std::string type = str(s["type"], "spec.type");
+  if (type == "ExternalName") {
+    svc.external_name = str(s["externalName"], "spec.externalName");
+    if (!isDnsName(svc.external_name)) {
+      throw FieldError{"spec.externalName",
+                       "'" + svc.external_name + "' is not a DNS name (an ExternalName needs one)"};
+    }
+  } else if (s["externalName"]) {
+    throw FieldError{"spec.externalName", "only a Service of type ExternalName has one"};
+  }
   const YAML::Node ports = s["ports"];
   if (!ports || !ports.IsSequence() || ports.size() == 0) {
     throw FieldError{"spec.ports", "at least one port is required"};
@@ -73,6 +83,12 @@ EndpointSlice parseEndpointSlice(const YAML::Node& doc, ObjectMeta m) {
       }
       if (e["targetRef"] && str(e["targetRef"]["kind"], path + ".targetRef.kind") == "Pod") {
         ep.pod_name = str(e["targetRef"]["name"], path + ".targetRef.name");
+      }
+      if (e["hostname"]) {
+        ep.hostname = str(e["hostname"], path + ".hostname");
+        if (!isDnsLabel(ep.hostname)) {
+          throw FieldError{path + ".hostname", "'" + ep.hostname + "' is not a DNS label"};
+        }
       }
       slice.endpoints.push_back(std::move(ep));
     }
@@ -276,6 +292,27 @@ DestinationPolicy parseDestinationPolicy(const YAML::Node& doc, ObjectMeta m) {
           integer(od["maxEjectionPercent"], "spec.outlierDetection.maxEjectionPercent", 0, 100);
     }
     policy.outlier_detection = o;
+  }
+  if (const YAML::Node tls = s["tls"]) {
+    onlyKeys(tls, "spec.tls", {"mode", "sni", "subjectAltNames", "caCertificates"});
+    std::string mode = str(tls["mode"], "spec.tls.mode");
+    if (mode != "SIMPLE") {
+      throw FieldError{"spec.tls.mode",
+                       "'" + mode +
+                           "' is not SIMPLE (the only mode for an "
+                           "ExternalName; meshed Services get mTLS by themselves)"};
+    }
+    DestinationPolicy::Tls out;
+    out.sni = str(tls["sni"], "spec.tls.sni");
+    out.ca_certificates = str(tls["caCertificates"], "spec.tls.caCertificates");
+    if (const YAML::Node sans = tls["subjectAltNames"]) {
+      if (!sans.IsSequence()) throw FieldError{"spec.tls.subjectAltNames", "must be a list"};
+      for (size_t i = 0; i < sans.size(); ++i) {
+        out.subject_alt_names.push_back(
+            str(sans[i], "spec.tls.subjectAltNames[" + std::to_string(i) + "]"));
+      }
+    }
+    policy.tls = std::move(out);
   }
   return policy;
 }

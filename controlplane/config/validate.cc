@@ -187,10 +187,18 @@ void validateConfig(ConfigSet& set) {
 
   std::vector<DestinationPolicy> policies;
   for (auto& policy : set.destination_policies) {
-    if (set.findService(policy.meta.ns, policy.service) == nullptr) {
-      set.errors.push_back(
-          {policy.meta.origin, "DestinationPolicy " + policy.meta.ns + "/" + policy.meta.name,
-           "spec.targetRef.name", "Service '" + policy.service + "' does not exist"});
+    std::string object = "DestinationPolicy " + policy.meta.ns + "/" + policy.meta.name;
+    const Service* target = set.findService(policy.meta.ns, policy.service);
+    if (target == nullptr) {
+      set.errors.push_back({policy.meta.origin, object, "spec.targetRef.name",
+                            "Service '" + policy.service + "' does not exist"});
+      continue;
+    }
+    // A meshed Service's TLS is the mesh's mTLS: tls there would do nothing.
+    if (policy.tls && target->external_name.empty()) {
+      set.errors.push_back({policy.meta.origin, object, "spec.tls",
+                            "applies to ExternalName Services only ('" + policy.service +
+                                "' is in the mesh, which gives it mTLS)"});
       continue;
     }
     policies.push_back(std::move(policy));

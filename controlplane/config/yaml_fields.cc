@@ -104,4 +104,23 @@ std::optional<uint64_t> parseGatewayDurationMs(const std::string& text) {
   return total;
 }
 
+bool isDnsLabel(const std::string& text) {
+  if (text.empty() || text.size() > 63 || text.front() == '-' || text.back() == '-') return false;
+  for (char c : text) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+bool isDnsName(const std::string& text) {
+  if (text.empty() || text.size() > 253) return false;
+  size_t start = 0;
+  while (true) {
+    size_t dot = text.find('.', start);
+    if (!isDnsLabel(text.substr(start, dot == std::string::npos ? dot : dot - start))) return false;
+    if (dot == std::string::npos) return true;
+    start = dot + 1;
+  }
+}
+
 }  // namespace weft::control

@@ -37,6 +37,11 @@ const YAML::Node spec(const YAML::Node& doc);
 void onlyKeys(const YAML::Node& node, const std::string& path,
               std::initializer_list<const char*> known);
 
+// RFC 1123 label: 1-63 of [a-z0-9-], not starting or ending with '-'.
+bool isDnsLabel(const std::string& text);
+// Dot-separated DNS labels, at most 253 characters ("api.example.com").
+bool isDnsName(const std::string& text);
+
 // Gateway API durations (GEP-2257): "1h", "30m", "10s", "250ms", combined
 // ("1m30s"). nullopt when malformed.
 std::optional<uint64_t> parseGatewayDurationMs(const std::string& text);

@@ -33,6 +33,17 @@ void RootCertificatePublisher::loop() {
 }
 
 bool RootCertificatePublisher::publish(const std::string& ns, std::string* error) {
+  // A 409 is another writer between our read and our write (the other
+  // weft-control replica, publishing the same root): read again, once.
+  bool conflict = false;
+  if (publishOnce(ns, &conflict, error)) return true;
+  if (!conflict) return false;
+  error->clear();
+  return publishOnce(ns, &conflict, error);
+}
+
+bool RootCertificatePublisher::publishOnce(const std::string& ns, bool* conflict,
+                                           std::string* error) {
   std::string path = "/api/v1/namespaces/" + ns + "/configmaps";
   http::BlockingHttpClient current;
   if (!current.get(server_, path + "/" + mesh::kTrustBundleConfigMap, 30, error)) return false;
@@ -68,6 +79,7 @@ bool RootCertificatePublisher::publish(const std::string& ns, std::string* error
   if (!write.request(server_, method, target, config_map.dump(), 30, error)) return false;
   std::string answer = write.readAll();
   if (write.status() != 200 && write.status() != 201) {
+    *conflict = write.status() == 409;
     *error = method + " " + target + ": HTTP " + std::to_string(write.status()) + ": " +
              answer.substr(0, 200);
     return false;

@@ -33,6 +33,8 @@ class RootCertificatePublisher {
   bool listAndWatch(std::string* error);
   // Creates or corrects the ConfigMap in `ns`.
   bool publish(const std::string& ns, std::string* error);
+  // One read and (if needed) one write; `conflict`: the write met a 409.
+  bool publishOnce(const std::string& ns, bool* conflict, std::string* error);
   void publishOrWarn(const std::string& ns);
 
   http::HttpEndpoint server_;

@@ -32,12 +32,18 @@ struct Service {
   ObjectMeta meta;
   std::string cluster_ip;
   std::vector<ServicePort> ports;
+  // type: ExternalName: a DNS name outside the cluster (no pods, no
+  // EndpointSlices); its clusters resolve it (STRICT_DNS).
+  std::string external_name;
 };
 
 struct Endpoint {
   std::vector<std::string> addresses;
   bool ready = true;
   std::string pod_name;  // targetRef.name when targetRef.kind is Pod
+  // A headless Service's member name (a StatefulSet pod's hostname): its DNS
+  // name is HOSTNAME.SERVICE.NAMESPACE.svc.cluster.local.
+  std::string hostname;
 };
 
 struct EndpointPort {
@@ -143,6 +149,16 @@ struct DestinationPolicy {
     std::optional<uint32_t> max_ejection_percent;
   };
   std::optional<Outlier> outlier_detection;
+  // spec.tls (ExternalName Services only): originate TLS to the external
+  // host, verified against `subject_alt_names` (default: the external name)
+  // with the CAs in `ca_certificates` (a file in the proxy's filesystem;
+  // default: the image's system bundle). Istio's DestinationRule tls SIMPLE.
+  struct Tls {
+    std::string sni;  // default: the external name
+    std::vector<std::string> subject_alt_names;
+    std::string ca_certificates;
+  };
+  std::optional<Tls> tls;
 };
 
 struct MeshConfig {

@@ -27,10 +27,7 @@ void addInbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResour
     for (const auto& ep : slice.endpoints) {
       if (ep.pod_name.empty() || ep.pod_name != proxy.pod || ep.addresses.empty()) continue;
       for (const auto& port : svc->ports) {
-        uint16_t endpoint_port = port.target_port;
-        for (const auto& p : slice.ports) {
-          if (p.name == port.name || slice.ports.size() == 1) endpoint_port = p.port;
-        }
+        uint16_t endpoint_port = endpointPort(slice, port);
         std::string name = "inbound|" + std::to_string(endpoint_port);
         if (out.by_type[kLds].count(name)) continue;
         std::string cluster_name = name + "||";

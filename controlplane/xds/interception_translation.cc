@@ -63,46 +63,52 @@ void makeVirtual(listener_v3::Listener* listener, const std::string& ip, uint16_
   listener->mutable_bind_to_port()->set_value(false);
 }
 
+void addVirtualOutboundListener(const ConfigSet& config, const std::string& ip, uint16_t port,
+                                const ServicePort& service_port, route_v3::VirtualHost routes,
+                                const std::string& cluster, const std::string& detected_tcp_cluster,
+                                ProxyResources& out) {
+  std::string name = "outbound|" + ip + "_" + std::to_string(port);
+  listener_v3::Listener listener;
+  listener.set_name(name);
+  listener.set_traffic_direction(envoy::config::core::v3::OUTBOUND);  // Istio's "source" reporter
+  makeVirtual(&listener, ip, port);
+  auto* chain = listener.add_filter_chains();
+  bool detect = portProtocol(service_port) == PortProtocol::kDetect;
+  if (detect) {
+    // HTTP by its first bytes, else (or nothing in time) TCP.
+    addProtocolDetection(&listener, false, config.mesh.protocol_detection_timeout_ms);
+    matchHttpPlaintext(chain);
+  }
+  if (isHttpPort(service_port)) {
+    auto* filter = chain->add_filters();
+    filter->set_name("envoy.filters.network.http_connection_manager");
+    filter->mutable_typed_config()->PackFrom(httpConnectionManager(name, name, Downstream::kApp));
+    route_v3::RouteConfiguration route_config;
+    route_config.set_name(name);
+    auto* vh = route_config.add_virtual_hosts();
+    *vh = std::move(routes);
+    vh->clear_domains();
+    vh->add_domains("*");
+    add(out, kRds, name, route_config);
+  } else {
+    addTcpProxy(chain, name, cluster);
+  }
+  if (detect) addTcpProxy(listener.add_filter_chains(), name, detected_tcp_cluster);
+  add(out, kLds, name, listener);
+}
+
 // The app's connections to a Service's cluster IP and port reach that
 // Service whatever their Host header says (Linkerd's model, and Istio's for
 // TCP): one listener per cluster IP and port, its routes the Service's own.
 void addServiceListeners(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResources& out) {
   for (const auto& svc : config.services) {
     if (!egressAllowed(config, proxy, svc)) continue;
-    if (svc.cluster_ip.empty() || svc.cluster_ip == "None") continue;  // headless: passthrough
+    // Headless: its members' pod IPs have listeners (addHeadlessMembers).
+    if (svc.cluster_ip.empty() || svc.cluster_ip == "None") continue;
     for (const auto& port : svc.ports) {
-      std::string name = "outbound|" + svc.cluster_ip + "_" + std::to_string(port.port);
-      listener_v3::Listener listener;
-      listener.set_name(name);
-      listener.set_traffic_direction(
-          envoy::config::core::v3::OUTBOUND);  // Istio's "source" reporter
-      makeVirtual(&listener, svc.cluster_ip, port.port);
-      auto* chain = listener.add_filter_chains();
-      bool detect = portProtocol(port) == PortProtocol::kDetect;
-      if (detect) {
-        // HTTP by its first bytes, else (or nothing in time) TCP.
-        addProtocolDetection(&listener, false, config.mesh.protocol_detection_timeout_ms);
-        matchHttpPlaintext(chain);
-      }
-      if (isHttpPort(port)) {
-        auto* filter = chain->add_filters();
-        filter->set_name("envoy.filters.network.http_connection_manager");
-        filter->mutable_typed_config()->PackFrom(
-            httpConnectionManager(name, name, Downstream::kApp));
-        route_v3::RouteConfiguration routes;
-        routes.set_name(name);
-        auto* vh = routes.add_virtual_hosts();
-        *vh = serviceVirtualHost(config, svc, port, true);
-        vh->clear_domains();
-        vh->add_domains("*");
-        add(out, kRds, name, routes);
-      } else {
-        addTcpProxy(chain, name, outboundClusterName(svc, port.port));
-      }
-      if (detect) {
-        addTcpProxy(listener.add_filter_chains(), name, outboundTcpClusterName(svc, port.port));
-      }
-      add(out, kLds, name, listener);
+      addVirtualOutboundListener(
+          config, svc.cluster_ip, port.port, port, serviceVirtualHost(config, svc, port, true),
+          outboundClusterName(svc, port.port), outboundTcpClusterName(svc, port.port), out);
     }
   }
   add(out, kCds, kOutboundPassthrough, originalDestinationCluster(kOutboundPassthrough));

@@ -5,12 +5,14 @@
 #include <algorithm>
 
 #include "controlplane/config/yaml_fields.h"
+#include "controlplane/xds/headless_translation.h"
 #include "controlplane/xds/mtls.h"
 #include "controlplane/xds/resource_builders.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 
 namespace weft::control {
 
@@ -30,23 +32,65 @@ const DestinationPolicy* policyFor(const ConfigSet& config, const Service& svc) 
   return nullptr;
 }
 
-// `tcp_of_detected`: the second cluster of a detected port, for the
-// connections that turned out not to be HTTP; it shares the port's
-// endpoints (EDS service_name) and policy.
+// Istio's default for DNS-resolved destinations (MeshConfig dnsRefreshRate),
+// and its choice of family for an IPv4 mesh; the answers' TTLs refresh sooner.
+constexpr uint64_t kExternalDnsRefreshMs = 60000;
+constexpr char kSystemCaBundle[] = "/etc/ssl/certs/ca-certificates.crt";
+
+// An ExternalName Service: its name, resolved by the proxy (STRICT_DNS: every
+// address it answers is a host), at the Service's port; TLS to it when its
+// DestinationPolicy asks (verified against its DNS name), never the mesh's mTLS.
+void externalNameCluster(const Service& svc, const ServicePort& port,
+                         const DestinationPolicy* policy, cluster_v3::Cluster* c) {
+  c->set_type(cluster_v3::Cluster::STRICT_DNS);
+  c->set_dns_lookup_family(cluster_v3::Cluster::V4_ONLY);
+  c->set_respect_dns_ttl(true);
+  *c->mutable_dns_refresh_rate() = TimeUtil::MillisecondsToDuration(kExternalDnsRefreshMs);
+  auto* assignment = c->mutable_load_assignment();
+  assignment->set_cluster_name(c->name());
+  setAddress(assignment->add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address(),
+             svc.external_name, port.port);
+  if (policy == nullptr || !policy->tls) return;
+  namespace tls_v3 = envoy::extensions::transport_sockets::tls::v3;
+  tls_v3::UpstreamTlsContext context;
+  context.set_sni(policy->tls->sni.empty() ? svc.external_name : policy->tls->sni);
+  auto* validation = context.mutable_common_tls_context()->mutable_validation_context();
+  validation->mutable_trusted_ca()->set_filename(
+      policy->tls->ca_certificates.empty() ? kSystemCaBundle : policy->tls->ca_certificates);
+  std::vector<std::string> names = policy->tls->subject_alt_names;
+  if (names.empty()) names.push_back(svc.external_name);
+  for (const auto& name : names) {
+    auto* matcher = validation->add_match_typed_subject_alt_names();
+    matcher->set_san_type(tls_v3::SubjectAltNameMatcher::DNS);
+    matcher->mutable_matcher()->set_exact(name);
+  }
+  c->mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
+  c->mutable_transport_socket()->mutable_typed_config()->PackFrom(context);
+}
+
+}  // namespace
+
 cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
-                                    const ServicePort& port, bool tcp_of_detected = false) {
+                                    const ServicePort& port, bool tcp_of_detected) {
   cluster_v3::Cluster c;
   c.set_name(tcp_of_detected ? outboundTcpClusterName(svc, port.port)
                              : outboundClusterName(svc, port.port));
-  c.set_type(cluster_v3::Cluster::EDS);
-  setAdsSource(c.mutable_eds_cluster_config()->mutable_eds_config());
-  if (tcp_of_detected) {
-    c.mutable_eds_cluster_config()->set_service_name(outboundClusterName(svc, port.port));
+  const DestinationPolicy* policy = policyFor(config, svc);
+  if (!svc.external_name.empty()) {
+    externalNameCluster(svc, port, policy, &c);
+  } else {
+    c.set_type(cluster_v3::Cluster::EDS);
+    setAdsSource(c.mutable_eds_cluster_config()->mutable_eds_config());
+    if (tcp_of_detected) {
+      c.mutable_eds_cluster_config()->set_service_name(outboundClusterName(svc, port.port));
+    }
   }
   *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(1000);
   if (isHttp2Port(port) && !tcp_of_detected) setHttp2Upstream(&c);
-  secureOutboundCluster(config, svc, isHttpPort(port) && !tcp_of_detected, &c);
-  if (const DestinationPolicy* policy = policyFor(config, svc)) {
+  if (svc.external_name.empty()) {
+    secureOutboundCluster(config, svc, isHttpPort(port) && !tcp_of_detected, &c);
+  }
+  if (policy != nullptr) {
     if (policy->load_balancer == "LEAST_REQUEST")
       c.set_lb_policy(cluster_v3::Cluster::LEAST_REQUEST);
     if (policy->connect_timeout_ms) {
@@ -93,6 +137,8 @@ cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
   return c;
 }
 
+namespace {
+
 endpoint_v3::ClusterLoadAssignment loadAssignment(const ConfigSet& config, const Service& svc,
                                                   const ServicePort& port) {
   endpoint_v3::ClusterLoadAssignment cla;
@@ -103,11 +149,7 @@ endpoint_v3::ClusterLoadAssignment loadAssignment(const ConfigSet& config, const
   locality->mutable_load_balancing_weight()->set_value(1);
   for (const auto& slice : config.endpoint_slices) {
     if (slice.meta.ns != svc.meta.ns || slice.service_name != svc.meta.name) continue;
-    uint16_t endpoint_port = 0;
-    for (const auto& p : slice.ports) {
-      if (p.name == port.name || slice.ports.size() == 1) endpoint_port = p.port;
-    }
-    if (endpoint_port == 0) endpoint_port = port.target_port;
+    uint16_t endpoint_port = endpointPort(slice, port);
     for (const auto& ep : slice.endpoints) {
       if (!ep.ready) continue;
       for (const auto& address : ep.addresses) {
@@ -331,12 +373,15 @@ void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResou
         add(out, kCds, outboundTcpClusterName(svc, port.port),
             outboundCluster(config, svc, port, true));
       }
-      add(out, kEds, outboundClusterName(svc, port.port), loadAssignment(config, svc, port));
+      if (svc.external_name.empty()) {  // an ExternalName's endpoints are its name
+        add(out, kEds, outboundClusterName(svc, port.port), loadAssignment(config, svc, port));
+      }
       if (!isHttpPort(port)) continue;
       *outbound_routes.add_virtual_hosts() = serviceVirtualHost(config, svc, port, first_http);
       first_http = false;
     }
   }
+  addHeadlessMembers(config, proxy, &outbound_routes, out);
   add(out, kRds, "outbound", outbound_routes);
 }
 

@@ -10,6 +10,7 @@
 #include "controlplane/model/objects.h"
 #include "controlplane/xds/resources.h"
 #include "controlplane/xds/translator.h"
+#include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 
 namespace weft::control {
@@ -20,6 +21,14 @@ void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResou
 // No interception: an HTTP listener at the proxy's outbound address that the
 // app calls explicitly, routing by Host.
 void addOutboundListener(const ProxyIdentity& proxy, ProxyResources& out);
+
+// The cluster of one Service port: EDS, the Service's mTLS, its
+// DestinationPolicy. `tcp_of_detected`: the second cluster of a detected
+// port, for the connections that turned out not to be HTTP; it shares the
+// port's endpoints (EDS service_name) and policy.
+envoy::config::cluster::v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
+                                                    const ServicePort& port,
+                                                    bool tcp_of_detected = false);
 
 // Whether `proxy` may call `svc` (its namespace's egress policy).
 bool egressAllowed(const ConfigSet& config, const ProxyIdentity& proxy, const Service& svc);

@@ -37,6 +37,13 @@ PortProtocol portProtocol(const ServicePort& port) {
 
 bool isHttpPort(const ServicePort& port) { return portProtocol(port) != PortProtocol::kTcp; }
 
+uint16_t endpointPort(const EndpointSlice& slice, const ServicePort& port) {
+  for (const auto& p : slice.ports) {
+    if (p.name == port.name || slice.ports.size() == 1) return p.port;
+  }
+  return port.target_port;
+}
+
 std::string outboundTcpClusterName(const Service& svc, uint16_t port) {
   return "outbound|" + std::to_string(port) + "|tcp|" + fqdn(svc);
 }

@@ -28,6 +28,9 @@ PortProtocol portProtocol(const ServicePort& port);
 // HTTP or detected: the port has routes and an HTTP cluster.
 bool isHttpPort(const ServicePort& port);
 bool isHttp2Port(const ServicePort& port);
+// The port `port` of a Service listens on in the pods of `slice` (the
+// slice's port of the same name, its only port, else the targetPort).
+uint16_t endpointPort(const EndpointSlice& slice, const ServicePort& port);
 // The detected ports' second cluster, for what is not HTTP:
 // outbound|PORT|tcp|FQDN (the same endpoints).
 std::string outboundTcpClusterName(const Service& svc, uint16_t port);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 
 #include "controlplane/config/config_dir.h"
 #include "controlplane/config/parser.h"
@@ -15,6 +16,7 @@
 #include "envoy/config/trace/v3/opentelemetry.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 
 namespace weft::control {
@@ -469,6 +471,216 @@ TEST(TranslatorTest, PortsWithNoDeclaredProtocolAreDetected) {
   EXPECT_EQ(permissive.filter_chains(2).filter_chain_match().transport_protocol(), "raw_buffer");
   EXPECT_EQ(permissive.filter_chains(2).filter_chain_match().application_protocols(0), "http/1.1");
   EXPECT_FALSE(permissive.filter_chains(3).has_transport_socket());
+}
+
+// A StatefulSet behind a headless Service: three members, one not ready.
+const char kPeers[] = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: peers, namespace: shop}
+spec:
+  clusterIP: None
+  ports: [{name: tcp-peer, port: 7000}, {name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: peers-abc
+  namespace: shop
+  labels: {kubernetes.io/service-name: peers}
+addressType: IPv4
+ports: [{name: tcp-peer, port: 7000}, {name: http, port: 8080}]
+endpoints:
+- addresses: [10.244.1.10]
+  hostname: peers-0
+  targetRef: {kind: Pod, name: peers-0, namespace: shop}
+- addresses: [10.244.1.11]
+  hostname: peers-1
+  targetRef: {kind: Pod, name: peers-1, namespace: shop}
+- addresses: [10.244.1.12]
+  hostname: peers-2
+  conditions: {ready: false}
+  targetRef: {kind: Pod, name: peers-2, namespace: shop}
+---
+apiVersion: weft.dev/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh}
+spec: {mtls: {mode: STRICT}}
+)";
+
+std::shared_ptr<const ProxyResources> peerPod(bool interception) {
+  ConfigSet set;
+  parseYamlDocuments(kPeers, "mesh.yaml", set);
+  validateConfig(set);
+  EXPECT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  set.trust_bundle_pem = "-----BEGIN CERTIFICATE-----\n";
+  envoy::config::core::v3::Node node;
+  node.set_id("peers-0.shop");
+  auto& fields = *node.mutable_metadata()->mutable_fields();
+  fields["SERVICE_ACCOUNT"].set_string_value("peers");
+  if (interception) fields["INTERCEPTION"].set_string_value("iptables");
+  return translateForProxy(set, ProxyIdentity::fromNode(node), {});
+}
+
+TEST(TranslatorTest, HeadlessServiceMembersAreReachedOverMtlsOneByOne) {
+  auto r = peerPod(true);
+  // A virtual listener per ready member and port, at the pod's IP and the
+  // port its app listens on; none for the proxy's own pod or the unready one.
+  auto tcp = listenerOf(*r, "outbound|10.244.1.11_7000");
+  EXPECT_FALSE(tcp.bind_to_port().value());
+  envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy proxy_config;
+  ASSERT_TRUE(tcp.filter_chains(0).filters(0).typed_config().UnpackTo(&proxy_config));
+  EXPECT_EQ(proxy_config.cluster(), "outbound|7000|10.244.1.11|peers.shop.svc.cluster.local");
+  listenerOf(*r, "outbound|10.244.1.11_8080");
+  for (const char* absent : {"outbound|10.244.1.10_7000", "outbound|10.244.1.12_7000"}) {
+    EXPECT_EQ(r->by_type.at(kLds).count(absent), 0u) << absent;
+  }
+  // The member's cluster holds that pod only, under the Service's mTLS.
+  envoy::config::cluster::v3::Cluster member;
+  ASSERT_TRUE(r->by_type.at(kCds)
+                  .at("outbound|80|10.244.1.11|peers.shop.svc.cluster.local")
+                  .any.UnpackTo(&member));
+  EXPECT_EQ(member.type(), envoy::config::cluster::v3::Cluster::STATIC);
+  ASSERT_EQ(member.load_assignment().endpoints(0).lb_endpoints_size(), 1);
+  const auto& address =
+      member.load_assignment().endpoints(0).lb_endpoints(0).endpoint().address().socket_address();
+  EXPECT_EQ(address.address(), "10.244.1.11");
+  EXPECT_EQ(address.port_value(), 8080u);
+  EXPECT_EQ(member.transport_socket().name(), "envoy.transport_sockets.tls");
+  EXPECT_NE(
+      member.transport_socket().typed_config().value().find("spiffe://cluster.local/ns/shop/sa/"),
+      std::string::npos);
+  // HTTP to the member's IP goes to that member, whatever the Host.
+  envoy::config::route::v3::RouteConfiguration routes;
+  ASSERT_TRUE(r->by_type.at(kRds).at("outbound|10.244.1.11_8080").any.UnpackTo(&routes));
+  EXPECT_EQ(routes.virtual_hosts(0).domains(0), "*");
+  EXPECT_EQ(routes.virtual_hosts(0).routes(0).route().cluster(),
+            "outbound|80|10.244.1.11|peers.shop.svc.cluster.local");
+
+  // Without interception the app names the member: its DNS names route to it.
+  auto explicit_proxy = peerPod(false);
+  EXPECT_EQ(explicit_proxy->by_type.at(kLds).count("outbound|10.244.1.11_7000"), 0u);
+  ASSERT_TRUE(explicit_proxy->by_type.at(kRds).at("outbound").any.UnpackTo(&routes));
+  std::map<std::string, std::string> cluster_of_domain;
+  for (const auto& vh : routes.virtual_hosts()) {
+    for (const auto& domain : vh.domains()) {
+      EXPECT_EQ(cluster_of_domain.count(domain), 0u) << "duplicate domain " << domain;
+      cluster_of_domain[domain] = vh.routes(vh.routes_size() - 1).route().cluster();
+    }
+  }
+  for (const char* host : {"peers-1.peers.shop", "peers-1.peers.shop.svc.cluster.local:80",
+                           "peers-1.peers.shop.svc:8080"}) {
+    EXPECT_EQ(cluster_of_domain[host], "outbound|80|10.244.1.11|peers.shop.svc.cluster.local")
+        << host;
+  }
+  EXPECT_EQ(cluster_of_domain["peers.shop.svc.cluster.local"],
+            "outbound|80||peers.shop.svc.cluster.local");
+  EXPECT_EQ(cluster_of_domain.count("peers-2.peers.shop"), 0u);  // not ready
+}
+
+TEST(TranslatorTest, AnEndpointHostnameMustBeADnsLabel) {
+  ConfigSet set;
+  std::string yaml = kPeers;
+  yaml.replace(yaml.find("hostname: peers-1"), 17, "hostname: Peers_1");
+  parseYamlDocuments(yaml, "mesh.yaml", set);
+  validateConfig(set);
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_EQ(set.errors[0].field, "endpoints[1].hostname");
+  EXPECT_NE(set.errors[0].message.find("'Peers_1' is not a DNS label"), std::string::npos);
+}
+
+TEST(TranslatorTest, AnExternalNameServiceIsResolvedByTheProxyAndItsTlsVerifiedByName) {
+  ConfigSet set;
+  parseYamlDocuments(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: payments, namespace: shop}
+spec:
+  type: ExternalName
+  externalName: api.payments.example
+  ports: [{name: http, port: 443}]
+---
+apiVersion: weft.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: payments, namespace: shop}
+spec:
+  targetRef: {name: payments}
+  tls: {mode: SIMPLE, caCertificates: /etc/weft/payments-ca.pem}
+---
+apiVersion: weft.dev/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh}
+spec: {mtls: {mode: STRICT}}
+)",
+                     "mesh.yaml", set);
+  validateConfig(set);
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  set.trust_bundle_pem = "-----BEGIN CERTIFICATE-----\n";
+  auto r = translateForProxy(set, proxy("client-0.shop", "client"), {});
+  envoy::config::cluster::v3::Cluster cluster;
+  ASSERT_TRUE(r->by_type.at(kCds)
+                  .at("outbound|443||payments.shop.svc.cluster.local")
+                  .any.UnpackTo(&cluster));
+  EXPECT_EQ(cluster.type(), envoy::config::cluster::v3::Cluster::STRICT_DNS);
+  EXPECT_TRUE(cluster.respect_dns_ttl());
+  EXPECT_EQ(cluster.dns_lookup_family(), envoy::config::cluster::v3::Cluster::V4_ONLY);
+  const auto& address = cluster.load_assignment().endpoints(0).lb_endpoints(0).endpoint().address();
+  EXPECT_EQ(address.socket_address().address(), "api.payments.example");
+  EXPECT_EQ(address.socket_address().port_value(), 443u);
+  EXPECT_EQ(r->by_type.at(kEds).count("outbound|443||payments.shop.svc.cluster.local"), 0u);
+  // TLS to the name, not the mesh's mTLS: no workload certificate, its CA, its name.
+  envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext tls;
+  ASSERT_TRUE(cluster.transport_socket().typed_config().UnpackTo(&tls));
+  EXPECT_EQ(tls.sni(), "api.payments.example");
+  EXPECT_EQ(tls.common_tls_context().tls_certificate_sds_secret_configs_size(), 0);
+  const auto& validation = tls.common_tls_context().validation_context();
+  EXPECT_EQ(validation.trusted_ca().filename(), "/etc/weft/payments-ca.pem");
+  ASSERT_EQ(validation.match_typed_subject_alt_names_size(), 1);
+  EXPECT_EQ(validation.match_typed_subject_alt_names(0).san_type(),
+            envoy::extensions::transport_sockets::tls::v3::SubjectAltNameMatcher::DNS);
+  EXPECT_EQ(validation.match_typed_subject_alt_names(0).matcher().exact(), "api.payments.example");
+}
+
+TEST(TranslatorTest, ExternalNameAndEgressTlsMistakesAreNamed) {
+  ConfigSet set;
+  parseYamlDocuments(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: bad, namespace: shop}
+spec: {type: ExternalName, externalName: "not a name", ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: weft.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: web, namespace: shop}
+spec: {targetRef: {name: web}, tls: {mode: SIMPLE}}
+---
+apiVersion: weft.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: web-mode, namespace: shop}
+spec: {targetRef: {name: web}, tls: {mode: MUTUAL}}
+---
+apiVersion: weft.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: web-typo, namespace: shop}
+spec: {targetRef: {name: web}, tls: {mode: SIMPLE, subjectAltName: [x]}}
+)",
+                     "mesh.yaml", set);
+  validateConfig(set);
+  std::map<std::string, std::string> errors;
+  for (const auto& e : set.errors) errors[e.object + " " + e.field] = e.message;
+  EXPECT_NE(errors["Service shop/bad spec.externalName"].find("'not a name' is not a DNS name"),
+            std::string::npos);
+  EXPECT_NE(errors["DestinationPolicy shop/web spec.tls"].find("ExternalName Services only"),
+            std::string::npos);
+  EXPECT_NE(errors["DestinationPolicy shop/web-mode spec.tls.mode"].find("'MUTUAL' is not SIMPLE"),
+            std::string::npos);
+  EXPECT_EQ(errors.count("DestinationPolicy shop/web-typo spec.tls.subjectAltName"), 1u)
+      << set.errors.size();
 }
 
 TEST(TranslatorTest, EveryMeshedConnectionManagerCarriesWebSockets) {

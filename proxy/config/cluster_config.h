@@ -10,6 +10,7 @@
 
 #include "common/network/address.h"
 #include "common/tls/tls_context.h"
+#include "proxy/dns/dns_target.h"
 
 namespace weft::config {
 
@@ -45,6 +46,16 @@ struct ClusterConfig {
   // ORIGINAL_DST: no hosts of its own; a connection goes where the client
   // meant it to go (the destination the interception rules redirected).
   bool original_dst = false;
+  // STRICT_DNS / LOGICAL_DNS: the names `hosts` were resolved from (the
+  // answers the DNS cache held when this snapshot was built; a changed
+  // answer builds a new snapshot). LOGICAL_DNS: one name, its first address.
+  struct DnsName {
+    dns::DnsTarget target;
+    uint16_t port = 0;
+    uint32_t weight = 1;
+  };
+  std::vector<DnsName> dns_names;
+  bool logical_dns = false;
   LbPolicy lb_policy = LbPolicy::kRoundRobin;
   uint32_t least_request_choices = 2;
   uint64_t connect_timeout_ms = 5000;  // Envoy's default

@@ -31,7 +31,7 @@ std::unique_ptr<WorkloadCertificate> WorkloadCertificate::create(event::Dispatch
   tls::TlsContextConfig config;
   config.trusted_ca_pem = self->options_.ca_root_pem;
   if (!self->options_.ca_identity.empty()) {
-    config.match_uri_sans.push_back({tls::SanMatcher::Kind::kExact, self->options_.ca_identity});
+    config.match_sans.push_back({tls::SanMatcher::Kind::kExact, self->options_.ca_identity});
   }
   config.alpn = {"h2"};
   self->ca_tls_ = tls::TlsContext::create(std::move(config), error);

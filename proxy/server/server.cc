@@ -15,6 +15,7 @@
 #include "proxy/admin/admin_endpoint.h"
 #include "proxy/admin/clusters_text.h"
 #include "proxy/admin/config_dump.h"
+#include "proxy/dns/cares_resolver.h"
 #include "proxy/translate/bootstrap_loader.h"
 #include "proxy/translate/snapshot_builder.h"
 #include "proxy/workload/workload_metadata.h"
@@ -43,6 +44,16 @@ int Server::run() {
     if (!value.empty()) span_tags.emplace_back(key, value);
   }
   tracers_.setProcessTags({}, std::move(span_tags));
+  // The DNS clusters' names, resolved by c-ares on the main loop; an answer
+  // that changes rebuilds the configuration (onDnsAnswer).
+  auto resolver = dns::makeCaresResolver(main_, &error);
+  if (resolver == nullptr) {
+    std::fprintf(stderr, "weft-proxy: %s\n", error.c_str());
+    return 1;
+  }
+  dns_ = std::make_unique<dns::DnsCache>(
+      main_, std::move(resolver), [this] { onDnsAnswer(); }, &stats_.registry());
+  runtime_factories_.dns = dns_.get();
   common::ErrorList errors;
   snapshot_ = translate::translateBootstrap(bootstrap_, errors, &runtime_factories_);
   if (!snapshot_) {
@@ -251,8 +262,28 @@ bool Server::startWorkloadCertificate(const envoy::config::core::v3::Node& node,
   return true;
 }
 
+void Server::onDnsAnswer() {
+  if (draining_) return;
+  if (xds_) {
+    xds_->rebuild();
+    return;
+  }
+  common::ErrorList errors;
+  auto snapshot = translate::translateBootstrap(bootstrap_, errors, &runtime_factories_);
+  if (snapshot == nullptr) {
+    LOG_ERROR("dns: the bootstrap no longer builds: %s", errors.joined().c_str());
+    return;
+  }
+  applySnapshot(std::move(snapshot));
+}
+
 void Server::applySnapshot(config::SnapshotPtr snapshot) {
   std::vector<std::vector<int>> per_worker = sockets_->update(*snapshot);
+  std::vector<dns::DnsTarget> names;
+  for (const auto& [name, cluster] : snapshot->clusters) {
+    for (const auto& dns_name : cluster->dns_names) names.push_back(dns_name.target);
+  }
+  dns_->retain(names);  // what no cluster names any more stops being refreshed
   snapshot_ = snapshot;
   tracers_.setClusters(snapshot->clusters);
   upstream::RuntimeViewsPtr runtime = runtime_.update(*snapshot);

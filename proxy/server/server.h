@@ -20,6 +20,7 @@
 #include "proxy/admin/admin_endpoint.h"
 #include "proxy/app_health/app_prober.h"
 #include "proxy/config/snapshot.h"
+#include "proxy/dns/dns_cache.h"
 #include "proxy/sds/workload_certificate.h"
 #include "proxy/server/app_watcher.h"
 #include "proxy/server/listener_sockets.h"
@@ -82,6 +83,9 @@ class Server : private admin::AdminState {
   // Binds what the snapshot adds, keeps what it shares with the current one,
   // closes what it drops, and hands it to every worker.
   void applySnapshot(config::SnapshotPtr snapshot);
+  // A DNS cluster's name resolved to something new: the configuration is
+  // built again with it.
+  void onDnsAnswer();
   bool startXds(std::string* error);
   void startDrain(bool exit_when_done);
   void finish();
@@ -99,6 +103,8 @@ class Server : private admin::AdminState {
   // Span exporters by collector, kept across pushes like the access logs.
   tracing::OtlpExporters tracers_{main_, stats_.registry(), {}};
   translate::RuntimeFactories runtime_factories_{&access_logs_, &tracers_};
+  // The DNS clusters' answers, kept across pushes (made in run()).
+  std::unique_ptr<dns::DnsCache> dns_;
   // Breaker counters and ejections, carried from snapshot to snapshot.
   upstream::ClusterRuntimeRegistry runtime_{stats_};
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;

@@ -83,10 +83,14 @@ config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap&
     errors.add(where, "unknown secret '" + name + "'");
     return nullptr;
   };
+  dns::DnsLookup* dns = runtime != nullptr ? runtime->dns : nullptr;
   for (int i = 0; i < sr.clusters_size(); ++i) {
     auto cluster = std::make_shared<config::ClusterConfig>();
     std::string path = "static_resources.clusters[" + std::to_string(i) + "]";
-    if (!translateCluster(sr.clusters(i), path, cluster.get(), errors, nullptr, &secrets)) continue;
+    if (!translateCluster(sr.clusters(i), path, cluster.get(), errors, nullptr, &secrets, dns,
+                          missing)) {
+      continue;
+    }
     if (snapshot->clusters.count(cluster->name)) {
       errors.add(path + ".name", "duplicate cluster name '" + cluster->name + "'");
       continue;
@@ -109,8 +113,8 @@ config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap&
           missing->push_back("ClusterLoadAssignment " + eds_name);
         }
       }
-      if (!translateCluster(proto, "Cluster '" + name + "'", cluster.get(), errors, eds,
-                            &secrets)) {
+      if (!translateCluster(proto, "Cluster '" + name + "'", cluster.get(), errors, eds, &secrets,
+                            dns, missing)) {
         continue;
       }
       if (snapshot->clusters.count(name)) {

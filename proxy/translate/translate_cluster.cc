@@ -4,6 +4,8 @@
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "proxy/translate/translate_util.h"
 
+#include <functional>
+
 namespace weft::translate {
 
 namespace cluster_v3 = envoy::config::cluster::v3;
@@ -12,9 +14,14 @@ namespace {
 constexpr char kHttpProtocolOptionsKey[] = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 }  // namespace
 
-bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& la,
-                             const std::string& path, std::vector<config::HostConfig>* hosts,
-                             common::ErrorList& errors) {
+namespace {
+
+// Calls `add` for each lb_endpoint of `la` that is eligible for new requests
+// (not UNHEALTHY or DRAINING), with its path and weight.
+bool forEachEndpoint(const envoy::config::endpoint::v3::ClusterLoadAssignment& la,
+                     const std::string& path, common::ErrorList& errors,
+                     const std::function<bool(const envoy::config::core::v3::Address&,
+                                              const std::string& path, uint32_t weight)>& add) {
   bool ok = true;
   for (int i = 0; i < la.endpoints_size(); ++i) {
     const auto& locality = la.endpoints(i);
@@ -27,14 +34,8 @@ bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssig
         ok = false;
         continue;
       }
-      config::HostConfig host;
-      if (!addressFrom(lbe.endpoint().address(), epath + ".endpoint.address", &host.address,
-                       errors)) {
-        ok = false;
-        continue;
-      }
-      if (lbe.has_load_balancing_weight()) host.weight = lbe.load_balancing_weight().value();
-      if (host.weight == 0) {
+      uint32_t weight = lbe.has_load_balancing_weight() ? lbe.load_balancing_weight().value() : 1;
+      if (weight == 0) {
         errors.add(epath + ".load_balancing_weight", "must be at least 1");
         ok = false;
         continue;
@@ -43,16 +44,129 @@ bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssig
           lbe.health_status() == envoy::config::core::v3::DRAINING) {
         continue;  // not eligible for new requests
       }
-      hosts->push_back(host);
+      ok &= add(lbe.endpoint().address(), epath + ".endpoint.address", weight);
     }
   }
   return ok;
 }
 
+bool lookupFamilyFrom(cluster_v3::Cluster::DnsLookupFamily proto, dns::LookupFamily* out) {
+  switch (proto) {
+    case cluster_v3::Cluster::AUTO:
+      *out = dns::LookupFamily::kAuto;
+      return true;
+    case cluster_v3::Cluster::V4_ONLY:
+      *out = dns::LookupFamily::kV4Only;
+      return true;
+    case cluster_v3::Cluster::V6_ONLY:
+      *out = dns::LookupFamily::kV6Only;
+      return true;
+    case cluster_v3::Cluster::V4_PREFERRED:
+      *out = dns::LookupFamily::kV4Preferred;
+      return true;
+    case cluster_v3::Cluster::ALL:
+      *out = dns::LookupFamily::kAll;
+      return true;
+    default:
+      return false;
+  }
+}
+
+// STRICT_DNS: every address of every name is a host. LOGICAL_DNS: one name,
+// and only its first address (new connections follow the latest answer,
+// open ones stay). A name the cache has not resolved yet leaves the cluster
+// without its hosts and is reported missing (the configuration warms).
+bool translateDnsCluster(const cluster_v3::Cluster& proto, const std::string& path,
+                         config::ClusterConfig* out, common::ErrorList& errors, dns::DnsLookup* dns,
+                         std::vector<std::string>* missing) {
+  bool ok = true;
+  out->logical_dns = proto.type() == cluster_v3::Cluster::LOGICAL_DNS;
+  dns::DnsTarget settings;
+  if (proto.has_dns_refresh_rate()) {
+    settings.refresh_ms = durationMs(proto.dns_refresh_rate());
+    if (settings.refresh_ms == 0) {
+      errors.add(path + ".dns_refresh_rate", "must be at least 1ms");
+      ok = false;
+    }
+  }
+  settings.respect_ttl = proto.respect_dns_ttl();
+  if (!lookupFamilyFrom(proto.dns_lookup_family(), &settings.family)) {
+    errors.add(path + ".dns_lookup_family", "unknown family");
+    ok = false;
+  }
+  if (proto.has_eds_cluster_config()) {
+    errors.add(path + ".eds_cluster_config", "only EDS clusters take eds_cluster_config");
+    ok = false;
+  }
+  ok &= forEachEndpoint(
+      proto.load_assignment(), path + ".load_assignment", errors,
+      [&](const envoy::config::core::v3::Address& address, const std::string& apath,
+          uint32_t weight) {
+        const auto& sa = address.socket_address();
+        if (!address.has_socket_address() || sa.address().empty() || sa.port_value() == 0 ||
+            sa.port_value() > 65535) {
+          errors.add(apath, "a DNS cluster's endpoint needs socket_address {address, port_value}");
+          return false;
+        }
+        config::ClusterConfig::DnsName name;
+        name.target = settings;
+        name.target.hostname = sa.address();
+        name.port = static_cast<uint16_t>(sa.port_value());
+        name.weight = weight;
+        out->dns_names.push_back(std::move(name));
+        return true;
+      });
+  if (out->logical_dns && out->dns_names.size() != 1) {
+    errors.add(path + ".load_assignment", "a LOGICAL_DNS cluster resolves exactly one name");
+    ok = false;
+  }
+  if (!ok) return false;
+  if (dns == nullptr) {
+    errors.add(path + ".type", "DNS clusters need the proxy's resolver (not available here)");
+    return false;
+  }
+  for (const auto& name : out->dns_names) {
+    // An IP literal resolves to itself, at once.
+    if (auto literal = network::Address::fromIpPort(name.target.hostname, name.port)) {
+      out->hosts.push_back({*literal, name.weight});
+      continue;
+    }
+    const std::vector<std::string>* addresses = dns->lookup(name.target);
+    if (addresses == nullptr) {
+      if (missing != nullptr) missing->push_back("DNS name " + name.target.hostname);
+      continue;
+    }
+    for (const auto& ip : *addresses) {
+      if (auto host = network::Address::fromIpPort(ip, name.port)) {
+        out->hosts.push_back({*host, name.weight});
+      }
+      if (out->logical_dns) break;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool translateLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& la,
+                             const std::string& path, std::vector<config::HostConfig>* hosts,
+                             common::ErrorList& errors) {
+  return forEachEndpoint(la, path, errors,
+                         [&](const envoy::config::core::v3::Address& address,
+                             const std::string& apath, uint32_t weight) {
+                           config::HostConfig host;
+                           host.weight = weight;
+                           if (!addressFrom(address, apath, &host.address, errors)) return false;
+                           hosts->push_back(host);
+                           return true;
+                         });
+}
+
 bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
                       config::ClusterConfig* out, common::ErrorList& errors,
                       const envoy::config::endpoint::v3::ClusterLoadAssignment* eds,
-                      const SecretResolver* secrets) {
+                      const SecretResolver* secrets, dns::DnsLookup* dns,
+                      std::vector<std::string>* missing) {
   bool ok = true;
   if (proto.name().empty()) {
     errors.add(path + ".name", "cluster name is required");
@@ -94,8 +208,21 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
       errors.add(path + ".load_assignment", "an ORIGINAL_DST cluster has no endpoints of its own");
       ok = false;
     }
+  } else if (proto.type() == cluster_v3::Cluster::STRICT_DNS ||
+             proto.type() == cluster_v3::Cluster::LOGICAL_DNS) {
+    ok &= translateDnsCluster(proto, path, out, errors, dns, missing);
   } else {
-    errors.add(path + ".type", "only STATIC, EDS and ORIGINAL_DST clusters are supported");
+    errors.add(path + ".type",
+               "only STATIC, EDS, ORIGINAL_DST, STRICT_DNS and LOGICAL_DNS clusters are supported");
+    ok = false;
+  }
+  bool dns_type = proto.type() == cluster_v3::Cluster::STRICT_DNS ||
+                  proto.type() == cluster_v3::Cluster::LOGICAL_DNS;
+  if (!dns_type && (proto.has_dns_refresh_rate() || proto.respect_dns_ttl() ||
+                    proto.dns_lookup_family() != cluster_v3::Cluster::AUTO)) {
+    errors.add(path,
+               "dns_refresh_rate, respect_dns_ttl and dns_lookup_family apply to DNS "
+               "clusters only");
     ok = false;
   }
   switch (out->original_dst ? cluster_v3::Cluster::ROUND_ROBIN : proto.lb_policy()) {

@@ -52,12 +52,14 @@ bool validationFrom(const tls_v3::CertificateValidationContext& proto, const std
   for (int i = 0; i < proto.match_typed_subject_alt_names_size(); ++i) {
     const auto& m = proto.match_typed_subject_alt_names(i);
     std::string mpath = path + ".match_typed_subject_alt_names[" + std::to_string(i) + "]";
-    if (m.san_type() != tls_v3::SubjectAltNameMatcher::URI) {
-      errors.add(mpath + ".san_type", "only URI (SPIFFE identities) is supported");
+    tls::SanMatcher matcher;
+    if (m.san_type() == tls_v3::SubjectAltNameMatcher::DNS) {
+      matcher.type = tls::SanMatcher::Type::kDns;
+    } else if (m.san_type() != tls_v3::SubjectAltNameMatcher::URI) {
+      errors.add(mpath + ".san_type", "only URI (SPIFFE identities) and DNS are supported");
       ok = false;
       continue;
     }
-    tls::SanMatcher matcher;
     if (m.matcher().has_exact()) {
       matcher.value = m.matcher().exact();
     } else if (m.matcher().has_prefix()) {
@@ -68,7 +70,7 @@ bool validationFrom(const tls_v3::CertificateValidationContext& proto, const std
       ok = false;
       continue;
     }
-    out->match_uri_sans.push_back(std::move(matcher));
+    out->match_sans.push_back(std::move(matcher));
   }
   return ok;
 }

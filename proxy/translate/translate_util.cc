@@ -32,7 +32,8 @@ bool addressFrom(const envoy::config::core::v3::Address& proto, const std::strin
   auto address = network::Address::fromIpPort(sa.address(), static_cast<uint16_t>(sa.port_value()));
   if (!address) {
     errors.add(path + ".socket_address.address",
-               "'" + sa.address() + "' is not an IP address (DNS names are not supported)");
+               "'" + sa.address() +
+                   "' is not an IP address (a name needs a STRICT_DNS or LOGICAL_DNS cluster)");
     return false;
   }
   *out = *address;

@@ -99,6 +99,7 @@ void XdsClient::setLocalSecret(
   }
   local_secrets_[secret.name()] = secret;
   published_ = in_service;
+  published_once_ = true;
   on_update_(std::move(snapshot), published_);
   if (!warming) {
     resources_ = std::move(in_service);
@@ -283,6 +284,29 @@ void XdsClient::updateSubscriptions() {
   }
 }
 
+void XdsClient::rebuild() {
+  std::vector<std::string> missing;
+  std::string error;
+  if (unpublished_ != nullptr) {
+    // The configuration warming may have been waiting for exactly this.
+    config::SnapshotPtr pending = builder_(resources_, &missing, &error);
+    if (pending != nullptr) {
+      unpublished_ = std::move(pending);
+      missing_ = missing;
+      maybePublish(/*force=*/false);
+      if (unpublished_ == nullptr) return;  // published: it is the one in service
+    }
+  }
+  if (!published_once_) return;  // nothing in service to rebuild yet
+  missing.clear();
+  config::SnapshotPtr snapshot = builder_(published_, &missing, &error);
+  if (snapshot == nullptr) {
+    LOG_ERROR("xds: the configuration in service no longer builds: %s", error.c_str());
+    return;
+  }
+  on_update_(std::move(snapshot), published_);
+}
+
 void XdsClient::maybePublish(bool force) {
   if (unpublished_ == nullptr) return;
   if (!missing_.empty() && !force) {
@@ -295,6 +319,7 @@ void XdsClient::maybePublish(bool force) {
   config::SnapshotPtr snapshot = std::move(unpublished_);
   unpublished_ = nullptr;
   published_ = resources_;
+  published_once_ = true;
   on_update_(std::move(snapshot), published_);
 }
 

@@ -57,6 +57,11 @@ class XdsClient {
   // A secret made here rather than received (the CA-issued workload
   // certificate): merged with the SDS ones, never asked for.
   void setLocalSecret(const envoy::extensions::transport_sockets::tls::v3::Secret& secret);
+  // Translates the accepted resources again (what they build from changed
+  // outside xDS: a DNS cluster's answer): the configuration in service is
+  // rebuilt and applied, and one warming is published once nothing it
+  // references is missing.
+  void rebuild();
   const TypeStatus& status(XdsType type) const { return status_[type]; }
   const translate::DynamicResources& resources() const { return resources_; }
   bool connected() const { return stream_ && stream_->open(); }
@@ -89,6 +94,7 @@ class XdsClient {
   config::SnapshotPtr unpublished_;
   std::vector<std::string> missing_;
   translate::DynamicResources published_;  // what the configuration in service was built from
+  bool published_once_ = false;
   std::array<TypeStatus, kXdsTypeCount> status_;
   std::array<std::string, kXdsTypeCount> nonce_;
   std::array<bool, kXdsTypeCount> requested_{};
