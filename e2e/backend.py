@@ -16,6 +16,7 @@ Paths:
 """
 
 import argparse
+import collections
 import json
 import os
 import random
@@ -105,6 +106,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.requests += 1
             count = self.server.requests
+            self.server.seen.append((self.command, self.path, self.headers.get("Host", "")))
         if self.server.delay_ms:
             time.sleep(self.server.delay_ms / 1000.0)
         if self.server.fail_status:
@@ -196,6 +198,7 @@ def serve(port, name, host="127.0.0.1", delay_ms=0, close_after_response=False, 
     server.name = name
     server.lock = threading.Lock()
     server.requests = 0
+    server.seen = collections.deque(maxlen=5000)  # (method, target, Host) of recent requests
     server.connections = server.peak_connections = 0
     return server
 

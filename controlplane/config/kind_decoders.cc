@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "controlplane/config/http_route_decoder.h"
 #include "controlplane/config/yaml_fields.h"
 #include "security/spiffe_id.h"
 
@@ -104,127 +105,6 @@ EndpointSlice parseEndpointSlice(const YAML::Node& doc, ObjectMeta m) {
     }
   }
   return slice;
-}
-
-HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
-  HttpRoute route;
-  route.meta = std::move(m);
-  const YAML::Node s = spec(doc);
-  const YAML::Node parents = s["parentRefs"];
-  if (!parents || !parents.IsSequence() || parents.size() == 0) {
-    throw FieldError{"spec.parentRefs", "at least one parentRef is required"};
-  }
-  for (size_t i = 0; i < parents.size(); ++i) {
-    std::string path = "spec.parentRefs[" + std::to_string(i) + "]";
-    ParentRef ref;
-    std::string kind = str(parents[i]["kind"], path + ".kind");
-    if (!kind.empty()) ref.kind = kind;
-    ref.group = str(parents[i]["group"], path + ".group");
-    ref.name = str(parents[i]["name"], path + ".name");
-    ref.ns = str(parents[i]["namespace"], path + ".namespace");
-    if (parents[i]["port"]) {
-      ref.port = static_cast<uint16_t>(integer(parents[i]["port"], path + ".port", 1, 65535));
-    }
-    if (ref.name.empty()) throw FieldError{path + ".name", "is required"};
-    route.parent_refs.push_back(std::move(ref));
-  }
-  if (s["hostnames"] && s["hostnames"].IsSequence()) {
-    for (size_t i = 0; i < s["hostnames"].size(); ++i) {
-      route.hostnames.push_back(
-          str(s["hostnames"][i], "spec.hostnames[" + std::to_string(i) + "]"));
-    }
-  }
-  const YAML::Node rules = s["rules"];
-  if (rules && rules.IsSequence()) {
-    for (size_t i = 0; i < rules.size(); ++i) {
-      std::string rpath = "spec.rules[" + std::to_string(i) + "]";
-      const YAML::Node r = rules[i];
-      HttpRouteRule rule;
-      const YAML::Node matches = r["matches"];
-      if (matches && matches.IsSequence()) {
-        for (size_t j = 0; j < matches.size(); ++j) {
-          std::string mpath = rpath + ".matches[" + std::to_string(j) + "]";
-          HttpRouteMatch match;
-          if (const YAML::Node p = matches[j]["path"]) {
-            std::string type = str(p["type"], mpath + ".path.type");
-            if (!type.empty()) match.path_type = type;
-            if (match.path_type != "PathPrefix" && match.path_type != "Exact" &&
-                match.path_type != "RegularExpression") {
-              throw FieldError{
-                  mpath + ".path.type",
-                  "'" + match.path_type + "' is not PathPrefix, Exact or RegularExpression"};
-            }
-            std::string value = str(p["value"], mpath + ".path.value");
-            if (!value.empty()) match.path_value = value;
-          }
-          if (const YAML::Node hs = matches[j]["headers"]) {
-            for (size_t k = 0; k < hs.size(); ++k) {
-              std::string hpath = mpath + ".headers[" + std::to_string(k) + "]";
-              HttpRouteMatch::Header h;
-              std::string type = str(hs[k]["type"], hpath + ".type");
-              if (!type.empty()) h.type = type;
-              if (h.type != "Exact" && h.type != "RegularExpression") {
-                throw FieldError{hpath + ".type",
-                                 "'" + h.type + "' is not Exact or RegularExpression"};
-              }
-              h.name = str(hs[k]["name"], hpath + ".name");
-              h.value = str(hs[k]["value"], hpath + ".value");
-              if (h.name.empty()) throw FieldError{hpath + ".name", "is required"};
-              match.headers.push_back(std::move(h));
-            }
-          }
-          match.method = str(matches[j]["method"], mpath + ".method");
-          rule.matches.push_back(std::move(match));
-        }
-      }
-      const YAML::Node refs = r["backendRefs"];
-      if (refs && refs.IsSequence()) {
-        for (size_t j = 0; j < refs.size(); ++j) {
-          std::string bpath = rpath + ".backendRefs[" + std::to_string(j) + "]";
-          BackendRef ref;
-          ref.name = str(refs[j]["name"], bpath + ".name");
-          ref.ns = str(refs[j]["namespace"], bpath + ".namespace");
-          std::string kind = str(refs[j]["kind"], bpath + ".kind");
-          if (!kind.empty() && kind != "Service") {
-            throw FieldError{bpath + ".kind", "only Service backends are supported"};
-          }
-          if (refs[j]["port"]) {
-            ref.port = static_cast<uint16_t>(integer(refs[j]["port"], bpath + ".port", 1, 65535));
-          }
-          if (refs[j]["weight"]) {
-            ref.weight = integer(refs[j]["weight"], bpath + ".weight", -1000000, 1000000);
-          }
-          if (ref.name.empty()) throw FieldError{bpath + ".name", "is required"};
-          rule.backend_refs.push_back(std::move(ref));
-        }
-      }
-      if (const YAML::Node retry = r["retry"]) {
-        HttpRouteRetry out;
-        if (retry["attempts"]) {
-          out.attempts =
-              static_cast<uint32_t>(integer(retry["attempts"], rpath + ".retry.attempts", 0, 100));
-        }
-        if (const YAML::Node codes = retry["codes"]) {
-          for (size_t k = 0; k < codes.size(); ++k) {
-            out.codes.push_back(static_cast<uint32_t>(
-                integer(codes[k], rpath + ".retry.codes[" + std::to_string(k) + "]", 400, 599)));
-          }
-        }
-        if (retry["backoff"]) out.backoff_ms = duration(retry["backoff"], rpath + ".retry.backoff");
-        rule.retry = std::move(out);
-      }
-      if (const YAML::Node t = r["timeouts"]) {
-        if (t["request"])
-          rule.request_timeout_ms = duration(t["request"], rpath + ".timeouts.request");
-        if (t["backendRequest"]) {
-          rule.backend_request_timeout_ms =
-              duration(t["backendRequest"], rpath + ".timeouts.backendRequest");
-        }
-      }
-      route.rules.push_back(std::move(rule));
-    }
-  }
-  return route;
 }
 
 DestinationPolicy parseDestinationPolicy(const YAML::Node& doc, ObjectMeta m) {

@@ -93,11 +93,68 @@ TEST(ValidateTest, RouteErrorsRejectOnlyThatRoute) {
   ASSERT_EQ(set.errors.size(), 4u);
   std::string all;
   for (const auto& e : set.errors) all += e.toString() + "\n";
-  EXPECT_NE(all.find("spec.rules[0].backendRefs[0].weight: must not be negative"),
+  EXPECT_NE(all.find("spec.rules[0].backendRefs[0].weight: must be within 0..1000000 (got -1)"),
             std::string::npos);
   EXPECT_NE(all.find("weights are all zero"), std::string::npos);
   EXPECT_NE(all.find("backend Service 'nope' does not exist"), std::string::npos);
   EXPECT_NE(all.find("duplicate name"), std::string::npos);
+}
+
+// Every HTTPRoute field weft does not act on is an error naming it, never
+// dropped: each route below has one, and only that route is rejected.
+TEST(ValidateTest, HttpRouteFieldsWeftDoesNotActOnAreErrors) {
+  struct Case {
+    const char* rule;  // the YAML of spec.rules[0]
+    const char* error;
+  };
+  std::vector<Case> cases = {
+      {"{sessionPersistence: {type: Cookie}, backendRefs: [{name: web, port: 80}]}",
+       "spec.rules[0].sessionPersistence: is not supported by weft"},
+      {"{filters: [{type: ExtensionRef, extensionRef: {name: x}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].filters[0].type: 'ExtensionRef' is not supported by weft"},
+      {"{filters: [{type: CORS, cors: {}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].filters[0].type: 'CORS' is not supported by weft"},
+      {"{matches: [{path: {type: Exact, value: /a}, headers: [{name: x, value: y, extra: 1}]}], "
+       "backendRefs: [{name: web}]}",
+       "spec.rules[0].matches[0].headers[0].extra: is not supported by weft"},
+      {"{backendRefs: [{name: web, filters: [{type: URLRewrite, urlRewrite: {hostname: a}}]}]}",
+       "spec.rules[0].backendRefs[0].filters[0].type: 'URLRewrite'"},
+      {"{backendRefs: [{name: web, kind: ServiceImport}]}",
+       "spec.rules[0].backendRefs[0].kind: 'ServiceImport' is not supported by weft"},
+      {"{filters: [{type: RequestRedirect, requestRedirect: {scheme: https}}], "
+       "backendRefs: [{name: web}]}",
+       "spec.rules[0].backendRefs: a rule with a RequestRedirect answers the redirect itself"},
+      {"{matches: [{path: {type: Exact, value: /a}}], filters: [{type: URLRewrite, urlRewrite: "
+       "{path: {type: ReplacePrefixMatch, replacePrefixMatch: /b}}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].matches: ReplacePrefixMatch needs exactly one match, of type PathPrefix"},
+      {"{filters: [{type: RequestMirror, requestMirror: {backendRef: {name: nope, port: 80}}}], "
+       "backendRefs: [{name: web}]}",
+       "spec.rules[0].filters[0].requestMirror.backendRef.name: backend Service 'nope' does not "
+       "exist"},
+      {"{matches: [{queryParams: [{type: RegularExpression, name: v, value: \"(\"}]}], "
+       "backendRefs: [{name: web}]}",
+       "spec.rules[0].matches[0].queryParams[0].value"},
+      {"{filters: [{type: RequestRedirect, requestRedirect: {statusCode: 304}}]}",
+       "spec.rules[0].filters[0].requestRedirect.statusCode: must be 301, 302, 303, 307 or 308"},
+  };
+  for (const auto& c : cases) {
+    ConfigSet set = parse(std::string(kServices) +
+                          "\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+                          "metadata: {name: bad, namespace: shop}\nspec:\n"
+                          "  parentRefs: [{kind: Service, name: web}]\n  rules:\n  - " +
+                          c.rule + "\n");
+    EXPECT_TRUE(set.http_routes.empty()) << c.rule;
+    ASSERT_EQ(set.errors.size(), 1u) << c.rule;
+    EXPECT_NE(set.errors[0].toString().find(c.error), std::string::npos)
+        << set.errors[0].toString() << "\n  wanted: " << c.error;
+  }
+  ConfigSet unknown = parse(std::string(kServices) +
+                            "\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+                            "metadata: {name: bad, namespace: shop}\nspec:\n"
+                            "  parentRefs: [{kind: Service, name: web, sectionName: grpc}]\n");
+  ASSERT_EQ(unknown.errors.size(), 1u);
+  EXPECT_NE(unknown.errors[0].toString().find("spec.parentRefs[0].sectionName"), std::string::npos)
+      << unknown.errors[0].toString();
 }
 
 TEST(ParserTest, GatewayDurations) {

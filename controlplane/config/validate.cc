@@ -101,7 +101,44 @@ bool checkRoute(const HttpRoute& route, const ConfigSet& set, std::string* field
       *message = "Service '" + ref.name + "' has no port " + std::to_string(ref.port);
       return false;
     }
+    if (!ref.section_name.empty()) {
+      const ServicePort* named = nullptr;
+      for (const auto& p : svc->ports) {
+        if (p.name == ref.section_name) named = &p;
+      }
+      if (named == nullptr) {
+        *field = path + ".sectionName";
+        *message = "Service '" + ref.name + "' has no port named '" + ref.section_name + "'";
+        return false;
+      }
+      if (ref.port != 0 && named->port != ref.port) {
+        *field = path + ".sectionName";
+        *message =
+            "names port " + std::to_string(named->port) + ", not port " + std::to_string(ref.port);
+        return false;
+      }
+    }
   }
+  // A backend (a backendRef or a mirror's): its Service and port exist.
+  auto checkBackend = [&](const BackendRef& ref, const std::string& bpath) {
+    const Service* svc = set.findService(ref.ns.empty() ? route.meta.ns : ref.ns, ref.name);
+    if (svc == nullptr) {
+      *field = bpath + ".name";
+      *message = "backend Service '" + ref.name + "' does not exist";
+      return false;
+    }
+    if (ref.port == 0 && svc->ports.size() > 1) {
+      *field = bpath + ".port";
+      *message = "is required: Service '" + ref.name + "' has several ports";
+      return false;
+    }
+    if (ref.port != 0 && findPort(*svc, ref.port) == nullptr) {
+      *field = bpath + ".port";
+      *message = "Service '" + ref.name + "' has no port " + std::to_string(ref.port);
+      return false;
+    }
+    return true;
+  };
   for (size_t r = 0; r < route.rules.size(); ++r) {
     const auto& rule = route.rules[r];
     std::string rpath = "spec.rules[" + std::to_string(r) + "]";
@@ -127,33 +164,28 @@ bool checkRoute(const HttpRoute& route, const ConfigSet& set, std::string* field
           return false;
         }
       }
+      for (size_t q = 0; q < match.query_params.size(); ++q) {
+        if (match.query_params[q].type == "RegularExpression" &&
+            !validRegex(match.query_params[q].value, &error)) {
+          *field = mpath + ".queryParams[" + std::to_string(q) + "].value";
+          *message = "invalid regular expression: " + error;
+          return false;
+        }
+      }
+    }
+    for (size_t m = 0; m < rule.mirrors.size(); ++m) {
+      if (!checkBackend(rule.mirrors[m].backend, rpath + ".filters[" +
+                                                     std::to_string(rule.mirrors[m].filter_index) +
+                                                     "].requestMirror.backendRef")) {
+        return false;
+      }
     }
     int64_t total = 0;
     for (size_t b = 0; b < rule.backend_refs.size(); ++b) {
       const auto& ref = rule.backend_refs[b];
       std::string bpath = rpath + ".backendRefs[" + std::to_string(b) + "]";
-      if (ref.weight < 0) {
-        *field = bpath + ".weight";
-        *message = "must not be negative (got " + std::to_string(ref.weight) + ")";
-        return false;
-      }
       total += ref.weight;
-      const Service* svc = set.findService(ref.ns.empty() ? route.meta.ns : ref.ns, ref.name);
-      if (svc == nullptr) {
-        *field = bpath + ".name";
-        *message = "backend Service '" + ref.name + "' does not exist";
-        return false;
-      }
-      if (ref.port == 0 && svc->ports.size() > 1) {
-        *field = bpath + ".port";
-        *message = "is required: Service '" + ref.name + "' has several ports";
-        return false;
-      }
-      if (ref.port != 0 && findPort(*svc, ref.port) == nullptr) {
-        *field = bpath + ".port";
-        *message = "Service '" + ref.name + "' has no port " + std::to_string(ref.port);
-        return false;
-      }
+      if (!checkBackend(ref, bpath)) return false;
     }
     if (!rule.backend_refs.empty() && total == 0) {
       *field = rpath + ".backendRefs";

@@ -52,6 +52,7 @@ ObjectMeta meta(const YAML::Node& doc, const std::string& origin) {
   if (!ns.empty()) m.ns = ns;
   m.labels = stringMap(md["labels"], "metadata.labels");
   m.annotations = stringMap(md["annotations"], "metadata.annotations");
+  m.creation_timestamp = str(md["creationTimestamp"], "metadata.creationTimestamp");
   return m;
 }
 

@@ -15,6 +15,9 @@ namespace weft::control {
 struct ObjectMeta {
   std::string name;
   std::string ns = "default";
+  // RFC 3339 as the API server writes it (so it sorts as text); empty for
+  // objects from files. Gateway API route precedence breaks ties by it.
+  std::string creation_timestamp;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
   std::string origin;  // "FILE (document N)": where it came from, for errors
@@ -61,13 +64,28 @@ struct EndpointSlice {
 struct HttpRouteMatch {
   std::string path_type = "PathPrefix";  // PathPrefix, Exact, RegularExpression
   std::string path_value = "/";
+  // A header or query parameter match (HTTPHeaderMatch, HTTPQueryParamMatch).
   struct Header {
     std::string type = "Exact";  // Exact, RegularExpression
     std::string name;
     std::string value;
   };
   std::vector<Header> headers;
+  std::vector<Header> query_params;
   std::string method;
+};
+
+// RequestHeaderModifier / ResponseHeaderModifier.
+struct HeaderModifier {
+  std::vector<std::pair<std::string, std::string>> set;  // replaces
+  std::vector<std::pair<std::string, std::string>> add;  // appends
+  std::vector<std::string> remove;
+};
+
+// URLRewrite's and RequestRedirect's path (HTTPPathModifier).
+struct PathModifier {
+  std::string type;  // ReplaceFullPath, ReplacePrefixMatch
+  std::string value;
 };
 
 struct BackendRef {
@@ -75,6 +93,28 @@ struct BackendRef {
   std::string ns;  // empty: the route's namespace
   uint16_t port = 0;
   int64_t weight = 1;
+  // backendRefs[].filters: header modifiers applied when this backend is picked.
+  std::optional<HeaderModifier> request_headers;
+  std::optional<HeaderModifier> response_headers;
+};
+
+struct UrlRewrite {
+  std::string hostname;
+  std::optional<PathModifier> path;
+};
+
+struct RequestRedirect {
+  std::string scheme;    // http, https; empty: the request's
+  std::string hostname;  // empty: the request's
+  std::optional<uint16_t> port;
+  std::optional<PathModifier> path;
+  int status_code = 302;
+};
+
+struct RequestMirror {
+  BackendRef backend;
+  uint32_t per_million = 1000000;  // percent or fraction, as a share of a million
+  size_t filter_index = 0;         // its place in the rule's filters, for errors
 };
 
 // GEP-1731 retries, plus what the Gateway API cannot say yet, from the
@@ -88,6 +128,12 @@ struct HttpRouteRetry {
 struct HttpRouteRule {
   std::vector<HttpRouteMatch> matches;
   std::vector<BackendRef> backend_refs;
+  // filters[], by type (each at most once, RequestMirror any number).
+  std::optional<HeaderModifier> request_headers;
+  std::optional<HeaderModifier> response_headers;
+  std::optional<UrlRewrite> url_rewrite;
+  std::optional<RequestRedirect> redirect;
+  std::vector<RequestMirror> mirrors;
   std::optional<uint64_t> request_timeout_ms;
   std::optional<uint64_t> backend_request_timeout_ms;
   std::optional<HttpRouteRetry> retry;
@@ -97,13 +143,16 @@ struct ParentRef {
   std::string kind = "Gateway";
   std::string group;
   std::string name;
-  std::string ns;     // empty: the route's namespace
-  uint16_t port = 0;  // 0: every port of the Service
+  std::string ns;            // empty: the route's namespace
+  uint16_t port = 0;         // 0: every port of the Service
+  std::string section_name;  // a Service port's name; empty: every port
 };
 
 struct HttpRoute {
   ObjectMeta meta;
   std::vector<ParentRef> parent_refs;
+  // Requests whose Host (without its port) is one of these ("*.example.com":
+  // any name under it); empty: any.
   std::vector<std::string> hostnames;
   std::vector<HttpRouteRule> rules;
 };

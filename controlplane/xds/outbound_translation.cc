@@ -4,14 +4,13 @@
 
 #include <algorithm>
 
-#include "controlplane/config/yaml_fields.h"
 #include "controlplane/xds/headless_translation.h"
+#include "controlplane/xds/http_route_translation.h"
 #include "controlplane/xds/mtls.h"
 #include "controlplane/xds/resource_builders.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
-#include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 
 namespace weft::control {
@@ -162,127 +161,6 @@ endpoint_v3::ClusterLoadAssignment loadAssignment(const ConfigSet& config, const
   return cla;
 }
 
-// Gateway API precedence within one parent: Exact path, then the longest
-// prefix, then method matches, then the most header matches.
-struct RouteCandidate {
-  route_v3::Route route;
-  int path_rank;  // 0 exact, 1 prefix, 2 regex
-  size_t path_length;
-  bool has_method;
-  size_t header_count;
-  size_t order;
-};
-
-void addRouteMatch(route_v3::Route& route, const HttpRouteMatch& match) {
-  auto* m = route.mutable_match();
-  if (match.path_type == "Exact") {
-    m->set_path(match.path_value);
-  } else if (match.path_type == "RegularExpression") {
-    m->mutable_safe_regex()->set_regex(match.path_value);
-  } else {
-    m->set_prefix(match.path_value);
-  }
-  for (const auto& h : match.headers) {
-    auto* hm = m->add_headers();
-    hm->set_name(h.name);
-    if (h.type == "RegularExpression") {
-      hm->mutable_string_match()->mutable_safe_regex()->set_regex(h.value);
-    } else {
-      hm->mutable_string_match()->set_exact(h.value);
-    }
-  }
-  if (!match.method.empty()) {
-    auto* hm = m->add_headers();
-    hm->set_name(":method");
-    hm->mutable_string_match()->set_exact(match.method);
-  }
-}
-
-void setRouteAction(route_v3::Route& route, const ConfigSet& config, const HttpRoute& http_route,
-                    const HttpRouteRule& rule) {
-  if (rule.backend_refs.empty()) {
-    // Gateway API: a rule with no backends answers 500.
-    route.mutable_direct_response()->set_status(500);
-    return;
-  }
-  auto* action = route.mutable_route();
-  std::vector<std::pair<std::string, uint32_t>> targets;
-  for (const auto& ref : rule.backend_refs) {
-    const Service* backend =
-        config.findService(ref.ns.empty() ? http_route.meta.ns : ref.ns, ref.name);
-    uint16_t port = ref.port != 0 ? ref.port : backend->ports[0].port;
-    if (ref.weight > 0) targets.emplace_back(outboundClusterName(*backend, port), ref.weight);
-  }
-  if (targets.size() == 1) {
-    action->set_cluster(targets[0].first);
-  } else {
-    for (const auto& [name, weight] : targets) {
-      auto* c = action->mutable_weighted_clusters()->add_clusters();
-      c->set_name(name);
-      c->mutable_weight()->set_value(weight);
-    }
-  }
-  if (rule.request_timeout_ms) {
-    *action->mutable_timeout() = TimeUtil::MillisecondsToDuration(*rule.request_timeout_ms);
-  }
-  // GEP-1731 retries. The Gateway API retries listed status codes; the
-  // weft.dev/retry-on annotation adds conditions it cannot express yet
-  // (connect-failure, reset, gRPC codes).
-  auto extra = http_route.meta.annotations.find("weft.dev/retry-on");
-  if (rule.retry || extra != http_route.meta.annotations.end()) {
-    auto* policy = action->mutable_retry_policy();
-    std::string on;
-    if (rule.retry && !rule.retry->codes.empty()) on = "retriable-status-codes";
-    if (extra != http_route.meta.annotations.end()) {
-      on += (on.empty() ? "" : ",") + extra->second;
-    }
-    if (on.empty()) on = "connect-failure,reset";
-    policy->set_retry_on(on);
-    uint32_t attempts = rule.retry && rule.retry->attempts ? *rule.retry->attempts : 1;
-    policy->mutable_num_retries()->set_value(attempts);
-    if (rule.retry) {
-      for (uint32_t code : rule.retry->codes) policy->add_retriable_status_codes(code);
-      if (rule.retry->backoff_ms) {
-        *policy->mutable_retry_back_off()->mutable_base_interval() =
-            TimeUtil::MillisecondsToDuration(*rule.retry->backoff_ms);
-      }
-    }
-    if (rule.backend_request_timeout_ms) {
-      *policy->mutable_per_try_timeout() =
-          TimeUtil::MillisecondsToDuration(*rule.backend_request_timeout_ms);
-    }
-  }
-}
-
-// weft.dev/fault-abort: "10% 503" (or "10% grpc:14"); weft.dev/fault-delay:
-// "5% 100ms". Malformed values were rejected by validation.
-void addFault(route_v3::Route& route, const HttpRoute& http_route) {
-  const auto& a = http_route.meta.annotations;
-  auto abort = a.find("weft.dev/fault-abort");
-  auto delay = a.find("weft.dev/fault-delay");
-  if (abort == a.end() && delay == a.end()) return;
-  envoy::extensions::filters::http::fault::v3::HTTPFault fault;
-  auto percent = [](const std::string& spec, envoy::type::v3::FractionalPercent* out) {
-    out->set_numerator(static_cast<uint32_t>(std::atof(spec.c_str()) * 10000));
-    out->set_denominator(envoy::type::v3::FractionalPercent::MILLION);
-    return spec.substr(spec.find(' ') + 1);
-  };
-  if (abort != a.end()) {
-    std::string what = percent(abort->second, fault.mutable_abort()->mutable_percentage());
-    if (what.rfind("grpc:", 0) == 0) {
-      fault.mutable_abort()->set_grpc_status(static_cast<uint32_t>(std::atoi(what.c_str() + 5)));
-    } else {
-      fault.mutable_abort()->set_http_status(static_cast<uint32_t>(std::atoi(what.c_str())));
-    }
-  }
-  if (delay != a.end()) {
-    std::string what = percent(delay->second, fault.mutable_delay()->mutable_percentage());
-    auto ms = parseGatewayDurationMs(what);
-    *fault.mutable_delay()->mutable_fixed_delay() = TimeUtil::MillisecondsToDuration(ms ? *ms : 0);
-  }
-  (*route.mutable_typed_per_filter_config())["envoy.filters.http.fault"].PackFrom(fault);
-}
-
 }  // namespace
 
 route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service& svc,
@@ -296,45 +174,7 @@ route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service&
     if (bare_names) vh.add_domains(h);
     vh.add_domains(h + ":" + std::to_string(port.port));
   }
-  std::vector<RouteCandidate> candidates;
-  size_t order = 0;
-  for (const auto& http_route : config.http_routes) {
-    bool attached = false;
-    for (const auto& parent : http_route.parent_refs) {
-      std::string ns = parent.ns.empty() ? http_route.meta.ns : parent.ns;
-      if (ns == svc.meta.ns && parent.name == svc.meta.name &&
-          (parent.port == 0 || parent.port == port.port)) {
-        attached = true;
-      }
-    }
-    if (!attached) continue;
-    for (const auto& rule : http_route.rules) {
-      std::vector<HttpRouteMatch> matches = rule.matches;
-      if (matches.empty()) matches.emplace_back();  // no matches: every request
-      for (const auto& match : matches) {
-        RouteCandidate c;
-        c.route.set_name(http_route.meta.ns + "/" + http_route.meta.name);
-        addRouteMatch(c.route, match);
-        setRouteAction(c.route, config, http_route, rule);
-        addFault(c.route, http_route);
-        c.path_rank = match.path_type == "Exact" ? 0 : match.path_type == "PathPrefix" ? 1 : 2;
-        c.path_length = match.path_value.size();
-        c.has_method = !match.method.empty();
-        c.header_count = match.headers.size();
-        c.order = order++;
-        candidates.push_back(std::move(c));
-      }
-    }
-  }
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const RouteCandidate& a, const RouteCandidate& b) {
-                     if (a.path_rank != b.path_rank) return a.path_rank < b.path_rank;
-                     if (a.path_length != b.path_length) return a.path_length > b.path_length;
-                     if (a.has_method != b.has_method) return a.has_method;
-                     if (a.header_count != b.header_count) return a.header_count > b.header_count;
-                     return a.order < b.order;
-                   });
-  for (auto& c : candidates) *vh.add_routes() = std::move(c.route);
+  for (auto& route : httpRouteRoutes(config, svc, port)) *vh.add_routes() = std::move(route);
   // Without a matching HTTPRoute rule, traffic goes to the Service itself.
   auto* fallback = vh.add_routes();
   fallback->set_name("default");  // the Service itself, as the route is named in the README

@@ -1,9 +1,9 @@
 #pragma once
 
 // What a proxy needs to call Services: a cluster and endpoints per Service
-// port, and the "outbound" route configuration (Gateway API HTTPRoutes:
-// matches in Gateway API precedence, weighted backends, retries, timeouts,
-// faults). Without interception, also the listener the app calls.
+// port, and the "outbound" route configuration (a virtual host per HTTP
+// port: its HTTPRoutes, from http_route_translation.h, then the Service
+// itself). Without interception, also the listener the app calls.
 
 #include <string>
 

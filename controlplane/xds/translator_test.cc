@@ -85,9 +85,9 @@ TEST(TranslatorTest, RoutesFollowGatewayApiPrecedence) {
     if (vh.name() == "web.shop.svc.cluster.local:80") web = &vh;
   }
   ASSERT_NE(web, nullptr);
-  ASSERT_EQ(web->routes_size(), 4);                       // three rules + the default route
-  EXPECT_EQ(web->routes(0).match().path(), "/health");    // exact first
-  EXPECT_EQ(web->routes(1).match().prefix(), "/api/v2");  // then the longest prefix
+  ASSERT_EQ(web->routes_size(), 4);                     // three rules + the default route
+  EXPECT_EQ(web->routes(0).match().path(), "/health");  // exact first
+  EXPECT_EQ(web->routes(1).match().path_separated_prefix(), "/api/v2");  // longest prefix
   EXPECT_EQ(web->routes(2).match().prefix(), "/");
   EXPECT_EQ(web->routes(2).route().weighted_clusters().clusters(1).name(),
             "outbound|80||web-canary.shop.svc.cluster.local");

@@ -17,7 +17,28 @@ std::string hostForMatch(std::string_view authority) {
 
 void HeaderMutation::apply(http::HeaderMap& headers) const {
   for (const auto& name : remove) headers.remove(name);
-  for (const auto& [name, value] : set) headers.set(name, value);
+  for (const auto& a : add) {
+    switch (a.action) {
+      case Action::kAppend:
+        headers.add(a.name, a.value);
+        break;
+      case Action::kAddIfAbsent:
+        if (!headers.has(a.name)) headers.add(a.name, a.value);
+        break;
+      case Action::kOverwrite:
+        headers.set(a.name, a.value);
+        break;
+      case Action::kOverwriteIfExists:
+        if (headers.has(a.name)) headers.set(a.name, a.value);
+        break;
+    }
+  }
+}
+
+std::string RegexRewrite::apply(std::string_view input) const {
+  std::string out(input);
+  re2::RE2::GlobalReplace(&out, *pattern, substitution);
+  return out;
 }
 
 bool RouteEntry::matches(const http::HeaderMap& request) const {
@@ -30,6 +51,12 @@ bool RouteEntry::matches(const http::HeaderMap& request) const {
       break;
     case PathKind::kPrefix:
       if (!matcher::hasPrefix(path_value, path, !case_sensitive)) return false;
+      break;
+    case PathKind::kSeparatedPrefix:
+      if (!matcher::hasPrefix(path_value, path, !case_sensitive) ||
+          (path_value.size() > path.size() && path_value[path.size()] != '/')) {
+        return false;
+      }
       break;
     case PathKind::kExact:
       if (case_sensitive ? path_value != path : !http::equalsIgnoreCase(path_value, path)) {
@@ -46,17 +73,85 @@ bool RouteEntry::matches(const http::HeaderMap& request) const {
   for (const auto& h : headers) {
     if (!h.matches(request)) return false;
   }
+  for (const auto& q : query_parameters) {
+    if (!q.matches(request.path())) return false;
+  }
   return true;
 }
 
-const std::string& RouteEntry::pickCluster(uint64_t random) const {
-  if (weighted_clusters.empty()) return cluster;
+const WeightedTarget* RouteEntry::pickWeighted(uint64_t random) const {
+  if (weighted_clusters.empty()) return nullptr;
   uint64_t point = random % total_weight;
   for (const auto& target : weighted_clusters) {
-    if (point < target.weight) return target.cluster;
+    if (point < target.weight) return &target;
     point -= target.weight;
   }
-  return weighted_clusters.back().cluster;
+  return &weighted_clusters.back();
+}
+
+namespace {
+uint32_t defaultPort(std::string_view scheme) {
+  return scheme == "https" ? 443 : scheme == "http" ? 80 : 0;
+}
+}  // namespace
+
+std::string RouteEntry::redirectLocation(const http::HeaderMap& request) const {
+  const Redirect& r = *redirect;
+  // The request's scheme as the client used it: x-forwarded-proto (set or
+  // vetted at the edge before any route is chosen), else :scheme.
+  const std::string* forwarded = request.get("x-forwarded-proto");
+  const std::string* pseudo = request.get(":scheme");
+  std::string original_scheme = forwarded ? *forwarded : pseudo ? *pseudo : "http";
+  std::string scheme = r.scheme.empty() ? original_scheme : r.scheme;
+
+  std::string_view authority = request.authority();
+  std::string_view host = authority;
+  uint32_t port = 0;
+  size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
+    host = authority.substr(0, colon);
+    for (char c : authority.substr(colon + 1)) {
+      if (c < '0' || c > '9' || port > 65535) {
+        port = 0;
+        break;
+      }
+      port = port * 10 + static_cast<uint32_t>(c - '0');
+    }
+  }
+  if (!r.host.empty()) host = r.host;
+  if (r.port != 0) {
+    port = r.port;
+  } else if (scheme != original_scheme) {
+    port = 0;  // the new scheme's own port
+  }
+  if (port == defaultPort(scheme)) port = 0;
+
+  std::string_view full_path = request.path();
+  std::string_view path = matcher::pathWithoutQuery(full_path);
+  std::string_view query = full_path.substr(path.size());
+  std::string new_path;
+  switch (r.path_kind) {
+    case Redirect::PathKind::kKeep:
+      new_path = std::string(path);
+      break;
+    case Redirect::PathKind::kPath:
+      new_path = r.path;
+      if (new_path.find('?') != std::string::npos) query = {};  // its own query wins
+      break;
+    case Redirect::PathKind::kPrefix:
+      new_path = r.path + std::string(path.substr(std::min(path.size(), this->path.size())));
+      break;
+    case Redirect::PathKind::kRegex:
+      new_path = r.regex.apply(path);
+      break;
+  }
+  if (r.strip_query) query = {};
+
+  std::string location = scheme + "://" + std::string(host);
+  if (port != 0) location += ":" + std::to_string(port);
+  location += new_path.empty() ? "/" : new_path;
+  location += query;
+  return location;
 }
 
 RouteTable::RouteTable(std::string name, std::vector<VirtualHost> virtual_hosts,

@@ -17,16 +17,54 @@
 
 namespace weft::config {
 
+// Envoy's request/response_headers_to_add and _to_remove: removals first,
+// then each addition as its append_action says.
+struct HeaderMutation {
+  enum class Action { kAppend, kAddIfAbsent, kOverwrite, kOverwriteIfExists };
+  struct Addition {
+    std::string name;  // lower case
+    std::string value;
+    Action action = Action::kAppend;
+  };
+  std::vector<Addition> add;
+  std::vector<std::string> remove;
+  bool empty() const { return add.empty() && remove.empty(); }
+  void apply(http::HeaderMap& headers) const;
+};
+
 struct WeightedTarget {
   std::string cluster;
   uint32_t weight = 0;
+  // Applied when this target is picked, before the route's own.
+  HeaderMutation request_mutation;
+  HeaderMutation response_mutation;
 };
 
-struct HeaderMutation {
-  std::vector<std::pair<std::string, std::string>> set;
-  std::vector<std::string> remove;
-  bool empty() const { return set.empty() && remove.empty(); }
-  void apply(http::HeaderMap& headers) const;
+// A regex rewrite (Envoy's RegexMatchAndSubstitute): every match replaced.
+struct RegexRewrite {
+  std::shared_ptr<const re2::RE2> pattern;
+  std::string substitution;
+  std::string apply(std::string_view input) const;
+};
+
+// Envoy's RedirectAction: the route answers with a Location built from the
+// request's URL with these parts replaced.
+struct Redirect {
+  enum class PathKind { kKeep, kPath, kPrefix, kRegex };
+  std::string scheme;  // empty: the request's
+  std::string host;    // empty: the request's
+  uint32_t port = 0;   // 0: the request's, or the scheme's default when the scheme changes
+  PathKind path_kind = PathKind::kKeep;
+  std::string path;  // kPath: the new path; kPrefix: what replaces the matched prefix
+  RegexRewrite regex;
+  int status = 301;
+  bool strip_query = false;
+};
+
+// Envoy's RequestMirrorPolicy: a copy of a share of the requests.
+struct MirrorPolicy {
+  std::string cluster;
+  uint32_t per_million = 1000000;
 };
 
 // Envoy's RetryPolicy, compiled. retry_on conditions as bits.
@@ -63,20 +101,24 @@ struct FaultConfig {
 };
 
 struct RouteEntry {
-  enum class PathKind { kPrefix, kExact, kRegex, kConnect };
+  // kSeparatedPrefix: Envoy's path_separated_prefix, whole segments only
+  // ("/a" matches "/a" and "/a/b", not "/ab"), the Gateway API's PathPrefix.
+  enum class PathKind { kPrefix, kSeparatedPrefix, kExact, kRegex, kConnect };
   std::string name;
   PathKind path_kind = PathKind::kPrefix;
   std::string path;
   bool case_sensitive = true;
   std::shared_ptr<const re2::RE2> path_regex;
   std::vector<matcher::HeaderMatch> headers;
+  std::vector<matcher::QueryParameterMatch> query_parameters;
 
-  // Action: a cluster, weighted clusters, or a direct response.
+  // Action: a cluster, weighted clusters, a redirect or a direct response.
   std::string cluster;
   std::vector<WeightedTarget> weighted_clusters;
   uint64_t total_weight = 0;
   uint32_t direct_status = 0;
   std::string direct_body;
+  std::optional<Redirect> redirect;
 
   uint64_t timeout_ms = 15000;  // Envoy's default route timeout; 0 disables
   // route.idle_timeout: replaces the connection manager's stream_idle_timeout
@@ -85,13 +127,18 @@ struct RouteEntry {
   RetryPolicy retry;
   std::optional<FaultConfig> fault;  // typed_per_filter_config["envoy.filters.http.fault"]
   std::string prefix_rewrite;
+  std::optional<RegexRewrite> regex_rewrite;  // of the path without its query
   std::string host_rewrite;
+  std::vector<MirrorPolicy> mirrors;
   HeaderMutation request_mutation;
   HeaderMutation response_mutation;
 
   bool matches(const http::HeaderMap& headers) const;
-  // The cluster for one request; `random` picks among weighted clusters.
-  const std::string& pickCluster(uint64_t random) const;
+  // The weighted target for one request (`random` picks), or nullptr when
+  // the route has a single cluster.
+  const WeightedTarget* pickWeighted(uint64_t random) const;
+  // The location a redirect route answers `request` with.
+  std::string redirectLocation(const http::HeaderMap& request) const;
 };
 
 struct VirtualHost {

@@ -63,6 +63,10 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
     sendLocalReply(static_cast<int>(route_->direct_status), route_->direct_body, 0);
     return;
   }
+  if (route_->redirect) {
+    sendRedirect();
+    return;
+  }
   router_ = std::make_unique<router::Router>(
       static_cast<router::RouterCallbacks&>(*this), manager_.context().dispatcher(),
       manager_.context().clusterManager(), routes_, *route_, request_headers_, end_stream, grpc_);
@@ -297,6 +301,21 @@ void ActiveStream::sendLocalReply(int code, std::string_view body, uint32_t flag
     telemetry_.onResponseBody(body.size());
   }
   response_code_ = grpc_ ? 200 : code;
+  finishResponse(response_code_);
+}
+
+void ActiveStream::sendRedirect() {
+  HeaderMap headers;
+  response_code_ = route_->redirect->status;
+  headers.add(":status", std::to_string(response_code_));
+  headers.add("location", route_->redirectLocation(request_headers_));
+  headers.add("content-length", "0");
+  routes_->responseMutation().apply(headers);
+  route_->response_mutation.apply(headers);
+  response_started_ = true;
+  response_complete_ = true;
+  if (start_time_us_ != 0) logged_response_headers_ = std::make_unique<HeaderMap>(headers);
+  response_encoder_.encodeHeaders(headers, true);
   finishResponse(response_code_);
 }
 

@@ -78,6 +78,8 @@ class ActiveStream : public StreamDecoder, private router::RouterCallbacks {
   void sendLocalReply(int code, std::string_view body, uint32_t flags, bool overflow = false,
                       std::optional<int> grpc_status = std::nullopt);
   void finishResponse(int code);
+  // The route is a redirect: answers with its Location, no upstream.
+  void sendRedirect();
   void finish();
   // One line per configured access log, for the stream that just ended.
   void writeAccessLogs();

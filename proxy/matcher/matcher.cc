@@ -25,6 +25,31 @@ std::string_view pathWithoutQuery(std::string_view path) {
   return q == std::string_view::npos ? path : path.substr(0, q);
 }
 
+std::optional<std::string_view> queryParameter(std::string_view path, std::string_view name) {
+  size_t q = path.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view query = path.substr(q + 1);
+  query = query.substr(0, query.find('#'));
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view element = query.substr(0, amp);
+    size_t eq = element.find('=');
+    std::string_view key = element.substr(0, eq);
+    if (key == name) {
+      return eq == std::string_view::npos ? std::string_view() : element.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+bool QueryParameterMatch::matches(std::string_view path) const {
+  std::optional<std::string_view> value = queryParameter(path, name);
+  if (!value) return false;
+  return match.kind == StringMatch::Kind::kPresent || match.matches(*value);
+}
+
 bool StringMatch::matches(std::string_view input) const {
   switch (kind) {
     case Kind::kExact:

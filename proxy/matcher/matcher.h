@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,20 @@ struct HeaderMatch {
   // An absent header does not match (and so matches when inverted).
   bool matches(const http::HeaderMap& headers) const;
 };
+
+// Envoy's QueryParameterMatcher: the request's query string read as
+// &-separated `key` or `key=value` elements; the first element with `name`
+// is compared (`key` alone has the value ""), values as sent.
+struct QueryParameterMatch {
+  std::string name;
+  StringMatch match;  // kPresent: the key is there, whatever its value
+
+  bool matches(std::string_view path) const;
+};
+
+// The value of the first `name` element of `path`'s query string (before
+// any '#'), or nullopt.
+std::optional<std::string_view> queryParameter(std::string_view path, std::string_view name);
 
 // `s` in ASCII lower case.
 std::string lowered(std::string_view s);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/base/logging.h"
+#include "proxy/matcher/matcher.h"
 #include "proxy/stream_info/response_flags.h"
 #include "proxy/workload/workload_metadata.h"
 
@@ -116,7 +117,8 @@ Router::~Router() {
 void Router::start() {
   if (cancelled_ || started_) return;
   started_ = true;
-  const std::string& cluster_name = route_.pickCluster(cm_.rng()());
+  target_ = route_.pickWeighted(cm_.rng()());
+  const std::string& cluster_name = target_ != nullptr ? target_->cluster : route_.cluster;
   cluster_ = cm_.get(cluster_name);
   if (cluster_ == nullptr) {
     localReply(503, "unknown cluster '" + cluster_name + "'",
@@ -140,6 +142,7 @@ void Router::start() {
     retry_ = std::make_unique<RetryState>(route_.retry, resources_, &cluster_->stats());
   }
   applyRouteRewrites();
+  startMirrors();  // before this hop's own headers: each copy gets its own
   if (peer_metadata_ != nullptr && !peer_metadata_->empty() && meshCluster()) {
     // Only to a TLS cluster (a meshed destination): a peer outside the mesh
     // learns nothing about this workload.
@@ -159,13 +162,40 @@ void Router::start() {
   startAttempt();
 }
 
+void Router::startMirrors() {
+  for (const auto& mirror : route_.mirrors) {
+    if (mirror.per_million < 1000000 && cm_.rng()() % 1000000 >= mirror.per_million) continue;
+    auto shadow =
+        ShadowRequest::start(dispatcher_, cm_, mirror.cluster, request_, peer_metadata_, body_,
+                             request_complete_ && !has_trailers_, route_.timeout_ms);
+    if (shadow != nullptr) shadows_.push_back(shadow);
+  }
+}
+
+void Router::forEachShadow(const std::function<void(ShadowRequest&)>& fn) {
+  for (const auto& weak : shadows_) {
+    if (auto shadow = weak.lock()) fn(*shadow);
+  }
+}
+
 void Router::applyRouteRewrites() {
-  if (!route_.prefix_rewrite.empty() && route_.path_kind == config::RouteEntry::PathKind::kPrefix) {
+  using PathKind = config::RouteEntry::PathKind;
+  if (!route_.prefix_rewrite.empty() &&
+      (route_.path_kind == PathKind::kPrefix || route_.path_kind == PathKind::kSeparatedPrefix)) {
     std::string path(request_.path());
     path = route_.prefix_rewrite + path.substr(std::min(path.size(), route_.path.size()));
     request_.set(":path", std::move(path));
+  } else if (route_.regex_rewrite) {
+    // Of the path alone: the query string is kept as it came.
+    std::string_view full = request_.path();
+    std::string_view path = matcher::pathWithoutQuery(full);
+    std::string rewritten = route_.regex_rewrite->apply(path);
+    if (rewritten.empty()) rewritten = "/";
+    rewritten.append(full.substr(path.size()));
+    request_.set(":path", std::move(rewritten));
   }
   if (!route_.host_rewrite.empty()) request_.set(":authority", route_.host_rewrite);
+  if (target_ != nullptr) target_->request_mutation.apply(request_);
   routes_->requestMutation().apply(request_);
   route_.request_mutation.apply(request_);
 }
@@ -215,6 +245,7 @@ void Router::sendBody(http::StreamEncoder& encoder) {
 void Router::decodeData(std::string_view data, bool end_stream) {
   if (cancelled_) return;
   if (end_stream) request_complete_ = true;
+  if (!shadows_.empty()) forEachShadow([&](ShadowRequest& s) { s.decodeData(data, end_stream); });
   body_.append(data);
   if (keep_body_ && body_.size() > kMaxReplayBody) keep_body_ = false;  // too big to replay
   if (http::StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
@@ -235,6 +266,7 @@ void Router::decodeTrailers(http::HeaderMap&& trailers) {
   request_complete_ = true;
   trailers_ = std::move(trailers);
   has_trailers_ = true;
+  if (!shadows_.empty()) forEachShadow([&](ShadowRequest& s) { s.decodeTrailers(trailers_); });
   if (http::StreamEncoder* encoder = upstream_ ? upstream_->encoder() : nullptr) {
     if (sent_ < body_.size()) {
       encoder->encodeData(std::string_view(body_).substr(sent_), false);
@@ -247,6 +279,9 @@ void Router::decodeTrailers(http::HeaderMap&& trailers) {
 void Router::cancel() {
   if (cancelled_) return;
   cancelled_ = true;
+  // A mirror of a request the client never finished is not sent short.
+  if (!request_complete_) forEachShadow([](ShadowRequest& s) { s.abandon(); });
+  shadows_.clear();
   if (upstream_) upstream_->cancel();
   clearDeadlines();
   if (backoff_) backoff_->disable();
@@ -357,6 +392,7 @@ void Router::onUpstreamHeaders(UpstreamRequest& attempt, http::HeaderMap&& heade
     callbacks_.onTunnelEstablished();
   }
   armDeadlineTimer();
+  if (target_ != nullptr) target_->response_mutation.apply(headers);
   routes_->responseMutation().apply(headers);
   route_.response_mutation.apply(headers);
   if (code >= 500) stats::inc(cluster_->stats().rq_5xx);

@@ -15,15 +15,18 @@
 // towards the client.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/event/dispatcher.h"
 #include "common/http/codec.h"
 #include "proxy/config/route_table.h"
 #include "proxy/router/retry_state.h"
+#include "proxy/router/shadow_request.h"
 #include "proxy/router/upstream_request.h"
 #include "proxy/upstream/cluster_manager.h"
 
@@ -111,6 +114,9 @@ class Router : private UpstreamRequestCallbacks {
   }
   void startAttempt();
   void applyRouteRewrites();
+  // The route's mirrors that roll in: copies of this request, fire and forget.
+  void startMirrors();
+  void forEachShadow(const std::function<void(ShadowRequest&)>& fn);
   void sendBody(http::StreamEncoder& encoder);
   // Retries when the policy, the attempts left and the budget allow; true
   // when a retry was scheduled (the current attempt is then abandoned).
@@ -137,8 +143,11 @@ class Router : private UpstreamRequestCallbacks {
   http::HeaderMap& request_;
   const bool grpc_;
   const std::string* peer_metadata_ = nullptr;
+  const config::WeightedTarget* target_ = nullptr;  // the weighted split's pick
   std::shared_ptr<upstream::WorkerCluster> cluster_;
   std::shared_ptr<upstream::ClusterResources> resources_;
+  // The cluster manager owns them; a finished one is gone.
+  std::vector<std::weak_ptr<ShadowRequest>> shadows_;
   bool counted_active_ = false;        // counted in the cluster's active requests
   upstream::WorkerHostPtr host_;       // the current attempt's host
   upstream::WorkerHostPtr last_host_;  // kept after the attempt, for the access log

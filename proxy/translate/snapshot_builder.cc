@@ -175,6 +175,10 @@ config::SnapshotPtr buildSnapshot(const envoy::config::bootstrap::v3::Bootstrap&
             for (const auto& w : route.weighted_clusters) {
               require(w.cluster, rpath + ".route.weighted_clusters");
             }
+            for (size_t m = 0; m < route.mirrors.size(); ++m) {
+              require(route.mirrors[m].cluster,
+                      rpath + ".route.request_mirror_policies[" + std::to_string(m) + "].cluster");
+            }
           }
         }
       } else if (!chain.is_http) {

@@ -9,25 +9,126 @@
 
 namespace weft::translate {
 
+namespace core_v3 = envoy::config::core::v3;
 namespace route_v3 = envoy::config::route::v3;
 
 namespace {
 
-config::HeaderMutation mutationFrom(
-    const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,
-    const google::protobuf::RepeatedPtrField<std::string>& remove) {
-  config::HeaderMutation m;
-  for (const auto& option : add) {
-    std::string name = option.header().key();
-    http::toLowerInPlace(name);
-    m.set.emplace_back(std::move(name), option.header().value());
+using core_v3::HeaderValueOption;
+
+bool mutationFrom(const google::protobuf::RepeatedPtrField<HeaderValueOption>& add,
+                  const google::protobuf::RepeatedPtrField<std::string>& remove,
+                  const std::string& path, const char* add_field, config::HeaderMutation* out,
+                  common::ErrorList& errors) {
+  using Action = config::HeaderMutation::Action;
+  bool ok = true;
+  for (int i = 0; i < add.size(); ++i) {
+    const auto& option = add[i];
+    std::string opath = path + "." + add_field + "[" + std::to_string(i) + "]";
+    config::HeaderMutation::Addition a;
+    a.name = option.header().key();
+    http::toLowerInPlace(a.name);
+    a.value = option.header().value();
+    if (a.name.empty()) {
+      errors.add(opath + ".header.key", "a header name is required");
+      ok = false;
+    }
+    if (option.has_append() &&
+        option.append_action() != HeaderValueOption::APPEND_IF_EXISTS_OR_ADD) {
+      errors.add(opath, "only one of append, append_action may be set");
+      ok = false;
+    }
+    if (option.has_append()) {
+      a.action = option.append().value() ? Action::kAppend : Action::kOverwrite;
+    } else {
+      switch (option.append_action()) {
+        case HeaderValueOption::ADD_IF_ABSENT:
+          a.action = Action::kAddIfAbsent;
+          break;
+        case HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD:
+          a.action = Action::kOverwrite;
+          break;
+        case HeaderValueOption::OVERWRITE_IF_EXISTS:
+          a.action = Action::kOverwriteIfExists;
+          break;
+        default:
+          a.action = Action::kAppend;
+      }
+    }
+    out->add.push_back(std::move(a));
   }
   for (const auto& name : remove) {
     std::string lowered = name;
     http::toLowerInPlace(lowered);
-    m.remove.push_back(std::move(lowered));
+    out->remove.push_back(std::move(lowered));
   }
-  return m;
+  return ok;
+}
+
+bool regexRewriteFrom(const envoy::type::matcher::v3::RegexMatchAndSubstitute& proto,
+                      const std::string& path, config::RegexRewrite* out,
+                      common::ErrorList& errors) {
+  auto re = std::make_shared<re2::RE2>(proto.pattern().regex(), re2::RE2::Quiet);
+  if (!re->ok()) {
+    errors.add(path + ".pattern.regex", "invalid regex: " + re->error());
+    return false;
+  }
+  std::string why;
+  if (!re->CheckRewriteString(proto.substitution(), &why)) {
+    errors.add(path + ".substitution", why);
+    return false;
+  }
+  out->pattern = std::move(re);
+  out->substitution = proto.substitution();
+  return true;
+}
+
+bool redirectFrom(const route_v3::RedirectAction& proto, const std::string& path,
+                  config::Redirect* out, common::ErrorList& errors) {
+  using Kind = config::Redirect::PathKind;
+  bool ok = true;
+  if (proto.https_redirect()) out->scheme = "https";
+  if (!proto.scheme_redirect().empty()) {
+    out->scheme = proto.scheme_redirect();
+    http::toLowerInPlace(out->scheme);
+  }
+  out->host = proto.host_redirect();
+  if (proto.port_redirect() > 65535) {
+    errors.add(path + ".port_redirect", "must be within 1..65535");
+    ok = false;
+  }
+  out->port = proto.port_redirect();
+  switch (proto.path_rewrite_specifier_case()) {
+    case route_v3::RedirectAction::kPathRedirect:
+      out->path_kind = Kind::kPath;
+      out->path = proto.path_redirect();
+      if (out->path.empty() || out->path.front() != '/') {
+        errors.add(path + ".path_redirect", "must start with '/'");
+        ok = false;
+      }
+      break;
+    case route_v3::RedirectAction::kPrefixRewrite:
+      out->path_kind = Kind::kPrefix;
+      out->path = proto.prefix_rewrite();
+      break;
+    case route_v3::RedirectAction::kRegexRewrite:
+      out->path_kind = Kind::kRegex;
+      ok = regexRewriteFrom(proto.regex_rewrite(), path + ".regex_rewrite", &out->regex, errors) &&
+           ok;
+      break;
+    case route_v3::RedirectAction::PATH_REWRITE_SPECIFIER_NOT_SET:
+      break;
+  }
+  static constexpr int kStatus[] = {301, 302, 303, 307, 308};
+  int code = static_cast<int>(proto.response_code());
+  if (code < 0 || code > 4) {
+    errors.add(path + ".response_code", "unknown response code " + std::to_string(code));
+    ok = false;
+  } else {
+    out->status = kStatus[code];
+  }
+  out->strip_query = proto.strip_query();
+  return ok;
 }
 
 uint32_t perMillion(const envoy::type::v3::FractionalPercent& p) {
@@ -108,6 +209,17 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, config::Ro
       out->path_kind = PathKind::kExact;
       out->path = match.path();
       break;
+    case route_v3::RouteMatch::kPathSeparatedPrefix:
+      out->path_kind = PathKind::kSeparatedPrefix;
+      out->path = match.path_separated_prefix();
+      if (out->path.empty() || out->path.front() != '/' ||
+          out->path.find_first_of("?#") != std::string::npos ||
+          (out->path.size() > 1 && out->path.back() == '/')) {
+        errors.add(path + ".match.path_separated_prefix",
+                   "must start with '/', not end with '/' and hold no '?' or '#'");
+        ok = false;
+      }
+      break;
     case route_v3::RouteMatch::kSafeRegex: {
       out->path_kind = PathKind::kRegex;
       auto re = std::make_shared<re2::RE2>(match.safe_regex().regex(), re2::RE2::Quiet);
@@ -122,7 +234,9 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, config::Ro
       out->path_kind = PathKind::kConnect;
       break;
     case route_v3::RouteMatch::PATH_SPECIFIER_NOT_SET:
-      errors.add(path + ".match", "one of prefix, path, safe_regex, connect_matcher is required");
+      errors.add(path + ".match",
+                 "one of prefix, path, path_separated_prefix, safe_regex, connect_matcher is "
+                 "required");
       ok = false;
   }
   if (match.has_case_sensitive()) out->case_sensitive = match.case_sensitive().value();
@@ -142,10 +256,44 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, config::Ro
       ok = false;
     }
   }
-  out->request_mutation =
-      mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove());
-  out->response_mutation =
-      mutationFrom(proto.response_headers_to_add(), proto.response_headers_to_remove());
+  for (int i = 0; i < match.query_parameters_size(); ++i) {
+    const auto& q = match.query_parameters(i);
+    std::string qpath = path + ".match.query_parameters[" + std::to_string(i) + "]";
+    matcher::QueryParameterMatch qm;
+    qm.name = q.name();
+    if (qm.name.empty()) {
+      errors.add(qpath + ".name", "a parameter name is required");
+      ok = false;
+      continue;
+    }
+    switch (q.query_parameter_match_specifier_case()) {
+      case route_v3::QueryParameterMatcher::kStringMatch:
+        if (!stringMatchFrom(q.string_match(), qpath + ".string_match", &qm.match, errors)) {
+          ok = false;
+          continue;
+        }
+        break;
+      case route_v3::QueryParameterMatcher::kPresentMatch:
+        if (!q.present_match()) {
+          errors.add(qpath + ".present_match", "false matches nothing; leave it out");
+          ok = false;
+          continue;
+        }
+        qm.match.kind = matcher::StringMatch::Kind::kPresent;
+        break;
+      case route_v3::QueryParameterMatcher::QUERY_PARAMETER_MATCH_SPECIFIER_NOT_SET:
+        errors.add(qpath, "one of string_match, present_match is required");
+        ok = false;
+        continue;
+    }
+    out->query_parameters.push_back(std::move(qm));
+  }
+  ok = mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove(), path,
+                    "request_headers_to_add", &out->request_mutation, errors) &&
+       ok;
+  ok = mutationFrom(proto.response_headers_to_add(), proto.response_headers_to_remove(), path,
+                    "response_headers_to_add", &out->response_mutation, errors) &&
+       ok;
   for (const auto& [name, any] : proto.typed_per_filter_config()) {
     std::string fpath = path + ".typed_per_filter_config[\"" + name + "\"]";
     if (name != "envoy.filters.http.fault") {
@@ -179,8 +327,19 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, config::Ro
     }
     return ok;
   }
+  if (proto.has_redirect()) {
+    config::Redirect redirect;
+    ok = redirectFrom(proto.redirect(), path + ".redirect", &redirect, errors) && ok;
+    if (redirect.path_kind == config::Redirect::PathKind::kPrefix &&
+        out->path_kind != PathKind::kPrefix && out->path_kind != PathKind::kSeparatedPrefix) {
+      errors.add(path + ".redirect.prefix_rewrite", "needs a prefix match");
+      ok = false;
+    }
+    out->redirect = std::move(redirect);
+    return ok;
+  }
   if (!proto.has_route()) {
-    errors.add(path, "one of route, direct_response is required");
+    errors.add(path, "one of route, redirect, direct_response is required");
     return false;
   }
   const auto& action = proto.route();
@@ -197,9 +356,17 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, config::Ro
         errors.add(cpath + ".name", "cluster name is required");
         ok = false;
       }
-      uint32_t weight = c.has_weight() ? c.weight().value() : 0;
-      out->weighted_clusters.push_back({c.name(), weight});
-      out->total_weight += weight;
+      config::WeightedTarget target;
+      target.cluster = c.name();
+      target.weight = c.has_weight() ? c.weight().value() : 0;
+      ok = mutationFrom(c.request_headers_to_add(), c.request_headers_to_remove(), cpath,
+                        "request_headers_to_add", &target.request_mutation, errors) &&
+           ok;
+      ok = mutationFrom(c.response_headers_to_add(), c.response_headers_to_remove(), cpath,
+                        "response_headers_to_add", &target.response_mutation, errors) &&
+           ok;
+      out->total_weight += target.weight;
+      out->weighted_clusters.push_back(std::move(target));
     }
     if (wc.clusters_size() > 0 && out->total_weight == 0) {
       errors.add(path + ".route.weighted_clusters", "weights sum to zero");
@@ -219,7 +386,40 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, config::Ro
   }
   if (action.has_timeout()) out->timeout_ms = durationMs(action.timeout());
   out->prefix_rewrite = action.prefix_rewrite();
+  if (action.has_regex_rewrite()) {
+    if (!out->prefix_rewrite.empty()) {
+      errors.add(path + ".route.regex_rewrite", "only one of prefix_rewrite, regex_rewrite");
+      ok = false;
+    }
+    config::RegexRewrite rewrite;
+    ok =
+        regexRewriteFrom(action.regex_rewrite(), path + ".route.regex_rewrite", &rewrite, errors) &&
+        ok;
+    out->regex_rewrite = std::move(rewrite);
+  }
   out->host_rewrite = action.host_rewrite_literal();
+  for (int i = 0; i < action.request_mirror_policies_size(); ++i) {
+    const auto& m = action.request_mirror_policies(i);
+    std::string mpath = path + ".route.request_mirror_policies[" + std::to_string(i) + "]";
+    config::MirrorPolicy mirror;
+    mirror.cluster = m.cluster();
+    if (mirror.cluster.empty()) {
+      errors.add(mpath + ".cluster", "cluster name is required");
+      ok = false;
+    }
+    if (m.has_runtime_fraction()) {
+      if (!m.runtime_fraction().runtime_key().empty()) {
+        errors.add(mpath + ".runtime_fraction.runtime_key", "weft has no runtime; leave it out");
+        ok = false;
+      }
+      mirror.per_million = perMillion(m.runtime_fraction().default_value());
+      if (mirror.per_million > 1000000) {
+        errors.add(mpath + ".runtime_fraction.default_value", "is over 100%");
+        ok = false;
+      }
+    }
+    out->mirrors.push_back(std::move(mirror));
+  }
   if (action.has_idle_timeout()) out->idle_timeout_ms = durationMs(action.idle_timeout());
   if (action.has_retry_policy() &&
       !retryPolicyFrom(action.retry_policy(), path + ".route.retry_policy", &out->retry, errors)) {
@@ -303,11 +503,17 @@ std::shared_ptr<const config::RouteTable> translateRouteConfiguration(
     }
     vhosts.push_back(std::move(out));
   }
+  config::HeaderMutation request_mutation;
+  config::HeaderMutation response_mutation;
+  ok = mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove(), path,
+                    "request_headers_to_add", &request_mutation, errors) &&
+       ok;
+  ok = mutationFrom(proto.response_headers_to_add(), proto.response_headers_to_remove(), path,
+                    "response_headers_to_add", &response_mutation, errors) &&
+       ok;
   if (!ok) return nullptr;
   return std::make_shared<config::RouteTable>(
-      proto.name(), std::move(vhosts),
-      mutationFrom(proto.request_headers_to_add(), proto.request_headers_to_remove()),
-      mutationFrom(proto.response_headers_to_add(), proto.response_headers_to_remove()));
+      proto.name(), std::move(vhosts), std::move(request_mutation), std::move(response_mutation));
 }
 
 }  // namespace weft::translate

@@ -143,6 +143,20 @@ void WorkerClusterManager::update(const config::Snapshot& snapshot, const Runtim
   }
 }
 
+void WorkerClusterManager::keepDetached(std::shared_ptr<DetachedRequest> work) {
+  const DetachedRequest* key = work.get();
+  detached_.emplace(key, std::move(work));
+}
+
+void WorkerClusterManager::releaseDetached(const DetachedRequest* work) {
+  auto it = detached_.find(work);
+  if (it == detached_.end()) return;
+  // Deferred: `work` is usually on its own call stack.
+  auto holder = std::make_unique<std::shared_ptr<DetachedRequest>>(std::move(it->second));
+  detached_.erase(it);
+  dispatcher_.deferDelete(std::move(holder));
+}
+
 void WorkerClusterManager::drainConnections() {
   for (auto& [name, cluster] : clusters_) {
     for (auto& host : cluster->hosts_) host->pool().drainConnections();

@@ -89,6 +89,15 @@ class WorkerCluster {
   bool removed_ = false;
 };
 
+// Upstream work no stream waits for (a request mirror): the worker's
+// cluster manager keeps it until it lets itself go, so it may outlive the
+// stream that began it, and destroys what is left before the clusters and
+// their pools when the worker goes.
+class DetachedRequest {
+ public:
+  virtual ~DetachedRequest() = default;
+};
+
 // What the streams of a worker use of its clusters (the router, the TCP
 // proxy, fault injection's dice); WorkerClusterManager implements it.
 class ClusterManager {
@@ -98,6 +107,10 @@ class ClusterManager {
   virtual std::shared_ptr<WorkerCluster> get(const std::string& name) = 0;
   virtual std::mt19937_64& rng() = 0;
   virtual const stats::TlsStats& tlsStats() const = 0;
+  // Keeps `work` alive until release(); release() destroys it once the
+  // current event-loop iteration is over (it may be releasing itself).
+  virtual void keepDetached(std::shared_ptr<DetachedRequest> work) = 0;
+  virtual void releaseDetached(const DetachedRequest* work) = 0;
 };
 
 // The worker's clusters, updated by each snapshot.
@@ -119,6 +132,9 @@ class WorkerClusterManager : public ClusterManager {
     return it == clusters_.end() ? nullptr : it->second;
   }
   std::mt19937_64& rng() override { return rng_; }
+  void keepDetached(std::shared_ptr<DetachedRequest> work) override;
+  void releaseDetached(const DetachedRequest* work) override;
+  size_t detachedCount() const { return detached_.size(); }
   // Drain: idle upstream connections close now, busy ones after their stream.
   void drainConnections();
 
@@ -128,6 +144,8 @@ class WorkerClusterManager : public ClusterManager {
   ConnPoolFactory pools_;
   std::mt19937_64 rng_;
   std::map<std::string, std::shared_ptr<WorkerCluster>> clusters_;
+  // After clusters_: destroyed first, while the pools they use still exist.
+  std::map<const DetachedRequest*, std::shared_ptr<DetachedRequest>> detached_;
 };
 
 }  // namespace weft::upstream

@@ -1,0 +1,255 @@
+#include "controlplane/config/http_route_decoder.h"
+
+#include "controlplane/config/route_fields.h"
+#include "controlplane/config/yaml_fields.h"
+
+namespace weft::control {
+
+namespace {
+
+const char* const kMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+
+HttpRouteMatch match(const YAML::Node& node, const std::string& mpath) {
+  supportedKeys(node, mpath, {"path", "headers", "queryParams", "method"});
+  HttpRouteMatch m;
+  if (const YAML::Node p = node["path"]) {
+    supportedKeys(p, mpath + ".path", {"type", "value"});
+    std::string type = str(p["type"], mpath + ".path.type");
+    if (!type.empty()) m.path_type = type;
+    if (m.path_type != "PathPrefix" && m.path_type != "Exact" &&
+        m.path_type != "RegularExpression") {
+      throw FieldError{mpath + ".path.type",
+                       "'" + m.path_type + "' is not PathPrefix, Exact or RegularExpression"};
+    }
+    std::string value = str(p["value"], mpath + ".path.value");
+    if (!value.empty()) m.path_value = value;
+  }
+  // Header names are case-insensitive, query parameter names are not.
+  m.headers = nameValueMatches(node["headers"], mpath + ".headers", "header", false);
+  m.query_params =
+      nameValueMatches(node["queryParams"], mpath + ".queryParams", "query param", true);
+  m.method = str(node["method"], mpath + ".method");
+  if (!m.method.empty()) {
+    bool known = false;
+    for (const char* method : kMethods) known = known || m.method == method;
+    if (!known) throw FieldError{mpath + ".method", "'" + m.method + "' is not an HTTP method"};
+  }
+  return m;
+}
+
+PathModifier pathModifier(const YAML::Node& node, const std::string& path) {
+  supportedKeys(node, path, {"type", "replaceFullPath", "replacePrefixMatch"});
+  PathModifier m;
+  m.type = str(node["type"], path + ".type");
+  if (m.type == "ReplaceFullPath") {
+    if (node["replacePrefixMatch"]) {
+      throw FieldError{path + ".replacePrefixMatch", "is for type ReplacePrefixMatch"};
+    }
+    m.value = str(node["replaceFullPath"], path + ".replaceFullPath");
+  } else if (m.type == "ReplacePrefixMatch") {
+    if (node["replaceFullPath"]) {
+      throw FieldError{path + ".replaceFullPath", "is for type ReplaceFullPath"};
+    }
+    m.value = str(node["replacePrefixMatch"], path + ".replacePrefixMatch");
+  } else {
+    throw FieldError{path + ".type",
+                     "'" + m.type + "' is not ReplaceFullPath or ReplacePrefixMatch"};
+  }
+  if (m.value.empty() || m.value.front() != '/') {
+    throw FieldError{
+        path + (m.type == "ReplaceFullPath" ? ".replaceFullPath" : ".replacePrefixMatch"),
+        "must start with '/'"};
+  }
+  return m;
+}
+
+RequestRedirect redirect(const YAML::Node& node, const std::string& path) {
+  if (!node) throw FieldError{path, "is required for this filter type"};
+  supportedKeys(node, path, {"scheme", "hostname", "path", "port", "statusCode"});
+  RequestRedirect r;
+  r.scheme = str(node["scheme"], path + ".scheme");
+  if (!r.scheme.empty() && r.scheme != "http" && r.scheme != "https") {
+    throw FieldError{path + ".scheme", "'" + r.scheme + "' is not http or https"};
+  }
+  r.hostname = str(node["hostname"], path + ".hostname");
+  if (!r.hostname.empty() && !isDnsName(r.hostname)) {
+    throw FieldError{path + ".hostname", "'" + r.hostname + "' is not a DNS name"};
+  }
+  if (node["port"]) r.port = static_cast<uint16_t>(integer(node["port"], path + ".port", 1, 65535));
+  if (node["path"]) r.path = pathModifier(node["path"], path + ".path");
+  if (node["statusCode"]) {
+    r.status_code = static_cast<int>(integer(node["statusCode"], path + ".statusCode", 301, 308));
+    if (r.status_code != 301 && r.status_code != 302 && r.status_code != 303 &&
+        r.status_code != 307 && r.status_code != 308) {
+      throw FieldError{path + ".statusCode", "must be 301, 302, 303, 307 or 308"};
+    }
+  }
+  return r;
+}
+
+UrlRewrite urlRewrite(const YAML::Node& node, const std::string& path) {
+  if (!node) throw FieldError{path, "is required for this filter type"};
+  supportedKeys(node, path, {"hostname", "path"});
+  UrlRewrite u;
+  u.hostname = str(node["hostname"], path + ".hostname");
+  if (!u.hostname.empty() && !isDnsName(u.hostname)) {
+    throw FieldError{path + ".hostname", "'" + u.hostname + "' is not a DNS name"};
+  }
+  if (node["path"]) u.path = pathModifier(node["path"], path + ".path");
+  if (u.hostname.empty() && !u.path)
+    throw FieldError{path, "rewrites nothing (no hostname, no path)"};
+  return u;
+}
+
+RequestMirror mirror(const YAML::Node& node, const std::string& path) {
+  if (!node) throw FieldError{path, "is required for this filter type"};
+  supportedKeys(node, path, {"backendRef", "percent", "fraction"});
+  RequestMirror m;
+  if (!node["backendRef"]) throw FieldError{path + ".backendRef", "is required"};
+  m.backend = backendRef(node["backendRef"], path + ".backendRef", false);
+  if (node["percent"] && node["fraction"]) {
+    throw FieldError{path + ".fraction", "only one of percent, fraction may be set"};
+  }
+  if (node["percent"]) {
+    m.per_million =
+        static_cast<uint32_t>(integer(node["percent"], path + ".percent", 0, 100)) * 10000;
+  } else if (const YAML::Node f = node["fraction"]) {
+    supportedKeys(f, path + ".fraction", {"numerator", "denominator"});
+    int64_t denominator =
+        f["denominator"] ? integer(f["denominator"], path + ".fraction.denominator", 1, 1000000)
+                         : 100;
+    int64_t numerator = integer(f["numerator"], path + ".fraction.numerator", 0, denominator);
+    m.per_million = static_cast<uint32_t>(numerator * 1000000 / denominator);
+  }
+  return m;
+}
+
+void filter(const YAML::Node& node, size_t index, const std::string& fpath, HttpRouteRule& rule) {
+  std::string type = str(node["type"], fpath + ".type");
+  auto once = [&](auto& slot) {
+    if (slot) throw FieldError{fpath + ".type", type + " appears twice in this rule"};
+  };
+  if (type == "RequestHeaderModifier") {
+    supportedKeys(node, fpath, {"type", "requestHeaderModifier"});
+    once(rule.request_headers);
+    rule.request_headers =
+        headerModifier(node["requestHeaderModifier"], fpath + ".requestHeaderModifier");
+  } else if (type == "ResponseHeaderModifier") {
+    supportedKeys(node, fpath, {"type", "responseHeaderModifier"});
+    once(rule.response_headers);
+    rule.response_headers =
+        headerModifier(node["responseHeaderModifier"], fpath + ".responseHeaderModifier");
+  } else if (type == "URLRewrite") {
+    supportedKeys(node, fpath, {"type", "urlRewrite"});
+    once(rule.url_rewrite);
+    rule.url_rewrite = urlRewrite(node["urlRewrite"], fpath + ".urlRewrite");
+  } else if (type == "RequestRedirect") {
+    supportedKeys(node, fpath, {"type", "requestRedirect"});
+    once(rule.redirect);
+    rule.redirect = redirect(node["requestRedirect"], fpath + ".requestRedirect");
+  } else if (type == "RequestMirror") {
+    supportedKeys(node, fpath, {"type", "requestMirror"});
+    rule.mirrors.push_back(mirror(node["requestMirror"], fpath + ".requestMirror"));
+    rule.mirrors.back().filter_index = index;
+  } else if (type.empty()) {
+    throw FieldError{fpath + ".type", "is required"};
+  } else {
+    throw FieldError{fpath + ".type",
+                     "'" + type +
+                         "' is not supported by weft (it supports RequestHeaderModifier, "
+                         "ResponseHeaderModifier, URLRewrite, RequestRedirect, RequestMirror)"};
+  }
+}
+
+HttpRouteRule rule(const YAML::Node& r, const std::string& rpath) {
+  supportedKeys(r, rpath, {"matches", "filters", "backendRefs", "timeouts", "retry"});
+  HttpRouteRule rule;
+  YAML::Node matches = sequence(r["matches"], rpath + ".matches");
+  for (size_t j = 0; j < matches.size(); ++j) {
+    rule.matches.push_back(match(matches[j], rpath + ".matches[" + std::to_string(j) + "]"));
+  }
+  YAML::Node filters = sequence(r["filters"], rpath + ".filters");
+  for (size_t j = 0; j < filters.size(); ++j) {
+    filter(filters[j], j, rpath + ".filters[" + std::to_string(j) + "]", rule);
+  }
+  YAML::Node refs = sequence(r["backendRefs"], rpath + ".backendRefs");
+  for (size_t j = 0; j < refs.size(); ++j) {
+    rule.backend_refs.push_back(
+        backendRef(refs[j], rpath + ".backendRefs[" + std::to_string(j) + "]", true));
+  }
+  if (rule.redirect && rule.url_rewrite) {
+    throw FieldError{rpath + ".filters", "RequestRedirect and URLRewrite cannot be in one rule"};
+  }
+  if (rule.redirect && !rule.backend_refs.empty()) {
+    throw FieldError{rpath + ".backendRefs",
+                     "a rule with a RequestRedirect answers the redirect itself: its backendRefs "
+                     "would never be used"};
+  }
+  bool prefix_rewrite =
+      (rule.url_rewrite && rule.url_rewrite->path &&
+       rule.url_rewrite->path->type == "ReplacePrefixMatch") ||
+      (rule.redirect && rule.redirect->path && rule.redirect->path->type == "ReplacePrefixMatch");
+  if (prefix_rewrite && (rule.matches.size() != 1 || rule.matches[0].path_type != "PathPrefix")) {
+    throw FieldError{rpath + ".matches",
+                     "ReplacePrefixMatch needs exactly one match, of type PathPrefix"};
+  }
+  if (const YAML::Node retry = r["retry"]) {
+    supportedKeys(retry, rpath + ".retry", {"attempts", "codes", "backoff"});
+    HttpRouteRetry out;
+    if (retry["attempts"]) {
+      out.attempts =
+          static_cast<uint32_t>(integer(retry["attempts"], rpath + ".retry.attempts", 0, 100));
+    }
+    YAML::Node codes = sequence(retry["codes"], rpath + ".retry.codes");
+    for (size_t k = 0; k < codes.size(); ++k) {
+      out.codes.push_back(static_cast<uint32_t>(
+          integer(codes[k], rpath + ".retry.codes[" + std::to_string(k) + "]", 400, 599)));
+    }
+    if (retry["backoff"]) out.backoff_ms = duration(retry["backoff"], rpath + ".retry.backoff");
+    rule.retry = std::move(out);
+  }
+  if (const YAML::Node t = r["timeouts"]) {
+    supportedKeys(t, rpath + ".timeouts", {"request", "backendRequest"});
+    if (t["request"]) rule.request_timeout_ms = duration(t["request"], rpath + ".timeouts.request");
+    if (t["backendRequest"]) {
+      rule.backend_request_timeout_ms =
+          duration(t["backendRequest"], rpath + ".timeouts.backendRequest");
+    }
+  }
+  return rule;
+}
+
+// RFC 1123 hostname, optionally "*." before it (the Gateway API's Hostname).
+bool isRouteHostname(const std::string& name) {
+  std::string rest = name.rfind("*.", 0) == 0 ? name.substr(2) : name;
+  return isDnsName(rest) && rest.find_first_not_of("0123456789.") != std::string::npos;
+}
+
+}  // namespace
+
+HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
+  HttpRoute route;
+  route.meta = std::move(m);
+  const YAML::Node s = spec(doc);
+  supportedKeys(s, "spec", {"parentRefs", "hostnames", "rules"});
+  route.parent_refs = parentRefs(s);
+  YAML::Node hostnames = sequence(s["hostnames"], "spec.hostnames");
+  for (size_t i = 0; i < hostnames.size(); ++i) {
+    std::string path = "spec.hostnames[" + std::to_string(i) + "]";
+    std::string name = str(hostnames[i], path);
+    if (!isRouteHostname(name)) {
+      throw FieldError{path, "'" + name +
+                                 "' is not a hostname (a DNS name, optionally \"*.\" "
+                                 "first; IPs are not allowed)"};
+    }
+    route.hostnames.push_back(name);
+  }
+  YAML::Node rules = sequence(s["rules"], "spec.rules");
+  for (size_t i = 0; i < rules.size(); ++i) {
+    route.rules.push_back(rule(rules[i], "spec.rules[" + std::to_string(i) + "]"));
+  }
+  return route;
+}
+
+}  // namespace weft::control

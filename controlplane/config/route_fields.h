@@ -1,0 +1,40 @@
+#pragma once
+
+// The Gateway API's shared route fields (HTTPRoute, and GRPCRoute's parts
+// that are the same): parentRefs, backendRefs, header matches and header
+// modifiers. Every key these read is one weft implements; any other key of
+// the Gateway API schema is an error naming it ("not supported by weft"),
+// never dropped.
+
+#include <yaml-cpp/yaml.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "controlplane/model/objects.h"
+
+namespace weft::control {
+
+// Throws for the first key of `node` not in `supported`, saying weft does
+// not support it (the Gateway API may well define it).
+void supportedKeys(const YAML::Node& node, const std::string& path,
+                   std::initializer_list<const char*> supported);
+
+// A YAML sequence at `path`, or an empty one when absent; throws when it is
+// something else.
+YAML::Node sequence(const YAML::Node& node, const std::string& path);
+
+std::vector<ParentRef> parentRefs(const YAML::Node& spec);
+// One backendRefs[] entry; `allow_filters`: its header-modifier filters too.
+BackendRef backendRef(const YAML::Node& node, const std::string& path, bool allow_filters);
+// headers[] / queryParams[]: {type: Exact|RegularExpression, name, value};
+// `what` names them in errors. Names given twice are an error (the spec
+// would have the second ignored).
+std::vector<HttpRouteMatch::Header> nameValueMatches(const YAML::Node& node,
+                                                     const std::string& path, const char* what,
+                                                     bool names_case_sensitive);
+// RequestHeaderModifier / ResponseHeaderModifier: {set, add, remove}.
+HeaderModifier headerModifier(const YAML::Node& node, const std::string& path);
+
+}  // namespace weft::control
