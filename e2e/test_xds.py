@@ -389,7 +389,8 @@ users: [{name: weft, user: {token: t}}]
         out = subprocess.run([weftctl, "check", bad], capture_output=True, text=True)
         self.assertEqual(out.returncode, 1)
         self.assertIn("route.yaml (document 1): HTTPRoute default/echo-canary: "
-                      "spec.parentRefs[0].name: Service 'echo' does not exist", out.stdout)
+                      "spec.rules[0].backendRefs[0].weight: must be within 0..1000000 (got -5)",
+                      out.stdout)
 
         def all_synced():
             return len(self.control.syncz()) == 3 and all(
