@@ -20,6 +20,8 @@ KINDS = {
                                                   "endpointslices.json"),
     "/apis/gateway.networking.k8s.io/v1/httproutes": ("gateway.networking.k8s.io/v1", "HTTPRoute",
                                                       "httproutes.json"),
+    "/apis/gateway.networking.k8s.io/v1/grpcroutes": ("gateway.networking.k8s.io/v1", "GRPCRoute",
+                                                      None),
     "/apis/weft.dev/v1alpha1/destinationpolicies": ("weft.dev/v1alpha1", "DestinationPolicy", None),
     "/apis/weft.dev/v1alpha1/authorizationpolicies": ("weft.dev/v1alpha1", "AuthorizationPolicy",
                                                       None),

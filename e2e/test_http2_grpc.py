@@ -140,7 +140,7 @@ class Http2GrpcTest(unittest.TestCase):
 
     def test_grpc_bidirectional_streaming(self):
         self.assertEqual(grpc_client(self.port, "--mode", "bidi", "--count", "500").strip(),
-                         "bidi ok 500")
+                         "bidi ok 500 grpc-a")
 
 
 if __name__ == "__main__":

@@ -14,38 +14,9 @@ import subprocess
 import tempfile
 import time
 
-from harness import WEFTCTL_BIN, Backend, ControlPlane, free_port
-from test_mesh_mtls import MeshFixture
+from harness import WEFTCTL_BIN, Backend
+from service_pods import ServicePodsMesh
 from test_xds import LoadLoop, write
-
-SERVICES = """
-apiVersion: weft.dev/v1alpha1
-kind: MeshConfig
-metadata: {name: mesh, namespace: weft-system}
-spec:
-  mtls: {mode: STRICT}
-"""
-
-SERVICE = """
----
-apiVersion: v1
-kind: Service
-metadata: {name: %(name)s}
-spec:
-  ports: [{name: http, port: 80, targetPort: %(port)d}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: %(name)s-slice
-  labels: {kubernetes.io/service-name: %(name)s}
-addressType: IPv4
-ports: [{name: http, port: %(port)d}]
-endpoints:
-- addresses: [%(ip)s]
-  conditions: {ready: true}
-  targetRef: {kind: Pod, name: %(name)s-0, namespace: default}
-"""
 
 ROUTE = """
 apiVersion: gateway.networking.k8s.io/v1
@@ -106,46 +77,18 @@ UNSUPPORTED = ROUTE.replace("""    - type: RequestMirror""", """    - type: Exte
     - type: RequestMirror""")
 
 
-class HttpRouteFiltersTest(MeshFixture):
+class HttpRouteFiltersTest(ServicePodsMesh):
     """client-0 -> mTLS -> echo-0 / echo-v2-0 / echo-mirror-0 sidecars -> their apps."""
 
     PODS = {"echo": ("127.0.22.1", "127.0.23.1"), "echo-v2": ("127.0.22.2", "127.0.23.2"),
             "echo-mirror": ("127.0.22.3", "127.0.23.3")}
 
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="weft-httproute-")
-        self.config = os.path.join(self.dir, "config")
-        os.mkdir(self.config)
-        self.data = os.path.join(self.dir, "ca")
-        self.tokens = os.path.join(self.dir, "tokens")
-        with open(self.tokens, "w") as f:
-            f.write("tok-client default client\n")
-            for name in self.PODS:
-                f.write("tok-%s default %s\n" % (name, name))
-        self.port = free_port()
-        text = SERVICES
-        for name, (pod_ip, _) in self.PODS.items():
-            text += SERVICE % {"name": name, "port": self.port, "ip": pod_ip}
-        write(os.path.join(self.config, "mesh.yaml"), text)
+    def write_routes(self):
         self.write_route(50)
-        self.ca_port = free_port()
-        self.control = ControlPlane(self.config, extra_args=self.ca_args())
-        self.apps, self.proxies, self.sidecars = {}, [], {}
-        for name, (_, app_ip) in self.PODS.items():
-            self.apps[name] = Backend(name, host=app_ip, port=self.port)
-            self.sidecars[name] = self.sidecar(name + "-0.default", name, "tok-" + name,
-                                               APP_IP=app_ip)
-        self.app = self.apps["echo"]  # MeshFixture's tearDown stops it
-        self.out_port = free_port()
-        self.client = self.sidecar("client-0.default", "client", "tok-client",
-                                   OUTBOUND_PORT=self.out_port)
-        self.wait_for(lambda: self.request("/filtered")[0] == 200, "the route to serve")
 
-    def tearDown(self):
-        for name, app in self.apps.items():
-            if name != "echo":
-                app.stop()
-        super().tearDown()
+    def setUp(self):
+        super().setUp()
+        self.wait_for(lambda: self.request("/filtered")[0] == 200, "the route to serve")
 
     def write_route(self, percent, text=ROUTE):
         write(os.path.join(self.config, "route.yaml"), text % {"percent": percent})

@@ -52,6 +52,9 @@ endpoints:
 class MeshFixture(unittest.TestCase):
     """client-0 (SA client) -> mTLS -> echo-0 (SA echo) -> app, all certified by weft-control."""
 
+    # Service accounts besides the client's, each given a workload token.
+    SERVICE_ACCOUNTS = ("echo",)
+
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="weft-mtls-mesh-")
         self.config = os.path.join(self.dir, "config")
@@ -59,14 +62,14 @@ class MeshFixture(unittest.TestCase):
         self.data = os.path.join(self.dir, "ca")
         self.tokens = os.path.join(self.dir, "tokens")
         with open(self.tokens, "w") as f:
-            f.write("tok-client default client\ntok-echo default echo\n")
+            for account in ("client",) + tuple(self.SERVICE_ACCOUNTS):
+                f.write("tok-%s default %s\n" % (account, account))
         self.port = free_port()
-        self.write_mesh("STRICT")
+        self.write_config()
         self.ca_port = free_port()
         self.control = ControlPlane(self.config, extra_args=self.ca_args())
-        self.app = self.start_app("127.0.23.1", self.port)
         self.proxies = []
-        self.echo = self.sidecar("echo-0.default", "echo", "tok-echo", APP_IP="127.0.23.1")
+        self.start_pods()
         self.out_port = free_port()
         self.client = self.sidecar("client-0.default", "client", "tok-client",
                                    OUTBOUND_PORT=self.out_port)
@@ -74,9 +77,21 @@ class MeshFixture(unittest.TestCase):
     def tearDown(self):
         for p in self.proxies:
             p.stop()
-        self.app.stop()
+        self.stop_apps()
         self.control.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write_config(self):
+        """The mesh's configuration before weft-control starts."""
+        self.write_mesh("STRICT")
+
+    def start_pods(self):
+        """The server pods: echo-0's app and sidecar."""
+        self.app = self.start_app("127.0.23.1", self.port)
+        self.echo = self.sidecar("echo-0.default", "echo", "tok-echo", APP_IP="127.0.23.1")
+
+    def stop_apps(self):
+        self.app.stop()
 
     def start_app(self, host, port):
         """echo-0's app (anything with stop())."""

@@ -8,6 +8,7 @@ consuming weft-control. Everything is real processes on loopback; the
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -451,7 +452,9 @@ metadata: {name: greeter-b-1, labels: {kubernetes.io/service-name: greeter-b}}
 addressType: IPv4
 ports: [{name: grpc, port: %(b)d}]
 endpoints: [{addresses: [127.0.0.1]}]
----
+"""
+
+GRPC_HTTPROUTE = """
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: greeter-split}
@@ -459,6 +462,24 @@ spec:
   parentRefs: [{kind: Service, group: "", name: greeter}]
   rules:
   - backendRefs:
+    - {name: greeter-a, port: 50051, weight: 80}
+    - {name: greeter-b, port: 50051, weight: 20}
+"""
+
+# The same split as a GRPCRoute, and calls with x-split: 1 all to greeter-b.
+GRPC_GRPCROUTE = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: greeter-split}
+spec:
+  parentRefs: [{kind: Service, group: "", name: greeter}]
+  rules:
+  - matches:
+    - method: {service: weft.test.Echo, method: Unary}
+      headers: [{name: x-split, value: "1"}]
+    backendRefs: [{name: greeter-b, port: 50051}]
+  - matches: [{method: {service: weft.test.Echo}}]
+    backendRefs:
     - {name: greeter-a, port: 50051, weight: 80}
     - {name: greeter-b, port: 50051, weight: 20}
 """
@@ -493,15 +514,35 @@ class XdsProtocolTest(unittest.TestCase):
 
 class GrpcXdsInteropTest(unittest.TestCase):
     """gRPC's own xDS client (Debian's libgrpc, not weft code) resolves
-    xds:///greeter through weft-control and honours the 80/20 split."""
+    xds:///greeter through weft-control and honours the 80/20 split, written
+    as an HTTPRoute and as a GRPCRoute (with a method + header match)."""
 
-    def test_grpc_xds_client_observes_split(self):
+    def test_grpc_xds_client_observes_httproute_split(self):
+        counts = self.run_client(GRPC_HTTPROUTE, [("--count", "5000")])[0]
+        self.assert_share(counts, 5000, "HTTPRoute")
+
+    def test_grpc_xds_client_observes_grpcroute_split_and_header_match(self):
+        split, header = self.run_client(GRPC_GRPCROUTE, [("--count", "5000"),
+                                                         ("--count", "200", "--split", "1")])
+        self.assert_share(split, 5000, "GRPCRoute")
+        self.assertEqual(header, {"ok greeter-b": 200})
+
+    def assert_share(self, counts, n, kind):
+        self.assertEqual(sum(counts.values()), n, counts)
+        share_a = counts.get("ok greeter-a", 0) / n
+        print("\n  gRPC xDS client, %s: greeter-a %.1f%% (target 80%%), greeter-b %.1f%%"
+              % (kind, share_a * 100, counts.get("ok greeter-b", 0) * 100 / n))
+        self.assertAlmostEqual(share_a, 0.80, delta=0.03, msg=counts)
+
+    def run_client(self, route, runs):
+        """Outcome counts of echo_client runs (one per args in `runs`) on xds:///greeter."""
         grpc_dir = os.path.join(ROOT, "bazel-bin/e2e/grpc")
         d = tempfile.mkdtemp(prefix="weft-grpc-xds-")
         config = os.path.join(d, "config")
         os.mkdir(config)
         ports = {"a": free_port(), "b": free_port()}
         write(os.path.join(config, "grpc.yaml"), GRPC_CONFIG % ports)
+        write(os.path.join(config, "route.yaml"), route)
         servers = [subprocess.Popen([os.path.join(grpc_dir, "echo_server"), "--port",
                                      str(ports[n]), "--name", "greeter-" + n],
                                     stdout=subprocess.PIPE) for n in ("a", "b")]
@@ -514,24 +555,24 @@ class GrpcXdsInteropTest(unittest.TestCase):
                 f.write('{"xds_servers": [{"server_uri": "127.0.0.1:%d", "channel_creds": '
                         '[{"type": "insecure"}], "server_features": ["xds_v3"]}], '
                         '"node": {"id": "grpc-client.default"}}' % control.xds_port)
-            out = subprocess.run([os.path.join(grpc_dir, "echo_client"), "--target",
-                                  "xds:///greeter", "--count", "5000"],
-                                 capture_output=True, text=True, timeout=120,
-                                 env=dict(os.environ, GRPC_XDS_BOOTSTRAP=bootstrap))
-            counts = {}
-            for line in out.stdout.strip().splitlines():
-                n, outcome = line.split(" ", 1)
-                counts[outcome] = int(n)
-            self.assertEqual(sum(counts.values()), 5000, out.stdout + out.stderr[-2000:])
-            share_a = counts.get("ok greeter-a", 0) / 5000
-            print("\n  gRPC xDS client: greeter-a %.1f%% (target 80%%), greeter-b %.1f%%"
-                  % (share_a * 100, counts.get("ok greeter-b", 0) / 50))
-            self.assertAlmostEqual(share_a, 0.80, delta=0.03)
+            results = []
+            for args in runs:
+                out = subprocess.run([os.path.join(grpc_dir, "echo_client"), "--target",
+                                      "xds:///greeter", *args],
+                                     capture_output=True, text=True, timeout=120,
+                                     env=dict(os.environ, GRPC_XDS_BOOTSTRAP=bootstrap))
+                counts = {}
+                for line in out.stdout.strip().splitlines():
+                    n, outcome = line.split(" ", 1)
+                    counts[outcome] = int(n)
+                results.append(counts)
+            return results
         finally:
             control.stop()
             for s in servers:
                 s.kill()
                 s.wait()
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

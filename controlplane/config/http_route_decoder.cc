@@ -102,45 +102,13 @@ UrlRewrite urlRewrite(const YAML::Node& node, const std::string& path) {
   return u;
 }
 
-RequestMirror mirror(const YAML::Node& node, const std::string& path) {
-  if (!node) throw FieldError{path, "is required for this filter type"};
-  supportedKeys(node, path, {"backendRef", "percent", "fraction"});
-  RequestMirror m;
-  if (!node["backendRef"]) throw FieldError{path + ".backendRef", "is required"};
-  m.backend = backendRef(node["backendRef"], path + ".backendRef", false);
-  if (node["percent"] && node["fraction"]) {
-    throw FieldError{path + ".fraction", "only one of percent, fraction may be set"};
-  }
-  if (node["percent"]) {
-    m.per_million =
-        static_cast<uint32_t>(integer(node["percent"], path + ".percent", 0, 100)) * 10000;
-  } else if (const YAML::Node f = node["fraction"]) {
-    supportedKeys(f, path + ".fraction", {"numerator", "denominator"});
-    int64_t denominator =
-        f["denominator"] ? integer(f["denominator"], path + ".fraction.denominator", 1, 1000000)
-                         : 100;
-    int64_t numerator = integer(f["numerator"], path + ".fraction.numerator", 0, denominator);
-    m.per_million = static_cast<uint32_t>(numerator * 1000000 / denominator);
-  }
-  return m;
-}
-
 void filter(const YAML::Node& node, size_t index, const std::string& fpath, HttpRouteRule& rule) {
   std::string type = str(node["type"], fpath + ".type");
+  if (sharedRuleFilter(node, type, index, fpath, rule)) return;
   auto once = [&](auto& slot) {
     if (slot) throw FieldError{fpath + ".type", type + " appears twice in this rule"};
   };
-  if (type == "RequestHeaderModifier") {
-    supportedKeys(node, fpath, {"type", "requestHeaderModifier"});
-    once(rule.request_headers);
-    rule.request_headers =
-        headerModifier(node["requestHeaderModifier"], fpath + ".requestHeaderModifier");
-  } else if (type == "ResponseHeaderModifier") {
-    supportedKeys(node, fpath, {"type", "responseHeaderModifier"});
-    once(rule.response_headers);
-    rule.response_headers =
-        headerModifier(node["responseHeaderModifier"], fpath + ".responseHeaderModifier");
-  } else if (type == "URLRewrite") {
+  if (type == "URLRewrite") {
     supportedKeys(node, fpath, {"type", "urlRewrite"});
     once(rule.url_rewrite);
     rule.url_rewrite = urlRewrite(node["urlRewrite"], fpath + ".urlRewrite");
@@ -148,12 +116,6 @@ void filter(const YAML::Node& node, size_t index, const std::string& fpath, Http
     supportedKeys(node, fpath, {"type", "requestRedirect"});
     once(rule.redirect);
     rule.redirect = redirect(node["requestRedirect"], fpath + ".requestRedirect");
-  } else if (type == "RequestMirror") {
-    supportedKeys(node, fpath, {"type", "requestMirror"});
-    rule.mirrors.push_back(mirror(node["requestMirror"], fpath + ".requestMirror"));
-    rule.mirrors.back().filter_index = index;
-  } else if (type.empty()) {
-    throw FieldError{fpath + ".type", "is required"};
   } else {
     throw FieldError{fpath + ".type",
                      "'" + type +
@@ -220,12 +182,6 @@ HttpRouteRule rule(const YAML::Node& r, const std::string& rpath) {
   return rule;
 }
 
-// RFC 1123 hostname, optionally "*." before it (the Gateway API's Hostname).
-bool isRouteHostname(const std::string& name) {
-  std::string rest = name.rfind("*.", 0) == 0 ? name.substr(2) : name;
-  return isDnsName(rest) && rest.find_first_not_of("0123456789.") != std::string::npos;
-}
-
 }  // namespace
 
 HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
@@ -234,17 +190,7 @@ HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
   const YAML::Node s = spec(doc);
   supportedKeys(s, "spec", {"parentRefs", "hostnames", "rules"});
   route.parent_refs = parentRefs(s);
-  YAML::Node hostnames = sequence(s["hostnames"], "spec.hostnames");
-  for (size_t i = 0; i < hostnames.size(); ++i) {
-    std::string path = "spec.hostnames[" + std::to_string(i) + "]";
-    std::string name = str(hostnames[i], path);
-    if (!isRouteHostname(name)) {
-      throw FieldError{path, "'" + name +
-                                 "' is not a hostname (a DNS name, optionally \"*.\" "
-                                 "first; IPs are not allowed)"};
-    }
-    route.hostnames.push_back(name);
-  }
+  route.hostnames = routeHostnames(s);
   YAML::Node rules = sequence(s["rules"], "spec.rules");
   for (size_t i = 0; i < rules.size(); ++i) {
     route.rules.push_back(rule(rules[i], "spec.rules[" + std::to_string(i) + "]"));

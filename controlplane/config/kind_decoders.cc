@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "controlplane/config/grpc_route_decoder.h"
 #include "controlplane/config/http_route_decoder.h"
 #include "controlplane/config/yaml_fields.h"
 #include "security/spiffe_id.h"
@@ -393,6 +394,10 @@ void decodeEndpointSlice(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {
 
 void decodeHttpRoute(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {
   out.http_routes.push_back(parseHttpRoute(doc, std::move(m)));
+}
+
+void decodeGrpcRoute(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {
+  out.grpc_routes.push_back(parseGrpcRoute(doc, std::move(m)));
 }
 
 void decodeDestinationPolicy(const YAML::Node& doc, ObjectMeta m, ConfigSet& out) {

@@ -13,6 +13,7 @@ namespace weft::control {
 void decodeService(const YAML::Node& doc, ObjectMeta meta, ConfigSet& out);
 void decodeEndpointSlice(const YAML::Node& doc, ObjectMeta meta, ConfigSet& out);
 void decodeHttpRoute(const YAML::Node& doc, ObjectMeta meta, ConfigSet& out);
+void decodeGrpcRoute(const YAML::Node& doc, ObjectMeta meta, ConfigSet& out);
 void decodeDestinationPolicy(const YAML::Node& doc, ObjectMeta meta, ConfigSet& out);
 // Fails closed: a policy that does not decode still selects its Service and
 // allows nothing (until validation puts back its last valid version).

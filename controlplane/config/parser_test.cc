@@ -157,6 +157,70 @@ TEST(ValidateTest, HttpRouteFieldsWeftDoesNotActOnAreErrors) {
       << unknown.errors[0].toString();
 }
 
+TEST(ValidateTest, GrpcRouteFieldsWeftDoesNotActOnAreErrors) {
+  struct Case {
+    const char* rule;  // the YAML of spec.rules[0]
+    const char* error;
+  };
+  std::vector<Case> cases = {
+      {"{name: first, backendRefs: [{name: web, port: 80}]}",
+       "GRPCRoute shop/bad: spec.rules[0].name: is not supported by weft (here it reads matches, "
+       "filters, backendRefs)"},
+      {"{sessionPersistence: {type: Cookie}, backendRefs: [{name: web, port: 80}]}",
+       "spec.rules[0].sessionPersistence: is not supported by weft"},
+      {"{filters: [{type: ExtensionRef, extensionRef: {name: x}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].filters[0].type: 'ExtensionRef' is not supported by weft"},
+      // HTTPRoute's filters are not GRPCRoute's.
+      {"{filters: [{type: URLRewrite, urlRewrite: {hostname: a}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].filters[0].type: 'URLRewrite' is not supported by weft"},
+      {"{matches: [{path: {type: Exact, value: /a}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].matches[0].path: is not supported by weft (here it reads method, headers)"},
+      {"{matches: [{method: {type: Exact}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].matches[0].method: one or both of service and method must be given"},
+      {"{matches: [{method: {service: \"a/b\"}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].matches[0].method.service: 'a/b' is not a gRPC service name"},
+      {"{matches: [{method: {service: a.B, method: \"M.x\"}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].matches[0].method.method: 'M.x' is not a gRPC method name"},
+      {"{matches: [{method: {type: Prefix, service: a}}], backendRefs: [{name: web}]}",
+       "spec.rules[0].matches[0].method.type: 'Prefix' is not Exact or RegularExpression"},
+      {"{matches: [{method: {type: RegularExpression, method: \"(\"}}], backendRefs: [{name: "
+       "web}]}",
+       "spec.rules[0].matches[0].method.method: invalid regular expression"},
+      {"{backendRefs: [{name: web, filters: [{type: RequestMirror}]}]}",
+       "spec.rules[0].backendRefs[0].filters[0].type: 'RequestMirror' is not supported by weft on "
+       "a backendRef"},
+      {"{backendRefs: [{name: nope}]}",
+       "spec.rules[0].backendRefs[0].name: backend Service 'nope' does not exist"},
+  };
+  for (const auto& c : cases) {
+    ConfigSet set = parse(std::string(kServices) +
+                          "\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\n"
+                          "metadata: {name: bad, namespace: shop}\nspec:\n"
+                          "  parentRefs: [{kind: Service, name: web}]\n  rules:\n  - " +
+                          c.rule + "\n");
+    EXPECT_TRUE(set.grpc_routes.empty()) << c.rule;
+    ASSERT_EQ(set.errors.size(), 1u) << c.rule;
+    EXPECT_NE(set.errors[0].toString().find(c.error), std::string::npos)
+        << set.errors[0].toString() << "\n  wanted: " << c.error;
+  }
+  // A GRPCRoute and an HTTPRoute may share a name; two GRPCRoutes may not.
+  std::string grpc_route =
+      "\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\n"
+      "metadata: {name: same, namespace: shop}\nspec:\n"
+      "  parentRefs: [{kind: Service, name: web, port: 80}]\n  hostnames: [rpc.example.com]\n";
+  ConfigSet same = parse(std::string(kServices) + grpc_route + grpc_route +
+                         "\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+                         "metadata: {name: same, namespace: shop}\nspec:\n"
+                         "  parentRefs: [{kind: Service, name: web, port: 80}]\n"
+                         "  hostnames: [web.example.com]\n");
+  EXPECT_EQ(same.grpc_routes.size(), 1u);
+  EXPECT_EQ(same.http_routes.size(), 1u);
+  ASSERT_EQ(same.errors.size(), 1u);
+  EXPECT_NE(same.errors[0].toString().find("GRPCRoute shop/same: metadata.name: duplicate name"),
+            std::string::npos)
+      << same.errors[0].toString();
+}
+
 TEST(ParserTest, GatewayDurations) {
   EXPECT_EQ(*parseGatewayDurationMs("250ms"), 250u);
   EXPECT_EQ(*parseGatewayDurationMs("1h2m3s"), 3723000u);

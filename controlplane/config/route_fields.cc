@@ -45,6 +45,12 @@ std::vector<std::pair<std::string, std::string>> headerValues(const YAML::Node& 
   return out;
 }
 
+// RFC 1123 hostname, optionally "*." before it (the Gateway API's Hostname).
+bool isRouteHostname(const std::string& name) {
+  std::string rest = name.rfind("*.", 0) == 0 ? name.substr(2) : name;
+  return isDnsName(rest) && rest.find_first_not_of("0123456789.") != std::string::npos;
+}
+
 }  // namespace
 
 void supportedKeys(const YAML::Node& node, const std::string& path,
@@ -88,6 +94,22 @@ std::vector<ParentRef> parentRefs(const YAML::Node& spec) {
     ref.section_name = str(parents[i]["sectionName"], path + ".sectionName");
     if (ref.name.empty()) throw FieldError{path + ".name", "is required"};
     out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+std::vector<std::string> routeHostnames(const YAML::Node& spec) {
+  std::vector<std::string> out;
+  YAML::Node hostnames = sequence(spec["hostnames"], "spec.hostnames");
+  for (size_t i = 0; i < hostnames.size(); ++i) {
+    std::string path = "spec.hostnames[" + std::to_string(i) + "]";
+    std::string name = str(hostnames[i], path);
+    if (!isRouteHostname(name)) {
+      throw FieldError{path, "'" + name +
+                                 "' is not a hostname (a DNS name, optionally \"*.\" "
+                                 "first; IPs are not allowed)"};
+    }
+    out.push_back(name);
   }
   return out;
 }
@@ -159,6 +181,56 @@ std::vector<HttpRouteMatch::Header> nameValueMatches(const YAML::Node& node,
     out.push_back(std::move(h));
   }
   return out;
+}
+
+RequestMirror requestMirror(const YAML::Node& node, const std::string& path) {
+  if (!node) throw FieldError{path, "is required for this filter type"};
+  supportedKeys(node, path, {"backendRef", "percent", "fraction"});
+  RequestMirror m;
+  if (!node["backendRef"]) throw FieldError{path + ".backendRef", "is required"};
+  m.backend = backendRef(node["backendRef"], path + ".backendRef", false);
+  if (node["percent"] && node["fraction"]) {
+    throw FieldError{path + ".fraction", "only one of percent, fraction may be set"};
+  }
+  if (node["percent"]) {
+    m.per_million =
+        static_cast<uint32_t>(integer(node["percent"], path + ".percent", 0, 100)) * 10000;
+  } else if (const YAML::Node f = node["fraction"]) {
+    supportedKeys(f, path + ".fraction", {"numerator", "denominator"});
+    int64_t denominator =
+        f["denominator"] ? integer(f["denominator"], path + ".fraction.denominator", 1, 1000000)
+                         : 100;
+    int64_t numerator = integer(f["numerator"], path + ".fraction.numerator", 0, denominator);
+    m.per_million = static_cast<uint32_t>(numerator * 1000000 / denominator);
+  }
+  return m;
+}
+
+bool sharedRuleFilter(const YAML::Node& node, const std::string& type, size_t index,
+                      const std::string& fpath, HttpRouteRule& rule) {
+  auto once = [&](auto& slot) {
+    if (slot) throw FieldError{fpath + ".type", type + " appears twice in this rule"};
+  };
+  if (type == "RequestHeaderModifier") {
+    supportedKeys(node, fpath, {"type", "requestHeaderModifier"});
+    once(rule.request_headers);
+    rule.request_headers =
+        headerModifier(node["requestHeaderModifier"], fpath + ".requestHeaderModifier");
+  } else if (type == "ResponseHeaderModifier") {
+    supportedKeys(node, fpath, {"type", "responseHeaderModifier"});
+    once(rule.response_headers);
+    rule.response_headers =
+        headerModifier(node["responseHeaderModifier"], fpath + ".responseHeaderModifier");
+  } else if (type == "RequestMirror") {
+    supportedKeys(node, fpath, {"type", "requestMirror"});
+    rule.mirrors.push_back(requestMirror(node["requestMirror"], fpath + ".requestMirror"));
+    rule.mirrors.back().filter_index = index;
+  } else if (type.empty()) {
+    throw FieldError{fpath + ".type", "is required"};
+  } else {
+    return false;
+  }
+  return true;
 }
 
 HeaderModifier headerModifier(const YAML::Node& node, const std::string& path) {

@@ -1,10 +1,10 @@
 #pragma once
 
 // The Gateway API's shared route fields (HTTPRoute, and GRPCRoute's parts
-// that are the same): parentRefs, backendRefs, header matches and header
-// modifiers. Every key these read is one weft implements; any other key of
-// the Gateway API schema is an error naming it ("not supported by weft"),
-// never dropped.
+// that are the same): parentRefs, hostnames, backendRefs, header matches,
+// header modifiers and mirrors. Every key these read is one weft implements;
+// any other key of the Gateway API schema is an error naming it ("not
+// supported by weft"), never dropped.
 
 #include <yaml-cpp/yaml.h>
 
@@ -26,6 +26,8 @@ void supportedKeys(const YAML::Node& node, const std::string& path,
 YAML::Node sequence(const YAML::Node& node, const std::string& path);
 
 std::vector<ParentRef> parentRefs(const YAML::Node& spec);
+// spec.hostnames: DNS names, optionally "*." first; no IPs.
+std::vector<std::string> routeHostnames(const YAML::Node& spec);
 // One backendRefs[] entry; `allow_filters`: its header-modifier filters too.
 BackendRef backendRef(const YAML::Node& node, const std::string& path, bool allow_filters);
 // headers[] / queryParams[]: {type: Exact|RegularExpression, name, value};
@@ -36,5 +38,12 @@ std::vector<HttpRouteMatch::Header> nameValueMatches(const YAML::Node& node,
                                                      bool names_case_sensitive);
 // RequestHeaderModifier / ResponseHeaderModifier: {set, add, remove}.
 HeaderModifier headerModifier(const YAML::Node& node, const std::string& path);
+// RequestMirror: {backendRef, percent | fraction}.
+RequestMirror requestMirror(const YAML::Node& node, const std::string& path);
+// filters[] entry `node` of a rule, of the types both route kinds share
+// (RequestHeaderModifier, ResponseHeaderModifier, RequestMirror) into `rule`;
+// false for any other type, which the caller reads or refuses.
+bool sharedRuleFilter(const YAML::Node& node, const std::string& type, size_t index,
+                      const std::string& fpath, HttpRouteRule& rule);
 
 }  // namespace weft::control

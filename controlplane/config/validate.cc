@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "controlplane/config/route_conflicts.h"
 #include "controlplane/config/yaml_fields.h"
 
 namespace weft::control {
@@ -156,6 +157,16 @@ bool checkRoute(const HttpRoute& route, const ConfigSet& set, std::string* field
         *message = "must start with '/'";
         return false;
       }
+      if (match.grpc_method && match.grpc_method->type == "RegularExpression") {
+        for (const auto& [part, value] : {std::pair{".service", &match.grpc_method->service},
+                                          std::pair{".method", &match.grpc_method->method}}) {
+          if (!value->empty() && !validRegex(*value, &error)) {
+            *field = mpath + ".method" + part;
+            *message = "invalid regular expression: " + error;
+            return false;
+          }
+        }
+      }
       for (size_t h = 0; h < match.headers.size(); ++h) {
         if (match.headers[h].type == "RegularExpression" &&
             !validRegex(match.headers[h].value, &error)) {
@@ -202,20 +213,25 @@ void validateConfig(ConfigSet& set) {
   dropDuplicates(set.services, "Service", set);
   dropDuplicates(set.endpoint_slices, "EndpointSlice", set);
   dropDuplicates(set.http_routes, "HTTPRoute", set);
+  dropDuplicates(set.grpc_routes, "GRPCRoute", set);
   dropDuplicates(set.destination_policies, "DestinationPolicy", set);
   dropDuplicates(set.authorization_policies, "AuthorizationPolicy", set);
 
-  std::vector<HttpRoute> routes;
-  for (auto& route : set.http_routes) {
-    std::string field, message;
-    if (checkRoute(route, set, &field, &message)) {
-      routes.push_back(std::move(route));
-    } else {
-      set.errors.push_back({route.meta.origin, "HTTPRoute " + route.meta.ns + "/" + route.meta.name,
-                            field, message});
+  for (auto* kind : {&set.http_routes, &set.grpc_routes}) {
+    std::vector<HttpRoute> routes;
+    for (auto& route : *kind) {
+      std::string field, message;
+      if (checkRoute(route, set, &field, &message)) {
+        routes.push_back(std::move(route));
+      } else {
+        set.errors.push_back(
+            {route.meta.origin,
+             std::string(route.kindName()) + " " + route.meta.ns + "/" + route.meta.name, field,
+             message});
+      }
     }
+    *kind = std::move(routes);
   }
-  set.http_routes = std::move(routes);
 
   std::vector<DestinationPolicy> policies;
   for (auto& policy : set.destination_policies) {
@@ -248,6 +264,7 @@ void validateConfig(ConfigSet& set) {
     authz.push_back(std::move(policy));
   }
   set.authorization_policies = std::move(authz);
+  rejectRouteKindConflicts(set);
 }
 
 namespace {
@@ -286,11 +303,14 @@ bool keepPreviousAuthorization(const std::string& object, std::vector<Authorizat
 
 void keepLastValidVersions(ConfigSet& set, const ConfigSet* previous) {
   if (previous == nullptr) return;
+  bool route_kept = false;
   for (auto& e : set.errors) {
-    if (e.object.empty()) continue;
+    if (e.object.empty() || e.route_conflict) continue;
+    bool route = keepPrevious(e.object, "HTTPRoute", set.http_routes, previous->http_routes) ||
+                 keepPrevious(e.object, "GRPCRoute", set.grpc_routes, previous->grpc_routes);
+    route_kept = route_kept || route;
     bool kept =
-        keepPrevious(e.object, "HTTPRoute", set.http_routes, previous->http_routes) ||
-        keepPrevious(e.object, "Service", set.services, previous->services) ||
+        route || keepPrevious(e.object, "Service", set.services, previous->services) ||
         keepPrevious(e.object, "EndpointSlice", set.endpoint_slices, previous->endpoint_slices) ||
         keepPrevious(e.object, "DestinationPolicy", set.destination_policies,
                      previous->destination_policies) ||
@@ -298,6 +318,8 @@ void keepLastValidVersions(ConfigSet& set, const ConfigSet* previous) {
                                   previous->authorization_policies);
     if (kept) e.message += " (keeping its last valid version)";
   }
+  // A route put back may be older than one that won a conflict without it.
+  if (route_kept) rejectRouteKindConflicts(set);
 }
 
 }  // namespace weft::control

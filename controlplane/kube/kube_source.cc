@@ -213,8 +213,9 @@ void KubeSource::rebuild() {
   LOG_INFO(
       "config: from the Kubernetes API: %zu services, %zu endpoint slices, %zu routes, "
       "%zu policies, %zu errors",
-      set->services.size(), set->endpoint_slices.size(), set->http_routes.size(),
-      set->destination_policies.size(), set->errors.size());
+      set->services.size(), set->endpoint_slices.size(),
+      set->http_routes.size() + set->grpc_routes.size(), set->destination_policies.size(),
+      set->errors.size());
   current_ = set;
   on_config_(set);
 }

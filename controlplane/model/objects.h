@@ -73,6 +73,14 @@ struct HttpRouteMatch {
   std::vector<Header> headers;
   std::vector<Header> query_params;
   std::string method;
+  // GRPCRoute's method match (GRPCMethodMatch), which becomes a :path match
+  // ("/SERVICE/METHOD"); an HTTPRoute's matches never have one.
+  struct GrpcMethod {
+    std::string type = "Exact";  // Exact, RegularExpression
+    std::string service;         // empty: any service
+    std::string method;          // empty: any method
+  };
+  std::optional<GrpcMethod> grpc_method;
 };
 
 // RequestHeaderModifier / ResponseHeaderModifier.
@@ -148,13 +156,37 @@ struct ParentRef {
   std::string section_name;  // a Service port's name; empty: every port
 };
 
+// A parent (by its index in parentRefs) that does not take the route on one
+// port: an HTTPRoute and a GRPCRoute there route intersecting hostnames, and
+// the Gateway API accepts only the older of the two.
+struct RouteConflict {
+  size_t parent_index = 0;
+  uint16_t port = 0;
+  std::string message;
+};
+
+// An HTTPRoute, or a GRPCRoute read into the same shape: its method matches
+// become path matches, and it has no path, query or redirect fields.
 struct HttpRoute {
+  enum class Kind { kHttp, kGrpc };
+  Kind kind = Kind::kHttp;
+  const char* kindName() const { return kind == Kind::kGrpc ? "GRPCRoute" : "HTTPRoute"; }
   ObjectMeta meta;
   std::vector<ParentRef> parent_refs;
   // Requests whose Host (without its port) is one of these ("*.example.com":
   // any name under it); empty: any.
   std::vector<std::string> hostnames;
   std::vector<HttpRouteRule> rules;
+  // Set by validation, not read from the object.
+  std::vector<RouteConflict> conflicts;
+
+  // Whether parentRefs[i] names `port` of `svc`: the Service by namespace
+  // and name, then the port by number or by name (sectionName); neither
+  // given: every port.
+  bool parentNames(size_t i, const Service& svc, const ServicePort& port) const;
+  // Whether the route applies on `port` of `svc`: a parent names it there
+  // and no conflict took it away.
+  bool attachesTo(const Service& svc, const ServicePort& port) const;
 };
 
 // weft.dev/v1alpha1 AuthorizationPolicy: which workload identities may call
@@ -252,6 +284,9 @@ struct ConfigError {
   std::string object;  // "Kind ns/name"
   std::string field;   // path within the object
   std::string message;
+  // From the HTTPRoute/GRPCRoute conflict pass, which runs again once last
+  // valid versions are back (they may change who is older).
+  bool route_conflict = false;
 
   std::string toString() const;
 };
@@ -262,6 +297,8 @@ struct ConfigSet {
   std::vector<Service> services;
   std::vector<EndpointSlice> endpoint_slices;
   std::vector<HttpRoute> http_routes;
+  // GRPCRoutes, apart from HTTPRoutes: one of each kind may share a name.
+  std::vector<HttpRoute> grpc_routes;
   std::vector<DestinationPolicy> destination_policies;
   std::vector<AuthorizationPolicy> authorization_policies;
   MeshConfig mesh;

@@ -54,7 +54,8 @@ void DirWatcher::reload() {
       "config: loaded %s in %.1f ms: %zu services, %zu endpoint slices, %zu routes, %zu "
       "policies, %zu errors",
       dir_.c_str(), seconds * 1000, config->services.size(), config->endpoint_slices.size(),
-      config->http_routes.size(), config->destination_policies.size(), config->errors.size());
+      config->http_routes.size() + config->grpc_routes.size(), config->destination_policies.size(),
+      config->errors.size());
   on_config_(std::move(config));
 }
 

@@ -42,4 +42,28 @@ void addApiListeners(const ConfigSet& config, const std::set<std::string>& api_l
   }
 }
 
+void useGrpcClientHeaderMatchers(envoy::config::route::v3::RouteConfiguration& routes) {
+  for (auto& vh : *routes.mutable_virtual_hosts()) {
+    for (auto& route : *vh.mutable_routes()) {
+      for (auto& header : *route.mutable_match()->mutable_headers()) {
+        if (!header.has_string_match()) continue;
+        envoy::type::matcher::v3::StringMatcher m = header.string_match();
+        header.clear_string_match();
+        // The legacy fields have no ignore_case; weft sets it on no header match.
+        if (m.has_safe_regex()) {
+          *header.mutable_safe_regex_match() = m.safe_regex();
+        } else if (!m.prefix().empty()) {
+          header.set_prefix_match(m.prefix());
+        } else if (!m.suffix().empty()) {
+          header.set_suffix_match(m.suffix());
+        } else if (!m.contains().empty()) {
+          header.set_contains_match(m.contains());
+        } else {
+          header.set_exact_match(m.exact());
+        }
+      }
+    }
+  }
+}
+
 }  // namespace weft::control

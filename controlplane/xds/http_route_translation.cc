@@ -29,8 +29,9 @@ struct RouteCandidate {
   // matching hostname (a wildcard); a route without hostnames has neither.
   size_t exact_host_length = 0;
   size_t host_length = 0;
-  int path_rank = 0;  // 0 Exact, 1 RegularExpression, 2 PathPrefix
-  size_t path_length = 0;
+  int path_rank = 0;         // 0 Exact, 1 RegularExpression, 2 PathPrefix
+  size_t path_length = 0;    // GRPCRoute: of the service
+  size_t method_length = 0;  // GRPCRoute only
   bool has_method = false;
   size_t header_count = 0;
   size_t query_count = 0;
@@ -46,7 +47,7 @@ struct RouteCandidate {
 bool precedes(const RouteCandidate& a, const RouteCandidate& b) {
   auto specificity = [](const RouteCandidate& c) {
     return std::make_tuple(c.exact_host_length, c.host_length, -c.path_rank, c.path_length,
-                           c.has_method, c.header_count, c.query_count);
+                           c.method_length, c.has_method, c.header_count, c.query_count);
   };
   auto sa = specificity(a), sb = specificity(b);
   if (sa != sb) return sa > sb;
@@ -103,9 +104,29 @@ void replaceFullPath(const std::string& path, matcher_v3::RegexMatchAndSubstitut
   out->set_substitution(literalSubstitution(path));
 }
 
+// A GRPCRoute method match as a :path match on "/SERVICE/METHOD": both
+// exact, a path; the service alone, a prefix "/SERVICE/"; otherwise a
+// regex over the whole path, either part "[^/]+" when not given.
+void setGrpcPath(const HttpRouteMatch::GrpcMethod& method, route_v3::RouteMatch* m) {
+  bool exact = method.type == "Exact";
+  if (exact && !method.service.empty() && !method.method.empty()) {
+    m->set_path("/" + method.service + "/" + method.method);
+  } else if (exact && method.method.empty()) {
+    m->set_prefix("/" + method.service + "/");
+  } else {
+    auto part = [exact](const std::string& value) {
+      if (value.empty()) return std::string("[^/]+");
+      return exact ? RE2::QuoteMeta(value) : "(?:" + value + ")";
+    };
+    m->mutable_safe_regex()->set_regex("/" + part(method.service) + "/" + part(method.method));
+  }
+}
+
 void addMatch(route_v3::Route& route, const HttpRouteMatch& match, const std::string* hostname) {
   auto* m = route.mutable_match();
-  if (match.path_type == "Exact") {
+  if (match.grpc_method) {
+    setGrpcPath(*match.grpc_method, m);
+  } else if (match.path_type == "Exact") {
     m->set_path(match.path_value);
   } else if (match.path_type == "RegularExpression") {
     m->mutable_safe_regex()->set_regex(match.path_value);
@@ -341,8 +362,14 @@ route_v3::Route translateRule(const ConfigSet& config, const HttpRoute& http_rou
   if (rule.redirect) {
     setRedirect(route, *rule.redirect, match, port);
   } else if (rule.backend_refs.empty()) {
-    // Gateway API: a rule with no backends answers 500.
-    route.mutable_direct_response()->set_status(500);
+    // Gateway API: a rule with no backends answers 500 (HTTPRoute) or
+    // UNAVAILABLE (GRPCRoute: the proxy answers a gRPC request's 503 with
+    // grpc-status 14).
+    auto* response = route.mutable_direct_response();
+    response->set_status(http_route.kind == HttpRoute::Kind::kGrpc ? 503 : 500);
+    response->mutable_body()->set_inline_string("no backends for this rule of " +
+                                                std::string(http_route.kindName()) + " " +
+                                                http_route.meta.ns + "/" + http_route.meta.name);
   } else {
     setRouteAction(route, config, http_route, rule, match);
   }
@@ -360,23 +387,17 @@ route_v3::Route translateRule(const ConfigSet& config, const HttpRoute& http_rou
 
 }  // namespace
 
-bool attachesTo(const ParentRef& parent, const HttpRoute& route, const Service& svc,
-                const ServicePort& port) {
-  std::string ns = parent.ns.empty() ? route.meta.ns : parent.ns;
-  if (ns != svc.meta.ns || parent.name != svc.meta.name) return false;
-  if (parent.port != 0 && parent.port != port.port) return false;
-  return parent.section_name.empty() || parent.section_name == port.name;
-}
-
 std::vector<route_v3::Route> httpRouteRoutes(const ConfigSet& config, const Service& svc,
                                              const ServicePort& port) {
   std::vector<RouteCandidate> candidates;
-  for (const auto& http_route : config.http_routes) {
-    bool attached = false;
-    for (const auto& parent : http_route.parent_refs) {
-      attached = attached || attachesTo(parent, http_route, svc, port);
+  std::vector<const HttpRoute*> attached;
+  for (const auto* kind : {&config.http_routes, &config.grpc_routes}) {
+    for (const auto& route : *kind) {
+      if (route.attachesTo(svc, port)) attached.push_back(&route);
     }
-    if (!attached) continue;
+  }
+  for (const HttpRoute* route : attached) {
+    const HttpRoute& http_route = *route;
     std::vector<const std::string*> hostnames;
     for (const auto& h : http_route.hostnames) hostnames.push_back(&h);
     if (hostnames.empty()) hostnames.push_back(nullptr);  // any Host
@@ -394,12 +415,20 @@ std::vector<route_v3::Route> httpRouteRoutes(const ConfigSet& config, const Serv
             c.exact_host_length = wildcard ? 0 : hostname->size();
             c.host_length = hostname->size();
           }
-          c.path_rank = match.path_type == "Exact"               ? 0
-                        : match.path_type == "RegularExpression" ? 1
-                                                                 : 2;
-          // Two Exact paths never match one request: only prefixes (and
-          // regexes, weft's choice) rank by length.
-          c.path_length = c.path_rank == 0 ? 0 : match.path_value.size();
+          if (http_route.kind == HttpRoute::Kind::kGrpc) {
+            // GRPCRoute: the characters of the service, then of the method.
+            // The two kinds never share a hostname on one port (validation
+            // accepts one), so their orders never meet.
+            c.path_length = match.grpc_method ? match.grpc_method->service.size() : 0;
+            c.method_length = match.grpc_method ? match.grpc_method->method.size() : 0;
+          } else {
+            c.path_rank = match.path_type == "Exact"               ? 0
+                          : match.path_type == "RegularExpression" ? 1
+                                                                   : 2;
+            // Two Exact paths never match one request: only prefixes (and
+            // regexes, weft's choice) rank by length.
+            c.path_length = c.path_rank == 0 ? 0 : match.path_value.size();
+          }
           c.has_method = !match.method.empty();
           c.header_count = match.headers.size();
           c.query_count = match.query_params.size();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "controlplane/xds/api_listener_translation.h"
 #include "controlplane/xds/headless_translation.h"
 #include "controlplane/xds/http_route_translation.h"
 #include "controlplane/xds/mtls.h"
@@ -200,7 +201,8 @@ bool egressAllowed(const ConfigSet& config, const ProxyIdentity& proxy, const Se
   return false;
 }
 
-void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResources& out) {
+void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, bool grpc_client,
+                 ProxyResources& out) {
   // Outbound: every Service this proxy may call.
   route_v3::RouteConfiguration outbound_routes;
   outbound_routes.set_name("outbound");
@@ -222,6 +224,7 @@ void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResou
     }
   }
   addHeadlessMembers(config, proxy, &outbound_routes, out);
+  if (grpc_client) useGrpcClientHeaderMatchers(outbound_routes);
   add(out, kRds, "outbound", outbound_routes);
 }
 

@@ -15,8 +15,11 @@
 
 namespace weft::control {
 
-// Clusters, endpoints and routes for every Service `proxy` may call.
-void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResources& out);
+// Clusters, endpoints and routes for every Service `proxy` may call;
+// `grpc_client`: a gRPC xDS client reads the routes too (it asked for API
+// listeners), so they keep to the fields it knows.
+void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, bool grpc_client,
+                 ProxyResources& out);
 
 // No interception: an HTTP listener at the proxy's outbound address that the
 // app calls explicitly, routing by Host.

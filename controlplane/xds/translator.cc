@@ -72,7 +72,7 @@ std::shared_ptr<const ProxyResources> translateForProxy(
     const ConfigSet& config, const ProxyIdentity& proxy,
     const std::set<std::string>& api_listener_names) {
   auto out = std::make_shared<ProxyResources>();
-  addOutbound(config, proxy, *out);
+  addOutbound(config, proxy, !api_listener_names.empty(), *out);
   if (proxy.interception) {
     addServiceListeners(config, proxy, *out);
   } else {

@@ -97,6 +97,46 @@ TEST(TranslatorTest, RoutesFollowGatewayApiPrecedence) {
   EXPECT_EQ(r->by_type[kCds].count("outbound|5432||db.data.svc.cluster.local"), 1u);
 }
 
+TEST(TranslatorTest, AGrpcXdsClientGetsHeaderMatchersItReads) {
+  ConfigSet set;
+  parseYamlDocuments(std::string(kMesh) + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: web-rpc, namespace: shop}
+spec:
+  parentRefs: [{kind: Service, name: web-canary}]
+  rules:
+  - matches:
+    - headers: [{name: x-a, value: "1"}, {type: RegularExpression, name: x-b, value: "[0-9]+"}]
+    backendRefs: [{name: web, port: 80}]
+)",
+                     "mesh.yaml", set);
+  validateConfig(set);
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  auto headersOf = [&](const std::set<std::string>& api_listeners) {
+    auto r = translateForProxy(set, proxy("client.other", "default"), api_listeners);
+    envoy::config::route::v3::RouteConfiguration routes;
+    EXPECT_TRUE(r->by_type[kRds].at("outbound").any.UnpackTo(&routes));
+    for (const auto& vh : routes.virtual_hosts()) {
+      if (vh.name() == "web-canary.shop.svc.cluster.local:80")
+        return vh.routes(0).match().headers();
+    }
+    ADD_FAILURE() << "no web-canary virtual host";
+    return google::protobuf::RepeatedPtrField<envoy::config::route::v3::HeaderMatcher>();
+  };
+  // A sidecar: string_match, Envoy's current field.
+  auto sidecar = headersOf({});
+  ASSERT_EQ(sidecar.size(), 2);
+  EXPECT_EQ(sidecar[0].string_match().exact(), "1");
+  // A gRPC xDS client (it asks for an API listener): the fields gRPC 1.51 reads.
+  auto grpc = headersOf({"web-canary.shop"});
+  ASSERT_EQ(grpc.size(), 2);
+  EXPECT_FALSE(grpc[0].has_string_match());
+  EXPECT_EQ(grpc[0].exact_match(), "1");
+  EXPECT_EQ(grpc[1].safe_regex_match().regex(), "[0-9]+");
+}
+
 TEST(TranslatorTest, EgressNarrowsWhatAProxySees) {
   ConfigSet set = mesh();
   auto everyone = translateForProxy(set, proxy("a.other", "default"), {});

@@ -1,5 +1,7 @@
 // gRPC echo client for the e2e tests. Prints one line per outcome:
-//   unary: "ok SERVER" or "error CODE MESSAGE";  bidi: "bidi ok N" or "bidi error ...".
+//   unary: "N ok SERVER" or "N error CODE MESSAGE" (with --show-metadata 1,
+//   "ok SERVER [x-a=1 x-b=2]" and, with --response-header NAME, " NAME=VALUE");
+//   bidi: "bidi ok N SERVER" or "bidi error ...".
 
 #include <grpcpp/grpcpp.h>
 
@@ -22,6 +24,8 @@ int main(int argc, char** argv) {
   int deadline_ms = 5000;
   int delay_ms = 0;
   bool show_deadline = false;
+  bool show_metadata = false;                                 // the x- metadata the server saw
+  std::string response_header;                                // a response metadata entry to show
   std::vector<std::pair<std::string, std::string>> metadata;  // --header NAME=VALUE
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--target") == 0) target = argv[i + 1];
@@ -37,6 +41,9 @@ int main(int argc, char** argv) {
       if (eq != std::string::npos) metadata.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     }
     if (std::strcmp(argv[i], "--delay-ms") == 0) delay_ms = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--show-metadata") == 0)
+      show_metadata = std::strcmp(argv[i + 1], "1") == 0;
+    if (std::strcmp(argv[i], "--response-header") == 0) response_header = argv[i + 1];
     if (std::strcmp(argv[i], "--show-deadline") == 0)
       show_deadline = std::strcmp(argv[i + 1], "1") == 0;
   }
@@ -50,6 +57,7 @@ int main(int argc, char** argv) {
     grpc::ClientContext context;
     auto stream = stub->Bidi(&context);
     int received = 0;
+    std::string server;
     for (int i = 0; i < count; ++i) {
       weft::test::EchoRequest request;
       request.set_message("m" + std::to_string(i));
@@ -57,6 +65,7 @@ int main(int argc, char** argv) {
       weft::test::EchoResponse response;
       if (!stream->Read(&response)) break;
       if (response.message() == request.message()) ++received;
+      server = response.server();
     }
     stream->WritesDone();
     grpc::Status status = stream->Finish();
@@ -64,7 +73,7 @@ int main(int argc, char** argv) {
       std::printf("bidi error %d %s\n", status.error_code(), status.error_message().c_str());
       return 1;
     }
-    std::printf("bidi ok %d\n", received);
+    std::printf("bidi ok %d %s\n", received, server.c_str());
     return received == count ? 0 : 1;
   }
 
@@ -85,7 +94,19 @@ int main(int argc, char** argv) {
                   static_cast<long long>(response.deadline_ms()));
     }
     if (status.ok()) {
-      outcomes["ok " + response.server()]++;
+      std::string outcome = "ok " + response.server();
+      if (show_metadata) {
+        std::string seen;
+        for (const auto& m : response.metadata()) seen += (seen.empty() ? "" : " ") + m;
+        outcome += " [" + seen + "]";
+      }
+      if (!response_header.empty()) {
+        auto [begin, end] = context.GetServerInitialMetadata().equal_range(response_header);
+        std::string value =
+            begin == end ? "-" : std::string(begin->second.data(), begin->second.size());
+        outcome += " " + response_header + "=" + value;
+      }
+      outcomes[outcome]++;
     } else {
       outcomes["error " + std::to_string(status.error_code()) + " " + status.error_message()]++;
     }

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "echo.grpc.pb.h"
 
@@ -40,6 +42,15 @@ class EchoService final : public weft::test::Echo::Service {
     }
     response->set_message(request->message());
     response->set_server(name_);
+    std::vector<std::string> metadata;
+    for (const auto& [key, value] : context->client_metadata()) {
+      if (key.starts_with("x-")) {
+        metadata.push_back(std::string(key.data(), key.size()) + "=" +
+                           std::string(value.data(), value.size()));
+      }
+    }
+    std::sort(metadata.begin(), metadata.end());
+    for (auto& m : metadata) response->add_metadata(std::move(m));
     return grpc::Status::OK;
   }
 

@@ -70,10 +70,11 @@ int check(const std::string& dir) {
   weft::control::ConfigSet set = weft::control::loadConfigDir(dir);
   for (const auto& e : set.errors) std::printf("%s\n", e.toString().c_str());
   std::printf(
-      "%zu services, %zu endpoint slices, %zu HTTP routes, %zu destination policies: %zu "
-      "error%s\n",
+      "%zu services, %zu endpoint slices, %zu HTTP routes, %zu gRPC routes, %zu destination "
+      "policies: %zu error%s\n",
       set.services.size(), set.endpoint_slices.size(), set.http_routes.size(),
-      set.destination_policies.size(), set.errors.size(), set.errors.size() == 1 ? "" : "s");
+      set.grpc_routes.size(), set.destination_policies.size(), set.errors.size(),
+      set.errors.size() == 1 ? "" : "s");
   return set.errors.empty() ? 0 : 1;
 }
 
