@@ -126,20 +126,7 @@ void filter(const YAML::Node& node, size_t index, const std::string& fpath, Http
 
 HttpRouteRule rule(const YAML::Node& r, const std::string& rpath) {
   supportedKeys(r, rpath, {"matches", "filters", "backendRefs", "timeouts", "retry"});
-  HttpRouteRule rule;
-  YAML::Node matches = sequence(r["matches"], rpath + ".matches");
-  for (size_t j = 0; j < matches.size(); ++j) {
-    rule.matches.push_back(match(matches[j], rpath + ".matches[" + std::to_string(j) + "]"));
-  }
-  YAML::Node filters = sequence(r["filters"], rpath + ".filters");
-  for (size_t j = 0; j < filters.size(); ++j) {
-    filter(filters[j], j, rpath + ".filters[" + std::to_string(j) + "]", rule);
-  }
-  YAML::Node refs = sequence(r["backendRefs"], rpath + ".backendRefs");
-  for (size_t j = 0; j < refs.size(); ++j) {
-    rule.backend_refs.push_back(
-        backendRef(refs[j], rpath + ".backendRefs[" + std::to_string(j) + "]", true));
-  }
+  HttpRouteRule rule = ruleLists(r, rpath, match, filter);
   if (rule.redirect && rule.url_rewrite) {
     throw FieldError{rpath + ".filters", "RequestRedirect and URLRewrite cannot be in one rule"};
   }

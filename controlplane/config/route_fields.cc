@@ -206,6 +206,25 @@ RequestMirror requestMirror(const YAML::Node& node, const std::string& path) {
   return m;
 }
 
+HttpRouteRule ruleLists(const YAML::Node& r, const std::string& rpath, MatchReader match,
+                        FilterReader filter) {
+  HttpRouteRule rule;
+  YAML::Node matches = sequence(r["matches"], rpath + ".matches");
+  for (size_t j = 0; j < matches.size(); ++j) {
+    rule.matches.push_back(match(matches[j], rpath + ".matches[" + std::to_string(j) + "]"));
+  }
+  YAML::Node filters = sequence(r["filters"], rpath + ".filters");
+  for (size_t j = 0; j < filters.size(); ++j) {
+    filter(filters[j], j, rpath + ".filters[" + std::to_string(j) + "]", rule);
+  }
+  YAML::Node refs = sequence(r["backendRefs"], rpath + ".backendRefs");
+  for (size_t j = 0; j < refs.size(); ++j) {
+    rule.backend_refs.push_back(
+        backendRef(refs[j], rpath + ".backendRefs[" + std::to_string(j) + "]", true));
+  }
+  return rule;
+}
+
 bool sharedRuleFilter(const YAML::Node& node, const std::string& type, size_t index,
                       const std::string& fpath, HttpRouteRule& rule) {
   auto once = [&](auto& slot) {

@@ -40,6 +40,13 @@ std::vector<HttpRouteMatch::Header> nameValueMatches(const YAML::Node& node,
 HeaderModifier headerModifier(const YAML::Node& node, const std::string& path);
 // RequestMirror: {backendRef, percent | fraction}.
 RequestMirror requestMirror(const YAML::Node& node, const std::string& path);
+// A rule's matches[], filters[] and backendRefs[], matches and filters read
+// by the route kind's own readers.
+using MatchReader = HttpRouteMatch (*)(const YAML::Node& node, const std::string& path);
+using FilterReader = void (*)(const YAML::Node& node, size_t index, const std::string& path,
+                              HttpRouteRule& rule);
+HttpRouteRule ruleLists(const YAML::Node& rule, const std::string& path, MatchReader match,
+                        FilterReader filter);
 // filters[] entry `node` of a rule, of the types both route kinds share
 // (RequestHeaderModifier, ResponseHeaderModifier, RequestMirror) into `rule`;
 // false for any other type, which the caller reads or refuses.
