@@ -72,18 +72,7 @@ HttpRouteRule rule(const YAML::Node& r, const std::string& rpath) {
 }  // namespace
 
 HttpRoute parseGrpcRoute(const YAML::Node& doc, ObjectMeta m) {
-  HttpRoute route;
-  route.kind = HttpRoute::Kind::kGrpc;
-  route.meta = std::move(m);
-  const YAML::Node s = spec(doc);
-  supportedKeys(s, "spec", {"parentRefs", "hostnames", "rules"});
-  route.parent_refs = parentRefs(s);
-  route.hostnames = routeHostnames(s);
-  YAML::Node rules = sequence(s["rules"], "spec.rules");
-  for (size_t i = 0; i < rules.size(); ++i) {
-    route.rules.push_back(rule(rules[i], "spec.rules[" + std::to_string(i) + "]"));
-  }
-  return route;
+  return readRoute(doc, std::move(m), HttpRoute::Kind::kGrpc, rule);
 }
 
 }  // namespace weft::control

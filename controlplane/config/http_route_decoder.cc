@@ -172,17 +172,7 @@ HttpRouteRule rule(const YAML::Node& r, const std::string& rpath) {
 }  // namespace
 
 HttpRoute parseHttpRoute(const YAML::Node& doc, ObjectMeta m) {
-  HttpRoute route;
-  route.meta = std::move(m);
-  const YAML::Node s = spec(doc);
-  supportedKeys(s, "spec", {"parentRefs", "hostnames", "rules"});
-  route.parent_refs = parentRefs(s);
-  route.hostnames = routeHostnames(s);
-  YAML::Node rules = sequence(s["rules"], "spec.rules");
-  for (size_t i = 0; i < rules.size(); ++i) {
-    route.rules.push_back(rule(rules[i], "spec.rules[" + std::to_string(i) + "]"));
-  }
-  return route;
+  return readRoute(doc, std::move(m), HttpRoute::Kind::kHttp, rule);
 }
 
 }  // namespace weft::control

@@ -206,6 +206,21 @@ RequestMirror requestMirror(const YAML::Node& node, const std::string& path) {
   return m;
 }
 
+HttpRoute readRoute(const YAML::Node& doc, ObjectMeta meta, HttpRoute::Kind kind, RuleReader rule) {
+  HttpRoute route;
+  route.kind = kind;
+  route.meta = std::move(meta);
+  const YAML::Node s = spec(doc);
+  supportedKeys(s, "spec", {"parentRefs", "hostnames", "rules"});
+  route.parent_refs = parentRefs(s);
+  route.hostnames = routeHostnames(s);
+  YAML::Node rules = sequence(s["rules"], "spec.rules");
+  for (size_t i = 0; i < rules.size(); ++i) {
+    route.rules.push_back(rule(rules[i], "spec.rules[" + std::to_string(i) + "]"));
+  }
+  return route;
+}
+
 HttpRouteRule ruleLists(const YAML::Node& r, const std::string& rpath, MatchReader match,
                         FilterReader filter) {
   HttpRouteRule rule;

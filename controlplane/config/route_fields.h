@@ -47,6 +47,10 @@ using FilterReader = void (*)(const YAML::Node& node, size_t index, const std::s
                               HttpRouteRule& rule);
 HttpRouteRule ruleLists(const YAML::Node& rule, const std::string& path, MatchReader match,
                         FilterReader filter);
+// A whole route: spec {parentRefs, hostnames, rules}, each rule read by
+// `rule` (the kind's own reader).
+using RuleReader = HttpRouteRule (*)(const YAML::Node& node, const std::string& path);
+HttpRoute readRoute(const YAML::Node& doc, ObjectMeta meta, HttpRoute::Kind kind, RuleReader rule);
 // filters[] entry `node` of a rule, of the types both route kinds share
 // (RequestHeaderModifier, ResponseHeaderModifier, RequestMirror) into `rule`;
 // false for any other type, which the caller reads or refuses.
