@@ -11,6 +11,7 @@
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
 #include "controlplane/xds/http_route_translation.h"
+#include "controlplane/xds/route_test_support.h"
 
 namespace weft::control {
 namespace {
@@ -38,25 +39,13 @@ const char kV1[] = "outbound|50051||greeter.shop.svc.cluster.local";
 const char kV2[] = "outbound|50051||greeter-v2.shop.svc.cluster.local";
 
 ConfigSet loadWithErrors(const std::string& yaml) {
-  ConfigSet set;
-  parseYamlDocuments(std::string(kServices) + yaml, "routes.yaml", set);
-  validateConfig(set);
-  return set;
+  return testing::loadWithErrors(kServices + yaml);
 }
 
-ConfigSet load(const std::string& yaml) {
-  ConfigSet set = loadWithErrors(yaml);
-  for (const auto& e : set.errors) ADD_FAILURE() << e.toString();
-  return set;
-}
+ConfigSet load(const std::string& yaml) { return testing::loadValid(kServices + yaml); }
 
 std::vector<route_v3::Route> routesOf(const ConfigSet& set, uint16_t port = 50051) {
-  const Service* svc = set.findService("shop", "greeter");
-  for (const auto& p : svc->ports) {
-    if (p.port == port) return httpRouteRoutes(set, *svc, p);
-  }
-  ADD_FAILURE() << "no port " << port;
-  return {};
+  return testing::routesOfPort(set, "shop", "greeter", port);
 }
 
 std::string grpcRoute(const std::string& name, const std::string& match, const std::string& backend,

@@ -8,6 +8,7 @@
 
 #include "controlplane/config/parser.h"
 #include "controlplane/config/validate.h"
+#include "controlplane/xds/route_test_support.h"
 
 namespace weft::control {
 namespace {
@@ -34,21 +35,10 @@ spec: {ports: [{name: http, port: 8080}]}
 const char kWeb[] = "outbound|80||web.shop.svc.cluster.local";
 const char kCanary[] = "outbound|80||web-canary.shop.svc.cluster.local";
 
-ConfigSet load(const std::string& yaml) {
-  ConfigSet set;
-  parseYamlDocuments(std::string(kServices) + yaml, "routes.yaml", set);
-  validateConfig(set);
-  for (const auto& e : set.errors) ADD_FAILURE() << e.toString();
-  return set;
-}
+ConfigSet load(const std::string& yaml) { return testing::loadValid(kServices + yaml); }
 
 std::vector<route_v3::Route> routesOf(const ConfigSet& set, uint16_t port = 80) {
-  const Service* web = set.findService("shop", "web");
-  for (const auto& p : web->ports) {
-    if (p.port == port) return httpRouteRoutes(set, *web, p);
-  }
-  ADD_FAILURE() << "no port " << port;
-  return {};
+  return testing::routesOfPort(set, "shop", "web", port);
 }
 
 // An HTTPRoute on Service web with one rule sending `match` to `backend`.
