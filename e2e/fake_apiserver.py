@@ -29,6 +29,23 @@ KINDS = {
     "/api/v1/namespaces": ("v1", "Namespace", "namespaces.json"),
 }
 STORED = re.compile(r"^/api/v1/namespaces/([a-z0-9-]+)/(configmaps|secrets)(?:/([a-z0-9.-]+))?$")
+# An object's status subresource: /apis/GROUP/VERSION/namespaces/NS/PLURAL/NAME/status.
+STATUS = re.compile(r"^(/apis/[a-z0-9.-]+/[a-z0-9]+)/namespaces/([a-z0-9-]+)/([a-z]+)/([a-z0-9.-]+)/status$")
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch, as kube-apiserver applies
+    application/merge-patch+json."""
+    if not isinstance(patch, dict):
+        return patch
+    if not isinstance(target, dict):
+        target = {}
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = merge_patch(target.get(key), value)
+    return target
 
 
 class State:
@@ -40,6 +57,8 @@ class State:
         self.objects = {path: {} for path in KINDS}
         self.events = []  # (rv, path, type, object)
         self.lists = {path: 0 for path in KINDS}
+        # Status subresource writes: (path, "ns/name", status) of each accepted one.
+        self.status_writes = []
         # Objects clients write: resource ("configmaps", "secrets") -> "ns/name" -> object.
         self.stored = {"configmaps": {}, "secrets": {}}
         self.writes = []  # (method, "resource/ns/name") of each accepted write
@@ -61,6 +80,15 @@ class State:
         self.rv += 1
         obj["metadata"]["resourceVersion"] = str(self.rv)
         key = obj["metadata"].get("namespace", "default") + "/" + obj["metadata"]["name"]
+        # metadata.generation: 1 at creation, one more for each change of spec
+        # (a status write leaves it), as kube-apiserver keeps it.
+        old = self.objects[path].get(key)
+        if old is None:
+            obj["metadata"].setdefault("generation", 1)
+        else:
+            generation = old["metadata"].get("generation", 1)
+            changed = old.get("spec") != obj.get("spec")
+            obj["metadata"]["generation"] = generation + 1 if changed else generation
         kind = "MODIFIED" if key in self.objects[path] else "ADDED"
         self.objects[path][key] = obj
         if record:
@@ -173,6 +201,43 @@ class Handler(BaseHTTPRequestHandler):
             return self.status(404, "NotFound", "the server could not find the requested resource")
         self.stored("PUT", match.group(2), match.group(1), match.group(3), body)
 
+    def do_PATCH(self):
+        """The status subresource, as kube-apiserver serves it: a JSON merge
+        patch of `status` only (anything else in the patch is ignored, as the
+        status subresource does), 409 when the patch carries a stale
+        resourceVersion, 415 for another patch type; the object's watchers
+        see a MODIFIED event."""
+        state = self.server.state
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if not self.authorized():
+            return
+        match = STATUS.match(self.path)
+        if not match:
+            return self.status(404, "NotFound", "the server could not find the requested resource")
+        if self.headers.get("Content-Type") != "application/merge-patch+json":
+            return self.status(415, "UnsupportedMediaType",
+                               "the body of the request was in an unknown format")
+        path = match.group(1) + "/" + match.group(3)
+        key = match.group(2) + "/" + match.group(4)
+        patch = json.loads(body)
+        with state.lock:
+            current = state.objects.get(path, {}).get(key)
+            if current is None:
+                return self.status(404, "NotFound", '%s "%s" not found' % (match.group(3),
+                                                                         match.group(4)))
+            sent = patch.get("metadata", {}).get("resourceVersion")
+            if sent and sent != current["metadata"]["resourceVersion"]:
+                state.conflicts.append(("PATCH", path + "/" + key))
+                return self.status(409, "Conflict", "the object has been modified; please apply "
+                                   "your changes to the latest version and try again")
+            updated = json.loads(json.dumps(current))
+            if "status" in patch:
+                updated["status"] = merge_patch(updated.get("status"), patch["status"])
+            state.put(path, updated)
+            state.status_writes.append((path, key, updated.get("status")))
+            state.lock.notify_all()
+        self.reply(200, updated)
+
     def do_POST(self):
         state = self.server.state
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
@@ -192,6 +257,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, {"objects": state.stored[resource],
                                         "writes": of_resource(state.writes),
                                         "conflicts": of_resource(state.conflicts)})
+        if self.path == "/_test/status_writes":
+            with state.lock:
+                return self.reply(200, {"writes": state.status_writes})
+        if self.path == "/_test/object":
+            with state.lock:
+                return self.reply(200, state.objects[body["path"]].get(body["key"]) or {})
         if self.path == "/_test/read_delay":
             with state.lock:
                 state.read_delay_s = float(body["seconds"])

@@ -230,3 +230,52 @@ class HttpRouteFiltersTest(ServicePodsMesh):
         self.assertEqual(self.client.xds_version("routes"), before)
         self.assertEqual(self.request("/?v=2")[2], b"echo-v2")
         self.assertEqual(self.curl("/moved"), "302 http://echo/here")
+
+    def status(self):
+        """`weftctl status` of the route: (exit code, condition -> "STATUS REASON MESSAGE", text).
+        Every sidecar here may call echo: the route belongs on four."""
+        out = subprocess.run([WEFTCTL_BIN, "status", "httproute/echo-route", "--control",
+                              "127.0.0.1:%d" % self.control.admin_port],
+                             capture_output=True, text=True, timeout=20)
+        rows = {}
+        for line in out.stdout.splitlines()[2:]:  # after the object and parent lines
+            fields = line.split(None, 3)
+            rows[fields[0]] = " ".join(fields[1:])
+        return out.returncode, rows, out.stdout
+
+    def wait_status(self, condition, prefix):
+        self.wait_for(lambda: self.status()[1].get(condition, "").startswith(prefix),
+                      "%s to read %r" % (condition, prefix))
+
+    def test_status_follows_the_route_through_a_refusal_and_a_fix(self):
+        self.wait_status("weft.dev/Programmed", "True Programmed 4 of 4 proxies have ACKed it")
+        code, rows, text = self.status()
+        self.assertEqual(code, 0, text)
+        self.assertIn("HTTPRoute default/echo-route (generation 0)", text)
+        self.assertIn("parent Service echo:80 (weft.dev/mesh)", text)
+        self.assertTrue(rows["Accepted"].startswith("True Accepted"), text)
+        self.assertTrue(rows["ResolvedRefs"].startswith("True ResolvedRefs"), text)
+
+        # A field weft does not act on: refused, said why, and the proxies keep the last one.
+        self.write_route(50, UNSUPPORTED)
+        self.wait_status("Accepted", "False UnsupportedValue")
+        code, rows, text = self.status()
+        self.assertEqual(code, 3, text)
+        self.assertIn("spec.rules[5].filters[0].type: 'ExtensionRef' is not supported by weft",
+                      rows["Accepted"])
+        self.assertIn("False Invalid this generation is not applied", rows["weft.dev/Programmed"])
+        self.assertIn("4 of 4 proxies have ACKed its last valid version",
+                      rows["weft.dev/Programmed"])
+
+        # A backend that does not exist.
+        self.write_route(50, ROUTE.replace("name: echo-mirror", "name: echo-gone"))
+        self.wait_status("ResolvedRefs", "False BackendNotFound")
+        self.assertIn("backend Service 'echo-gone' does not exist", self.status()[1]["ResolvedRefs"])
+
+        # Fixed: accepted, resolved, and programmed again everywhere.
+        self.write_route(25)
+        self.wait_status("weft.dev/Programmed", "True Programmed 4 of 4")
+        code, rows, text = self.status()
+        self.assertEqual(code, 0, text)
+        self.assertTrue(rows["Accepted"].startswith("True Accepted"), text)
+        self.assertTrue(rows["ResolvedRefs"].startswith("True ResolvedRefs"), text)

@@ -144,6 +144,88 @@ class KubeSourceTest(unittest.TestCase):
         self.assertIn("retrying in 1 s", text)
         self.assertIn("retrying in 2 s", text)
 
+    def test_5_status_is_written_onto_the_objects(self):
+        """Route and policy status through the status subresource: written once
+        the proxy ACKs, rewritten after its NACK and after the fix, never in a
+        loop, and another controller's entry left as it was."""
+        with self.api.state.lock:
+            route = copy.deepcopy(self.api.state.objects[ROUTES]["default/echo-canary"])
+        route["status"] = {"parents": [{
+            "parentRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "edge"},
+            "controllerName": "example.com/gateway-controller",
+            "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted",
+                            "message": "", "observedGeneration": 1,
+                            "lastTransitionTime": "2026-11-20T10:00:03Z"}]}]}
+        self.post("/_test/apply", {"path": ROUTES, "object": route})
+
+        def ours(path, key):
+            obj = self.post("/_test/object", {"path": path, "key": key})
+            for parent in obj.get("status", {}).get("parents", []):
+                if parent["controllerName"] == "weft.dev/mesh":
+                    return obj, {c["type"]: c for c in parent["conditions"]}
+            return obj, {c["type"]: c for c in obj.get("status", {}).get("conditions", [])}
+
+        def route_programmed():
+            obj, conditions = ours(ROUTES, "default/echo-canary")
+            c = conditions.get("weft.dev/Programmed", {})
+            return c.get("status") == "True" and c.get("observedGeneration") == \
+                obj["metadata"]["generation"]
+        self.wait_for(route_programmed, "the route's status")
+        obj, conditions = ours(ROUTES, "default/echo-canary")
+        self.assertEqual(conditions["Accepted"]["reason"], "Accepted")
+        self.assertEqual(conditions["ResolvedRefs"]["reason"], "ResolvedRefs")
+        self.assertEqual(conditions["weft.dev/Programmed"]["message"],
+                         "1 of 1 proxies have ACKed it")
+        self.assertEqual(obj["status"]["parents"][0]["controllerName"],
+                         "example.com/gateway-controller")  # kept, first
+        self.assertEqual(obj["status"]["parents"][1]["parentRef"],
+                         {"group": "", "kind": "Service", "name": "echo", "port": 80})
+
+        # A policy the proxy refuses (a CA bundle path it does not have): NACKed.
+        services, policies = "/api/v1/services", "/apis/weft.dev/v1alpha1/destinationpolicies"
+        self.post("/_test/apply", {"path": services, "object": {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "partner", "namespace": "default"},
+            "spec": {"type": "ExternalName", "externalName": "localhost",
+                     "ports": [{"name": "https", "port": 443}]}}})
+        policy = {"apiVersion": "weft.dev/v1alpha1", "kind": "DestinationPolicy",
+                  "metadata": {"name": "partner", "namespace": "default"},
+                  "spec": {"targetRef": {"name": "partner"},
+                           "tls": {"mode": "SIMPLE", "caCertificates": "/nonexistent/ca.pem"}}}
+        self.post("/_test/apply", {"path": policies, "object": policy})
+
+        def policy_condition(reason):
+            _, conditions = ours(policies, "default/partner")
+            return conditions.get("Programmed", {}).get("reason") == reason
+        self.wait_for(lambda: policy_condition("Nacked"), "the policy's NACK in its status")
+        _, conditions = ours(policies, "default/partner")
+        self.assertEqual(conditions["Accepted"]["status"], "True")
+        self.assertIn("client-0.default", conditions["Programmed"]["message"])
+        self.assertIn("cannot read '/nonexistent/ca.pem'", conditions["Programmed"]["message"])
+        nacked_at = conditions["Programmed"]["lastTransitionTime"]
+
+        # Fixed (the system bundle every proxy has): programmed, generation 2.
+        with self.api.state.lock:
+            policy = copy.deepcopy(self.api.state.objects[policies]["default/partner"])
+        del policy["spec"]["tls"]["caCertificates"]
+        self.post("/_test/apply", {"path": policies, "object": policy})
+        self.wait_for(lambda: policy_condition("Programmed"), "the fix in the policy's status")
+        obj, conditions = ours(policies, "default/partner")
+        self.assertEqual(obj["metadata"]["generation"], 2)
+        self.assertEqual(conditions["Programmed"]["observedGeneration"], 2)
+        self.assertGreaterEqual(conditions["Programmed"]["lastTransitionTime"], nacked_at)
+
+        # Settled: no more writes (each write is a watch event; none may cause another).
+        time.sleep(1.5)
+        writes = len(self.post("/_test/status_writes", {})["writes"])
+        time.sleep(3)
+        after = self.post("/_test/status_writes", {})["writes"]
+        self.assertEqual(len(after), writes, json.dumps(after[writes:], indent=1)[:3000])
+
+    def wait_for(self, predicate, what, timeout=20):
+        wait_for(predicate, what, timeout,
+                 details=lambda: open(self.log.name).read()[-3000:])
+
     def set_weights(self, v1, v2):
         with self.api.state.lock:
             route = copy.deepcopy(self.api.state.objects[ROUTES]["default/echo-canary"])

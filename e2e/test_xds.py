@@ -244,14 +244,23 @@ class MeshTest(unittest.TestCase):
     def test_proxy_nacks_invalid_resource_and_keeps_serving(self):
         self.wait_for(lambda: self.route_body() == b"v1", "v1 routing")
         clusters_before = self.client.xds_version("clusters")
-        # weft-control accepts a zero connect timeout; weft-proxy does not.
+        # weft-control cannot see the proxies' files: a CA bundle that no
+        # proxy has is accepted by it and refused by each proxy.
         write(os.path.join(self.config, "policy.yaml"), """
+apiVersion: v1
+kind: Service
+metadata: {name: partner}
+spec:
+  type: ExternalName
+  externalName: localhost
+  ports: [{name: https, port: 443}]
+---
 apiVersion: weft.dev/v1alpha1
 kind: DestinationPolicy
-metadata: {name: echo-v1}
+metadata: {name: partner}
 spec:
-  targetRef: {name: echo-v1}
-  connectionPool: {connectTimeout: 0s}
+  targetRef: {name: partner}
+  tls: {mode: SIMPLE, caCertificates: /nonexistent/partner-ca.pem}
 """)
 
         def nacked():
@@ -262,7 +271,14 @@ spec:
         self.wait_for(nacked, "the client proxy's NACK")
         dump = self.client.config_dump()["dynamic"]["clusters"]
         self.assertEqual(dump["version"], clusters_before)
-        self.assertIn("connect_timeout: must be greater than 0", dump["last_rejected"]["error"])
+        self.assertIn("cannot read '/nonexistent/partner-ca.pem'", dump["last_rejected"]["error"])
+        # The policy's status says so, naming a proxy and its error.
+        status = json.loads(self.control.get(
+            "/debug/statusz?object=DestinationPolicy/default/partner")[1])[0]["status"]
+        programmed = status["conditions"][1]
+        self.assertEqual((programmed["type"], programmed["status"], programmed["reason"]),
+                         ("Programmed", "False", "Nacked"))
+        self.assertIn("cannot read '/nonexistent/partner-ca.pem'", programmed["message"])
         for _ in range(50):
             self.assertEqual(self.route_body(), b"v1")
         os.remove(os.path.join(self.config, "policy.yaml"))

@@ -105,8 +105,11 @@ bool BlockingHttpClient::request(const HttpEndpoint& server, const std::string& 
   std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + server.host +
                         "\r\nAccept: application/json\r\nUser-Agent: weft\r\n";
   if (!body.empty()) {
-    request +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    // The Kubernetes API takes a PATCH body by its type: weft sends JSON
+    // merge patches (RFC 7386), the one kind that needs no schema.
+    const char* type = method == "PATCH" ? "application/merge-patch+json" : "application/json";
+    request += std::string("Content-Type: ") + type +
+               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   std::string token = server.token;
   if (!server.token_file.empty()) {

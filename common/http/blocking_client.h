@@ -36,7 +36,8 @@ class BlockingHttpClient {
 
   // Sends GET `path` and reads the status line and headers.
   bool get(const HttpEndpoint& server, const std::string& path, int timeout_s, std::string* error);
-  // Any method, with a JSON body when `body` is not empty.
+  // Any method, with a JSON body when `body` is not empty (PATCH: a JSON
+  // merge patch).
   bool request(const HttpEndpoint& server, const std::string& method, const std::string& path,
                const std::string& body, int timeout_s, std::string* error);
   int status() const { return status_; }

@@ -39,7 +39,9 @@ ojson resolvePlain(const std::string& s) {
   return s;
 }
 
-ojson toJson(const YAML::Node& node) {
+}  // namespace
+
+ojson yamlNodeToJson(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
       return nullptr;
@@ -47,18 +49,21 @@ ojson toJson(const YAML::Node& node) {
       return node.Tag() == "!" ? ojson(node.Scalar()) : resolvePlain(node.Scalar());
     case YAML::NodeType::Sequence: {
       ojson out = ojson::array();
-      for (const auto& item : node) out.push_back(toJson(item));
+      for (const auto& item : node) out.push_back(yamlNodeToJson(item));
       return out;
     }
     case YAML::NodeType::Map: {
       ojson out = ojson::object();
-      for (const auto& entry : node) out[entry.first.as<std::string>()] = toJson(entry.second);
+      for (const auto& entry : node)
+        out[entry.first.as<std::string>()] = yamlNodeToJson(entry.second);
       return out;
     }
     default:
       return nullptr;
   }
 }
+
+namespace {
 
 void emit(YAML::Emitter& out, const ojson& value) {
   switch (value.type()) {
@@ -109,7 +114,7 @@ bool yamlDocumentsToJson(const std::string& text, std::vector<ojson>* docs, std:
   try {
     for (const auto& node : nodes) {
       if (node.IsNull()) continue;
-      docs->push_back(toJson(node));
+      docs->push_back(yamlNodeToJson(node));
     }
   } catch (const YAML::Exception& e) {
     *error = yamlError(e);
@@ -126,7 +131,7 @@ bool yamlToJson(const std::string& yaml, std::string* json, std::string* error) 
     return false;
   }
   try {
-    *json = toJson(nodes.empty() ? YAML::Node() : nodes[0]).dump();
+    *json = yamlNodeToJson(nodes.empty() ? YAML::Node() : nodes[0]).dump();
     return true;
   } catch (const YAML::Exception& e) {
     *error = yamlError(e);

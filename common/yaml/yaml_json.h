@@ -6,6 +6,7 @@
 // scalars stay strings (`"80"`); key order is kept, so a rewritten manifest
 // reads like its input.
 
+#include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,6 +21,10 @@ bool yamlDocumentsToJson(const std::string& text, std::vector<nlohmann::ordered_
 // Exactly one YAML document (none reads as null) as JSON text; false with
 // `error` naming the line, or saying how many documents there were.
 bool yamlToJson(const std::string& yaml, std::string* json, std::string* error);
+
+// One parsed node as JSON: quoted scalars stay strings, plain ones resolve
+// by the core schema (so JSON read as YAML keeps its types).
+nlohmann::ordered_json yamlNodeToJson(const YAML::Node& node);
 
 // Block-style YAML, documents separated by "---".
 std::string jsonDocumentsToYaml(const std::vector<nlohmann::ordered_json>& docs);

@@ -108,20 +108,103 @@ EndpointSlice parseEndpointSlice(const YAML::Node& doc, ObjectMeta m) {
   return slice;
 }
 
+// spec.consistentHash, required by (and only taken with) the hashing
+// load balancers.
+std::optional<DestinationPolicy::ConsistentHash> parseConsistentHash(const YAML::Node& node,
+                                                                     const std::string& lb) {
+  const bool hashing = lb == "RING_HASH" || lb == "MAGLEV";
+  if (!node) {
+    if (hashing) {
+      throw FieldError{"spec.consistentHash",
+                       "is required with loadBalancer " + lb +
+                           ": what to hash on (httpHeaderName, httpCookie or useSourceIp)"};
+    }
+    return std::nullopt;
+  }
+  if (!hashing) {
+    throw FieldError{"spec.consistentHash",
+                     "takes effect only with loadBalancer RING_HASH or MAGLEV, not " + lb};
+  }
+  const std::string path = "spec.consistentHash";
+  onlyKeys(node, path, {"httpHeaderName", "httpCookie", "useSourceIp", "ringHash", "maglev"});
+  DestinationPolicy::ConsistentHash hash;
+  int sources = 0;
+  if (node["httpHeaderName"]) {
+    hash.http_header_name = str(node["httpHeaderName"], path + ".httpHeaderName");
+    if (hash.http_header_name.empty() ||
+        hash.http_header_name.find_first_of(" :\t\r\n") != std::string::npos) {
+      throw FieldError{path + ".httpHeaderName", "is not an HTTP header name"};
+    }
+    ++sources;
+  }
+  if (const YAML::Node cookie = node["httpCookie"]) {
+    onlyKeys(cookie, path + ".httpCookie", {"name", "path", "ttl"});
+    DestinationPolicy::ConsistentHash::Cookie c;
+    c.name = str(cookie["name"], path + ".httpCookie.name");
+    if (c.name.empty() || c.name.find_first_of(" =;,\t\"") != std::string::npos) {
+      throw FieldError{path + ".httpCookie.name", "is required and must be a cookie name"};
+    }
+    c.path = str(cookie["path"], path + ".httpCookie.path");
+    if (cookie["ttl"]) c.ttl_ms = duration(cookie["ttl"], path + ".httpCookie.ttl");
+    hash.http_cookie = std::move(c);
+    ++sources;
+  }
+  if (node["useSourceIp"]) {
+    hash.use_source_ip = node["useSourceIp"].as<std::string>() == "true";
+    if (!hash.use_source_ip) throw FieldError{path + ".useSourceIp", "must be true when given"};
+    ++sources;
+  }
+  if (sources != 1) {
+    throw FieldError{path, "give exactly one of httpHeaderName, httpCookie, useSourceIp"};
+  }
+  if (const YAML::Node ring = node["ringHash"]) {
+    if (lb != "RING_HASH") throw FieldError{path + ".ringHash", "applies to RING_HASH only"};
+    onlyKeys(ring, path + ".ringHash", {"minimumRingSize"});
+    hash.minimum_ring_size = static_cast<uint64_t>(
+        integer(ring["minimumRingSize"], path + ".ringHash.minimumRingSize", 1, 8 * 1024 * 1024));
+  }
+  if (const YAML::Node maglev = node["maglev"]) {
+    if (lb != "MAGLEV") throw FieldError{path + ".maglev", "applies to MAGLEV only"};
+    onlyKeys(maglev, path + ".maglev", {"tableSize"});
+    const int64_t size = integer(maglev["tableSize"], path + ".maglev.tableSize", 2, 5000011);
+    for (int64_t d = 2; d * d <= size; ++d) {
+      if (size % d == 0) {
+        throw FieldError{path + ".maglev.tableSize", std::to_string(size) + " is not a prime"};
+      }
+    }
+    hash.table_size = static_cast<uint64_t>(size);
+  }
+  return hash;
+}
+
 DestinationPolicy parseDestinationPolicy(const YAML::Node& doc, ObjectMeta m) {
   DestinationPolicy policy;
   policy.meta = std::move(m);
   const YAML::Node s = spec(doc);
+  onlyKeys(s, "spec",
+           {"targetRef", "loadBalancer", "consistentHash", "connectionPool", "retryBudget",
+            "outlierDetection", "tls"});
+  if (s["targetRef"]) onlyKeys(s["targetRef"], "spec.targetRef", {"kind", "name"});
+  std::string target_kind = str(s["targetRef"]["kind"], "spec.targetRef.kind");
+  if (!target_kind.empty() && target_kind != "Service") {
+    throw FieldError{"spec.targetRef.kind", "'" + target_kind + "' is not Service"};
+  }
   policy.service = str(s["targetRef"]["name"], "spec.targetRef.name");
   if (policy.service.empty()) throw FieldError{"spec.targetRef.name", "is required"};
   if (const YAML::Node lb = s["loadBalancer"]) {
     std::string algo = str(lb, "spec.loadBalancer");
-    if (algo != "ROUND_ROBIN" && algo != "LEAST_REQUEST") {
-      throw FieldError{"spec.loadBalancer", "'" + algo + "' is not ROUND_ROBIN or LEAST_REQUEST"};
+    if (algo != "ROUND_ROBIN" && algo != "LEAST_REQUEST" && algo != "RING_HASH" &&
+        algo != "MAGLEV") {
+      throw FieldError{"spec.loadBalancer",
+                       "'" + algo + "' is not ROUND_ROBIN, LEAST_REQUEST, RING_HASH or MAGLEV"};
     }
     policy.load_balancer = algo;
   }
+  policy.consistent_hash = parseConsistentHash(s["consistentHash"], policy.load_balancer);
   if (const YAML::Node cp = s["connectionPool"]) {
+    onlyKeys(
+        cp, "spec.connectionPool",
+        {"maxConnections", "maxPendingRequests", "maxRequests", "maxRetries", "connectTimeout"});
     if (cp["maxConnections"]) {
       policy.max_connections =
           integer(cp["maxConnections"], "spec.connectionPool.maxConnections", 1, 1 << 30);
@@ -140,9 +223,13 @@ DestinationPolicy parseDestinationPolicy(const YAML::Node& doc, ObjectMeta m) {
     if (cp["connectTimeout"]) {
       policy.connect_timeout_ms =
           duration(cp["connectTimeout"], "spec.connectionPool.connectTimeout");
+      if (*policy.connect_timeout_ms == 0) {
+        throw FieldError{"spec.connectionPool.connectTimeout", "must be greater than 0"};
+      }
     }
   }
   if (const YAML::Node budget = s["retryBudget"]) {
+    onlyKeys(budget, "spec.retryBudget", {"percent", "minRetryConcurrency"});
     if (budget["percent"]) {
       policy.retry_budget_percent =
           static_cast<double>(integer(budget["percent"], "spec.retryBudget.percent", 0, 100));
@@ -153,6 +240,9 @@ DestinationPolicy parseDestinationPolicy(const YAML::Node& doc, ObjectMeta m) {
     }
   }
   if (const YAML::Node od = s["outlierDetection"]) {
+    onlyKeys(od, "spec.outlierDetection",
+             {"consecutive5xx", "consecutiveGatewayFailures", "interval", "baseEjectionTime",
+              "maxEjectionPercent"});
     DestinationPolicy::Outlier o;
     if (od["consecutive5xx"]) {
       o.consecutive_5xx =
@@ -202,7 +292,9 @@ AuthorizationPolicy parseAuthorizationPolicy(const YAML::Node& doc, ObjectMeta m
   AuthorizationPolicy policy;
   policy.meta = std::move(m);
   const YAML::Node s = spec(doc);
+  onlyKeys(s, "spec", {"targetRef", "rules"});
   const YAML::Node target = s["targetRef"];
+  if (target) onlyKeys(target, "spec.targetRef", {"kind", "name"});
   std::string kind = str(target["kind"], "spec.targetRef.kind");
   if (!kind.empty() && kind != "Service") {
     throw FieldError{"spec.targetRef.kind", "'" + kind + "' is not Service"};
@@ -214,12 +306,14 @@ AuthorizationPolicy parseAuthorizationPolicy(const YAML::Node& doc, ObjectMeta m
   for (size_t i = 0; rules && i < rules.size(); ++i) {
     std::string rpath = "spec.rules[" + std::to_string(i) + "]";
     AuthorizationRule rule;
+    onlyKeys(rules[i], rpath, {"from", "to"});
     const YAML::Node from = rules[i]["from"];
     if (!from || !from.IsSequence() || from.size() == 0) {
       throw FieldError{rpath + ".from", "is required: the identities this rule allows"};
     }
     for (size_t j = 0; j < from.size(); ++j) {
       std::string fpath = rpath + ".from[" + std::to_string(j) + "]";
+      onlyKeys(from[j], fpath, {"identity", "namespace", "serviceAccount"});
       std::string identity = str(from[j]["identity"], fpath + ".identity");
       std::string ns = str(from[j]["namespace"], fpath + ".namespace");
       std::string sa = str(from[j]["serviceAccount"], fpath + ".serviceAccount");
@@ -246,6 +340,7 @@ AuthorizationPolicy parseAuthorizationPolicy(const YAML::Node& doc, ObjectMeta m
       rule.from_accounts.emplace_back(ns, sa);
     }
     if (const YAML::Node to = rules[i]["to"]) {
+      onlyKeys(to, rpath + ".to", {"paths", "methods"});
       for (size_t j = 0; to["paths"] && j < to["paths"].size(); ++j) {
         std::string ppath = rpath + ".to.paths[" + std::to_string(j) + "]";
         std::string p = str(to["paths"][j], ppath);

@@ -4,6 +4,7 @@
 
 #include "common/yaml/yaml_documents.h"
 #include "controlplane/config/kinds.h"
+#include "controlplane/config/status_subjects.h"
 #include "controlplane/config/yaml_fields.h"
 
 namespace weft::control {
@@ -36,6 +37,7 @@ void parseYamlDocuments(const std::string& text, const std::string& file, Config
       object = kind + " " + m.ns + "/" + m.name;
       const MeshKind* mesh_kind = findMeshKind(api_version, kind);
       if (mesh_kind != nullptr) {
+        recordStatusSubject(doc, api_version, kind, out);
         mesh_kind->decode(doc, std::move(m), out);
       } else {
         out.errors.push_back({origin, object, "kind",

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+#include <vector>
+
 #include "controlplane/config/validate.h"
 #include "controlplane/config/yaml_fields.h"
 
@@ -219,6 +222,99 @@ TEST(ValidateTest, GrpcRouteFieldsWeftDoesNotActOnAreErrors) {
   EXPECT_NE(same.errors[0].toString().find("GRPCRoute shop/same: metadata.name: duplicate name"),
             std::string::npos)
       << same.errors[0].toString();
+}
+
+// One DestinationPolicy for shop/web with `spec_rest` after its targetRef.
+ConfigSet parseDestinationPolicy(const std::string& spec_rest) {
+  return parse(std::string(kServices) + R"(
+---
+apiVersion: weft.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  targetRef: {kind: Service, name: web}
+)" + spec_rest);
+}
+
+TEST(ParserTest, ConsistentHashing) {
+  ConfigSet set = parseDestinationPolicy(R"(
+  loadBalancer: RING_HASH
+  consistentHash:
+    httpCookie: {name: session, path: /, ttl: 1h}
+    ringHash: {minimumRingSize: 4096}
+)");
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  const auto& hash = *set.destination_policies[0].consistent_hash;
+  EXPECT_EQ(hash.http_cookie->name, "session");
+  EXPECT_EQ(hash.http_cookie->ttl_ms, 3600000u);
+  EXPECT_EQ(hash.minimum_ring_size, 4096u);
+  set = parseDestinationPolicy("  loadBalancer: MAGLEV\n  consistentHash: {useSourceIp: true}\n");
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  EXPECT_TRUE(set.destination_policies[0].consistent_hash->use_source_ip);
+}
+
+TEST(ParserTest, WeftDevFieldsItDoesNotReadOrCannotUseAreNamed) {
+  for (const auto& [spec_rest, field, message] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"  loadBalancer: RING_HASH\n", "spec.consistentHash", "is required with loadBalancer"},
+           {"  consistentHash: {httpHeaderName: x-user}\n", "spec.consistentHash",
+            "only with loadBalancer RING_HASH or MAGLEV"},
+           {"  loadBalancer: MAGLEV\n  consistentHash: {httpHeaderName: a, useSourceIp: true}\n",
+            "spec.consistentHash", "exactly one of"},
+           {"  loadBalancer: MAGLEV\n  consistentHash: {httpQueryParameterName: u}\n",
+            "spec.consistentHash.httpQueryParameterName", "not a field weft reads"},
+           {"  loadBalancer: MAGLEV\n  consistentHash: {useSourceIp: true, maglev: {tableSize: "
+            "1000}}\n",
+            "spec.consistentHash.maglev.tableSize", "1000 is not a prime"},
+           {"  loadBalancer: MAGLEV\n  consistentHash: {useSourceIp: true, ringHash: "
+            "{minimumRingSize: 8}}\n",
+            "spec.consistentHash.ringHash", "applies to RING_HASH only"},
+           {"  loadBalancer: RANDOM\n", "spec.loadBalancer", "is not ROUND_ROBIN"},
+           {"  connectionPool: {maxConnections: 4, http2MaxRequests: 8}\n",
+            "spec.connectionPool.http2MaxRequests", "not a field weft reads"},
+           {"  outlierDetection: {consecutiveErrors: 3}\n",
+            "spec.outlierDetection.consecutiveErrors", "not a field weft reads"},
+           {"  trafficPolicy: {}\n", "spec.trafficPolicy", "not a field weft reads"}}) {
+    ConfigSet set = parseDestinationPolicy(spec_rest);
+    ASSERT_EQ(set.errors.size(), 1u) << spec_rest;
+    EXPECT_EQ(set.errors[0].field, field) << spec_rest;
+    EXPECT_NE(set.errors[0].message.find(message), std::string::npos) << set.errors[0].toString();
+    EXPECT_TRUE(set.destination_policies.empty());
+  }
+  ConfigSet set = parse(std::string(kServices) + R"(
+---
+apiVersion: weft.dev/v1alpha1
+kind: AuthorizationPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  targetRef: {kind: Service, name: web}
+  rules: [{from: [{namespace: shop}], to: {paths: [/a], ports: ["80"]}}]
+)");
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_EQ(set.errors[0].field, "spec.rules[0].to.ports");
+}
+
+// What every proxy would refuse (a NACK) is refused by weft-control first.
+TEST(ValidateTest, ValuesProxiesWouldRefuseAreNamed) {
+  ConfigSet set = parseDestinationPolicy("  connectionPool: {connectTimeout: 0s}\n");
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_EQ(set.errors[0].field, "spec.connectionPool.connectTimeout");
+  set = parse(std::string(kServices) + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: shop
+  annotations: {weft.dev/retry-on: "connect-failure, retry-forever"}
+spec:
+  parentRefs: [{kind: Service, group: "", name: web, port: 80}]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+)");
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_EQ(set.errors[0].field, "metadata.annotations[weft.dev/retry-on]");
+  EXPECT_NE(set.errors[0].message.find("'retry-forever' is not a retry condition"),
+            std::string::npos);
 }
 
 TEST(ParserTest, GatewayDurations) {

@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <set>
@@ -66,6 +67,37 @@ bool checkFaultAnnotations(const HttpRoute& route, std::string* field, std::stri
       *field = "metadata.annotations[weft.dev/fault-abort]";
       *message = "'" + it->second + "' is not 'PERCENT% STATUS' (e.g. '10% 503' or '5% grpc:14')";
       return false;
+    }
+  }
+  if (auto it = a.find("weft.dev/retry-on"); it != a.end()) {
+    // Envoy's retry_on conditions that weft-proxy implements: anything else
+    // would be refused by every proxy (a NACK), so it is refused here.
+    static const char* const kConditions[] = {"5xx",
+                                              "gateway-error",
+                                              "reset",
+                                              "connect-failure",
+                                              "retriable-status-codes",
+                                              "cancelled",
+                                              "deadline-exceeded",
+                                              "resource-exhausted",
+                                              "unavailable"};
+    std::string list = it->second;
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t comma = std::min(list.find(',', start), list.size());
+      std::string token = list.substr(start, comma - start);
+      token.erase(0, token.find_first_not_of(' '));
+      token.erase(token.find_last_not_of(' ') + 1);
+      bool known = token.empty();
+      for (const char* c : kConditions) known = known || token == c;
+      if (!known) {
+        *field = "metadata.annotations[weft.dev/retry-on]";
+        *message = "'" + token + "' is not a retry condition weft knows (5xx, gateway-error, " +
+                   "reset, connect-failure, retriable-status-codes, cancelled, " +
+                   "deadline-exceeded, resource-exhausted, unavailable)";
+        return false;
+      }
+      start = comma + 1;
     }
   }
   if (auto it = a.find("weft.dev/fault-delay"); it != a.end()) {

@@ -213,7 +213,31 @@ struct AuthorizationPolicy {
 struct DestinationPolicy {
   ObjectMeta meta;
   std::string service;  // spec.targetRef.name: a Service in the same namespace
-  std::string load_balancer = "ROUND_ROBIN";  // ROUND_ROBIN, LEAST_REQUEST
+  std::string load_balancer = "ROUND_ROBIN";  // ROUND_ROBIN, LEAST_REQUEST, RING_HASH, MAGLEV
+  // spec.consistentHash (RING_HASH / MAGLEV, required with them): what a
+  // request is hashed on, exactly one of a header, a cookie (made up and set
+  // on the response when the client has none and a ttl is given) or the
+  // client's IP; Istio's DestinationRule consistentHash names.
+  struct ConsistentHash {
+    std::string http_header_name;
+    struct Cookie {
+      std::string name;
+      std::string path;
+      std::optional<uint64_t> ttl_ms;
+    };
+    std::optional<Cookie> http_cookie;
+    bool use_source_ip = false;
+    std::optional<uint64_t> minimum_ring_size;  // ringHash.minimumRingSize
+    std::optional<uint64_t> table_size;         // maglev.tableSize
+    bool operator==(const ConsistentHash& o) const {
+      return http_header_name == o.http_header_name && use_source_ip == o.use_source_ip &&
+             http_cookie.has_value() == o.http_cookie.has_value() &&
+             (!http_cookie || (http_cookie->name == o.http_cookie->name &&
+                               http_cookie->path == o.http_cookie->path &&
+                               http_cookie->ttl_ms == o.http_cookie->ttl_ms));
+    }
+  };
+  std::optional<ConsistentHash> consistent_hash;
   std::optional<uint32_t> max_connections;
   std::optional<uint32_t> max_pending_requests;
   std::optional<uint32_t> max_requests;
@@ -293,6 +317,26 @@ struct ConfigError {
 
 // Everything read from one source at one instant, after validation: invalid
 // objects are dropped (and reported in `errors`), the rest apply.
+// An object weft writes status for (HTTPRoute, GRPCRoute, DestinationPolicy,
+// AuthorizationPolicy), as the user wrote it: recorded before strict decoding,
+// so an object refused for a bad field still gets a status saying why.
+struct StatusSubject {
+  std::string kind;  // "HTTPRoute", ...
+  std::string api_version;
+  std::string ns, name;
+  int64_t generation = 0;        // metadata.generation (0 in files)
+  std::string resource_version;  // metadata.resourceVersion (Kubernetes only)
+  // spec.parentRefs, read leniently (routes).
+  struct ParentRef {
+    std::string group, kind = "Service", ns, name, section_name;
+    int64_t port = 0;
+  };
+  std::vector<ParentRef> parent_refs;
+  std::string status_json;  // the object's status as the API server has it ("" in files)
+
+  std::string key() const { return kind + " " + ns + "/" + name; }
+};
+
 struct ConfigSet {
   std::vector<Service> services;
   std::vector<EndpointSlice> endpoint_slices;
@@ -305,6 +349,7 @@ struct ConfigSet {
   // The mesh CA's trust bundle (PEM), served to proxies as the secret ROOTCA.
   std::string trust_bundle_pem;
   std::vector<ConfigError> errors;
+  std::vector<StatusSubject> status_subjects;
 
   const Service* findService(const std::string& ns, const std::string& name) const;
 };

@@ -141,6 +141,7 @@ int ControlServer::run() {
     }
     cache_.update(std::move(config));
   };
+  std::unique_ptr<kube::StatusWriter> writer;  // Kubernetes mode: status onto the objects
   if (!options_.config_dir.empty()) {
     watcher_ =
         std::make_unique<DirWatcher>(main_, options_.config_dir, options_.debounce_ms, apply);
@@ -148,11 +149,15 @@ int ControlServer::run() {
   } else {
     kube_ = std::make_unique<kube::KubeSource>(main_, api, options_.debounce_ms, apply);
     kube_->start();
+    writer = std::make_unique<kube::StatusWriter>(api);
     if (authority_) {
       root_publisher_ = std::make_unique<kube::RootCertificatePublisher>(api, trust_bundle_pem_);
       root_publisher_->start();
     }
   }
+
+  status_ = std::make_unique<StatusReporter>(main_, cache_, registry_, std::move(writer));
+  status_->start();
 
   admin_ = std::make_unique<http::HttpServer>(
       main_, [this](const std::string& method, const std::string& path) {
@@ -181,6 +186,7 @@ int ControlServer::run() {
   main_.run();
   grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   admin_.reset();
+  status_.reset();
   watcher_.reset();
   kube_.reset();
   root_publisher_.reset();
@@ -208,11 +214,25 @@ http::ServerResponse ControlServer::handleAdmin(const std::string&, const std::s
   } else if (route == "/debug/syncz") {
     response.content_type = "application/json";
     response.body = syncz();
+  } else if (route == "/debug/statusz") {
+    // ?object=KIND/NAMESPACE/NAME for one object's.
+    std::string object;
+    size_t q = path.find("?object=");
+    if (q != std::string::npos) object = path.substr(q + 8);
+    response.content_type = "application/json";
+    if (!status_->statusz(object, &response.body)) {
+      response.status = 404;
+      response.content_type = "text/plain";
+      response.body = "no status for " + object +
+                      " (weft writes status for HTTPRoute, "
+                      "GRPCRoute, DestinationPolicy and AuthorizationPolicy)\n";
+    }
   } else if (route == "/debug/config_errors") {
     response.body = configErrors();
   } else {
     response.status = 404;
-    response.body = "endpoints: /healthz /ready /metrics /debug/syncz /debug/config_errors\n";
+    response.body =
+        "endpoints: /healthz /ready /metrics /debug/syncz /debug/statusz /debug/config_errors\n";
   }
   return response;
 }

@@ -1,7 +1,7 @@
 #pragma once
 
 // weft-control: a config source, the xDS cache, the ADS gRPC server and an
-// admin endpoint (metrics, /debug/syncz).
+// admin endpoint (metrics, /debug/syncz, /debug/statusz).
 
 #include <grpcpp/grpcpp.h>
 
@@ -16,6 +16,7 @@
 #include "controlplane/kube/root_certificate_publisher.h"
 #include "controlplane/metrics/metrics.h"
 #include "controlplane/server/dir_watcher.h"
+#include "controlplane/server/status_reporter.h"
 #include "controlplane/xds/ads_server.h"
 #include "controlplane/xds/cache.h"
 #include "mesh/names.h"
@@ -70,6 +71,7 @@ class ControlServer {
   std::unique_ptr<DirWatcher> watcher_;
   std::unique_ptr<kube::KubeSource> kube_;
   std::unique_ptr<kube::RootCertificatePublisher> root_publisher_;
+  std::unique_ptr<StatusReporter> status_;
   std::unique_ptr<http::HttpServer> admin_;
   uv_signal_t sigterm_;
   uv_signal_t sigint_;

@@ -165,7 +165,8 @@ class StreamBase : public grpc::ServerBidiReactor<Request, Response>, public Str
     for (const auto& n : types_[kLds].names) {
       if (n != "*") api_listener_names.insert(n);
     }
-    return cache_.resourcesFor(identity_, api_listener_names);
+    status_.resources = cache_.resourcesFor(identity_, api_listener_names);
+    return status_.resources;
   }
 
   void sendLocked(ResourceType type, Response response, const std::string& version) {

@@ -27,6 +27,9 @@ struct ProxySyncStatus {
   std::array<std::string, kXdsTypeCount> sent;
   std::array<std::string, kXdsTypeCount> acked;
   std::array<std::string, kXdsTypeCount> nacked_error;
+  // What the proxy should hold now (the latest translation for it): the
+  // objects it carries, for route and policy status.
+  std::shared_ptr<const ProxyResources> resources;
 };
 
 class StreamRegistry {

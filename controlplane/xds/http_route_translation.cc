@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "controlplane/config/yaml_fields.h"
+#include "controlplane/xds/load_balancing.h"
 #include "controlplane/xds/translator.h"
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
@@ -200,6 +201,9 @@ std::string backendCluster(const ConfigSet& config, const HttpRoute& http_route,
 
 void setBackends(route_v3::RouteAction* action, const ConfigSet& config,
                  const HttpRoute& http_route, const HttpRouteRule& rule) {
+  for (const auto& ref : rule.backend_refs) {
+    if (ref.weight > 0) addHashPolicy(config, backendOf(config, http_route, ref), action);
+  }
   bool filtered = false;
   size_t weighted = 0;
   for (const auto& ref : rule.backend_refs) {

@@ -53,6 +53,11 @@ void addInbound(const ConfigSet& config, const ProxyIdentity& proxy, ProxyResour
         }
         envoy::config::rbac::v3::RBAC authz;
         bool authorized = authorizationFor(config, *svc, &authz);
+        for (const auto& policy : config.authorization_policies) {
+          if (policy.meta.ns == svc->meta.ns && policy.service == svc->meta.name) {
+            out.applied["AuthorizationPolicy " + policy.meta.ns + "/" + policy.meta.name] = kLds;
+          }
+        }
         auto* chain = inbound.add_filter_chains();
         PortProtocol protocol = portProtocol(port);
         if (protocol == PortProtocol::kDetect) {

@@ -7,6 +7,7 @@
 #include "controlplane/xds/api_listener_translation.h"
 #include "controlplane/xds/headless_translation.h"
 #include "controlplane/xds/http_route_translation.h"
+#include "controlplane/xds/load_balancing.h"
 #include "controlplane/xds/mtls.h"
 #include "controlplane/xds/resource_builders.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
@@ -24,13 +25,6 @@ namespace route_v3 = envoy::config::route::v3;
 using google::protobuf::util::TimeUtil;
 
 namespace {
-
-const DestinationPolicy* policyFor(const ConfigSet& config, const Service& svc) {
-  for (const auto& p : config.destination_policies) {
-    if (p.meta.ns == svc.meta.ns && p.service == svc.meta.name) return &p;
-  }
-  return nullptr;
-}
 
 // Istio's default for DNS-resolved destinations (MeshConfig dnsRefreshRate),
 // and its choice of family for an IPv4 mesh; the answers' TTLs refresh sooner.
@@ -75,7 +69,7 @@ cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
   cluster_v3::Cluster c;
   c.set_name(tcp_of_detected ? outboundTcpClusterName(svc, port.port)
                              : outboundClusterName(svc, port.port));
-  const DestinationPolicy* policy = policyFor(config, svc);
+  const DestinationPolicy* policy = destinationPolicyFor(config, svc);
   if (!svc.external_name.empty()) {
     externalNameCluster(svc, port, policy, &c);
   } else {
@@ -91,8 +85,7 @@ cluster_v3::Cluster outboundCluster(const ConfigSet& config, const Service& svc,
     secureOutboundCluster(config, svc, isHttpPort(port) && !tcp_of_detected, &c);
   }
   if (policy != nullptr) {
-    if (policy->load_balancer == "LEAST_REQUEST")
-      c.set_lb_policy(cluster_v3::Cluster::LEAST_REQUEST);
+    setLoadBalancer(*policy, isHttpPort(port) && !tcp_of_detected, &c);
     if (policy->connect_timeout_ms) {
       *c.mutable_connect_timeout() = TimeUtil::MillisecondsToDuration(*policy->connect_timeout_ms);
     }
@@ -181,6 +174,7 @@ route_v3::VirtualHost serviceVirtualHost(const ConfigSet& config, const Service&
   fallback->set_name("default");  // the Service itself, as the route is named in the README
   fallback->mutable_match()->set_prefix("/");
   fallback->mutable_route()->set_cluster(outboundClusterName(svc, port.port));
+  addHashPolicy(config, svc, fallback->mutable_route());
   return vh;
 }
 
@@ -211,6 +205,9 @@ void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, bool grpc_
     bool first_http = true;
     for (const auto& port : svc.ports) {
       add(out, kCds, outboundClusterName(svc, port.port), outboundCluster(config, svc, port));
+      if (const DestinationPolicy* policy = destinationPolicyFor(config, svc)) {
+        out.applied["DestinationPolicy " + policy->meta.ns + "/" + policy->meta.name] = kCds;
+      }
       if (portProtocol(port) == PortProtocol::kDetect) {
         add(out, kCds, outboundTcpClusterName(svc, port.port),
             outboundCluster(config, svc, port, true));
@@ -220,6 +217,13 @@ void addOutbound(const ConfigSet& config, const ProxyIdentity& proxy, bool grpc_
       }
       if (!isHttpPort(port)) continue;
       *outbound_routes.add_virtual_hosts() = serviceVirtualHost(config, svc, port, first_http);
+      for (const auto* routes : {&config.http_routes, &config.grpc_routes}) {
+        for (const auto& route : *routes) {
+          if (!route.attachesTo(svc, port)) continue;
+          out.applied[std::string(route.kindName()) + " " + route.meta.ns + "/" + route.meta.name] =
+              kRds;
+        }
+      }
       first_http = false;
     }
   }

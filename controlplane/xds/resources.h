@@ -33,6 +33,10 @@ struct NamedResource {
 
 struct ProxyResources {
   std::array<std::map<std::string, NamedResource>, kXdsTypeCount> by_type;
+  // The statused objects these resources carry ("HTTPRoute ns/name",
+  // "DestinationPolicy ns/name", ...), by the type that carries them: what a
+  // proxy must ACK of that type for the object to count as programmed there.
+  std::map<std::string, ResourceType> applied;
   std::array<std::string, kXdsTypeCount> version;  // hash of the whole type
   // Fills in per-resource and per-type versions.
   void seal();

@@ -849,3 +849,66 @@ TEST(TranslatorTest, MeshConfigTracingErrorsNameTheField) {
 
 }  // namespace
 }  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+// RING_HASH on web: its cluster hashes, and every route sending to it (the
+// canary split and the Service's own default route) carries the hash policy;
+// the canary's own cluster and a TCP port stay as they were.
+TEST(TranslatorTest, ConsistentHashingSetsTheClusterAndEveryRouteToIt) {
+  ConfigSet set;
+  parseYamlDocuments(std::string(kMesh) + R"(
+---
+apiVersion: weft.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  targetRef: {kind: Service, name: web}
+  loadBalancer: RING_HASH
+  consistentHash: {httpHeaderName: x-user, ringHash: {minimumRingSize: 2048}}
+---
+apiVersion: weft.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: db, namespace: data}
+spec:
+  targetRef: {name: db}
+  loadBalancer: MAGLEV
+  consistentHash: {useSourceIp: true}
+)",
+                     "mesh.yaml", set);
+  validateConfig(set);
+  ASSERT_TRUE(set.errors.empty()) << set.errors[0].toString();
+  auto r = translateForProxy(set, proxy("a.other", "default"), {});
+  envoy::config::cluster::v3::Cluster web, canary, db;
+  ASSERT_TRUE(r->by_type[kCds].at("outbound|80||web.shop.svc.cluster.local").any.UnpackTo(&web));
+  ASSERT_TRUE(
+      r->by_type[kCds].at("outbound|80||web-canary.shop.svc.cluster.local").any.UnpackTo(&canary));
+  ASSERT_TRUE(r->by_type[kCds].at("outbound|5432||db.data.svc.cluster.local").any.UnpackTo(&db));
+  EXPECT_EQ(web.lb_policy(), envoy::config::cluster::v3::Cluster::RING_HASH);
+  EXPECT_EQ(web.ring_hash_lb_config().minimum_ring_size().value(), 2048u);
+  EXPECT_EQ(canary.lb_policy(), envoy::config::cluster::v3::Cluster::ROUND_ROBIN);
+  EXPECT_EQ(db.lb_policy(), envoy::config::cluster::v3::Cluster::ROUND_ROBIN);  // TCP: no hash
+
+  envoy::config::route::v3::RouteConfiguration routes;
+  ASSERT_TRUE(r->by_type[kRds].at("outbound").any.UnpackTo(&routes));
+  int hashed = 0;
+  for (const auto& vh : routes.virtual_hosts()) {
+    for (const auto& route : vh.routes()) {
+      const auto& action = route.route();
+      bool to_web = action.cluster() == web.name();
+      for (const auto& c : action.weighted_clusters().clusters()) to_web |= c.name() == web.name();
+      if (!to_web) {
+        EXPECT_EQ(action.hash_policy_size(), 0) << vh.name() << " " << route.name();
+        continue;
+      }
+      ASSERT_EQ(action.hash_policy_size(), 1) << vh.name() << " " << route.name();
+      EXPECT_EQ(action.hash_policy(0).header().header_name(), "x-user");
+      ++hashed;
+    }
+  }
+  EXPECT_EQ(hashed, 3);  // the 90/10 split, /health and web's default route
+}
+
+}  // namespace
+}  // namespace weft::control

@@ -14,7 +14,9 @@
 
 namespace weft::config {
 
-enum class LbPolicy { kRoundRobin, kLeastRequest };
+// kRingHash, kMaglev: consistent hashing on the hash a route's hash_policy
+// computes for the request (random without one).
+enum class LbPolicy { kRoundRobin, kLeastRequest, kRingHash, kMaglev };
 enum class UpstreamProtocol { kHttp1, kHttp2 };
 
 struct HostConfig {
@@ -58,6 +60,10 @@ struct ClusterConfig {
   bool logical_dns = false;
   LbPolicy lb_policy = LbPolicy::kRoundRobin;
   uint32_t least_request_choices = 2;
+  // Envoy's defaults: a ring of 1,024..8M points, a Maglev table of 65,537.
+  uint64_t ring_min_size = 1024;
+  uint64_t ring_max_size = 8 * 1024 * 1024;
+  uint64_t maglev_table_size = 65537;
   uint64_t connect_timeout_ms = 5000;  // Envoy's default
   UpstreamProtocol protocol = UpstreamProtocol::kHttp1;
   // HTTP/2 with allow_connect: a request that upgrades (WebSocket) goes as an

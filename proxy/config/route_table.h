@@ -100,6 +100,21 @@ struct FaultConfig {
   bool empty() const { return delay_per_million == 0 && abort_per_million == 0; }
 };
 
+// One of a route's hash_policy entries: what a RING_HASH / MAGLEV cluster
+// hashes the request on. Hashes of several policies are combined; a policy
+// that finds nothing adds nothing; a terminal one that found something ends
+// the list.
+struct HashPolicy {
+  enum class Kind { kHeader, kCookie, kSourceIp };
+  Kind kind = Kind::kHeader;
+  std::string name;  // the header (lower case) or cookie
+  // Cookie with a ttl: when the request has none, one is made up, hashed on
+  // and set on the response (0: a session cookie).
+  std::optional<uint64_t> cookie_ttl_ms;
+  std::string cookie_path;
+  bool terminal = false;
+};
+
 struct RouteEntry {
   // kSeparatedPrefix: Envoy's path_separated_prefix, whole segments only
   // ("/a" matches "/a" and "/a/b", not "/ab"), the Gateway API's PathPrefix.
@@ -130,6 +145,7 @@ struct RouteEntry {
   std::optional<RegexRewrite> regex_rewrite;  // of the path without its query
   std::string host_rewrite;
   std::vector<MirrorPolicy> mirrors;
+  std::vector<HashPolicy> hash_policies;
   HeaderMutation request_mutation;
   HeaderMutation response_mutation;
 

@@ -70,6 +70,7 @@ void ActiveStream::decodeHeaders(HeaderMap&& headers, bool end_stream) {
   router_ = std::make_unique<router::Router>(
       static_cast<router::RouterCallbacks&>(*this), manager_.context().dispatcher(),
       manager_.context().clusterManager(), routes_, *route_, request_headers_, end_stream, grpc_);
+  router_->setDownstreamAddress(&manager_.connection().remoteAddress());
   if (manager_.chain().direction == config::TrafficDirection::kOutbound) {
     router_->setPeerMetadata(&manager_.context().istio().metrics().localHeader());
   }

@@ -4,6 +4,7 @@
 
 #include "common/base/logging.h"
 #include "proxy/matcher/matcher.h"
+#include "proxy/router/request_hash.h"
 #include "proxy/stream_info/response_flags.h"
 #include "proxy/workload/workload_metadata.h"
 
@@ -141,6 +142,11 @@ void Router::start() {
   if (route_.retry.enabled()) {
     retry_ = std::make_unique<RetryState>(route_.retry, resources_, &cluster_->stats());
   }
+  if (!route_.hash_policies.empty()) {
+    RequestHash hashed = hashRequest(route_.hash_policies, request_, downstream_, cm_.rng());
+    hash_ = hashed.hash;
+    set_cookie_ = std::move(hashed.set_cookie);
+  }
   applyRouteRewrites();
   startMirrors();  // before this hop's own headers: each copy gets its own
   if (peer_metadata_ != nullptr && !peer_metadata_->empty() && meshCluster()) {
@@ -205,7 +211,7 @@ void Router::startAttempt() {
   ++attempts_;
   releaseHost();
   // The cluster as it is now: a retry after a push picks among today's hosts.
-  host_ = cluster_->pickHost(cm_.rng());
+  host_ = cluster_->pickHost(cm_.rng(), hash_);
   if (host_ == nullptr) {
     localReply(503, "no healthy upstream", flagBit(ResponseFlag::kNoHealthyUpstream));
     return;
@@ -395,6 +401,7 @@ void Router::onUpstreamHeaders(UpstreamRequest& attempt, http::HeaderMap&& heade
   if (target_ != nullptr) target_->response_mutation.apply(headers);
   routes_->responseMutation().apply(headers);
   route_.response_mutation.apply(headers);
+  if (!set_cookie_.empty()) headers.add("set-cookie", set_cookie_);
   if (code >= 500) stats::inc(cluster_->stats().rq_5xx);
   if (end_stream) cancel();  // the exchange is over: no timers, no retry slot
   callbacks_.onResponseHeaders(headers, end_stream);

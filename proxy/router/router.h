@@ -84,6 +84,8 @@ class Router : private UpstreamRequestCallbacks {
   // Outbound in a mesh: `header` (this sidecar's peer metadata) goes to the
   // destination on a TLS cluster, with the Service routed to. Before start().
   void setPeerMetadata(const std::string* header) { peer_metadata_ = header; }
+  // The client's address (source-IP hash policies). Before start().
+  void setDownstreamAddress(const network::Address* address) { downstream_ = address; }
   // The cluster chosen, or empty before start() / when none was found.
   std::string_view clusterName() const;
   // The Service its name says it reaches (ClusterConfig::service), or empty.
@@ -143,6 +145,11 @@ class Router : private UpstreamRequestCallbacks {
   http::HeaderMap& request_;
   const bool grpc_;
   const std::string* peer_metadata_ = nullptr;
+  const network::Address* downstream_ = nullptr;
+  // The route's hash_policy applied to this request (RING_HASH / MAGLEV),
+  // the same for every attempt; and a made-up affinity cookie to set.
+  std::optional<uint64_t> hash_;
+  std::string set_cookie_;
   const config::WeightedTarget* target_ = nullptr;  // the weighted split's pick
   std::shared_ptr<upstream::WorkerCluster> cluster_;
   std::shared_ptr<upstream::ClusterResources> resources_;

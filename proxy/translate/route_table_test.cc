@@ -230,5 +230,44 @@ TEST(RouteTableTest, RewriteAndMirrorFieldsAreValidated) {
       << all;
 }
 
+TEST(RouteTableTest, HashPoliciesAreReadAndWhatWeftCannotHashOnIsNamed) {
+  auto table = compile(R"({"virtual_hosts": [{"name": "a", "domains": ["*"], "routes": [
+      {"match": {"prefix": "/"}, "route": {"cluster": "c", "hash_policy": [
+        {"header": {"header_name": "X-User"}, "terminal": true},
+        {"cookie": {"name": "session", "ttl": "3600s", "path": "/"}},
+        {"connection_properties": {"source_ip": true}}]}}]}]})");
+  ASSERT_NE(table, nullptr);
+  const auto& policies = table->virtualHosts()[0].routes[0].hash_policies;
+  ASSERT_EQ(policies.size(), 3u);
+  EXPECT_EQ(policies[0].kind, config::HashPolicy::Kind::kHeader);
+  EXPECT_EQ(policies[0].name, "x-user");
+  EXPECT_TRUE(policies[0].terminal);
+  EXPECT_EQ(policies[1].kind, config::HashPolicy::Kind::kCookie);
+  EXPECT_EQ(policies[1].cookie_ttl_ms, 3600000u);
+  EXPECT_EQ(policies[1].cookie_path, "/");
+  EXPECT_EQ(policies[2].kind, config::HashPolicy::Kind::kSourceIp);
+
+  envoy::config::route::v3::RouteConfiguration proto;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  R"({"virtual_hosts": [{"name": "a", "domains": ["*"], "routes": [
+      {"match": {"prefix": "/"}, "route": {"cluster": "c", "hash_policy": [
+        {"query_parameter": {"name": "u"}},
+        {"header": {"header_name": "x", "regex_rewrite": {"pattern": {"regex": "a"}, "substitution": "b"}}},
+        {"connection_properties": {}},
+        {"terminal": true}]}}]}]})",
+                  &proto)
+                  .ok());
+  common::ErrorList errors;
+  EXPECT_EQ(translate::translateRouteConfiguration(proto, "rc", errors), nullptr);
+  std::string all = errors.joined();
+  for (const char* expected :
+       {"route.hash_policy[0].query_parameter: not supported by weft",
+        "route.hash_policy[1].header.regex_rewrite: not supported by weft",
+        "route.hash_policy[2].connection_properties.source_ip: must be true",
+        "route.hash_policy[3]: one of header, cookie, connection_properties is required"}) {
+    EXPECT_NE(all.find(expected), std::string::npos) << expected << " in " << all;
+  }
+}
+
 }  // namespace
 }  // namespace weft::translate

@@ -72,6 +72,38 @@ bool lookupFamilyFrom(cluster_v3::Cluster::DnsLookupFamily proto, dns::LookupFam
   }
 }
 
+// Envoy's ceilings: a larger ring or table only costs memory.
+constexpr uint64_t kMaxRingSize = 8 * 1024 * 1024;
+constexpr uint64_t kMaxMaglevTableSize = 5000011;
+
+bool isPrime(uint64_t n) {
+  if (n < 2) return false;
+  for (uint64_t d = 2; d * d <= n; ++d) {
+    if (n % d == 0) return false;
+  }
+  return true;
+}
+
+bool translateRingHash(const cluster_v3::Cluster& proto, const std::string& path,
+                       config::ClusterConfig* out, common::ErrorList& errors) {
+  if (!proto.has_ring_hash_lb_config()) return true;
+  const auto& ring = proto.ring_hash_lb_config();
+  const std::string at = path + ".ring_hash_lb_config";
+  bool ok = true;
+  if (ring.hash_function() != cluster_v3::Cluster::RingHashLbConfig::XX_HASH) {
+    errors.add(at + ".hash_function", "only XX_HASH is supported");
+    ok = false;
+  }
+  if (ring.has_minimum_ring_size()) out->ring_min_size = ring.minimum_ring_size().value();
+  if (ring.has_maximum_ring_size()) out->ring_max_size = ring.maximum_ring_size().value();
+  if (out->ring_min_size == 0 || out->ring_max_size > kMaxRingSize ||
+      out->ring_min_size > out->ring_max_size) {
+    errors.add(at, "needs 0 < minimum_ring_size <= maximum_ring_size <= 8388608");
+    ok = false;
+  }
+  return ok;
+}
+
 // STRICT_DNS: every address of every name is a host. LOGICAL_DNS: one name,
 // and only its first address (new connections follow the latest answer,
 // open ones stay). A name the cache has not resolved yet leaves the cluster
@@ -240,9 +272,34 @@ bool translateCluster(const cluster_v3::Cluster& proto, const std::string& path,
         }
       }
       break;
+    case cluster_v3::Cluster::RING_HASH:
+      out->lb_policy = config::LbPolicy::kRingHash;
+      ok &= translateRingHash(proto, path, out, errors);
+      break;
+    case cluster_v3::Cluster::MAGLEV:
+      out->lb_policy = config::LbPolicy::kMaglev;
+      if (proto.has_maglev_lb_config() && proto.maglev_lb_config().has_table_size()) {
+        out->maglev_table_size = proto.maglev_lb_config().table_size().value();
+        if (!isPrime(out->maglev_table_size) || out->maglev_table_size > kMaxMaglevTableSize) {
+          errors.add(path + ".maglev_lb_config.table_size",
+                     "must be a prime number no larger than 5000011");
+          ok = false;
+        }
+      }
+      break;
     default:
-      errors.add(path + ".lb_policy", "only ROUND_ROBIN and LEAST_REQUEST are supported");
+      errors.add(path + ".lb_policy",
+                 "only ROUND_ROBIN, LEAST_REQUEST, RING_HASH and MAGLEV are supported");
       ok = false;
+  }
+  // An lb_config for another policy would do nothing: refused, as Envoy does.
+  const bool misplaced_config =
+      (proto.has_ring_hash_lb_config() && out->lb_policy != config::LbPolicy::kRingHash) ||
+      (proto.has_maglev_lb_config() && out->lb_policy != config::LbPolicy::kMaglev) ||
+      (proto.has_least_request_lb_config() && out->lb_policy != config::LbPolicy::kLeastRequest);
+  if (misplaced_config && !out->original_dst) {
+    errors.add(path + ".lb_config", "configures a load balancer other than lb_policy's");
+    ok = false;
   }
   if (proto.has_connect_timeout()) {
     out->connect_timeout_ms = durationMs(proto.connect_timeout());

@@ -194,6 +194,57 @@ bool retryPolicyFrom(const route_v3::RetryPolicy& proto, const std::string& path
   return ok;
 }
 
+bool hashPolicyFrom(const route_v3::RouteAction::HashPolicy& proto, const std::string& path,
+                    std::vector<config::HashPolicy>* out, common::ErrorList& errors) {
+  using Proto = route_v3::RouteAction::HashPolicy;
+  config::HashPolicy policy;
+  policy.terminal = proto.terminal();
+  switch (proto.policy_specifier_case()) {
+    case Proto::kHeader:
+      policy.kind = config::HashPolicy::Kind::kHeader;
+      policy.name = proto.header().header_name();
+      http::toLowerInPlace(policy.name);
+      if (policy.name.empty()) {
+        errors.add(path + ".header.header_name", "is required");
+        return false;
+      }
+      if (proto.header().has_regex_rewrite()) {
+        errors.add(path + ".header.regex_rewrite", "not supported by weft");
+        return false;
+      }
+      break;
+    case Proto::kCookie:
+      policy.kind = config::HashPolicy::Kind::kCookie;
+      policy.name = proto.cookie().name();
+      if (policy.name.empty()) {
+        errors.add(path + ".cookie.name", "is required");
+        return false;
+      }
+      if (proto.cookie().has_ttl()) policy.cookie_ttl_ms = durationMs(proto.cookie().ttl());
+      policy.cookie_path = proto.cookie().path();
+      break;
+    case Proto::kConnectionProperties:
+      if (!proto.connection_properties().source_ip()) {
+        errors.add(path + ".connection_properties.source_ip",
+                   "must be true (nothing else to hash)");
+        return false;
+      }
+      policy.kind = config::HashPolicy::Kind::kSourceIp;
+      break;
+    case Proto::kQueryParameter:
+      errors.add(path + ".query_parameter", "not supported by weft");
+      return false;
+    case Proto::kFilterState:
+      errors.add(path + ".filter_state", "not supported by weft");
+      return false;
+    case Proto::POLICY_SPECIFIER_NOT_SET:
+      errors.add(path, "one of header, cookie, connection_properties is required");
+      return false;
+  }
+  out->push_back(std::move(policy));
+  return true;
+}
+
 bool routeFrom(const route_v3::Route& proto, const std::string& path, config::RouteEntry* out,
                common::ErrorList& errors) {
   using PathKind = config::RouteEntry::PathKind;
@@ -419,6 +470,12 @@ bool routeFrom(const route_v3::Route& proto, const std::string& path, config::Ro
       }
     }
     out->mirrors.push_back(std::move(mirror));
+  }
+  for (int i = 0; i < action.hash_policy_size(); ++i) {
+    ok = hashPolicyFrom(action.hash_policy(i),
+                        path + ".route.hash_policy[" + std::to_string(i) + "]", &out->hash_policies,
+                        errors) &&
+         ok;
   }
   if (action.has_idle_timeout()) out->idle_timeout_ms = durationMs(action.idle_timeout());
   if (action.has_retry_policy() &&

@@ -92,6 +92,52 @@ TEST(TranslateTest, EnvoyDocumentationStyleBootstrap) {
   EXPECT_EQ(route->timeout_ms, 3000u);
 }
 
+// Replaces the cluster's lb_policy line of kBootstrap with `lb`.
+config::SnapshotPtr withLoadBalancer(const std::string& lb, common::ErrorList& errors) {
+  std::string yaml = std::string(kBootstrap);
+  yaml.replace(yaml.find("lb_policy: LEAST_REQUEST"),
+               std::string("lb_policy: LEAST_REQUEST").size(), lb);
+  envoy::config::bootstrap::v3::Bootstrap bootstrap;
+  std::string error;
+  EXPECT_TRUE(parseBootstrap(yaml, "test.yaml", &bootstrap, &error)) << error;
+  return translateBootstrap(bootstrap, errors);
+}
+
+TEST(TranslateTest, RingHashAndMaglevWithTheirSettings) {
+  common::ErrorList errors;
+  auto ring = withLoadBalancer(
+      "lb_policy: RING_HASH\n    ring_hash_lb_config: {minimum_ring_size: 64, maximum_ring_size: "
+      "4096}",
+      errors);
+  ASSERT_NE(ring, nullptr) << errors.joined();
+  EXPECT_EQ(ring->cluster("svc")->lb_policy, config::LbPolicy::kRingHash);
+  EXPECT_EQ(ring->cluster("svc")->ring_min_size, 64u);
+  EXPECT_EQ(ring->cluster("svc")->ring_max_size, 4096u);
+  auto maglev =
+      withLoadBalancer("lb_policy: MAGLEV\n    maglev_lb_config: {table_size: 251}", errors);
+  ASSERT_NE(maglev, nullptr) << errors.joined();
+  EXPECT_EQ(maglev->cluster("svc")->lb_policy, config::LbPolicy::kMaglev);
+  EXPECT_EQ(maglev->cluster("svc")->maglev_table_size, 251u);
+}
+
+TEST(TranslateTest, HashLoadBalancerMistakesAreNamed) {
+  for (const auto& [lb, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"lb_policy: MAGLEV\n    maglev_lb_config: {table_size: 1000}",
+            "clusters[0].maglev_lb_config.table_size: must be a prime"},
+           {"lb_policy: RING_HASH\n    ring_hash_lb_config: {minimum_ring_size: 9000, "
+            "maximum_ring_size: 10}",
+            "clusters[0].ring_hash_lb_config: needs 0 < minimum_ring_size"},
+           {"lb_policy: RING_HASH\n    ring_hash_lb_config: {hash_function: MURMUR_HASH_2}",
+            "ring_hash_lb_config.hash_function: only XX_HASH"},
+           {"lb_policy: ROUND_ROBIN\n    maglev_lb_config: {table_size: 251}",
+            "clusters[0].lb_config: configures a load balancer other than lb_policy's"},
+           {"lb_policy: RANDOM", "clusters[0].lb_policy: only ROUND_ROBIN, LEAST_REQUEST"}}) {
+    common::ErrorList errors;
+    EXPECT_EQ(withLoadBalancer(lb, errors), nullptr) << lb;
+    EXPECT_NE(errors.joined().find(expected), std::string::npos) << errors.joined();
+  }
+}
+
 // Envoy's rule: max_retries governs only where no retry_budget is given.
 TEST(TranslateTest, MaxRetriesReplacesTheBudgetOnlyWithoutOne) {
   for (const auto& [thresholds, budget] : std::vector<std::pair<std::string, bool>>{

@@ -30,12 +30,25 @@ void WorkerCluster::update(config::ClusterConfigPtr config, const ClusterRuntime
     hosts_.push_back(host);
     lb_hosts_.push_back(&host->lb_);
   }
+  rebuildHashTable();
   // Gone from the cluster: no new stream picks them; streams still on them
   // hold them until they end, then the pool (drained meanwhile) is freed.
   for (auto& [address, host] : previous) {
     host->removed_ = true;
     host->pool_->drainConnections();
   }
+}
+
+void WorkerCluster::rebuildHashTable() {
+  hash_table_.reset();
+  const config::LbPolicy policy = config_->lb_policy;
+  if (policy != config::LbPolicy::kRingHash && policy != config::LbPolicy::kMaglev) return;
+  std::vector<HashLbHost> keys;
+  keys.reserve(hosts_.size());
+  for (const auto& host : hosts_) keys.push_back({host->address().toString(), host->lb_.weight});
+  hash_table_ = policy == config::LbPolicy::kRingHash
+                    ? buildRingHash(keys, config_->ring_min_size, config_->ring_max_size)
+                    : buildMaglev(keys, config_->maglev_table_size);
 }
 
 void WorkerCluster::remove() {
@@ -91,7 +104,7 @@ void WorkerCluster::tryEject(WorkerHost& host, uint64_t now_ms) {
   stats::gaugeAdd(stats_.outlier_ejections_active, 1);
 }
 
-WorkerHostPtr WorkerCluster::pickHost(std::mt19937_64& rng) {
+WorkerHostPtr WorkerCluster::pickHost(std::mt19937_64& rng, std::optional<uint64_t> hash) {
   if (hosts_.empty()) return nullptr;
   if (config_->outlier.enabled) {
     uint64_t now = config::steadyNowMs();
@@ -116,6 +129,8 @@ WorkerHostPtr WorkerCluster::pickHost(std::mt19937_64& rng) {
   int index;
   if (hosts_.size() == 1) {
     index = hosts_[0]->lb_.available ? 0 : -1;
+  } else if (hash_table_ != nullptr) {
+    index = hash_table_->pick(hash ? *hash : rng(), lb_hosts_);
   } else if (config_->lb_policy == config::LbPolicy::kLeastRequest) {
     index = LoadBalancer::pickLeastRequest(lb_hosts_, config_->least_request_choices, rng);
   } else {

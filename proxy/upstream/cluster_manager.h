@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_runtime.h"
 #include "proxy/upstream/conn_pool.h"
+#include "proxy/upstream/hash_lb.h"
 #include "proxy/upstream/load_balancer.h"
 
 namespace weft::upstream {
@@ -60,7 +62,9 @@ class WorkerCluster {
   // Held by whoever counted itself in, so the count it undoes is the one it made.
   const std::shared_ptr<ClusterResources>& resources() const { return resources_; }
   // A host chosen among the current, non-ejected ones; nullptr when none.
-  WorkerHostPtr pickHost(std::mt19937_64& rng);
+  // `hash`: the request's, for a RING_HASH / MAGLEV cluster (without one,
+  // such a cluster picks at random; other clusters ignore it).
+  WorkerHostPtr pickHost(std::mt19937_64& rng, std::optional<uint64_t> hash = std::nullopt);
   const std::vector<WorkerHostPtr>& hosts() const { return hosts_; }
   void onRequestStart(WorkerHost& host) { ++host.lb_.active_requests; }
   void onRequestEnd(WorkerHost& host) { --host.lb_.active_requests; }
@@ -76,6 +80,7 @@ class WorkerCluster {
   // load-balancer state); removed ones drain.
   void update(config::ClusterConfigPtr config, const ClusterRuntimeView& runtime);
   void remove();
+  void rebuildHashTable();
   void tryEject(WorkerHost& host, uint64_t now_ms);
 
   event::Dispatcher& dispatcher_;
@@ -86,6 +91,9 @@ class WorkerCluster {
   std::shared_ptr<ClusterResources> resources_;
   std::vector<WorkerHostPtr> hosts_;
   std::vector<LbHost*> lb_hosts_;  // hosts_' load-balancer entries, for the algorithms
+  // RING_HASH / MAGLEV: built from hosts_ at each update, the same on every
+  // worker (it depends on addresses and weights only).
+  std::unique_ptr<HashLbTable> hash_table_;
   bool removed_ = false;
 };
 

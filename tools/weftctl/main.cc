@@ -3,6 +3,7 @@
 //   weftctl proxy-status [--control HOST:PORT]
 //   weftctl config-dump POD|HOST:PORT [--control HOST:PORT]   a proxy's /config_dump
 //   weftctl inject -f FILE|- [--config INJECTOR_CONFIG]        the webhook's mutation, offline
+//   weftctl status KIND/NAME [-n NS] [--control HOST:PORT]    a route's or policy's status
 //   weftctl stat workload/NAME|service/NAME [-n NS] [--window 1m]
 //                (--prometheus HOST:PORT | --proxy HOST:ADMIN_PORT)   success rate, rps, p50/p99
 
@@ -51,6 +52,10 @@ int usage() {
       "  weftctl inject -f FILE|- [--config INJECTOR_CONFIG]\n"
       "                                        add the sidecar to the pods and pod\n"
       "                                        templates of manifests (YAML to stdout)\n"
+      "  weftctl status KIND/NAME [-n NAMESPACE] [--control HOST:ADMIN_PORT]\n"
+      "                                        whether weft took an HTTPRoute, GRPCRoute,\n"
+      "                                        DestinationPolicy or AuthorizationPolicy and\n"
+      "                                        how many proxies have ACKed it\n"
       "  weftctl stat workload/NAME|service/NAME [-n NAMESPACE] [--window 1m]\n"
       "               (--prometheus HOST:PORT | --proxy HOST:ADMIN_PORT)\n"
       "                                        success rate, requests/s, p50, p99 per\n"
@@ -111,6 +116,89 @@ int proxyStatus(const std::string& control) {
     }
   }
   return not_synced == 0 ? 0 : 3;
+}
+
+// The kind as weft-control names it, from what an operator types
+// (httproute, HTTPRoute, ...); "" when weft writes no status for it.
+std::string statusKind(std::string kind) {
+  for (auto& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* known : {"HTTPRoute", "GRPCRoute", "DestinationPolicy", "AuthorizationPolicy"}) {
+    std::string lower = known;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (kind == lower || kind == lower + "s") return known;
+  }
+  return "";
+}
+
+void printConditions(const nlohmann::json& conditions, const char* indent, int* not_true) {
+  for (const auto& c : conditions) {
+    std::string state = c.value("status", "");
+    if (state != "True") ++*not_true;
+    std::printf("%s%-20s %-8s %-22s %s\n", indent, c.value("type", "").c_str(), state.c_str(),
+                c.value("reason", "").c_str(), c.value("message", "").c_str());
+  }
+}
+
+// weftctl status KIND/NAME [-n NS] [--control HOST:PORT]: exit 0 when every
+// condition is True, 3 when one is not.
+int objectStatus(int argc, char** argv) {
+  std::string target = argv[2], ns = "default", control = "127.0.0.1:15014";
+  for (int i = 3; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "-n" || flag == "--namespace") {
+      ns = argv[i + 1];
+    } else if (flag == "--control") {
+      control = argv[i + 1];
+    } else {
+      return usage();
+    }
+  }
+  size_t slash = target.find('/');
+  std::string kind = slash == std::string::npos ? "" : statusKind(target.substr(0, slash));
+  if (kind.empty()) {
+    std::fprintf(stderr,
+                 "weftctl status: '%s': give KIND/NAME, KIND one of httproute, grpcroute, "
+                 "destinationpolicy, authorizationpolicy\n",
+                 target.c_str());
+    return 2;
+  }
+  std::string object = kind + "/" + ns + "/" + target.substr(slash + 1);
+  std::string host, body, error;
+  int port = 0, status = 0;
+  if (!splitHostPort(control, &host, &port)) return usage();
+  if (!adminGet(host, port, "/debug/statusz?object=" + object, &status, &body, &error)) {
+    std::fprintf(stderr, "weftctl status: %s\n", error.c_str());
+    return 1;
+  }
+  auto objects = nlohmann::json::parse(body, nullptr, false);
+  if (status != 200 || !objects.is_array() || objects.empty()) {
+    std::fprintf(stderr, "weftctl status: %s",
+                 status == 404 ? body.c_str() : "unexpected answer\n");
+    return 1;
+  }
+  int not_true = 0;
+  for (const auto& o : objects) {
+    std::printf("%s %s/%s (generation %lld)\n", o.value("kind", "").c_str(),
+                o.value("namespace", "").c_str(), o.value("name", "").c_str(),
+                static_cast<long long>(o.value("generation", 0LL)));
+    const auto& st = o["status"];
+    if (st.contains("parents")) {
+      for (const auto& parent : st["parents"]) {
+        const auto& ref = parent["parentRef"];
+        std::string where = ref.value("kind", "") + " " +
+                            (ref.contains("namespace") ? ref.value("namespace", "") + "/" : "") +
+                            ref.value("name", "");
+        if (ref.contains("port")) where += ":" + std::to_string(ref.value("port", 0));
+        std::printf("  parent %s (%s)\n", where.c_str(),
+                    parent.value("controllerName", "").c_str());
+        if (parent.value("controllerName", "") == "weft.dev/mesh") {
+          printConditions(parent["conditions"], "    ", &not_true);
+        }
+      }
+    }
+    if (st.contains("conditions")) printConditions(st["conditions"], "  ", &not_true);
+  }
+  return not_true == 0 ? 0 : 3;
 }
 
 // POD (or POD.NAMESPACE): the proxy's admin address comes from the control
@@ -322,6 +410,7 @@ int main(int argc, char** argv) {
   if (command == "check" && argc == 3) return check(argv[2]);
   if (command == "inject") return inject(argc, argv);
   if (command == "stat") return stat(argc, argv);
+  if (command == "status" && argc >= 3) return objectStatus(argc, argv);
   if (command == "proxy-status") {
     std::string control = "127.0.0.1:15014";
     if (argc == 4 && std::string(argv[2]) == "--control") control = argv[3];
