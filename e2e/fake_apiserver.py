@@ -29,6 +29,13 @@ KINDS = {
     "/api/v1/namespaces": ("v1", "Namespace", "namespaces.json"),
 }
 STORED = re.compile(r"^/api/v1/namespaces/([a-z0-9-]+)/(configmaps|secrets)(?:/([a-z0-9.-]+))?$")
+LEASES = re.compile(r"^/apis/coordination\.k8s\.io/v1/namespaces/([a-z0-9-]+)/(leases)"
+                    r"(?:/([a-z0-9.-]+))?$")
+
+
+def stored_match(path):
+    """ConfigMaps, Secrets and Leases: objects clients write (namespace, resource, name)."""
+    return STORED.match(path) or LEASES.match(path)
 # An object's status subresource: /apis/GROUP/VERSION/namespaces/NS/PLURAL/NAME/status.
 STATUS = re.compile(r"^(/apis/[a-z0-9.-]+/[a-z0-9]+)/namespaces/([a-z0-9-]+)/([a-z]+)/([a-z0-9.-]+)/status$")
 
@@ -60,7 +67,7 @@ class State:
         # Status subresource writes: (path, "ns/name", status) of each accepted one.
         self.status_writes = []
         # Objects clients write: resource ("configmaps", "secrets") -> "ns/name" -> object.
-        self.stored = {"configmaps": {}, "secrets": {}}
+        self.stored = {"configmaps": {}, "secrets": {}, "leases": {}}
         self.writes = []  # (method, "resource/ns/name") of each accepted write
         self.conflicts = []  # the same, of each write refused with 409
         # Seconds each read of a ConfigMap or Secret takes: two writers then
@@ -194,7 +201,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
-        match = STORED.match(self.path)
+        match = stored_match(self.path)
         if not self.authorized():
             return
         if not match or not match.group(3):
@@ -243,12 +250,12 @@ class Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         if self.path == "/apis/authentication.k8s.io/v1/tokenreviews":
             return self.token_review(body)
-        match = STORED.match(self.path)
+        match = stored_match(self.path)
         if match and not match.group(3):
             if self.authorized():
                 self.stored("POST", match.group(2), match.group(1), None, body)
             return
-        if self.path in ("/_test/configmaps", "/_test/secrets"):
+        if self.path in ("/_test/configmaps", "/_test/secrets", "/_test/leases"):
             with state.lock:
                 resource = self.path[len("/_test/"):]
                 prefix = resource + "/"
@@ -299,7 +306,7 @@ class Handler(BaseHTTPRequestHandler):
                                     "code": 401})
         url = urllib.parse.urlparse(self.path)
         query = urllib.parse.parse_qs(url.query)
-        match = STORED.match(url.path)
+        match = stored_match(url.path)
         if match and match.group(3):
             return self.stored("GET", match.group(2), match.group(1), match.group(3), {})
         if url.path not in KINDS:

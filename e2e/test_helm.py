@@ -111,7 +111,17 @@ class HelmChartTest(unittest.TestCase):
         ca_role = find(docs, "Role", "weft-control-ca")
         self.assertEqual(ca_role["metadata"]["namespace"], "weft-system")
         self.assertEqual(ca_role["rules"], [{"apiGroups": [""], "resources": ["secrets"],
-                                             "verbs": ["get", "create"]}])
+                                             "verbs": ["get", "create"]},
+                                            {"apiGroups": ["coordination.k8s.io"],
+                                             "resources": ["leases"],
+                                             "verbs": ["get", "create", "update"]}])
+        # Status: patched through the status subresources only.
+        for key in [("gateway.networking.k8s.io", "httproutes/status"),
+                    ("gateway.networking.k8s.io", "grpcroutes/status"),
+                    ("weft.dev", "destinationpolicies/status"),
+                    ("weft.dev", "authorizationpolicies/status")]:
+            self.assertEqual(verbs[key], ["patch"], key)
+        self.assertNotIn("patch", verbs[("gateway.networking.k8s.io", "httproutes")])
         args = find(docs, "Deployment", "weft-control")["spec"]["template"]["spec"][
             "containers"][0]["args"]
         self.assertEqual(args[args.index("--ca-secret") + 1], "weft-system/weft-ca")

@@ -442,6 +442,26 @@ class KubeCaTest(unittest.TestCase):
                 self.wait_for(lambda: web.metric(
                     "weft_tls_certificate_expiry_timestamp_seconds") > 0,
                     "a certificate from replica %d" % i)
+            # Status: each replica counts only its own proxies (two on replica
+            # 0, one on replica 1), so only the Lease holder writes; the route's
+            # status settles instead of flipping between "2 of 2" and "1 of 1".
+            self.sidecar("web-2", "web", "projected-token-of-web", root=mounted,
+                         xds_port=replicas[0][1]["xds"], ca_port=replicas[0][1]["ca"])
+
+            def route_programmed():
+                writes = self.api_post("/_test/status_writes", {})["writes"]
+                return any(key == "default/echo-canary" and "ACKed it" in json.dumps(status)
+                           for _, key, status in writes)
+            self.wait_for(route_programmed, "the route's status")
+            time.sleep(2)
+            writes = len(self.api_post("/_test/status_writes", {})["writes"])
+            time.sleep(3)
+            self.assertEqual(len(self.api_post("/_test/status_writes", {})["writes"]), writes)
+            leases = self.api_post("/_test/leases", {})
+            self.assertEqual(list(leases["objects"]), ["weft-system/weft-control-status"])
+            holder = leases["objects"]["weft-system/weft-control-status"]["spec"]["holderIdentity"]
+            pids = [str(proc.pid) for proc, _, _ in replicas]
+            self.assertIn(holder.rsplit("_", 1)[1], pids)
         finally:
             for proc, _, log in replicas:
                 proc.terminate()

@@ -6,7 +6,8 @@
 
 namespace weft::control::kube {
 
-StatusWriter::StatusWriter(http::HttpEndpoint server) : server_(std::move(server)) {}
+StatusWriter::StatusWriter(http::HttpEndpoint server, StatusLease lease)
+    : server_(std::move(server)), lease_(std::move(lease)) {}
 
 StatusWriter::~StatusWriter() {
   {
@@ -51,6 +52,12 @@ void StatusWriter::loop() {
       if (stop_) return;
       pending_ = false;
       statuses = std::move(statuses_);
+    }
+    std::string lease_error;
+    if (!lease_.held(&lease_error)) {
+      if (!lease_error.empty()) LOG_WARN("status: the Lease: %s", lease_error.c_str());
+      written_.clear();  // another replica writes; on taking over, start afresh
+      continue;
     }
     for (const auto& object : statuses) {
       if (status::upToDate(object)) {

@@ -5,7 +5,8 @@
 // status was computed from: a 409 means the object moved on, and its watch
 // event brings the next computation). An object whose status already says
 // what weft would write is not written, so a write's own watch event ends
-// there. Runs on a thread of its own with the blocking API client; the
+// there. Only the replica holding the status Lease writes (status_lease.h).
+// Runs on a thread of its own with the blocking API client; the
 // latest submission replaces one not yet written.
 
 #include <atomic>
@@ -17,13 +18,15 @@
 #include <vector>
 
 #include "common/http/blocking_client.h"
+#include "controlplane/kube/status_lease.h"
 #include "controlplane/status/object_status.h"
 
 namespace weft::control::kube {
 
 class StatusWriter {
  public:
-  explicit StatusWriter(http::HttpEndpoint server);
+  // Writes only while this replica holds `lease`.
+  StatusWriter(http::HttpEndpoint server, StatusLease lease);
   ~StatusWriter();
 
   void start();
@@ -38,6 +41,7 @@ class StatusWriter {
   bool write(const status::ObjectStatus& object, std::string* error);
 
   http::HttpEndpoint server_;
+  StatusLease lease_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;

@@ -1,5 +1,8 @@
 #include "controlplane/server/control_server.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "common/base/logging.h"
@@ -8,6 +11,19 @@
 #include "security/spiffe_id.h"
 
 namespace weft::control {
+
+namespace {
+// This replica, for the status Lease: the pod's name where there is one
+// (POD_NAME from the downward API, else the hostname, which is the pod's
+// name in Kubernetes), with the process id, so two processes on one host
+// (the tests) differ too.
+std::string replicaIdentity() {
+  const char* pod = std::getenv("POD_NAME");
+  char host[256] = {0};
+  if (pod == nullptr && gethostname(host, sizeof(host) - 1) == 0) pod = host;
+  return std::string(pod != nullptr ? pod : "weft-control") + "_" + std::to_string(getpid());
+}
+}  // namespace
 
 ControlServer::ControlServer(ControlOptions options) : options_(std::move(options)) {}
 
@@ -149,7 +165,8 @@ int ControlServer::run() {
   } else {
     kube_ = std::make_unique<kube::KubeSource>(main_, api, options_.debounce_ms, apply);
     kube_->start();
-    writer = std::make_unique<kube::StatusWriter>(api);
+    writer = std::make_unique<kube::StatusWriter>(
+        api, kube::StatusLease(api, options_.own_namespace, replicaIdentity()));
     if (authority_) {
       root_publisher_ = std::make_unique<kube::RootCertificatePublisher>(api, trust_bundle_pem_);
       root_publisher_->start();
