@@ -3,7 +3,8 @@ flows. weft-control (with its CA, STRICT mTLS, 6 s certificates) and five
 sidecars; HTTP/1.1, HTTP/2 and gRPC (unary and bidirectional streaming)
 clients through routes with retries, a per-try timeout and an injected
 fault; meanwhile an endpoint flaps every 100-300 ms, route weights shift,
-Services come and go, a DestinationPolicy changes its thresholds, every
+Services come and go, a DestinationPolicy changes its thresholds and its load
+balancer (round robin, least request, ring hash, Maglev), every
 certificate rotates, and weft-control is killed and restarted once.
 
 Asserted: no proxy dies or logs a sanitizer report; every request succeeds
@@ -139,7 +140,13 @@ metadata: {name: web-v1}
 spec:
   targetRef: {name: web-v1}
   connectionPool: {maxRequests: %(max)d, maxPendingRequests: %(max)d}
-"""
+%(lb)s"""
+
+# The policy's load balancing, changed with its thresholds: the consistent-hash
+# tables are rebuilt under the flapping endpoint, the rotations and the restart.
+LOAD_BALANCERS = ("", "  loadBalancer: LEAST_REQUEST\n",
+                  "  loadBalancer: RING_HASH\n  consistentHash: {httpHeaderName: x-user}\n",
+                  "  loadBalancer: MAGLEV\n  consistentHash: {useSourceIp: true}\n")
 
 EXTRA = """
 apiVersion: v1
@@ -195,7 +202,7 @@ class ChurnSoakTest(unittest.TestCase):
         write(os.path.join(self.config, "mesh.yaml"), MESH % self.ports)
         self.write_v1(with_b=True)
         write(os.path.join(self.config, "route.yaml"), ROUTE % {"v1": 80, "v2": 20})
-        write(os.path.join(self.config, "policy.yaml"), POLICY % {"max": 200})
+        write(os.path.join(self.config, "policy.yaml"), POLICY % {"max": 200, "lb": ""})
         self.ca_port = free_port()
         self.control = ControlPlane(self.config, extra_args=self.ca_args())
         self.apps, self.proxies = [], {}
@@ -259,7 +266,7 @@ class ChurnSoakTest(unittest.TestCase):
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection("127.0.0.1", self.out, timeout=15)
-                conn.request("GET", path, headers={"Host": "web"})
+                conn.request("GET", path, headers={"Host": "web", "x-user": "u%d" % random.randrange(50)})
                 resp = conn.getresponse()
                 outcomes.add(start, "http1", resp.status, resp.read())
             except (OSError, http.client.HTTPException) as e:
@@ -343,7 +350,8 @@ class ChurnSoakTest(unittest.TestCase):
                 counts["service adds/removes"] += 1
             if i % 5 == 0:
                 write(os.path.join(self.config, "policy.yaml"),
-                      POLICY % {"max": random.choice((100, 200, 400))})
+                      POLICY % {"max": random.choice((100, 200, 400)),
+                                "lb": random.choice(LOAD_BALANCERS)})
                 counts["policy changes"] += 1
             if not restarted and time.time() > restart_at:
                 restarted = True

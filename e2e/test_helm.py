@@ -119,7 +119,8 @@ class HelmChartTest(unittest.TestCase):
         for key in [("gateway.networking.k8s.io", "httproutes/status"),
                     ("gateway.networking.k8s.io", "grpcroutes/status"),
                     ("weft.dev", "destinationpolicies/status"),
-                    ("weft.dev", "authorizationpolicies/status")]:
+                    ("weft.dev", "authorizationpolicies/status"),
+                    ("weft.dev", "meshconfigs/status")]:
             self.assertEqual(verbs[key], ["patch"], key)
         self.assertNotIn("patch", verbs[("gateway.networking.k8s.io", "httproutes")])
         args = find(docs, "Deployment", "weft-control")["spec"]["template"]["spec"][

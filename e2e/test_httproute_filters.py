@@ -255,6 +255,13 @@ class HttpRouteFiltersTest(ServicePodsMesh):
         self.assertIn("parent Service echo:80 (weft.dev/mesh)", text)
         self.assertTrue(rows["Accepted"].startswith("True Accepted"), text)
         self.assertTrue(rows["ResolvedRefs"].startswith("True ResolvedRefs"), text)
+        # The MeshConfig belongs on every sidecar too.
+        out = subprocess.run([WEFTCTL_BIN, "status", "meshconfig/mesh", "-n", "weft-system",
+                              "--control", "127.0.0.1:%d" % self.control.admin_port],
+                             capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("Programmed           True     Programmed             4 of 4 proxies have "
+                      "ACKed it", out.stdout)
 
         # A field weft does not act on: refused, said why, and the proxies keep the last one.
         self.write_route(50, UNSUPPORTED)

@@ -195,7 +195,7 @@ class BootstrapTest(unittest.TestCase):
         self.assertIn("routes[0].route.cluster", out)
 
     def test_unimplemented_field_is_named(self):
-        code, out, _ = run_proxy_expect_failure(self.render(extra="lb_policy: RING_HASH"))
+        code, out, _ = run_proxy_expect_failure(self.render(extra="lb_policy: RANDOM"))
         self.assertEqual(code, 1)
         self.assertIn("static_resources.clusters[0].lb_policy", out)
 

@@ -12,7 +12,18 @@ requests/s with p50/p99 at maximum load, p50/p99 at a fixed moderate rate,
 each proxy's RSS (outbound/inbound),
 new mTLS connections per second against the inbound proxy (each completing
 its handshake and one request) with the inbound proxy's CPU per connection,
-and the ratios to weft. Absolute figures drift between runs on shared machines: read the ratios.
+and the ratios to weft.
+
+Then HTTP/2 end to end, where gRPC meshes live (weft-control makes every
+meshed hop HTTP/2):
+
+    h2load / openloop --h2 -> outbound (h2c) -> mTLS h2 -> inbound -> h2c backend (nginx)
+
+weft against HAProxy set up the same way: saturation with h2load (-c8 -m8),
+then a fixed 2,000 req/s open loop over 8 connections with many streams each
+(p50/p99/p99.9 from the intended send times), CPU per request of both
+proxies, their RSS. Absolute figures drift between runs on shared machines:
+read the ratios.
 """
 
 import os
@@ -37,6 +48,11 @@ DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 H2_BETWEEN = os.environ.get("WEFT_BENCH_H1") != "1"
 CONNECTIONS = 50
 BACKEND = 18401
+BACKEND_H2 = 18402  # the same app over h2c
+# HTTP/2 end to end: (outbound, inbound) ports; weft's admin ports.
+PAIRS_H2 = {"weft": (18460, 18461), "haproxy": (18470, 18471)}
+ADMIN_H2 = (18494, 18495)
+H2_CONNECTIONS, H2_STREAMS = 8, 8  # h2load -c8 -m8; openloop --h2 over 8 connections
 ADMIN = {"weft": (18490, 18491), "weft-openssl": (18492, 18493)}  # (outbound, inbound)
 PAIRS = {"weft": (18410, 18411), "weft-openssl": (18450, 18451), "haproxy": (18420, 18421),
          "haproxy-h2": (18440, 18441), "nginx": (18430, 18431)}
@@ -183,6 +199,111 @@ def handshakes(port, ca, client, pid, seconds=5):
     return int(m.group(1)) / float(m.group(2)), cpu * 1000 / int(m.group(1))
 
 
+def h2_pairs(d, ca, server, client, log):
+    """The HTTP/2-end-to-end pairs: weft (BoringSSL) and HAProxy, h2c in
+    front, h2 over mTLS between, h2c to the app."""
+    procs = []
+    out_port, in_port = PAIRS_H2["weft"]
+    inbound, outbound = (os.path.join(d, "weft-h2-%s.json" % side) for side in ("in", "out"))
+    open(inbound, "w").write(weft_bootstrap(
+        ADMIN_H2[1], in_port, BACKEND_H2, http2=True,
+        tls_listener={"require_client_certificate": True, "common_tls_context": {
+            "tls_certificates": [{"certificate_chain": {"filename": server[0]},
+                                  "private_key": {"filename": server[1]}}],
+            "validation_context": {"trusted_ca": {"filename": ca}},
+            "alpn_protocols": ["h2", "http/1.1"]}}))
+    open(outbound, "w").write(weft_bootstrap(
+        ADMIN_H2[0], out_port, in_port, http2=True,
+        tls_cluster={"common_tls_context": {
+            "tls_certificates": [{"certificate_chain": {"filename": client[0]},
+                                  "private_key": {"filename": client[1]}}],
+            "validation_context": {"trusted_ca": {"filename": ca},
+                                   "match_typed_subject_alt_names": [
+                {"san_type": "URI", "matcher": {"exact": SERVER_ID}}]},
+            "alpn_protocols": ["h2"]}}))
+    procs.append(("weft-h2-in", start([WEFT["weft"], "-c", inbound, "--concurrency", "1"], log)))
+    procs.append(("weft-h2-out", start([WEFT["weft"], "-c", outbound, "--concurrency", "1"], log)))
+    out_port, in_port = PAIRS_H2["haproxy"]
+    common = ("global\n  nbthread 1\n"
+              "defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n"
+              "  timeout server 60s\n  http-reuse always\n")
+    open(os.path.join(d, "haproxy-h2e-in.cfg"), "w").write(
+        common + "frontend fe\n  bind 127.0.0.1:%d ssl crt %s ca-file %s verify required "
+        "alpn h2 ssl-min-ver TLSv1.2\n  default_backend be\n"
+        "backend be\n  server app 127.0.0.1:%d proto h2\n" % (in_port, server[2], ca, BACKEND_H2))
+    open(os.path.join(d, "haproxy-h2e-out.cfg"), "w").write(
+        common + "frontend fe\n  bind 127.0.0.1:%d proto h2\n  default_backend be\n"
+        "backend be\n  server in 127.0.0.1:%d ssl crt %s ca-file %s verify required "
+        "alpn h2\n" % (out_port, in_port, client[2], ca))
+    for side in ("in", "out"):
+        procs.append(("haproxy-h2-" + side, start(
+            ["haproxy", "-db", "-f", os.path.join(d, "haproxy-h2e-%s.cfg" % side)], log)))
+    return procs
+
+
+def h2load(port, seconds):
+    """Saturation over HTTP/2 (h2c): requests/s and failures."""
+    out = subprocess.run(["taskset", "-c", "1", "h2load", "-c%d" % H2_CONNECTIONS,
+                          "-m%d" % H2_STREAMS, "-D", str(seconds),
+                          "http://127.0.0.1:%d/" % port], capture_output=True, text=True).stdout
+    rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+    m = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, "
+                  r"(\d+) errored", out)
+    return rps, int(m.group(2)) + int(m.group(3))
+
+
+def fixed_rate_h2(port, pids):
+    """openloop --h2 at RATE: (CPU us/request of both proxies, p50, p99, p99.9, errors)."""
+    before = sum(cpu_seconds(p) for p in pids)
+    out = subprocess.run(["taskset", "-c", "1", OPENLOOP, "127.0.0.1", str(port), str(RATE),
+                          str(DURATION), str(H2_CONNECTIONS), "--h2"],
+                         capture_output=True, text=True).stdout
+    cpu = sum(cpu_seconds(p) for p in pids) - before
+    m = re.search(r"completed (\d+) errors (\d+) p50 ([\d.]+) p90 [\d.]+ p99 ([\d.]+) "
+                  r"p99.9 ([\d.]+)", out)
+    done = int(m.group(1))
+    return (cpu * 1e6 / max(done, 1), float(m.group(3)), float(m.group(4)), float(m.group(5)),
+            int(m.group(2)))
+
+
+def run_h2(pids):
+    """The HTTP/2-end-to-end rows: name -> (req/s, errors, CPU us/req at RATE, p50, p99,
+    p99.9, errors at RATE, (RSS out, RSS in) kB, CPU us/req at saturation)."""
+    results = {}
+    for name, (out_port, _) in PAIRS_H2.items():
+        side = [pids[name + "-h2-out"], pids[name + "-h2-in"]]
+        h2load(out_port, 2)  # warm up
+        before = sum(cpu_seconds(p) for p in side)
+        started = time.time()
+        rps, bad = h2load(out_port, DURATION)
+        sat_cpu = (sum(cpu_seconds(p) for p in side) - before) * 1e6 / max(
+            rps * (time.time() - started), 1)
+        cpu_us, p50, p99, p999, paced_bad = fixed_rate_h2(out_port, side)
+        results[name] = (rps, bad, cpu_us, p50, p99, p999, paced_bad,
+                         (rss_kb(side[0]), rss_kb(side[1])), sat_cpu)
+    return results
+
+
+def print_h2(results):
+    print("\nHTTP/2 end to end: h2c client -> outbound -> mTLS h2 -> inbound -> h2c nginx; "
+          "saturation h2load -c%d -m%d; fixed rate %d req/s open loop over %d connections "
+          "(openloop --h2: each request a new stream when due)"
+          % (H2_CONNECTIONS, H2_STREAMS, RATE, H2_CONNECTIONS))
+    print("%-10s %10s %12s | %12s %8s %8s %8s | %13s | %s" % (
+        "pair", "max req/s", "CPU us/req", "CPU us/req", "p50 ms", "p99 ms", "p99.9 ms",
+        "RSS MB out/in", "errors"))
+    for name, r in results.items():
+        print("%-10s %10.0f %12.1f | %12.1f %8.2f %8.2f %8.2f | %6.1f/%-6.1f | %d" % (
+            name, r[0], r[8], r[2], r[3], r[4], r[5], r[7][0] / 1024.0, r[7][1] / 1024.0,
+            r[1] + r[6]))
+    w, h = results["weft"], results["haproxy"]
+    print("weft / haproxy (HTTP/2 end to end): throughput %.2fx, CPU per request at saturation "
+          "%.2fx, at %d/s %.2fx, p50 %.2fx, p99 %.2fx, p99.9 %.2fx, RSS %.2fx" % (
+              w[0] / h[0], w[8] / max(h[8], 0.01), RATE, w[2] / max(h[2], 0.01),
+              w[3] / max(h[3], 0.001), w[4] / max(h[4], 0.001), w[5] / max(h[5], 0.001),
+              sum(w[7]) / max(sum(h[7]), 1)))
+
+
 def main():
     d = tempfile.mkdtemp(prefix="weft-bench-mtls-")
     ca, c = certs(d)
@@ -193,8 +314,9 @@ def main():
         f.write("worker_processes 1; daemon off; pid %s/backend.pid; error_log %s/backend.err;\n"
                 "events { worker_connections 4096; }\n"
                 "http { access_log off; keepalive_requests 1000000;\n"
-                "  server { listen 127.0.0.1:%d; location / { return 200 \"%s\"; } } }\n"
-                % (d, d, BACKEND, BODY))
+                "  server { listen 127.0.0.1:%d; location / { return 200 \"%s\"; } }\n"
+                "  server { listen 127.0.0.1:%d http2; location / { return 200 \"%s\"; } } }\n"
+                % (d, d, BACKEND, BODY, BACKEND_H2, BODY))
     procs.append(("backend", start(["nginx", "-c", os.path.join(d, "backend.conf"), "-p", d], log)))
 
     for name, binary in WEFT.items():
@@ -260,11 +382,15 @@ def main():
                     % (d, side, d, side, conf))
         procs.append(("nginx-" + side, start(["nginx", "-c", path, "-p", d], log)))
 
+    procs += h2_pairs(d, ca, server, client, log)
+
     time.sleep(1.5)
     pids = {name: p.pid for name, p in procs}
     results = {}
+    # WEFT_BENCH_ONLY=h2: the HTTP/2-end-to-end case alone (while working on it).
+    only_h2 = os.environ.get("WEFT_BENCH_ONLY") == "h2"
     try:
-        for name, (out_port, in_port) in PAIRS.items():
+        for name, (out_port, in_port) in ({} if only_h2 else PAIRS).items():
             wrk(out_port, ["-d2s"])  # warm up: connections, sessions
             rps, p50, p99, bad = wrk(out_port)
             cpu_us, paced_p50, paced_p99, paced_bad = fixed_rate(
@@ -273,6 +399,7 @@ def main():
             rss = (rss_kb(pids[name + "-out"]), rss_kb(pids[name + "-in"]))
             results[name] = (rps, p50, p99, cpu_us, paced_p50, paced_p99, rss, hs,
                              bad + paced_bad, hs_cpu_ms)
+        h2_results = run_h2(pids)
     finally:
         for _, p in procs:
             p.terminate()
@@ -296,14 +423,15 @@ def main():
         print("%-12s %10.0f %8.2f %8.2f | %13.1f %8.2f %8.2f | %6.1f/%-6.1f | %12.0f %16.2f | %d" % (
             name, r[0], r[1], r[2], r[3], r[4], r[5], r[6][0] / 1024.0, r[6][1] / 1024.0, r[7],
             r[9], r[8]))
-    w = results["weft"]
-    for other in ("weft-openssl", "haproxy", "haproxy-h2", "nginx"):
+    w = results.get("weft")
+    for other in ("weft-openssl", "haproxy", "haproxy-h2", "nginx") if w else ():
         o = results[other]
         print("weft / %-10s: throughput %.2fx, p99 at max load %.2fx, CPU per request at %d/s "
               "%.2fx, p99 there %.2fx, RSS %.2fx, handshakes/s %.2fx, server CPU per handshake "
               "%.2fx" % (
                   other, w[0] / o[0], w[2] / o[2], RATE, w[3] / max(o[3], 0.01), w[5] / max(o[5], 0.001), sum(w[6]) / sum(o[6]),
                   w[7] / max(o[7], 1), w[9] / max(o[9], 0.001)))
+    print_h2(h2_results)
     shutil.rmtree(d, ignore_errors=True)
 
 

@@ -22,7 +22,7 @@ int64_t number(const YAML::Node& node) {
 
 bool hasStatus(const std::string& kind) {
   return kind == "HTTPRoute" || kind == "GRPCRoute" || kind == "DestinationPolicy" ||
-         kind == "AuthorizationPolicy";
+         kind == "AuthorizationPolicy" || kind == "MeshConfig";
 }
 
 void recordStatusSubject(const YAML::Node& doc, const std::string& api_version,

@@ -1,7 +1,7 @@
 #pragma once
 
 // Records the objects weft writes status for (HTTPRoute, GRPCRoute,
-// DestinationPolicy, AuthorizationPolicy) as StatusSubjects, read leniently
+// DestinationPolicy, AuthorizationPolicy, MeshConfig) as StatusSubjects, read leniently
 // before the strict decoders run: a route refused for one bad field still
 // has its parentRefs, generation and current status for the status writer.
 

@@ -242,7 +242,7 @@ http::ServerResponse ControlServer::handleAdmin(const std::string&, const std::s
       response.content_type = "text/plain";
       response.body = "no status for " + object +
                       " (weft writes status for HTTPRoute, "
-                      "GRPCRoute, DestinationPolicy and AuthorizationPolicy)\n";
+                      "GRPCRoute, DestinationPolicy, AuthorizationPolicy and MeshConfig)\n";
     }
   } else if (route == "/debug/config_errors") {
     response.body = configErrors();

@@ -84,6 +84,11 @@ std::shared_ptr<const ProxyResources> translateForProxy(
   addAccessLogs(config.mesh.accessLogModeFor(proxy.ns), *out);  // before the API listeners
   addTracing(config, proxy, *out);
   addApiListeners(config, api_listener_names, *out);
+  // The MeshConfig shapes every proxy; its mTLS mode, access logs and
+  // tracing ride on the listeners.
+  if (!config.mesh.meta.name.empty()) {
+    out->applied["MeshConfig " + config.mesh.meta.ns + "/" + config.mesh.meta.name] = kLds;
+  }
   out->seal();
   return out;
 }

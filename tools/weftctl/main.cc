@@ -54,7 +54,8 @@ int usage() {
       "                                        templates of manifests (YAML to stdout)\n"
       "  weftctl status KIND/NAME [-n NAMESPACE] [--control HOST:ADMIN_PORT]\n"
       "                                        whether weft took an HTTPRoute, GRPCRoute,\n"
-      "                                        DestinationPolicy or AuthorizationPolicy and\n"
+      "                                        DestinationPolicy, AuthorizationPolicy or\n"
+      "                                        MeshConfig, and\n"
       "                                        how many proxies have ACKed it\n"
       "  weftctl stat workload/NAME|service/NAME [-n NAMESPACE] [--window 1m]\n"
       "               (--prometheus HOST:PORT | --proxy HOST:ADMIN_PORT)\n"
@@ -122,7 +123,8 @@ int proxyStatus(const std::string& control) {
 // (httproute, HTTPRoute, ...); "" when weft writes no status for it.
 std::string statusKind(std::string kind) {
   for (auto& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* known : {"HTTPRoute", "GRPCRoute", "DestinationPolicy", "AuthorizationPolicy"}) {
+  for (const char* known :
+       {"HTTPRoute", "GRPCRoute", "DestinationPolicy", "AuthorizationPolicy", "MeshConfig"}) {
     std::string lower = known;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (kind == lower || kind == lower + "s") return known;
@@ -158,7 +160,7 @@ int objectStatus(int argc, char** argv) {
   if (kind.empty()) {
     std::fprintf(stderr,
                  "weftctl status: '%s': give KIND/NAME, KIND one of httproute, grpcroute, "
-                 "destinationpolicy, authorizationpolicy\n",
+                 "destinationpolicy, authorizationpolicy, meshconfig\n",
                  target.c_str());
     return 2;
   }
