@@ -121,8 +121,9 @@ def certs(d):
     return ca[0], out
 
 
-def start(cmd, log):
-    return subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=log, stderr=subprocess.STDOUT)
+def start(cmd, log, env=None):
+    return subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=log, stderr=subprocess.STDOUT,
+                            env=env)
 
 
 def rss_kb(pid):
@@ -221,8 +222,14 @@ def h2_pairs(d, ca, server, client, log):
                                    "match_typed_subject_alt_names": [
                 {"san_type": "URI", "matcher": {"exact": SERVER_ID}}]},
             "alpn_protocols": ["h2"]}}))
-    procs.append(("weft-h2-in", start([WEFT["weft"], "-c", inbound, "--concurrency", "1"], log)))
-    procs.append(("weft-h2-out", start([WEFT["weft"], "-c", outbound, "--concurrency", "1"], log)))
+    # WEFT_BENCH_PRELOAD: an allocator to try under weft (LD_PRELOAD), for comparisons.
+    env = dict(os.environ)
+    if os.environ.get("WEFT_BENCH_PRELOAD"):
+        env["LD_PRELOAD"] = os.environ["WEFT_BENCH_PRELOAD"]
+    procs.append(("weft-h2-in", start([WEFT["weft"], "-c", inbound, "--concurrency", "1"], log,
+                                      env)))
+    procs.append(("weft-h2-out", start([WEFT["weft"], "-c", outbound, "--concurrency", "1"], log,
+                                       env)))
     out_port, in_port = PAIRS_H2["haproxy"]
     common = ("global\n  nbthread 1\n"
               "defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n"
@@ -266,6 +273,32 @@ def fixed_rate_h2(port, pids):
             int(m.group(2)))
 
 
+def syscalls_per_request(port, pids, seconds=3):
+    """System calls of both proxies per request at RATE, and the wake-ups
+    (epoll_wait) among them: (calls per request, wake-ups per request).
+    Counted by the kernel's tracepoints (perf stat), which cost the proxies
+    next to nothing: strace's own slowness would batch events that do not
+    batch at full speed, and change what it counts."""
+    events = "raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait"
+    counter = subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-p",
+                                ",".join(str(p) for p in pids)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    out = subprocess.run(["taskset", "-c", "1", OPENLOOP, "127.0.0.1", str(port), str(RATE),
+                          str(seconds), str(H2_CONNECTIONS), "--h2"],
+                         capture_output=True, text=True).stdout
+    counter.send_signal(2)  # SIGINT: perf prints its counts
+    counts = {}
+    for line in counter.communicate(timeout=10)[1].splitlines():
+        f = line.split(",")
+        if len(f) > 2 and f[0].isdigit():
+            counts[f[2]] = int(f[0])
+    done = int(re.search(r"completed (\d+)", out).group(1))
+    wakeups = (counts.get("syscalls:sys_enter_epoll_wait", 0) +
+               counts.get("syscalls:sys_enter_epoll_pwait", 0))
+    return counts.get("raw_syscalls:sys_enter", 0) / max(done, 1), wakeups / max(done, 1)
+
+
 def run_h2(pids):
     """The HTTP/2-end-to-end rows: name -> (req/s, errors, CPU us/req at RATE, p50, p99,
     p99.9, errors at RATE, (RSS out, RSS in) kB, CPU us/req at saturation)."""
@@ -279,8 +312,10 @@ def run_h2(pids):
         sat_cpu = (sum(cpu_seconds(p) for p in side) - before) * 1e6 / max(
             rps * (time.time() - started), 1)
         cpu_us, p50, p99, p999, paced_bad = fixed_rate_h2(out_port, side)
-        results[name] = (rps, bad, cpu_us, p50, p99, p999, paced_bad,
-                         (rss_kb(side[0]), rss_kb(side[1])), sat_cpu)
+        rss = (rss_kb(side[0]), rss_kb(side[1]))
+        calls, wakeups = syscalls_per_request(out_port, side)
+        results[name] = (rps, bad, cpu_us, p50, p99, p999, paced_bad, rss, sat_cpu, calls,
+                         wakeups)
     return results
 
 
@@ -289,19 +324,22 @@ def print_h2(results):
           "saturation h2load -c%d -m%d; fixed rate %d req/s open loop over %d connections "
           "(openloop --h2: each request a new stream when due)"
           % (H2_CONNECTIONS, H2_STREAMS, RATE, H2_CONNECTIONS))
-    print("%-10s %10s %12s | %12s %8s %8s %8s | %13s | %s" % (
+    print("%-10s %10s %12s | %12s %8s %8s %8s | %13s | %15s | %s" % (
         "pair", "max req/s", "CPU us/req", "CPU us/req", "p50 ms", "p99 ms", "p99.9 ms",
-        "RSS MB out/in", "errors"))
+        "RSS MB out/in", "syscalls/wakeups", "errors"))
     for name, r in results.items():
-        print("%-10s %10.0f %12.1f | %12.1f %8.2f %8.2f %8.2f | %6.1f/%-6.1f | %d" % (
+        print("%-10s %10.0f %12.1f | %12.1f %8.2f %8.2f %8.2f | %6.1f/%-6.1f | %7.1f/%-7.1f | %d" % (
             name, r[0], r[8], r[2], r[3], r[4], r[5], r[7][0] / 1024.0, r[7][1] / 1024.0,
-            r[1] + r[6]))
+            r[9], r[10], r[1] + r[6]))
+    print("(syscalls/wakeups: system calls and epoll_wait calls of both proxies per request at "
+          "%d req/s, counted by the kernel's tracepoints)" % RATE)
     w, h = results["weft"], results["haproxy"]
     print("weft / haproxy (HTTP/2 end to end): throughput %.2fx, CPU per request at saturation "
-          "%.2fx, at %d/s %.2fx, p50 %.2fx, p99 %.2fx, p99.9 %.2fx, RSS %.2fx" % (
+          "%.2fx, at %d/s %.2fx, p50 %.2fx, p99 %.2fx, p99.9 %.2fx, RSS %.2fx, syscalls per "
+          "request %.2fx" % (
               w[0] / h[0], w[8] / max(h[8], 0.01), RATE, w[2] / max(h[2], 0.01),
               w[3] / max(h[3], 0.001), w[4] / max(h[4], 0.001), w[5] / max(h[5], 0.001),
-              sum(w[7]) / max(sum(h[7]), 1)))
+              sum(w[7]) / max(sum(h[7]), 1), w[9] / max(h[9], 0.01)))
 
 
 def main():
