@@ -7,19 +7,20 @@
 namespace weft::event {
 
 Timer::Timer(Dispatcher& dispatcher, std::function<void()> callback)
-    : handle_(new uv_timer_t), callback_(std::move(callback)) {
-  uv_timer_init(dispatcher.loop(), handle_);
+    : dispatcher_(dispatcher),
+      handle_(dispatcher.takeTimerHandle()),
+      callback_(std::move(callback)) {
   handle_->data = this;
 }
 
 Timer::~Timer() {
   uv_timer_stop(handle_);
   handle_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(handle_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  dispatcher_.returnTimerHandle(handle_);
 }
 
 void Timer::enableMs(uint64_t timeout_ms) {
+  due_ms_ = uv_now(handle_->loop) + timeout_ms;
   uv_timer_start(
       handle_,
       [](uv_timer_t* h) {
@@ -27,6 +28,12 @@ void Timer::enableMs(uint64_t timeout_ms) {
         if (self != nullptr) self->callback_();
       },
       timeout_ms, 0);
+}
+
+void Timer::armBy(uint64_t deadline_ms) {
+  if (enabled() && due_ms_ <= deadline_ms) return;
+  uint64_t now = uv_now(handle_->loop);
+  enableMs(deadline_ms > now ? deadline_ms - now : 0);
 }
 
 void Timer::disable() { uv_timer_stop(handle_); }
@@ -48,6 +55,11 @@ Dispatcher::~Dispatcher() {
   runPosted();
   for (auto& del : deferred_deletes_) del();
   deferred_deletes_.clear();
+  for (uv_timer_t* handle : timer_pool_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(handle),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }
+  timer_pool_.clear();
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
@@ -93,6 +105,29 @@ void Dispatcher::runPosted() {
   for (auto& fn : batch) fn();
 }
 
+uv_timer_t* Dispatcher::takeTimerHandle() {
+  if (timer_pool_.empty()) {
+    auto* handle = new uv_timer_t;
+    uv_timer_init(&loop_, handle);
+    return handle;
+  }
+  uv_timer_t* handle = timer_pool_.back();
+  timer_pool_.pop_back();
+  return handle;
+}
+
+void Dispatcher::returnTimerHandle(uv_timer_t* handle) {
+  // Bounded: past a burst, handles beyond what a busy worker keeps in use
+  // are closed and freed.
+  constexpr size_t kMaxPooledTimers = 4096;
+  if (timer_pool_.size() < kMaxPooledTimers) {
+    timer_pool_.push_back(handle);
+    return;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(handle),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
+
 void Dispatcher::deferOnce(DeferredWork* work) {
   deferred_.push_back(work);
   scheduleCheck();
@@ -100,6 +135,8 @@ void Dispatcher::deferOnce(DeferredWork* work) {
 
 void Dispatcher::cancelDeferred(DeferredWork* work) {
   std::replace(deferred_.begin(), deferred_.end(), work, static_cast<DeferredWork*>(nullptr));
+  // Also from the round running now: one piece of work may end another.
+  std::replace(running_.begin(), running_.end(), work, static_cast<DeferredWork*>(nullptr));
 }
 
 void Dispatcher::scheduleCheck() {
@@ -116,14 +153,14 @@ void Dispatcher::onCheck(uv_check_t* handle) {
   // Deferred work may defer more work (a flush that closes a connection).
   for (int round = 0; round < 8 && (!self->deferred_.empty() || !self->deferred_deletes_.empty());
        ++round) {
-    std::vector<DeferredWork*> work;
-    work.swap(self->deferred_);
-    for (auto* w : work) {
+    self->running_.swap(self->deferred_);
+    for (auto* w : self->running_) {
       if (w != nullptr) w->runDeferred();
     }
-    std::vector<std::function<void()>> deletes;
-    deletes.swap(self->deferred_deletes_);
-    for (auto& del : deletes) del();
+    self->running_.clear();
+    self->deleting_.swap(self->deferred_deletes_);
+    for (auto& del : self->deleting_) del();
+    self->deleting_.clear();
   }
   if (self->deferred_.empty() && self->deferred_deletes_.empty()) {
     uv_check_stop(&self->check_);

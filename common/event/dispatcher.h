@@ -16,7 +16,10 @@ namespace weft::event {
 
 class Dispatcher;
 
-// A one-shot or re-armable timer bound to a dispatcher.
+// A one-shot or re-armable timer bound to a dispatcher. Its libuv handle
+// comes from (and goes back to) the dispatcher's pool: streams make and
+// drop timers by the thousand per second, and a handle closed and freed per
+// timer costs a malloc, a free and a trip through the loop's closing phase.
 class Timer {
  public:
   Timer(Dispatcher& dispatcher, std::function<void()> callback);
@@ -25,12 +28,19 @@ class Timer {
   Timer& operator=(const Timer&) = delete;
 
   void enableMs(uint64_t timeout_ms);
+  // A deadline (loop clock, ms) the callback must run by. Armed already for
+  // that time or sooner: nothing is done (the callback, run early, finds
+  // its deadline not reached and arms again). Deadlines that only move
+  // later, as idle timeouts do on every byte, so cost no timer operation.
+  void armBy(uint64_t deadline_ms);
   void disable();
   bool enabled() const;
 
  private:
-  uv_timer_t* handle_;  // freed in the close callback, after the loop lets go
+  Dispatcher& dispatcher_;
+  uv_timer_t* handle_;
   std::function<void()> callback_;
+  uint64_t due_ms_ = 0;  // when it fires, while enabled
 };
 
 // Something that wants a callback once the current loop iteration's I/O has
@@ -75,6 +85,11 @@ class Dispatcher {
   uint64_t nowMs() { return uv_now(&loop_); }
 
  private:
+  friend class Timer;
+  // Initialised, stopped timer handles for Timers to take and give back.
+  uv_timer_t* takeTimerHandle();
+  void returnTimerHandle(uv_timer_t* handle);
+
   static void onAsync(uv_async_t* handle);
   static void onCheck(uv_check_t* handle);
   void scheduleCheck();
@@ -90,6 +105,11 @@ class Dispatcher {
   bool exit_requested_ = false;
   std::vector<DeferredWork*> deferred_;
   std::vector<std::function<void()>> deferred_deletes_;
+  // The previous round's vectors, kept for their capacity: running deferred
+  // work allocates nothing.
+  std::vector<DeferredWork*> running_;
+  std::vector<std::function<void()>> deleting_;
+  std::vector<uv_timer_t*> timer_pool_;
 };
 
 }  // namespace weft::event

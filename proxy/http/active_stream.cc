@@ -252,8 +252,7 @@ void ActiveStream::armDeadlineTimer() {
     deadline_timer_ = std::make_unique<event::Timer>(manager_.context().dispatcher(),
                                                      [this] { onDeadlineTimer(); });
   }
-  uint64_t now = manager_.context().dispatcher().nowMs();
-  deadline_timer_->enableMs(next > now ? next - now : 0);
+  deadline_timer_->armBy(next);
 }
 
 void ActiveStream::onDeadlineTimer() {

@@ -470,8 +470,7 @@ void Router::armDeadlineTimer() {
   if (!deadline_timer_) {
     deadline_timer_ = std::make_unique<event::Timer>(dispatcher_, [this] { onDeadlineTimer(); });
   }
-  uint64_t now = dispatcher_.nowMs();
-  deadline_timer_->enableMs(next > now ? next - now : 0);
+  deadline_timer_->armBy(next);
 }
 
 void Router::onDeadlineTimer() {

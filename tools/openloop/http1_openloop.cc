@@ -92,7 +92,7 @@ int runHttp1(const Options& o) {
         bool ok = c.in.compare(0, 12, "HTTP/1.1 200") == 0;
         c.in.erase(0, len);
         if (!c.due.empty()) {
-          s.latencies_ms.push_back(msSince(c.due.front(), Clock::now()));
+          s.record(c.due.front(), Clock::now());
           c.due.pop_front();
         }
         if (!ok) ++s.errors;

@@ -44,7 +44,7 @@ int onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void
   auto* c = static_cast<Conn*>(user);
   auto it = c->due.find(stream_id);
   if (it == c->due.end()) return 0;
-  c->schedule->latencies_ms.push_back(msSince(it->second, Clock::now()));
+  c->schedule->record(it->second, Clock::now());
   if (error_code != 0 || !c->ok[stream_id]) ++c->schedule->errors;
   c->due.erase(it);
   c->ok.erase(stream_id);

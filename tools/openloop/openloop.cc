@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace weft::openloop {
 
@@ -23,6 +24,12 @@ int64_t Schedule::waitNs(uint64_t next, Clock::time_point now, int64_t cap_ns) c
 }
 
 void report(Schedule& s) {
+  if (const char* path = std::getenv("OPENLOOP_TRACE")) {
+    if (FILE* f = std::fopen(path, "w")) {
+      for (const auto& [at, ms] : s.trace) std::fprintf(f, "%.3f %.3f\n", at, ms);
+      std::fclose(f);
+    }
+  }
   auto& l = s.latencies_ms;
   std::sort(l.begin(), l.end());
   auto pct = [&](double q) {

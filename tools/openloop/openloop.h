@@ -14,6 +14,8 @@ namespace weft::openloop {
 
 using Clock = std::chrono::steady_clock;
 
+double msSince(Clock::time_point t, Clock::time_point now);
+
 struct Options {
   std::string host;
   int port = 0;
@@ -35,10 +37,15 @@ struct Schedule {
   uint64_t total;
   Clock::time_point start = Clock::now();
   std::vector<double> latencies_ms;
+  // (when it was due, ms after start; its latency, ms): what report() writes
+  // to $OPENLOOP_TRACE, to see when the slow ones happened.
+  std::vector<std::pair<double, double>> trace;
   uint64_t sent = 0, errors = 0;
+  void record(Clock::time_point due, Clock::time_point done) {
+    latencies_ms.push_back(msSince(due, done));
+    trace.emplace_back(msSince(start, due), latencies_ms.back());
+  }
 };
-
-double msSince(Clock::time_point t, Clock::time_point now);
 
 // "sent N completed N errors N p50 X p90 X p99 X p99.9 X max X ms"
 void report(Schedule& schedule);
