@@ -182,6 +182,31 @@ class BootstrapTest(unittest.TestCase):
         proxy.stop()
         be.stop()
 
+    def test_the_proxy_runs_with_its_malloc_tunables(self):
+        """It re-executes itself once with glibc.malloc.tcache_count raised (same pid),
+        and leaves a GLIBC_TUNABLES that already names it as it is. (Read from the raw
+        environment block: glibc splits the variable at its colons in place.)"""
+        for env, present, absent in (
+                (None, [b"GLIBC_TUNABLES=glibc.malloc.tcache_count=256"], []),
+                ({"GLIBC_TUNABLES": "glibc.malloc.tcache_count=32"},
+                 [b"GLIBC_TUNABLES=glibc.malloc.tcache_count=32"], [b"tcache_count=256"]),
+                ({"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"},
+                 [b"GLIBC_TUNABLES=glibc.malloc.arena_max=2", b"glibc.malloc.tcache_count=256"],
+                 [])):
+            values = {"admin": free_port(), "port": free_port()}
+            proxy = Proxy(self.render(**values), env=env)
+            proxy.admin_port = values["admin"]
+            try:
+                proxy.wait_ready()
+                with open("/proc/%d/environ" % proxy.proc.pid, "rb") as f:
+                    block = f.read()
+                for piece in present:
+                    self.assertIn(piece, block)
+                for piece in absent:
+                    self.assertNotIn(piece, block)
+            finally:
+                proxy.stop()
+
     def test_unknown_field_is_rejected_by_name(self):
         code, out, path = run_proxy_expect_failure(self.render(extra="dns_refresh_rate: 5s"))
         self.assertEqual(code, 1)

@@ -10,6 +10,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "proxy/intercept/iptables_rules.h"
+#include "proxy/server/malloc_tuning.h"
 #include "proxy/server/server.h"
 #include "proxy/sidecar/sidecar_environment.h"
 #include "proxy/sidecar/wait_command.h"
@@ -70,6 +71,7 @@ int runSidecar(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  weft::server::tuneMallocOrReexec(argv);  // before anything: it may exec
   signal(SIGPIPE, SIG_IGN);
   if (argc > 1 && std::string(argv[1]) == "init") return weft::intercept::runInit(argc, argv, 2);
   if (argc > 1 && std::string(argv[1]) == "wait") return weft::sidecar::runWait(argc, argv, 2);
