@@ -121,6 +121,26 @@ def certs(d):
     return ca[0], out
 
 
+def server_tls(server, ca):
+    """The inbound sidecar's DownstreamTlsContext: its certificate, client certificates required."""
+    return {"require_client_certificate": True, "common_tls_context": {
+        "tls_certificates": [{"certificate_chain": {"filename": server[0]},
+                              "private_key": {"filename": server[1]}}],
+        "validation_context": {"trusted_ca": {"filename": ca}},
+        "alpn_protocols": ["h2", "http/1.1"]}}
+
+
+def client_tls(client, ca, alpn):
+    """The outbound sidecar's UpstreamTlsContext: its certificate, the server's SPIFFE ID checked."""
+    return {"common_tls_context": {
+        "tls_certificates": [{"certificate_chain": {"filename": client[0]},
+                              "private_key": {"filename": client[1]}}],
+        "validation_context": {"trusted_ca": {"filename": ca},
+                               "match_typed_subject_alt_names": [
+            {"san_type": "URI", "matcher": {"exact": SERVER_ID}}]},
+        "alpn_protocols": [alpn]}}
+
+
 def start(cmd, log, env=None):
     return subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=log, stderr=subprocess.STDOUT,
                             env=env)
@@ -205,30 +225,18 @@ def h2_pairs(d, ca, server, client, log):
     front, h2 over mTLS between, h2c to the app."""
     procs = []
     out_port, in_port = PAIRS_H2["weft"]
-    inbound, outbound = (os.path.join(d, "weft-h2-%s.json" % side) for side in ("in", "out"))
-    open(inbound, "w").write(weft_bootstrap(
-        ADMIN_H2[1], in_port, BACKEND_H2, http2=True,
-        tls_listener={"require_client_certificate": True, "common_tls_context": {
-            "tls_certificates": [{"certificate_chain": {"filename": server[0]},
-                                  "private_key": {"filename": server[1]}}],
-            "validation_context": {"trusted_ca": {"filename": ca}},
-            "alpn_protocols": ["h2", "http/1.1"]}}))
-    open(outbound, "w").write(weft_bootstrap(
-        ADMIN_H2[0], out_port, in_port, http2=True,
-        tls_cluster={"common_tls_context": {
-            "tls_certificates": [{"certificate_chain": {"filename": client[0]},
-                                  "private_key": {"filename": client[1]}}],
-            "validation_context": {"trusted_ca": {"filename": ca},
-                                   "match_typed_subject_alt_names": [
-                {"san_type": "URI", "matcher": {"exact": SERVER_ID}}]},
-            "alpn_protocols": ["h2"]}}))
+    inbound, outbound = (os.path.join(d, "weft-h2e-%s.json" % side) for side in ("in", "out"))
+    open(inbound, "w").write(weft_bootstrap(ADMIN_H2[1], in_port, BACKEND_H2, http2=True,
+                                            tls_listener=server_tls(server, ca)))
+    open(outbound, "w").write(weft_bootstrap(ADMIN_H2[0], out_port, in_port, http2=True,
+                                             tls_cluster=client_tls(client, ca, "h2")))
     # WEFT_BENCH_PRELOAD: an allocator to try under weft (LD_PRELOAD), for comparisons.
     env = dict(os.environ)
     if os.environ.get("WEFT_BENCH_PRELOAD"):
         env["LD_PRELOAD"] = os.environ["WEFT_BENCH_PRELOAD"]
-    procs.append(("weft-h2-in", start([WEFT["weft"], "-c", inbound, "--concurrency", "1"], log,
+    procs.append(("weft-h2e-in", start([WEFT["weft"], "-c", inbound, "--concurrency", "1"], log,
                                       env)))
-    procs.append(("weft-h2-out", start([WEFT["weft"], "-c", outbound, "--concurrency", "1"], log,
+    procs.append(("weft-h2e-out", start([WEFT["weft"], "-c", outbound, "--concurrency", "1"], log,
                                        env)))
     out_port, in_port = PAIRS_H2["haproxy"]
     common = ("global\n  nbthread 1\n"
@@ -243,7 +251,7 @@ def h2_pairs(d, ca, server, client, log):
         "backend be\n  server in 127.0.0.1:%d ssl crt %s ca-file %s verify required "
         "alpn h2\n" % (out_port, in_port, client[2], ca))
     for side in ("in", "out"):
-        procs.append(("haproxy-h2-" + side, start(
+        procs.append(("haproxy-h2e-" + side, start(
             ["haproxy", "-db", "-f", os.path.join(d, "haproxy-h2e-%s.cfg" % side)], log)))
     return procs
 
@@ -304,7 +312,7 @@ def run_h2(pids):
     p99.9, errors at RATE, (RSS out, RSS in) kB, CPU us/req at saturation)."""
     results = {}
     for name, (out_port, _) in PAIRS_H2.items():
-        side = [pids[name + "-h2-out"], pids[name + "-h2-in"]]
+        side = [pids[name + "-h2e-out"], pids[name + "-h2e-in"]]
         h2load(out_port, 2)  # warm up
         before = sum(cpu_seconds(p) for p in side)
         started = time.time()
@@ -361,22 +369,11 @@ def main():
         out_port, in_port = PAIRS[name]
         admin_out, admin_in = ADMIN[name]
         inbound, outbound = (os.path.join(d, "%s-%s.json" % (name, side)) for side in ("in", "out"))
-        open(inbound, "w").write(weft_bootstrap(
-            admin_in, in_port, BACKEND,
-            tls_listener={"require_client_certificate": True, "common_tls_context": {
-                "tls_certificates": [{"certificate_chain": {"filename": server[0]},
-                                      "private_key": {"filename": server[1]}}],
-                "validation_context": {"trusted_ca": {"filename": ca}},
-                "alpn_protocols": ["h2", "http/1.1"]}}))
+        open(inbound, "w").write(weft_bootstrap(admin_in, in_port, BACKEND,
+                                                tls_listener=server_tls(server, ca)))
         open(outbound, "w").write(weft_bootstrap(
-            admin_out, out_port, in_port,
-            tls_cluster={"common_tls_context": {
-                "tls_certificates": [{"certificate_chain": {"filename": client[0]},
-                                      "private_key": {"filename": client[1]}}],
-                "validation_context": {"trusted_ca": {"filename": ca},
-                                       "match_typed_subject_alt_names": [
-                    {"san_type": "URI", "matcher": {"exact": SERVER_ID}}]},
-                "alpn_protocols": ["h2" if H2_BETWEEN else "http/1.1"]}}, http2=H2_BETWEEN))
+            admin_out, out_port, in_port, http2=H2_BETWEEN,
+            tls_cluster=client_tls(client, ca, "h2" if H2_BETWEEN else "http/1.1")))
         procs.append((name + "-in", start([binary, "-c", inbound, "--concurrency", "1"], log)))
         procs.append((name + "-out", start([binary, "-c", outbound, "--concurrency", "1"], log)))
 
