@@ -22,13 +22,15 @@ meshed hop HTTP/2):
 weft against HAProxy set up the same way: saturation with h2load (-c8 -m8),
 then a fixed 2,000 req/s open loop over 8 connections with many streams each
 (p50/p99/p99.9 from the intended send times), CPU per request of both
-proxies, their RSS. Absolute figures drift between runs on shared machines:
+proxies, their RSS; in rounds (WEFT_BENCH_ROUNDS, default 3) in which the two
+pairs take turns, reported as medians and medians of per-round ratios. Absolute figures drift between runs on shared machines:
 read the ratios.
 """
 
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -267,11 +269,11 @@ def h2load(port, seconds):
     return rps, int(m.group(2)) + int(m.group(3))
 
 
-def fixed_rate_h2(port, pids):
+def fixed_rate_h2(port, pids, seconds=None):
     """openloop --h2 at RATE: (CPU us/request of both proxies, p50, p99, p99.9, errors)."""
     before = sum(cpu_seconds(p) for p in pids)
     out = subprocess.run(["taskset", "-c", "1", OPENLOOP, "127.0.0.1", str(port), str(RATE),
-                          str(DURATION), str(H2_CONNECTIONS), "--h2"],
+                          str(seconds or DURATION), str(H2_CONNECTIONS), "--h2"],
                          capture_output=True, text=True).stdout
     cpu = sum(cpu_seconds(p) for p in pids) - before
     m = re.search(r"completed (\d+) errors (\d+) p50 ([\d.]+) p90 [\d.]+ p99 ([\d.]+) "
@@ -307,23 +309,44 @@ def syscalls_per_request(port, pids, seconds=3):
     return counts.get("raw_syscalls:sys_enter", 0) / max(done, 1), wakeups / max(done, 1)
 
 
+H2_ROUNDS = int(os.environ.get("WEFT_BENCH_ROUNDS", "3"))
+
+
 def run_h2(pids):
     """The HTTP/2-end-to-end rows: name -> (req/s, errors, CPU us/req at RATE, p50, p99,
-    p99.9, errors at RATE, (RSS out, RSS in) kB, CPU us/req at saturation)."""
+    p99.9, errors at RATE, (RSS out, RSS in) kB, CPU us/req at saturation, syscalls and
+    wake-ups per request), medians over H2_ROUNDS rounds in which the pairs take turns
+    (the machine has slow phases that would otherwise fall on one pair), plus, under
+    "ratios", the median over rounds of each round's weft/HAProxy ratio."""
+    sides = {name: [pids[name + "-h2e-out"], pids[name + "-h2e-in"]] for name in PAIRS_H2}
+    rounds = {name: [] for name in PAIRS_H2}
+    seconds = max(2, DURATION // H2_ROUNDS)
+    for name, (out_port, _) in PAIRS_H2.items():
+        h2load(out_port, 2)  # warm up
+    for _ in range(H2_ROUNDS):
+        for name, (out_port, _) in PAIRS_H2.items():
+            side = sides[name]
+            before, started = sum(cpu_seconds(p) for p in side), time.time()
+            rps, bad = h2load(out_port, seconds)
+            sat_cpu = (sum(cpu_seconds(p) for p in side) - before) * 1e6 / max(
+                rps * (time.time() - started), 1)
+            rounds[name].append([rps, bad, sat_cpu])
+        for name, (out_port, _) in PAIRS_H2.items():
+            rounds[name][-1] += list(fixed_rate_h2(out_port, sides[name], seconds))
     results = {}
     for name, (out_port, _) in PAIRS_H2.items():
-        side = [pids[name + "-h2e-out"], pids[name + "-h2e-in"]]
-        h2load(out_port, 2)  # warm up
-        before = sum(cpu_seconds(p) for p in side)
-        started = time.time()
-        rps, bad = h2load(out_port, DURATION)
-        sat_cpu = (sum(cpu_seconds(p) for p in side) - before) * 1e6 / max(
-            rps * (time.time() - started), 1)
-        cpu_us, p50, p99, p999, paced_bad = fixed_rate_h2(out_port, side)
-        rss = (rss_kb(side[0]), rss_kb(side[1]))
+        med = [statistics.median(r[k] for r in rounds[name]) for k in range(8)]
+        rps, bad, sat_cpu, cpu_us, p50, p99, p999, paced_bad = med
+        side = sides[name]
         calls, wakeups = syscalls_per_request(out_port, side)
-        results[name] = (rps, bad, cpu_us, p50, p99, p999, paced_bad, rss, sat_cpu, calls,
-                         wakeups)
+        results[name] = (rps, bad, cpu_us, p50, p99, p999, paced_bad,
+                         (rss_kb(side[0]), rss_kb(side[1])), sat_cpu, calls, wakeups)
+    # Per-round ratios: both pairs saw the same phase of the machine.
+    w, h = rounds["weft"], rounds["haproxy"]
+    results["ratios"] = {key: statistics.median(w[r][k] / max(h[r][k], 1e-9)
+                                                for r in range(H2_ROUNDS))
+                         for key, k in (("rps", 0), ("sat_cpu", 2), ("cpu", 3), ("p50", 4),
+                                        ("p99", 5), ("p999", 6))}
     return results
 
 
@@ -336,17 +359,20 @@ def print_h2(results):
         "pair", "max req/s", "CPU us/req", "CPU us/req", "p50 ms", "p99 ms", "p99.9 ms",
         "RSS MB out/in", "syscalls/wakeups", "errors"))
     for name, r in results.items():
+        if name == "ratios":
+            continue
         print("%-10s %10.0f %12.1f | %12.1f %8.2f %8.2f %8.2f | %6.1f/%-6.1f | %7.1f/%-7.1f | %d" % (
             name, r[0], r[8], r[2], r[3], r[4], r[5], r[7][0] / 1024.0, r[7][1] / 1024.0,
             r[9], r[10], r[1] + r[6]))
     print("(syscalls/wakeups: system calls and epoll_wait calls of both proxies per request at "
           "%d req/s, counted by the kernel's tracepoints)" % RATE)
-    w, h = results["weft"], results["haproxy"]
+    w, h, q = results["weft"], results["haproxy"], results["ratios"]
+    print("(medians of %d rounds in which the pairs take turns; ratios are medians of each "
+          "round's ratio)" % H2_ROUNDS)
     print("weft / haproxy (HTTP/2 end to end): throughput %.2fx, CPU per request at saturation "
           "%.2fx, at %d/s %.2fx, p50 %.2fx, p99 %.2fx, p99.9 %.2fx, RSS %.2fx, syscalls per "
           "request %.2fx" % (
-              w[0] / h[0], w[8] / max(h[8], 0.01), RATE, w[2] / max(h[2], 0.01),
-              w[3] / max(h[3], 0.001), w[4] / max(h[4], 0.001), w[5] / max(h[5], 0.001),
+              q["rps"], q["sat_cpu"], RATE, q["cpu"], q["p50"], q["p99"], q["p999"],
               sum(w[7]) / max(sum(h[7]), 1), w[9] / max(h[9], 0.01)))
 
 
