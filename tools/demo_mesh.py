@@ -186,6 +186,12 @@ def main():
                                  "proxy-status", "--control", "127.0.0.1:%d" % control.admin_port],
                                 capture_output=True, text=True)
         print("\nweftctl proxy-status:\n" + status.stdout)
+        # Whether the mesh took the canary route, and how many sidecars have ACKed it.
+        route = subprocess.run([os.path.join(ROOT, "bazel-bin/tools/weftctl/weftctl"), "status",
+                                "httproute/echo-canary", "--control",
+                                "127.0.0.1:%d" % control.admin_port],
+                               capture_output=True, text=True)
+        print("weftctl status httproute/echo-canary:\n" + route.stdout)
         with open(sidecars[1].log_path) as f:
             line = [l for l in f if l.startswith("{")][-1].strip()
         print("access log (JSON, one line per request, on each sidecar's stdout; echo-v2's in %s):"
