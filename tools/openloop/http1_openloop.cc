@@ -71,11 +71,7 @@ int runHttp1(const Options& o) {
     bool pending = false;
     for (auto& c : conns) pending |= !c.due.empty();
     if ((s.sent >= s.total && !pending) || now > deadline) break;
-    // Wake exactly when the next request is due (ppoll: nanoseconds, not
-    // poll's milliseconds, which would add up to 1 ms of our own lateness).
-    int64_t wait_ns = s.waitNs(s.sent, now, 100000000);
-    timespec timeout{static_cast<time_t>(wait_ns / 1000000000),
-                     static_cast<long>(wait_ns % 1000000000)};
+    timespec timeout = s.pollTimeout(now);
     for (int i = 0; i < n; ++i) pfds[i] = {conns[i].fd, POLLIN, 0};
     if (ppoll(pfds.data(), static_cast<nfds_t>(n), &timeout, nullptr) <= 0) continue;
     for (int i = 0; i < n; ++i) {

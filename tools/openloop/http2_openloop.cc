@@ -122,9 +122,7 @@ int runHttp2(const Options& o) {
     bool pending = false;
     for (auto& c : conns) pending |= !c.due.empty();
     if ((s.sent >= s.total && !pending) || now > deadline) break;
-    int64_t wait_ns = s.waitNs(s.sent, now, 100000000);
-    timespec timeout{static_cast<time_t>(wait_ns / 1000000000),
-                     static_cast<long>(wait_ns % 1000000000)};
+    timespec timeout = s.pollTimeout(now);
     for (int i = 0; i < n; ++i) {
       pfds[i] = {conns[i].fd, static_cast<short>(POLLIN | (conns[i].out.empty() ? 0 : POLLOUT)), 0};
     }

@@ -17,10 +17,13 @@ double msSince(Clock::time_point t, Clock::time_point now) {
   return std::chrono::duration<double, std::milli>(now - t).count();
 }
 
-int64_t Schedule::waitNs(uint64_t next, Clock::time_point now, int64_t cap_ns) const {
-  if (next >= total) return cap_ns;
-  int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(due(next) - now).count();
-  return std::min<int64_t>(cap_ns, std::max<int64_t>(0, ns));
+timespec Schedule::pollTimeout(Clock::time_point now) const {
+  int64_t ns = 100000000;
+  if (sent < total) {
+    int64_t until = std::chrono::duration_cast<std::chrono::nanoseconds>(due(sent) - now).count();
+    ns = std::min<int64_t>(ns, std::max<int64_t>(0, until));
+  }
+  return {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
 }
 
 void report(Schedule& s) {

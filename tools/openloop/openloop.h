@@ -5,6 +5,8 @@
 // response delays the requests queued behind it and their latency counts
 // from when they were due: no coordinated omission) and the report.
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -30,8 +32,9 @@ struct Schedule {
   Clock::time_point due(uint64_t i) const {
     return start + std::chrono::nanoseconds(static_cast<int64_t>(i * 1e9 / rate));
   }
-  // Nanoseconds until request `sent` is due (bounded by `cap_ns`), for ppoll.
-  int64_t waitNs(uint64_t sent, Clock::time_point now, int64_t cap_ns) const;
+  // How long ppoll may wait: until the next request is due, at most 100 ms
+  // (nanoseconds: poll's milliseconds would add up to 1 ms of our own lateness).
+  timespec pollTimeout(Clock::time_point now) const;
 
   double rate;
   uint64_t total;
